@@ -1,0 +1,102 @@
+//! Command-line interface.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// A DHCPv4 client daemon: acquires a lease, configures the interface, keeps the lease alive.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "dhcpc",
+    version,
+    about,
+    after_help = "Exit status: 0 lease acquired (or daemon stopped cleanly); 1 no lease within \
+                  --timeout; 2 bad command line; 3 system error (no such interface, missing \
+                  privilege, netlink failure).\nSee dhcpc(8) for the full description."
+)]
+pub struct Cli {
+    /// Interfaces to configure (for example eth0).
+    #[arg(value_name = "INTERFACE", required = true, value_parser = parse_ifname)]
+    pub interfaces: Vec<String>,
+
+    /// Oneshot: acquire a lease, configure the interface, print the lease and exit.
+    #[arg(short = '1', long = "oneshot")]
+    pub oneshot: bool,
+
+    /// Give up when no lease is bound within SECS seconds (exit status 1).
+    #[arg(short = 't', long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout: u64,
+
+    /// Metric (priority) of the default route dhcpc adds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub metric: u32,
+
+    /// Write DNS servers (option 6) and domain (option 15) to PATH.
+    #[arg(long, value_name = "PATH", default_value = "/etc/resolv.conf")]
+    pub resolv_conf: PathBuf,
+
+    /// Leave resolv.conf alone.
+    #[arg(long, conflicts_with = "resolv_conf")]
+    pub no_resolv: bool,
+
+    /// Ask servers to broadcast their replies (set the BOOTP broadcast flag).
+    #[arg(short = 'B', long)]
+    pub broadcast: bool,
+
+    /// Send this host name to the server (option 12).
+    #[arg(short = 'H', long, value_name = "NAME", value_parser = parse_hostname)]
+    pub hostname: Option<String>,
+
+    /// Send this vendor class identifier (option 60).
+    #[arg(long, value_name = "STRING", value_parser = parse_vendor_class)]
+    pub vendor_class: Option<String>,
+
+    /// More log output (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only warnings and errors on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// An interface name the kernel could accept: 1 to 15 bytes, no '/', ':' or white space.
+pub fn parse_ifname(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 15
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not a valid interface name (1 to 15 characters, no '/', ':' or spaces)"
+        ))
+    }
+}
+
+fn parse_hostname(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' is not a valid host name (letters, digits, '-' and dots)"
+        ))
+    }
+}
+
+fn parse_vendor_class(s: &str) -> Result<String, String> {
+    if !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        Ok(s.to_string())
+    } else {
+        Err("the vendor class must be 1 to 255 printable ASCII characters".to_string())
+    }
+}

@@ -1,0 +1,208 @@
+//! Everything dhcpc changes on the interface, through rtnetlink (no shelling out to `ip`).
+
+use crate::lease::Lease;
+use crate::time::Instant;
+use futures::TryStreamExt;
+use netlink_packet_route::address::{AddressAttribute, CacheInfo};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType};
+use netlink_packet_route::route::RouteProtocol;
+use rtnetlink::{Handle, LinkUnspec, RouteMessageBuilder};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// What dhcpc needs to know about an interface.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    pub mac: [u8; 6],
+    pub up: bool,
+    pub mtu: Option<u32>,
+}
+
+/// Errors from the kernel, as io::Error so callers can tell ENODEV and EPERM apart.
+fn to_io(e: rtnetlink::Error) -> io::Error {
+    match e {
+        rtnetlink::Error::NetlinkError(msg) => msg.to_io(),
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+/// A route-netlink connection, driven by a task on the current runtime.
+#[derive(Clone)]
+pub struct Netlink {
+    handle: Handle,
+}
+
+impl Netlink {
+    pub fn connect() -> io::Result<Netlink> {
+        let (conn, handle, _) = rtnetlink::new_connection()?;
+        tokio::spawn(conn);
+        Ok(Netlink { handle })
+    }
+
+    /// Looks an interface up by name. Err(NotFound) when there is no such interface.
+    pub async fn link(&self, name: &str) -> io::Result<Link> {
+        let mut stream = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.to_string())
+            .execute();
+        let msg = match stream.try_next().await {
+            Ok(Some(msg)) => msg,
+            Ok(None) => return Err(io::ErrorKind::NotFound.into()),
+            Err(e) => {
+                let e = to_io(e);
+                return Err(if e.raw_os_error() == Some(libc::ENODEV) {
+                    io::ErrorKind::NotFound.into()
+                } else {
+                    e
+                });
+            }
+        };
+        if msg.header.link_layer_type != LinkLayerType::Ether {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("{name} is not an Ethernet interface"),
+            ));
+        }
+        let mut mac = None;
+        let mut mtu = None;
+        for attr in &msg.attributes {
+            match attr {
+                LinkAttribute::Address(a) if a.len() == 6 => {
+                    mac = Some([a[0], a[1], a[2], a[3], a[4], a[5]]);
+                }
+                LinkAttribute::Mtu(m) => mtu = Some(*m),
+                _ => {}
+            }
+        }
+        let mac = mac.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("{name} has no MAC address"),
+            )
+        })?;
+        Ok(Link {
+            index: msg.header.index,
+            name: name.to_string(),
+            mac,
+            up: msg.header.flags.contains(LinkFlags::Up),
+            mtu,
+        })
+    }
+
+    /// Sets the interface administratively up.
+    pub async fn set_up(&self, index: u32) -> io::Result<()> {
+        let msg = LinkUnspec::new_with_index(index).up().build();
+        self.handle.link().set(msg).execute().await.map_err(to_io)
+    }
+
+    /// Puts the lease's address on the interface, with its prefix, broadcast address and
+    /// lifetimes (valid = preferred = what is left of the lease, so the kernel itself removes
+    /// the address if dhcpc is gone when the lease runs out). Replaces an existing entry.
+    pub async fn add_address(&self, index: u32, lease: &Lease, now: Instant) -> io::Result<()> {
+        let mut req = self
+            .handle
+            .address()
+            .add(index, IpAddr::V4(lease.address), lease.prefix_len)
+            .replace();
+        let msg = req.message_mut();
+        msg.attributes
+            .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+        msg.attributes
+            .push(AddressAttribute::Broadcast(lease.broadcast));
+        let left = lease.remaining_secs(now);
+        let mut ci = CacheInfo::default();
+        ci.ifa_valid = left;
+        ci.ifa_preferred = left;
+        msg.attributes.push(AddressAttribute::CacheInfo(ci));
+        req.execute().await.map_err(to_io)
+    }
+
+    /// Removes an address from the interface; gone already is fine.
+    pub async fn del_address(&self, index: u32, addr: Ipv4Addr, prefix_len: u8) -> io::Result<()> {
+        let mut stream = self
+            .handle
+            .address()
+            .get()
+            .set_link_index_filter(index)
+            .set_address_filter(IpAddr::V4(addr))
+            .set_prefix_length_filter(prefix_len)
+            .execute();
+        while let Some(msg) = stream.try_next().await.map_err(to_io)? {
+            match self
+                .handle
+                .address()
+                .del(msg)
+                .execute()
+                .await
+                .map_err(to_io)
+            {
+                Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    fn default_route(
+        index: u32,
+        lease: &Lease,
+        gateway: Ipv4Addr,
+        metric: u32,
+    ) -> RouteMessageBuilder<Ipv4Addr> {
+        let mut b = RouteMessageBuilder::<Ipv4Addr>::new()
+            .output_interface(index)
+            .gateway(gateway)
+            .pref_source(lease.address)
+            .priority(metric)
+            .protocol(RouteProtocol::Dhcp);
+        if !same_subnet(lease, gateway) {
+            // A router outside the leased subnet is still reached over this link.
+            b = b.onlink();
+        }
+        b
+    }
+
+    /// Adds (or replaces) the default route via `gateway`.
+    pub async fn add_default_route(
+        &self,
+        index: u32,
+        lease: &Lease,
+        gateway: Ipv4Addr,
+        metric: u32,
+    ) -> io::Result<()> {
+        let msg = Self::default_route(index, lease, gateway, metric).build();
+        self.handle
+            .route()
+            .add(msg)
+            .replace()
+            .execute()
+            .await
+            .map_err(to_io)
+    }
+
+    /// Removes the default route dhcpc added; gone already is fine.
+    pub async fn del_default_route(
+        &self,
+        index: u32,
+        lease: &Lease,
+        gateway: Ipv4Addr,
+        metric: u32,
+    ) -> io::Result<()> {
+        let msg = Self::default_route(index, lease, gateway, metric).build();
+        match self.handle.route().del(msg).execute().await.map_err(to_io) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+fn same_subnet(lease: &Lease, other: Ipv4Addr) -> bool {
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(lease.prefix_len))
+        .unwrap_or(0);
+    u32::from(lease.address) & mask == u32::from(other) & mask
+}
