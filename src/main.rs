@@ -39,13 +39,14 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             oneshot: cli.oneshot,
             timeout: Duration::from_secs(cli.timeout),
         };
-        drivers.push(Driver::new(opts, net.clone()).await?);
+        let span = tracing::info_span!("if", name = %name);
+        let driver = Driver::new(opts, net.clone()).instrument(span.clone()).await?;
+        drivers.push((driver, span));
     }
     let tasks: Vec<_> = drivers
         .into_iter()
-        .map(|d| {
+        .map(|(d, span)| {
             let name = d.name().to_string();
-            let span = tracing::info_span!("if", name = %name);
             (name, tokio::spawn(d.run().instrument(span)))
         })
         .collect();

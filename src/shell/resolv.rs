@@ -29,9 +29,19 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Where the resolv.conf that was there before dhcpc wrote its own is kept.
+/// Where dhcpc keeps state that must outlive one process but not a reboot.
+pub const RUN_DIR: &str = "/run/dhcpc";
+
+/// Where the resolv.conf that was there before dhcpc wrote its own is kept: under
+/// [`RUN_DIR`], named after the path it came from (not beside it, where `ip netns exec` and
+/// tools that scan /etc would trip over it).
 pub fn saved_path(path: &Path) -> PathBuf {
-    sibling(path, ".dhcpc-save")
+    let flat: String = path
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c == '/' { '%' } else { c })
+        .collect();
+    Path::new(RUN_DIR).join(format!("resolv-saved{flat}"))
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, fsync,
@@ -46,7 +56,17 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
             .open(&tmp)?;
         f.write_all(contents)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)?;
+        match fs::rename(&tmp, path) {
+            // A bind-mounted file (as `ip netns exec` and containers do for /etc/resolv.conf)
+            // cannot be replaced by rename: write it in place instead.
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                fs::remove_file(&tmp)?;
+                let mut f = fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+                f.write_all(contents)?;
+                f.sync_all()?;
+            }
+            other => other?,
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::File::open(dir)?.sync_all()?;
         }
@@ -68,6 +88,7 @@ pub fn apply(path: &Path, iface: &str, lease: &Lease) -> io::Result<()> {
     let save = saved_path(path);
     if !save.exists() && path.exists() && !is_ours(path) {
         let old = fs::read(path)?;
+        fs::create_dir_all(RUN_DIR)?;
         write_atomic(&save, &old)?;
     }
     write_atomic(path, render(iface, lease).as_bytes())
@@ -80,8 +101,9 @@ pub fn restore(path: &Path) -> io::Result<()> {
         return Ok(());
     }
     let save = saved_path(path);
-    if save.exists() {
-        fs::rename(&save, path)
+    if let Ok(old) = fs::read(&save) {
+        write_atomic(path, &old)?;
+        fs::remove_file(&save)
     } else {
         fs::remove_file(path)
     }

@@ -1,0 +1,564 @@
+//! The RFC 2131 state machine on virtual time: hours of lease life in microseconds.
+
+use dhcpc::core::{backoff_base, Action, Client, Config, Dest, Event, Reason, StateName};
+use dhcpc::lease::Lease;
+use dhcpc::time::Instant;
+use dhcpc::wire::v4::{DhcpOption, Message, MessageType, Opcode, OptionCode};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+const MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const OTHER_SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+const ADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 77);
+
+fn t(secs: f64) -> Instant {
+    Instant::from_millis((secs * 1000.0) as u64)
+}
+
+fn client() -> Client {
+    Client::new(Config::new(MAC), 42)
+}
+
+/// The one message sent among `actions`, with where it went.
+fn sent(actions: &[Action]) -> (Message, Dest) {
+    let sends: Vec<_> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { msg, dest } => Some(((**msg).clone(), *dest)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends.len(), 1, "expected exactly one message in {actions:?}");
+    sends.into_iter().next().unwrap()
+}
+
+fn kind(msg: &Message) -> MessageType {
+    msg.opts().msg_type().expect("message type")
+}
+
+fn opt(msg: &Message, code: OptionCode) -> Option<&DhcpOption> {
+    msg.opts().get(code)
+}
+
+fn reply(xid: u32, kind: MessageType, yiaddr: Ipv4Addr, server: Option<Ipv4Addr>) -> Message {
+    let mut m = Message::default();
+    m.set_opcode(Opcode::BootReply)
+        .set_xid(xid)
+        .set_yiaddr(yiaddr)
+        .set_chaddr(&MAC);
+    m.opts_mut().insert(DhcpOption::MessageType(kind));
+    if let Some(s) = server {
+        m.opts_mut().insert(DhcpOption::ServerIdentifier(s));
+    }
+    m
+}
+
+fn offer(xid: u32) -> Message {
+    let mut m = reply(xid, MessageType::Offer, ADDR, Some(SERVER));
+    m.opts_mut().insert(DhcpOption::AddressLeaseTime(3600));
+    m
+}
+
+fn ack_from(xid: u32, server: Ipv4Addr, lease: u32) -> Message {
+    let mut m = reply(xid, MessageType::Ack, ADDR, Some(server));
+    let o = m.opts_mut();
+    o.insert(DhcpOption::AddressLeaseTime(lease));
+    o.insert(DhcpOption::SubnetMask(Ipv4Addr::new(255, 255, 255, 0)));
+    o.insert(DhcpOption::Router(vec![SERVER]));
+    o.insert(DhcpOption::DomainNameServer(vec![SERVER, OTHER_SERVER]));
+    o.insert(DhcpOption::DomainName("lab.test".into()));
+    m
+}
+
+fn ack(xid: u32, lease: u32) -> Message {
+    ack_from(xid, SERVER, lease)
+}
+
+fn nak(xid: u32, server: Ipv4Addr) -> Message {
+    let mut m = reply(xid, MessageType::Nak, Ipv4Addr::UNSPECIFIED, Some(server));
+    m.opts_mut()
+        .insert(DhcpOption::Message("address not available".into()));
+    m
+}
+
+fn configured(actions: &[Action]) -> Option<(Lease, Option<Lease>)> {
+    actions.iter().find_map(|a| match a {
+        Action::Configure { lease, previous } => Some((lease.clone(), previous.clone())),
+        _ => None,
+    })
+}
+
+fn deconfigured(actions: &[Action]) -> Option<(Lease, Reason)> {
+    actions.iter().find_map(|a| match a {
+        Action::Deconfigure { lease, reason } => Some((lease.clone(), *reason)),
+        _ => None,
+    })
+}
+
+/// Runs DORA at t=0 (DISCOVER), 0.01 (OFFER), 0.02 (ACK); returns the client and the xid.
+fn bound(lease_secs: u32) -> (Client, u32, Lease) {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let xid = d.xid();
+    c.handle(t(0.01), Event::Message(&offer(xid)));
+    let a = c.handle(t(0.02), Event::Message(&ack(xid, lease_secs)));
+    let (lease, _) = configured(&a).expect("configured");
+    assert_eq!(c.state(), StateName::Bound);
+    (c, xid, lease)
+}
+
+#[test]
+fn discover_carries_the_required_options() {
+    let mut c = client();
+    let (msg, dest) = sent(&c.handle(t(0.0), Event::Start));
+    assert_eq!(dest, Dest::Broadcast);
+    assert_eq!(kind(&msg), MessageType::Discover);
+    assert_eq!(msg.opcode(), Opcode::BootRequest);
+    assert_eq!(msg.chaddr(), &MAC);
+    assert_eq!(msg.ciaddr(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(msg.secs(), 0);
+    assert!(!msg.flags().broadcast(), "broadcast flag only when asked");
+    assert_eq!(
+        opt(&msg, OptionCode::ClientIdentifier),
+        Some(&DhcpOption::ClientIdentifier(vec![1, 2, 0, 0, 0, 0, 1]))
+    );
+    assert!(matches!(
+        opt(&msg, OptionCode::ParameterRequestList),
+        Some(DhcpOption::ParameterRequestList(l)) if l.contains(&OptionCode::Router) && l.contains(&OptionCode::DomainNameServer)
+    ));
+    assert!(opt(&msg, OptionCode::MaxMessageSize).is_some());
+    assert!(opt(&msg, OptionCode::RequestedIpAddress).is_none());
+    assert!(opt(&msg, OptionCode::ServerIdentifier).is_none());
+    assert_eq!(c.state(), StateName::Selecting);
+}
+
+#[test]
+fn broadcast_flag_hostname_and_vendor_class_when_configured() {
+    let mut cfg = Config::new(MAC);
+    cfg.broadcast_flag = true;
+    cfg.hostname = Some("box".into());
+    cfg.vendor_class = Some(b"dhcpc-test".to_vec());
+    let mut c = Client::new(cfg, 1);
+    let (msg, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert!(msg.flags().broadcast());
+    assert_eq!(
+        opt(&msg, OptionCode::Hostname),
+        Some(&DhcpOption::Hostname("box".into()))
+    );
+    assert_eq!(
+        opt(&msg, OptionCode::ClassIdentifier),
+        Some(&DhcpOption::ClassIdentifier(b"dhcpc-test".to_vec()))
+    );
+}
+
+#[test]
+fn xid_is_random_per_exchange_and_per_seed() {
+    let xid = |seed| {
+        let mut c = Client::new(Config::new(MAC), seed);
+        sent(&c.handle(t(0.0), Event::Start)).0.xid()
+    };
+    assert_ne!(xid(1), xid(2));
+    assert_eq!(xid(7), xid(7), "deterministic for a seed");
+}
+
+#[test]
+fn discover_backoff_is_4_8_16_32_64_randomised_by_one_second() {
+    for seed in 0..50 {
+        let mut c = Client::new(Config::new(MAC), seed);
+        let (first, _) = sent(&c.handle(t(0.0), Event::Start));
+        let mut now = t(0.0);
+        for (i, base) in [4u64, 8, 16, 32, 64, 64, 64].iter().enumerate() {
+            let at = c.poll_at().unwrap();
+            let delay = at.saturating_since(now);
+            assert!(
+                delay >= Duration::from_secs(base - 1) && delay <= Duration::from_secs(base + 1),
+                "retransmission {} after {delay:?}, want {base}±1 s",
+                i + 1
+            );
+            // Early ticks do nothing.
+            assert!(c.handle(at - Duration::from_millis(1), Event::Tick).is_empty());
+            let (msg, dest) = sent(&c.handle(at, Event::Tick));
+            assert_eq!(dest, Dest::Broadcast);
+            assert_eq!(kind(&msg), MessageType::Discover);
+            assert_eq!(msg.xid(), first.xid(), "same exchange, same xid");
+            assert_eq!(u64::from(msg.secs()), at.as_duration().as_secs());
+            now = at;
+        }
+    }
+    assert_eq!(backoff_base(1), Duration::from_secs(4));
+    assert_eq!(backoff_base(5), Duration::from_secs(64));
+    assert_eq!(backoff_base(50), Duration::from_secs(64));
+}
+
+#[test]
+fn offer_leads_to_request_with_options_50_and_54() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let at = c.poll_at().unwrap();
+    let (d2, _) = sent(&c.handle(at, Event::Tick));
+    let (req, dest) = sent(&c.handle(at + Duration::from_secs(2), Event::Message(&offer(d.xid()))));
+    assert_eq!(dest, Dest::Broadcast);
+    assert_eq!(kind(&req), MessageType::Request);
+    assert_eq!(req.xid(), d.xid());
+    assert_eq!(req.ciaddr(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(req.secs(), d2.secs(), "REQUEST repeats the DISCOVER's secs");
+    assert_eq!(
+        opt(&req, OptionCode::RequestedIpAddress),
+        Some(&DhcpOption::RequestedIpAddress(ADDR))
+    );
+    assert_eq!(
+        opt(&req, OptionCode::ServerIdentifier),
+        Some(&DhcpOption::ServerIdentifier(SERVER))
+    );
+    assert_eq!(c.state(), StateName::Requesting);
+}
+
+#[test]
+fn replies_with_another_xid_or_chaddr_or_op_are_dropped() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert!(c.handle(t(0.1), Event::Message(&offer(d.xid() ^ 1))).is_empty());
+    let mut other_mac = offer(d.xid());
+    other_mac.set_chaddr(&[2, 0, 0, 0, 0, 2]);
+    assert!(c.handle(t(0.1), Event::Message(&other_mac)).is_empty());
+    let mut request = offer(d.xid());
+    request.set_opcode(Opcode::BootRequest);
+    assert!(c.handle(t(0.1), Event::Message(&request)).is_empty());
+    assert_eq!(c.state(), StateName::Selecting);
+}
+
+#[test]
+fn bad_offers_are_dropped() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let xid = d.xid();
+    for yiaddr in [
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::BROADCAST,
+        Ipv4Addr::new(224, 0, 0, 1),
+        Ipv4Addr::new(127, 0, 0, 1),
+        Ipv4Addr::new(240, 0, 0, 1),
+    ] {
+        let mut o = offer(xid);
+        o.set_yiaddr(yiaddr);
+        assert!(c.handle(t(0.1), Event::Message(&o)).is_empty(), "{yiaddr}");
+    }
+    let no_server = reply(xid, MessageType::Offer, ADDR, None);
+    assert!(c.handle(t(0.1), Event::Message(&no_server)).is_empty());
+    let ack_in_selecting = ack(xid, 3600);
+    assert!(c.handle(t(0.1), Event::Message(&ack_in_selecting)).is_empty());
+    assert_eq!(c.state(), StateName::Selecting);
+}
+
+#[test]
+fn ack_from_the_chosen_server_binds() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let xid = d.xid();
+    c.handle(t(0.5), Event::Message(&offer(xid)));
+    // An ACK from a server we did not choose is ignored.
+    assert!(c
+        .handle(t(0.6), Event::Message(&ack_from(xid, OTHER_SERVER, 3600)))
+        .is_empty());
+    let a = c.handle(t(0.7), Event::Message(&ack(xid, 3600)));
+    let (lease, previous) = configured(&a).unwrap();
+    assert!(previous.is_none());
+    assert_eq!(lease.address, ADDR);
+    assert_eq!(lease.prefix_len, 24);
+    assert_eq!(lease.broadcast, Ipv4Addr::new(198, 51, 100, 255));
+    assert_eq!(lease.routers, vec![SERVER]);
+    assert_eq!(lease.dns, vec![SERVER, OTHER_SERVER]);
+    assert_eq!(lease.domain.as_deref(), Some("lab.test"));
+    assert_eq!(lease.server_id, SERVER);
+    assert_eq!((lease.lease_secs, lease.t1_secs, lease.t2_secs), (3600, 1800, 3150));
+    // The lease counts from when the REQUEST went out.
+    assert_eq!(lease.start, t(0.5));
+    assert_eq!(c.state(), StateName::Bound);
+    assert_eq!(c.lease(), Some(&lease));
+    assert_eq!(c.poll_at(), Some(t(0.5) + Duration::from_secs(1800)));
+}
+
+#[test]
+fn ack_without_lease_time_is_dropped() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.1), Event::Message(&offer(d.xid())));
+    let mut a = ack(d.xid(), 60);
+    a.opts_mut().remove(OptionCode::AddressLeaseTime);
+    assert!(c.handle(t(0.2), Event::Message(&a)).is_empty());
+    assert_eq!(c.state(), StateName::Requesting);
+}
+
+#[test]
+fn nak_while_requesting_restarts_from_init_and_nak_storms_back_off() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.1), Event::Message(&offer(d.xid())));
+    // A NAK from another server is not ours to take.
+    assert!(c
+        .handle(t(0.2), Event::Message(&nak(d.xid(), OTHER_SERVER)))
+        .is_empty());
+    let a = c.handle(t(0.3), Event::Message(&nak(d.xid(), SERVER)));
+    let (d2, _) = sent(&a);
+    assert_eq!(kind(&d2), MessageType::Discover);
+    assert_ne!(d2.xid(), d.xid(), "a new exchange gets a new xid");
+    assert_eq!(c.state(), StateName::Selecting);
+
+    // The second NAK in a row waits before starting over.
+    c.handle(t(0.4), Event::Message(&offer(d2.xid())));
+    let a = c.handle(t(0.5), Event::Message(&nak(d2.xid(), SERVER)));
+    assert!(a.is_empty());
+    assert_eq!(c.state(), StateName::Init);
+    assert_eq!(c.poll_at(), Some(t(0.5) + backoff_base(1)));
+    let (d3, _) = sent(&c.handle(c.poll_at().unwrap(), Event::Tick));
+    assert_eq!(kind(&d3), MessageType::Discover);
+}
+
+#[test]
+fn unanswered_requests_go_back_to_init_after_four() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.1), Event::Message(&offer(d.xid())));
+    let mut requests = 1;
+    loop {
+        let at = c.poll_at().unwrap();
+        let (m, _) = sent(&c.handle(at, Event::Tick));
+        if kind(&m) == MessageType::Discover {
+            break;
+        }
+        assert_eq!(kind(&m), MessageType::Request);
+        requests += 1;
+    }
+    assert_eq!(requests, 4);
+    assert_eq!(c.state(), StateName::Selecting);
+}
+
+#[test]
+fn renew_at_t1_unicast_then_rebind_at_t2_then_expire() {
+    let (mut c, _, lease) = bound(3600);
+    let start = lease.start;
+    let t1 = start + Duration::from_secs(1800);
+    let t2 = start + Duration::from_secs(3150);
+    let end = start + Duration::from_secs(3600);
+    assert_eq!(c.poll_at(), Some(t1));
+
+    // T1: REQUEST unicast to the server, ciaddr set, no options 50/54.
+    let (r, dest) = sent(&c.handle(t1, Event::Tick));
+    assert_eq!(dest, Dest::Unicast(SERVER));
+    assert_eq!(kind(&r), MessageType::Request);
+    assert_eq!(r.ciaddr(), ADDR);
+    assert!(opt(&r, OptionCode::RequestedIpAddress).is_none());
+    assert!(opt(&r, OptionCode::ServerIdentifier).is_none());
+    assert!(!r.flags().broadcast());
+    assert_eq!(c.state(), StateName::Renewing);
+
+    // Retransmit at half the time left to T2, never under 60 s: 1350 s left → 675 s, …
+    let mut now = t1;
+    let mut waits = Vec::new();
+    while c.state() == StateName::Renewing {
+        let at = c.poll_at().unwrap();
+        waits.push(at.saturating_since(now).as_secs());
+        let a = c.handle(at, Event::Tick);
+        let (m, dest) = sent(&a);
+        now = at;
+        if c.state() == StateName::Renewing {
+            assert_eq!(dest, Dest::Unicast(SERVER));
+            assert_eq!(m.ciaddr(), ADDR);
+        } else {
+            // T2 reached: REBINDING broadcasts.
+            assert_eq!(now, t2);
+            assert_eq!(dest, Dest::Broadcast);
+            assert_eq!(m.ciaddr(), ADDR);
+            assert!(opt(&m, OptionCode::ServerIdentifier).is_none());
+        }
+    }
+    assert_eq!(waits, vec![675, 337, 168, 84, 60, 24]);
+    assert_eq!(c.state(), StateName::Rebinding);
+
+    // Rebinding: half the time left to expiry, not under 60 s, then expiry.
+    let mut waits = Vec::new();
+    loop {
+        let at = c.poll_at().unwrap();
+        waits.push(at.saturating_since(now).as_secs());
+        let a = c.handle(at, Event::Tick);
+        now = at;
+        if let Some((gone, reason)) = deconfigured(&a) {
+            assert_eq!(now, end);
+            assert_eq!(gone.address, ADDR);
+            assert_eq!(reason, Reason::Expired);
+            let (d, _) = sent(&a);
+            assert_eq!(kind(&d), MessageType::Discover);
+            break;
+        }
+        let (m, dest) = sent(&a);
+        assert_eq!(dest, Dest::Broadcast);
+        assert_eq!(kind(&m), MessageType::Request);
+    }
+    assert_eq!(waits, vec![225, 112, 60, 52]);
+    assert_eq!(c.state(), StateName::Selecting);
+    assert!(c.lease().is_none());
+}
+
+#[test]
+fn ack_while_renewing_updates_the_lease_and_timers() {
+    let (mut c, _, lease) = bound(3600);
+    let t1 = lease.renew_at().unwrap();
+    let (r, _) = sent(&c.handle(t1, Event::Tick));
+    let a = c.handle(t1 + Duration::from_millis(5), Event::Message(&ack(r.xid(), 7200)));
+    let (new, previous) = configured(&a).unwrap();
+    assert_eq!(previous, Some(lease));
+    assert_eq!(new.lease_secs, 7200);
+    assert_eq!(new.start, t1);
+    assert_eq!(c.state(), StateName::Bound);
+    assert_eq!(c.poll_at(), Some(t1 + Duration::from_secs(3600)));
+}
+
+#[test]
+fn renewing_only_takes_answers_from_the_leasing_server() {
+    let (mut c, _, lease) = bound(3600);
+    let (r, _) = sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
+    let later = lease.renew_at().unwrap() + Duration::from_secs(1);
+    assert!(c
+        .handle(later, Event::Message(&ack_from(r.xid(), OTHER_SERVER, 3600)))
+        .is_empty());
+    assert!(c
+        .handle(later, Event::Message(&nak(r.xid(), OTHER_SERVER)))
+        .is_empty());
+    assert_eq!(c.state(), StateName::Renewing);
+}
+
+#[test]
+fn rebinding_accepts_any_server() {
+    let (mut c, _, lease) = bound(3600);
+    sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
+    let t2 = lease.rebind_at().unwrap();
+    let mut now = lease.renew_at().unwrap();
+    while now < t2 {
+        now = c.poll_at().unwrap();
+        c.handle(now, Event::Tick);
+    }
+    assert_eq!(c.state(), StateName::Rebinding);
+    let xid = {
+        let at = c.poll_at().unwrap();
+        sent(&c.handle(at, Event::Tick)).0.xid()
+    };
+    let a = c.handle(
+        now + Duration::from_secs(300),
+        Event::Message(&ack_from(xid, OTHER_SERVER, 3600)),
+    );
+    let (new, _) = configured(&a).unwrap();
+    assert_eq!(new.server_id, OTHER_SERVER);
+    assert_eq!(c.state(), StateName::Bound);
+}
+
+#[test]
+fn nak_while_renewing_drops_the_address_and_restarts() {
+    let (mut c, _, lease) = bound(3600);
+    let (r, _) = sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
+    let a = c.handle(
+        lease.renew_at().unwrap() + Duration::from_secs(1),
+        Event::Message(&nak(r.xid(), SERVER)),
+    );
+    let (gone, reason) = deconfigured(&a).unwrap();
+    assert_eq!((gone.address, reason), (ADDR, Reason::Nak));
+    assert_eq!(kind(&sent(&a).0), MessageType::Discover);
+    assert_eq!(c.state(), StateName::Selecting);
+}
+
+#[test]
+fn infinite_lease_has_no_timers() {
+    let (c, _, lease) = bound(u32::MAX);
+    assert!(lease.is_infinite());
+    assert_eq!(c.poll_at(), None);
+    assert_eq!(lease.expires_at(), None);
+}
+
+#[test]
+fn renew_event_renews_now() {
+    let (mut c, _, _) = bound(3600);
+    let (r, dest) = sent(&c.handle(t(10.0), Event::Renew));
+    assert_eq!(dest, Dest::Unicast(SERVER));
+    assert_eq!(r.ciaddr(), ADDR);
+    assert_eq!(c.state(), StateName::Renewing);
+}
+
+#[test]
+fn release_sends_release_and_deconfigures() {
+    let (mut c, _, _) = bound(3600);
+    let a = c.handle(t(10.0), Event::Release);
+    let (m, dest) = sent(&a);
+    assert_eq!(dest, Dest::Unicast(SERVER));
+    assert_eq!(kind(&m), MessageType::Release);
+    assert_eq!(m.ciaddr(), ADDR);
+    assert_eq!(
+        opt(&m, OptionCode::ServerIdentifier),
+        Some(&DhcpOption::ServerIdentifier(SERVER))
+    );
+    assert_eq!(deconfigured(&a).unwrap().1, Reason::Released);
+    assert_eq!(c.state(), StateName::Released);
+    assert_eq!(c.poll_at(), None);
+}
+
+fn saved_lease(start: Instant, secs: u32) -> Lease {
+    let (_, _, mut lease) = bound(secs);
+    lease.start = start;
+    lease
+}
+
+#[test]
+fn init_reboot_asks_for_the_saved_address_and_keeps_it_on_ack() {
+    let saved = saved_lease(t(0.0), 3600);
+    let mut c = client().with_saved_lease(saved);
+    let (r, dest) = sent(&c.handle(t(100.0), Event::Start));
+    assert_eq!(dest, Dest::Broadcast);
+    assert_eq!(kind(&r), MessageType::Request);
+    assert_eq!(r.ciaddr(), Ipv4Addr::UNSPECIFIED);
+    assert_eq!(
+        opt(&r, OptionCode::RequestedIpAddress),
+        Some(&DhcpOption::RequestedIpAddress(ADDR))
+    );
+    assert!(opt(&r, OptionCode::ServerIdentifier).is_none());
+    assert_eq!(c.state(), StateName::Rebooting);
+    let a = c.handle(t(100.1), Event::Message(&ack(r.xid(), 3600)));
+    assert_eq!(configured(&a).unwrap().0.address, ADDR);
+    assert_eq!(c.state(), StateName::Bound);
+}
+
+#[test]
+fn init_reboot_falls_back_to_discover_on_nak_or_silence() {
+    let mut c = client().with_saved_lease(saved_lease(t(0.0), 3600));
+    let (r, _) = sent(&c.handle(t(1.0), Event::Start));
+    let a = c.handle(t(1.1), Event::Message(&nak(r.xid(), SERVER)));
+    assert!(deconfigured(&a).is_none(), "nothing was applied yet");
+    assert_eq!(kind(&sent(&a).0), MessageType::Discover);
+
+    let mut c = client().with_saved_lease(saved_lease(t(0.0), 3600));
+    sent(&c.handle(t(1.0), Event::Start));
+    let at = c.poll_at().unwrap();
+    assert_eq!(kind(&sent(&c.handle(at, Event::Tick)).0), MessageType::Request);
+    let at = c.poll_at().unwrap();
+    assert_eq!(kind(&sent(&c.handle(at, Event::Tick)).0), MessageType::Discover);
+    assert_eq!(c.state(), StateName::Selecting);
+}
+
+#[test]
+fn an_expired_saved_lease_is_not_asked_for() {
+    let mut c = client().with_saved_lease(saved_lease(t(0.0), 60));
+    let (d, _) = sent(&c.handle(t(61.0), Event::Start));
+    assert_eq!(kind(&d), MessageType::Discover);
+}
+
+#[test]
+fn hours_of_lease_life_run_in_virtual_time() {
+    // Ten full renewals of a one-hour lease, each answered at once: 10 hours in no time.
+    let (mut c, _, mut lease) = bound(3600);
+    for _ in 0..10 {
+        let t1 = lease.renew_at().unwrap();
+        assert_eq!(c.poll_at(), Some(t1));
+        let (r, _) = sent(&c.handle(t1, Event::Tick));
+        let a = c.handle(t1, Event::Message(&ack(r.xid(), 3600)));
+        lease = configured(&a).unwrap().0;
+    }
+    assert!(lease.start >= t(10.0 * 1800.0));
+}
