@@ -1,7 +1,9 @@
 //! Command-line interface.
 
+use crate::core::ProbeMode;
 use clap::Parser;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A DHCPv4 client daemon: acquires a lease, configures the interface, keeps the lease alive.
 #[derive(Parser, Debug, Clone)]
@@ -9,18 +11,63 @@ use std::path::PathBuf;
     name = "dhcpc",
     version,
     about,
-    after_help = "Exit status: 0 lease acquired (or daemon stopped cleanly); 1 no lease within \
-                  --timeout; 2 bad command line; 3 system error (no such interface, missing \
-                  privilege, netlink failure).\nSee dhcpc(8) for the full description."
+    after_help = "Without -1, -d or a control option, dhcpc waits until every interface is bound \
+                  (or --timeout passes), then goes to the background and keeps the leases.\n\
+                  Exit status: 0 lease acquired (or request done); 1 no lease within --timeout \
+                  (or no daemon for the interface); 2 bad command line; 3 system error (no \
+                  such interface, missing privilege, netlink failure).\n\
+                  See dhcpc(8) for the full description."
 )]
 pub struct Cli {
     /// Interfaces to configure (for example eth0).
-    #[arg(value_name = "INTERFACE", required = true, value_parser = parse_ifname)]
+    #[arg(value_name = "INTERFACE", required_unless_present = "status", value_parser = parse_ifname)]
     pub interfaces: Vec<String>,
 
     /// Oneshot: acquire a lease, configure the interface, print the lease and exit.
-    #[arg(short = '1', long = "oneshot")]
+    #[arg(short = '1', long = "oneshot", group = "mode")]
     pub oneshot: bool,
+
+    /// Stay in the foreground (log to stderr) instead of detaching once bound.
+    #[arg(short = 'd', long, group = "mode")]
+    pub foreground: bool,
+
+    /// Release: the running daemon (or, with none, dhcpc itself from the saved lease) sends
+    /// DHCPRELEASE, removes the address, routes and DNS settings, and stops.
+    #[arg(short = 'r', long, group = "mode")]
+    pub release: bool,
+
+    /// Stop the running daemon for these interfaces without releasing (the lease is kept).
+    #[arg(short = 'x', long = "exit", group = "mode")]
+    pub stop: bool,
+
+    /// Ask the running daemon to renew now.
+    #[arg(short = 'n', long, group = "mode")]
+    pub renew: bool,
+
+    /// Show each interface's state, address, server and timers (all interfaces if none named).
+    #[arg(long, group = "mode")]
+    pub status: bool,
+
+    /// With --status: print JSON.
+    #[arg(long, requires = "status")]
+    pub json: bool,
+
+    /// Send DHCPRELEASE when stopped by SIGTERM (default: keep the lease).
+    #[arg(long)]
+    pub release_on_exit: bool,
+
+    /// Address conflict detection: probe window in milliseconds (0 = off), or `rfc5227` for
+    /// RFC 5227's full timings.
+    #[arg(long, value_name = "MS|rfc5227", default_value = "200", value_parser = parse_probe)]
+    pub arp_probe: ProbeMode,
+
+    /// Directory of the saved leases (IFACE.lease).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/dhcpc")]
+    pub lease_dir: PathBuf,
+
+    /// Directory of the control sockets, pid files and the saved resolv.conf.
+    #[arg(long, value_name = "DIR", default_value = "/run/dhcpc")]
+    pub run_dir: PathBuf,
 
     /// Give up when no lease is bound within SECS seconds (exit status 1).
     #[arg(short = 't', long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86400))]
@@ -98,5 +145,18 @@ fn parse_vendor_class(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err("the vendor class must be 1 to 255 printable ASCII characters".to_string())
+    }
+}
+
+fn parse_probe(s: &str) -> Result<ProbeMode, String> {
+    if s.eq_ignore_ascii_case("rfc5227") {
+        return Ok(ProbeMode::Rfc5227);
+    }
+    match s.parse::<u64>() {
+        Ok(0) => Ok(ProbeMode::Off),
+        Ok(ms) if ms <= 10_000 => Ok(ProbeMode::Quick(Duration::from_millis(ms))),
+        _ => Err(format!(
+            "'{s}' is not a probe window: give milliseconds (0 to 10000, 0 = off) or rfc5227"
+        )),
     }
 }

@@ -4,6 +4,7 @@
 //! address it does not have yet, so it speaks through an AF_PACKET socket and builds and checks
 //! the lower headers itself, using pnet's packet types.
 
+use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPacket};
 use pnet_packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
 use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv4::{self, Ipv4Packet, MutableIpv4Packet};
@@ -209,3 +210,63 @@ pub const BPF_DHCP_CLIENT: [BpfInsn; 11] = [
     insn(BPF_RET_K, 0, 0, 0x0004_0000),        // 9: accept the whole frame
     insn(BPF_RET_K, 0, 0, 0),                  // 10: drop
 ];
+
+/// The parts of an ARP packet conflict detection looks at.
+pub use crate::core::ArpSeen;
+
+const ARP_LEN: usize = 28;
+
+/// An ARP request frame from `mac`, broadcast, asking for `target`, with `sender_ip` as the
+/// sender protocol address: 0.0.0.0 for a probe, the address itself for an announcement
+/// (RFC 5227 2.1.1 and 2.3).
+fn arp_request(mac: [u8; 6], sender_ip: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
+    let mut buf = vec![0u8; ETH_LEN + ARP_LEN];
+    {
+        let mut arp = MutableArpPacket::new(&mut buf[ETH_LEN..]).expect("buffer sized for ARP");
+        arp.set_hardware_type(ArpHardwareTypes::Ethernet);
+        arp.set_protocol_type(EtherTypes::Ipv4);
+        arp.set_hw_addr_len(6);
+        arp.set_proto_addr_len(4);
+        arp.set_operation(ArpOperations::Request);
+        arp.set_sender_hw_addr(mac.into());
+        arp.set_sender_proto_addr(sender_ip);
+        arp.set_target_hw_addr([0u8; 6].into());
+        arp.set_target_proto_addr(target);
+    }
+    let mut eth = MutableEthernetPacket::new(&mut buf).expect("buffer sized for Ethernet");
+    eth.set_destination(BROADCAST_MAC.into());
+    eth.set_source(mac.into());
+    eth.set_ethertype(EtherTypes::Arp);
+    buf
+}
+
+/// An ARP probe for `target` (RFC 5227 2.1.1).
+pub fn arp_probe(mac: [u8; 6], target: Ipv4Addr) -> Vec<u8> {
+    arp_request(mac, Ipv4Addr::UNSPECIFIED, target)
+}
+
+/// An ARP announcement of `addr` (RFC 5227 2.3).
+pub fn arp_announce(mac: [u8; 6], addr: Ipv4Addr) -> Vec<u8> {
+    arp_request(mac, addr, addr)
+}
+
+/// Reads an Ethernet/IPv4 ARP packet (request or reply); None for anything else.
+pub fn parse_arp(frame: &[u8]) -> Option<ArpSeen> {
+    let eth = EthernetPacket::new(frame)?;
+    if eth.get_ethertype() != EtherTypes::Arp {
+        return None;
+    }
+    let arp = ArpPacket::new(frame.get(ETH_LEN..)?)?;
+    if arp.get_hardware_type() != ArpHardwareTypes::Ethernet
+        || arp.get_protocol_type() != EtherTypes::Ipv4
+        || arp.get_hw_addr_len() != 6
+        || arp.get_proto_addr_len() != 4
+    {
+        return None;
+    }
+    Some(ArpSeen {
+        sender_mac: arp.get_sender_hw_addr().octets(),
+        sender_ip: arp.get_sender_proto_addr(),
+        target_ip: arp.get_target_proto_addr(),
+    })
+}

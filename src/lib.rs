@@ -8,6 +8,7 @@ pub mod cli;
 pub mod core;
 pub mod frame;
 pub mod lease;
+pub mod leasefile;
 pub mod shell;
 pub mod time;
 pub mod wire;

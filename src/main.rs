@@ -1,11 +1,15 @@
 use clap::Parser;
 use dhcpc::cli::Cli;
+use dhcpc::shell::control;
+use dhcpc::shell::daemon::{self, LogWriter, Notifier};
 use dhcpc::shell::netlink::Netlink;
-use dhcpc::shell::run::{Driver, IfaceOptions, RunError};
+use dhcpc::shell::run::{Command, Driver, Ended, IfaceOptions, RunError};
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use tracing::{info, Instrument};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{info, warn, Instrument};
 
 fn init_logging(cli: &Cli) {
     let level = match (cli.quiet, cli.verbose) {
@@ -18,95 +22,339 @@ fn init_logging(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("dhcpc={level}")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(LogWriter)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .init();
 }
 
-async fn run(cli: Cli) -> Result<(), RunError> {
-    let net = Netlink::connect().map_err(|e| RunError::Io("opening rtnetlink".into(), e))?;
-    let mut drivers = Vec::new();
-    for name in &cli.interfaces {
-        let opts = IfaceOptions {
-            name: name.clone(),
-            metric: cli.metric,
-            resolv_conf: (!cli.no_resolv).then(|| cli.resolv_conf.clone()),
-            broadcast_flag: cli.broadcast,
-            hostname: cli.hostname.clone(),
-            vendor_class: cli.vendor_class.clone(),
-            oneshot: cli.oneshot,
-            timeout: Duration::from_secs(cli.timeout),
-        };
-        let span = tracing::info_span!("if", name = %name);
-        let driver = Driver::new(opts, net.clone()).instrument(span.clone()).await?;
-        drivers.push((driver, span));
+fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
+    IfaceOptions {
+        name: name.to_string(),
+        metric: cli.metric,
+        resolv_conf: (!cli.no_resolv).then(|| cli.resolv_conf.clone()),
+        broadcast_flag: cli.broadcast,
+        hostname: cli.hostname.clone(),
+        vendor_class: cli.vendor_class.clone(),
+        oneshot: cli.oneshot,
+        timeout: Duration::from_secs(cli.timeout),
+        probe: cli.arp_probe,
+        lease_dir: Some(cli.lease_dir.clone()),
+        run_dir: cli.run_dir.clone(),
     }
-    let tasks: Vec<_> = drivers
-        .into_iter()
-        .map(|(d, span)| {
-            let name = d.name().to_string();
-            (name, tokio::spawn(d.run().instrument(span)))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("dhcpc: cannot start the runtime: {e}");
+            ExitCode::from(3)
         })
-        .collect();
-    let mut first_err = None;
-    for (name, task) in tasks {
-        match task.await {
-            Ok(Ok(Some(lease))) => println!("{name}: {lease}"),
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => {
-                eprintln!("dhcpc: {e}");
-                first_err.get_or_insert(e);
+}
+
+fn fail(e: &RunError) -> ExitCode {
+    eprintln!("dhcpc: {e}");
+    ExitCode::from(e.exit_code() as u8)
+}
+
+/// `--status`: asks each daemon for its interfaces' state.
+fn status(cli: &Cli) -> ExitCode {
+    let mut names = cli.interfaces.clone();
+    if names.is_empty() {
+        if let Ok(dir) = std::fs::read_dir(&cli.run_dir) {
+            for entry in dir.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(iface) = name.strip_suffix(".sock") {
+                    names.push(iface.to_string());
+                }
+            }
+        }
+        names.sort();
+    }
+    let mut all = Vec::new();
+    let mut missing = false;
+    for name in &names {
+        let v = match control::request(&cli.run_dir, name, "status") {
+            Ok(answer) => serde_json::from_str(&answer)
+                .unwrap_or_else(|_| serde_json::json!({"interface": name, "state": "UNKNOWN"})),
+            Err(e) if control::no_daemon(&e) => {
+                missing = true;
+                serde_json::json!({"interface": name, "state": "NOT RUNNING"})
             }
             Err(e) => {
-                let e = RunError::Io(
-                    format!("{name}: task failed"),
-                    std::io::Error::other(e.to_string()),
-                );
-                eprintln!("dhcpc: {e}");
-                first_err.get_or_insert(e);
+                missing = true;
+                serde_json::json!({"interface": name, "state": "UNKNOWN", "error": e.to_string()})
+            }
+        };
+        all.push(v);
+    }
+    if cli.json {
+        println!("{}", serde_json::Value::Array(all));
+    } else if all.is_empty() {
+        println!("no dhcpc daemon is running");
+    } else {
+        for v in &all {
+            println!("{}", human_status(v));
+        }
+    }
+    if missing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn human_status(v: &serde_json::Value) -> String {
+    let s = |k: &str| v[k].as_str().unwrap_or("-").to_string();
+    let mut out = format!("{}: {}", s("interface"), s("state"));
+    if v.get("address").is_some() {
+        out.push_str(&format!(
+            " {}/{} from {}",
+            s("address"),
+            v["prefix_len"],
+            s("server")
+        ));
+        let when = |k: &str| match v[k].as_u64() {
+            Some(secs) => dhcpc::lease::human_secs(secs.min(u64::from(u32::MAX - 1)) as u32),
+            None => "never".to_string(),
+        };
+        out.push_str(&format!(
+            "\n  renew in {}, rebind in {}, expires in {}",
+            when("renew_in"),
+            when("rebind_in"),
+            when("expires_in")
+        ));
+    }
+    out
+}
+
+/// `-x` and `-n`, and `-r` with a daemon: one request per interface.
+fn control_request(cli: &Cli, request: &str) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for name in &cli.interfaces {
+        match control::request(&cli.run_dir, name, request) {
+            Ok(answer) if answer.starts_with("ok") => {}
+            Ok(answer) => {
+                eprintln!("dhcpc: {name}: {answer}");
+                code = ExitCode::from(3);
+            }
+            Err(e) if control::no_daemon(&e) && request == "release" => {
+                if let Err(c) = release_offline(cli, name) {
+                    code = c;
+                }
+            }
+            Err(e) if control::no_daemon(&e) => {
+                eprintln!("dhcpc: {name}: no dhcpc daemon runs for this interface");
+                code = ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!("dhcpc: {name}: control socket: {e}");
+                code = ExitCode::from(3);
             }
         }
     }
-    first_err.map_or(Ok(()), Err)
+    code
+}
+
+/// `dhcpc -r IFACE` with no daemon: release from the saved lease.
+fn release_offline(cli: &Cli, name: &str) -> Result<(), ExitCode> {
+    let rt = runtime()?;
+    let opts = iface_options(cli, name);
+    rt.block_on(async {
+        let net = Netlink::connect().map_err(|e| fail(&RunError::Io("rtnetlink".into(), e)))?;
+        let driver = Driver::new(opts, net).await.map_err(|e| fail(&e))?;
+        match driver.release_saved().await {
+            Ok(Some(lease)) => {
+                info!("{name}: released {}", lease.address);
+                Ok(())
+            }
+            Ok(None) => {
+                eprintln!(
+                    "dhcpc: {name}: nothing to release: no daemon runs for it and {} holds no \
+                     unexpired lease",
+                    cli.lease_dir.display()
+                );
+                Err(ExitCode::from(1))
+            }
+            Err(e) => Err(fail(&e)),
+        }
+    })
+}
+
+fn write_pid(run_dir: &Path, iface: &str) {
+    let path = control::pid_path(run_dir, iface);
+    if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
+        warn!("writing {}: {e}", path.display());
+    }
+}
+
+/// Runs the named interfaces in this process: oneshot, foreground or (after `fork`) as the
+/// background daemon.
+async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> ExitCode {
+    let net = match Netlink::connect() {
+        Ok(n) => n,
+        Err(e) => return fail(&RunError::Io("opening rtnetlink".into(), e)),
+    };
+    let daemon = !cli.oneshot;
+    if daemon {
+        if let Err(e) = std::fs::create_dir_all(&cli.run_dir) {
+            return fail(&RunError::Io(
+                format!("creating {}", cli.run_dir.display()),
+                e,
+            ));
+        }
+    }
+    let mut tasks = Vec::new();
+    let mut senders = Vec::new();
+    let mut readies = Vec::new();
+    for name in &names {
+        let span = tracing::info_span!("if", name = %name);
+        let mut driver = match Driver::new(iface_options(&cli, name), net.clone())
+            .instrument(span.clone())
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => return fail(&e),
+        };
+        let (tx, rx) = mpsc::channel(8);
+        if daemon {
+            if let Err(e) = control::serve(&cli.run_dir, name, tx.clone()) {
+                return fail(&RunError::Io(format!("{name}: control socket"), e));
+            }
+            write_pid(&cli.run_dir, name);
+            let (ready_tx, ready_rx) = oneshot::channel();
+            driver.notify_ready(ready_tx);
+            readies.push((name.clone(), ready_rx));
+        }
+        senders.push(tx);
+        tasks.push((name.clone(), tokio::spawn(driver.run(rx).instrument(span))));
+    }
+
+    // Daemon: wait until every interface is bound or has given up waiting, then detach.
+    if daemon {
+        let mut status = 0u8;
+        for (name, ready) in readies {
+            match ready.await {
+                Ok(Ok(lease)) => println!("{name}: {lease}"),
+                Ok(Err(e)) => {
+                    eprintln!("dhcpc: {e}; still trying in the background");
+                    status = status.max(e.exit_code() as u8);
+                }
+                Err(_) => status = 3,
+            }
+        }
+        if let Some(n) = notifier {
+            n.detach(status);
+        }
+    }
+
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => return fail(&RunError::Io("watching SIGTERM".into(), e)),
+    };
+    let all = async {
+        let mut code = ExitCode::SUCCESS;
+        for (name, task) in tasks.iter_mut() {
+            match task.await {
+                Ok(Ok(Ended::Bound(lease))) => println!("{name}: {lease}"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => code = fail(&e),
+                Err(e) => {
+                    code = fail(&RunError::Io(
+                        format!("{name}: task"),
+                        std::io::Error::other(e.to_string()),
+                    ))
+                }
+            }
+        }
+        code
+    };
+    let code = tokio::select! {
+        code = all => code,
+        _ = term.recv() => {
+            stop_all(&senders, cli.release_on_exit, "SIGTERM").await;
+            ExitCode::SUCCESS
+        }
+        _ = tokio::signal::ctrl_c() => {
+            stop_all(&senders, cli.release_on_exit, "interrupted").await;
+            ExitCode::SUCCESS
+        }
+    };
+    if daemon {
+        for name in &names {
+            let _ = std::fs::remove_file(control::pid_path(&cli.run_dir, name));
+            let _ = std::fs::remove_file(control::socket_path(&cli.run_dir, name));
+        }
+    }
+    code
+}
+
+/// Stops every interface (releasing first if asked) and waits for them, briefly.
+async fn stop_all(senders: &[mpsc::Sender<Command>], release: bool, why: &str) {
+    info!(
+        "{why}: stopping{}",
+        if release {
+            " and releasing"
+        } else {
+            "; the leases stay configured"
+        }
+    );
+    for tx in senders {
+        let _ = tx
+            .send(if release {
+                Command::Release
+            } else {
+                Command::Stop
+            })
+            .await;
+    }
+    for tx in senders {
+        let _ = tokio::time::timeout(Duration::from_secs(5), tx.closed()).await;
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("dhcpc: cannot start the runtime: {e}");
-            return ExitCode::from(3);
+    if cli.status {
+        return status(&cli);
+    }
+    if cli.release {
+        return control_request(&cli, "release");
+    }
+    if cli.stop {
+        return control_request(&cli, "stop");
+    }
+    if cli.renew {
+        return control_request(&cli, "renew");
+    }
+
+    // A daemon that already runs an interface is asked to renew it instead of being rivalled.
+    let mut names = Vec::new();
+    for name in &cli.interfaces {
+        match control::request(&cli.run_dir, name, "renew") {
+            Ok(_) => eprintln!("dhcpc: {name}: a dhcpc daemon already runs it; asked it to renew"),
+            Err(_) => names.push(name.clone()),
         }
+    }
+    if names.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+
+    let notifier = if !cli.oneshot && !cli.foreground {
+        match daemon::fork_and_wait() {
+            Ok(n) => Some(n),
+            Err(e) => return fail(&RunError::Io("going to the background".into(), e)),
+        }
+    } else {
+        None
     };
-    rt.block_on(async {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("dhcpc: cannot watch SIGTERM: {e}");
-                    return ExitCode::from(3);
-                }
-            };
-        tokio::select! {
-            r = run(cli) => match r {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => ExitCode::from(e.exit_code() as u8),
-            },
-            _ = term.recv() => {
-                info!("SIGTERM: stopping; the lease stays configured");
-                ExitCode::SUCCESS
-            }
-            _ = tokio::signal::ctrl_c() => {
-                info!("interrupted: stopping; the lease stays configured");
-                ExitCode::SUCCESS
-            }
-        }
-    })
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(serve(cli, names, notifier))
 }

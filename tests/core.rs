@@ -1,6 +1,9 @@
 //! The RFC 2131 state machine on virtual time: hours of lease life in microseconds.
 
-use dhcpc::core::{backoff_base, Action, Client, Config, Dest, Event, Reason, StateName};
+use dhcpc::core::{
+    backoff_base, Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, Reason, StateName,
+    DECLINE_WAIT,
+};
 use dhcpc::lease::Lease;
 use dhcpc::time::Instant;
 use dhcpc::wire::v4::{DhcpOption, Message, MessageType, Opcode, OptionCode};
@@ -16,8 +19,15 @@ fn t(secs: f64) -> Instant {
     Instant::from_millis((secs * 1000.0) as u64)
 }
 
+/// A client without conflict detection, so that an ACK binds at once.
+fn config() -> Config {
+    let mut c = Config::new(MAC);
+    c.probe = ProbeMode::Off;
+    c
+}
+
 fn client() -> Client {
-    Client::new(Config::new(MAC), 42)
+    Client::new(config(), 42)
 }
 
 /// The one message sent among `actions`, with where it went.
@@ -29,7 +39,11 @@ fn sent(actions: &[Action]) -> (Message, Dest) {
             _ => None,
         })
         .collect();
-    assert_eq!(sends.len(), 1, "expected exactly one message in {actions:?}");
+    assert_eq!(
+        sends.len(),
+        1,
+        "expected exactly one message in {actions:?}"
+    );
     sends.into_iter().next().unwrap()
 }
 
@@ -135,7 +149,7 @@ fn discover_carries_the_required_options() {
 
 #[test]
 fn broadcast_flag_hostname_and_vendor_class_when_configured() {
-    let mut cfg = Config::new(MAC);
+    let mut cfg = config();
     cfg.broadcast_flag = true;
     cfg.hostname = Some("box".into());
     cfg.vendor_class = Some(b"dhcpc-test".to_vec());
@@ -155,7 +169,7 @@ fn broadcast_flag_hostname_and_vendor_class_when_configured() {
 #[test]
 fn xid_is_random_per_exchange_and_per_seed() {
     let xid = |seed| {
-        let mut c = Client::new(Config::new(MAC), seed);
+        let mut c = Client::new(config(), seed);
         sent(&c.handle(t(0.0), Event::Start)).0.xid()
     };
     assert_ne!(xid(1), xid(2));
@@ -165,7 +179,7 @@ fn xid_is_random_per_exchange_and_per_seed() {
 #[test]
 fn discover_backoff_is_4_8_16_32_64_randomised_by_one_second() {
     for seed in 0..50 {
-        let mut c = Client::new(Config::new(MAC), seed);
+        let mut c = Client::new(config(), seed);
         let (first, _) = sent(&c.handle(t(0.0), Event::Start));
         let mut now = t(0.0);
         for (i, base) in [4u64, 8, 16, 32, 64, 64, 64].iter().enumerate() {
@@ -177,7 +191,9 @@ fn discover_backoff_is_4_8_16_32_64_randomised_by_one_second() {
                 i + 1
             );
             // Early ticks do nothing.
-            assert!(c.handle(at - Duration::from_millis(1), Event::Tick).is_empty());
+            assert!(c
+                .handle(at - Duration::from_millis(1), Event::Tick)
+                .is_empty());
             let (msg, dest) = sent(&c.handle(at, Event::Tick));
             assert_eq!(dest, Dest::Broadcast);
             assert_eq!(kind(&msg), MessageType::Discover);
@@ -218,7 +234,9 @@ fn offer_leads_to_request_with_options_50_and_54() {
 fn replies_with_another_xid_or_chaddr_or_op_are_dropped() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
-    assert!(c.handle(t(0.1), Event::Message(&offer(d.xid() ^ 1))).is_empty());
+    assert!(c
+        .handle(t(0.1), Event::Message(&offer(d.xid() ^ 1)))
+        .is_empty());
     let mut other_mac = offer(d.xid());
     other_mac.set_chaddr(&[2, 0, 0, 0, 0, 2]);
     assert!(c.handle(t(0.1), Event::Message(&other_mac)).is_empty());
@@ -247,7 +265,9 @@ fn bad_offers_are_dropped() {
     let no_server = reply(xid, MessageType::Offer, ADDR, None);
     assert!(c.handle(t(0.1), Event::Message(&no_server)).is_empty());
     let ack_in_selecting = ack(xid, 3600);
-    assert!(c.handle(t(0.1), Event::Message(&ack_in_selecting)).is_empty());
+    assert!(c
+        .handle(t(0.1), Event::Message(&ack_in_selecting))
+        .is_empty());
     assert_eq!(c.state(), StateName::Selecting);
 }
 
@@ -271,7 +291,10 @@ fn ack_from_the_chosen_server_binds() {
     assert_eq!(lease.dns, vec![SERVER, OTHER_SERVER]);
     assert_eq!(lease.domain.as_deref(), Some("lab.test"));
     assert_eq!(lease.server_id, SERVER);
-    assert_eq!((lease.lease_secs, lease.t1_secs, lease.t2_secs), (3600, 1800, 3150));
+    assert_eq!(
+        (lease.lease_secs, lease.t1_secs, lease.t2_secs),
+        (3600, 1800, 3150)
+    );
     // The lease counts from when the REQUEST went out.
     assert_eq!(lease.start, t(0.5));
     assert_eq!(c.state(), StateName::Bound);
@@ -405,7 +428,10 @@ fn ack_while_renewing_updates_the_lease_and_timers() {
     let (mut c, _, lease) = bound(3600);
     let t1 = lease.renew_at().unwrap();
     let (r, _) = sent(&c.handle(t1, Event::Tick));
-    let a = c.handle(t1 + Duration::from_millis(5), Event::Message(&ack(r.xid(), 7200)));
+    let a = c.handle(
+        t1 + Duration::from_millis(5),
+        Event::Message(&ack(r.xid(), 7200)),
+    );
     let (new, previous) = configured(&a).unwrap();
     assert_eq!(previous, Some(lease));
     assert_eq!(new.lease_secs, 7200);
@@ -420,7 +446,10 @@ fn renewing_only_takes_answers_from_the_leasing_server() {
     let (r, _) = sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
     let later = lease.renew_at().unwrap() + Duration::from_secs(1);
     assert!(c
-        .handle(later, Event::Message(&ack_from(r.xid(), OTHER_SERVER, 3600)))
+        .handle(
+            later,
+            Event::Message(&ack_from(r.xid(), OTHER_SERVER, 3600))
+        )
         .is_empty());
     assert!(c
         .handle(later, Event::Message(&nak(r.xid(), OTHER_SERVER)))
@@ -536,9 +565,15 @@ fn init_reboot_falls_back_to_discover_on_nak_or_silence() {
     let mut c = client().with_saved_lease(saved_lease(t(0.0), 3600));
     sent(&c.handle(t(1.0), Event::Start));
     let at = c.poll_at().unwrap();
-    assert_eq!(kind(&sent(&c.handle(at, Event::Tick)).0), MessageType::Request);
+    assert_eq!(
+        kind(&sent(&c.handle(at, Event::Tick)).0),
+        MessageType::Request
+    );
     let at = c.poll_at().unwrap();
-    assert_eq!(kind(&sent(&c.handle(at, Event::Tick)).0), MessageType::Discover);
+    assert_eq!(
+        kind(&sent(&c.handle(at, Event::Tick)).0),
+        MessageType::Discover
+    );
     assert_eq!(c.state(), StateName::Selecting);
 }
 
@@ -561,4 +596,182 @@ fn hours_of_lease_life_run_in_virtual_time() {
         lease = configured(&a).unwrap().0;
     }
     assert!(lease.start >= t(10.0 * 1800.0));
+}
+
+fn probing_client(mode: ProbeMode) -> (Client, u32) {
+    let mut cfg = Config::new(MAC);
+    cfg.probe = mode;
+    let mut c = Client::new(cfg, 3);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.01), Event::Message(&offer(d.xid())));
+    (c, d.xid())
+}
+
+fn arp_probes(actions: &[Action]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::ArpProbe { target } if *target == ADDR))
+        .count()
+}
+
+#[test]
+fn default_is_a_quick_probe_of_200_ms() {
+    assert_eq!(
+        Config::new(MAC).probe,
+        ProbeMode::Quick(dhcpc::core::DEFAULT_PROBE_WINDOW)
+    );
+    assert_eq!(
+        dhcpc::core::DEFAULT_PROBE_WINDOW,
+        Duration::from_millis(200)
+    );
+}
+
+#[test]
+fn ack_is_probed_with_arp_before_it_is_used_then_announced() {
+    let (mut c, xid) = probing_client(ProbeMode::Quick(Duration::from_millis(200)));
+    let a = c.handle(t(0.02), Event::Message(&ack(xid, 3600)));
+    assert!(a.contains(&Action::ArpListen));
+    assert!(configured(&a).is_none(), "not used before the probe");
+    assert_eq!(c.state(), StateName::Probing);
+    assert!(c.lease().is_none());
+    // Two probes, 100 ms apart, then the address is used at 200 ms.
+    assert_eq!(c.poll_at(), Some(t(0.02)));
+    assert_eq!(arp_probes(&c.handle(t(0.02), Event::Tick)), 1);
+    assert_eq!(c.poll_at(), Some(t(0.12)));
+    assert_eq!(arp_probes(&c.handle(t(0.12), Event::Tick)), 1);
+    assert_eq!(c.poll_at(), Some(t(0.22)));
+    // Our own probe echoed back is no conflict; neither is ARP about other addresses.
+    let own = ArpSeen {
+        sender_mac: MAC,
+        sender_ip: Ipv4Addr::UNSPECIFIED,
+        target_ip: ADDR,
+    };
+    assert!(c.handle(t(0.15), Event::Arp(own)).is_empty());
+    let unrelated = ArpSeen {
+        sender_mac: [2, 0, 0, 0, 0, 9],
+        sender_ip: OTHER_SERVER,
+        target_ip: SERVER,
+    };
+    assert!(c.handle(t(0.15), Event::Arp(unrelated)).is_empty());
+    let a = c.handle(t(0.22), Event::Tick);
+    assert!(a.contains(&Action::ArpStop));
+    assert_eq!(configured(&a).unwrap().0.address, ADDR);
+    assert!(a.contains(&Action::ArpAnnounce { addr: ADDR }));
+    assert_eq!(c.state(), StateName::Bound);
+    // RFC 5227: a second announcement 2 s later, then only the lease timers.
+    assert_eq!(c.poll_at(), Some(t(2.22)));
+    assert_eq!(
+        c.handle(t(2.22), Event::Tick),
+        vec![Action::ArpAnnounce { addr: ADDR }]
+    );
+    assert_eq!(c.poll_at(), c.lease().unwrap().renew_at());
+}
+
+#[test]
+fn a_conflict_while_probing_declines_and_waits_ten_seconds() {
+    for (sender_ip, target_ip) in [
+        // Another host answers for (or announces) the address.
+        (ADDR, ADDR),
+        (ADDR, Ipv4Addr::new(198, 51, 100, 9)),
+        // Another host probes for the same address at the same time.
+        (Ipv4Addr::UNSPECIFIED, ADDR),
+    ] {
+        let (mut c, xid) = probing_client(ProbeMode::Quick(Duration::from_millis(200)));
+        c.handle(t(0.02), Event::Message(&ack(xid, 3600)));
+        assert_eq!(c.state(), StateName::Probing);
+        c.handle(t(0.02), Event::Tick);
+        let seen = ArpSeen {
+            sender_mac: [2, 0, 0, 0, 0, 9],
+            sender_ip,
+            target_ip,
+        };
+        let a = c.handle(t(0.05), Event::Arp(seen));
+        assert!(configured(&a).is_none());
+        assert!(a.contains(&Action::ArpStop));
+        let (decline, dest) = sent(&a);
+        assert_eq!(dest, Dest::Broadcast);
+        assert_eq!(kind(&decline), MessageType::Decline);
+        assert_eq!(decline.ciaddr(), Ipv4Addr::UNSPECIFIED);
+        assert_eq!(
+            opt(&decline, OptionCode::RequestedIpAddress),
+            Some(&DhcpOption::RequestedIpAddress(ADDR))
+        );
+        assert_eq!(
+            opt(&decline, OptionCode::ServerIdentifier),
+            Some(&DhcpOption::ServerIdentifier(SERVER))
+        );
+        assert_eq!(c.state(), StateName::Init);
+        assert_eq!(c.poll_at(), Some(t(0.05) + DECLINE_WAIT));
+        let (d, _) = sent(&c.handle(t(0.05) + DECLINE_WAIT, Event::Tick));
+        assert_eq!(kind(&d), MessageType::Discover);
+    }
+}
+
+#[test]
+fn rfc5227_mode_sends_three_probes_with_rfc_spacing() {
+    for seed in 0..20 {
+        let mut cfg = Config::new(MAC);
+        cfg.probe = ProbeMode::Rfc5227;
+        let mut c = Client::new(cfg, seed);
+        let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+        c.handle(t(0.0), Event::Message(&offer(d.xid())));
+        c.handle(t(0.0), Event::Message(&ack(d.xid(), 3600)));
+        assert_eq!(c.state(), StateName::Probing);
+        let mut times = Vec::new();
+        let mut now = t(0.0);
+        loop {
+            let at = c.poll_at().unwrap();
+            let a = c.handle(at, Event::Tick);
+            times.push(at.saturating_since(now));
+            now = at;
+            if configured(&a).is_some() {
+                break;
+            }
+            assert_eq!(arp_probes(&a), 1);
+        }
+        // PROBE_WAIT 0-1 s, then PROBE_MIN..PROBE_MAX (1-2 s) twice, then ANNOUNCE_WAIT 2 s.
+        assert_eq!(times.len(), 4, "{times:?}");
+        assert!(times[0] <= Duration::from_secs(1));
+        for gap in &times[1..3] {
+            assert!(*gap >= Duration::from_secs(1) && *gap <= Duration::from_secs(2));
+        }
+        assert_eq!(times[3], Duration::from_secs(2));
+    }
+}
+
+#[test]
+fn a_renewal_of_the_same_address_is_not_probed() {
+    let mut cfg = Config::new(MAC);
+    cfg.probe = ProbeMode::Quick(Duration::from_millis(200));
+    let lease = {
+        let (_, _, l) = bound(3600);
+        l
+    };
+    let mut c = Client::new(cfg, 9).into_bound(lease.clone());
+    let t1 = lease.renew_at().unwrap();
+    let (r, _) = sent(&c.handle(t1, Event::Tick));
+    let a = c.handle(t1, Event::Message(&ack(r.xid(), 3600)));
+    assert!(configured(&a).is_some());
+    assert!(!a.contains(&Action::ArpListen));
+    assert_eq!(c.state(), StateName::Bound);
+}
+
+#[test]
+fn renewal_times_are_clamped() {
+    use dhcpc::lease::renewal_times;
+    assert_eq!(renewal_times(3600, None, None), (1800, 3150));
+    assert_eq!(renewal_times(3600, Some(600), Some(1200)), (600, 1200));
+    // T2 at or past the lease: default T2; T1 at or past T2: default T1.
+    assert_eq!(renewal_times(3600, Some(100), Some(3600)), (100, 3150));
+    assert_eq!(renewal_times(3600, Some(3200), Some(3000)), (1800, 3000));
+    // A T2 below the default T1 pulls T1 under it.
+    assert_eq!(renewal_times(3600, None, Some(1000)), (500, 1000));
+    assert_eq!(
+        renewal_times(u32::MAX, Some(5), Some(6)),
+        (u32::MAX, u32::MAX)
+    );
+    for lease in [1u32, 2, 3, 7, 60, 86400, u32::MAX - 1] {
+        let (t1, t2) = renewal_times(lease, None, None);
+        assert!(t1 <= t2 && t2 <= lease, "{lease}: {t1} {t2}");
+    }
 }

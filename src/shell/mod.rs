@@ -1,6 +1,8 @@
 //! The I/O shell: sockets, netlink, files and timers around the sans-IO core.
 
 pub mod clock;
+pub mod control;
+pub mod daemon;
 pub mod netlink;
 pub mod rawsock;
 pub mod resolv;

@@ -11,7 +11,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-const ETH_P_IP: u16 = 0x0800;
+pub const ETH_P_IP: u16 = 0x0800;
+pub const ETH_P_ARP: u16 = 0x0806;
 const PACKET_AUXDATA: libc::c_int = 8;
 const TP_STATUS_CSUMNOTREADY: u32 = 1 << 3;
 
@@ -28,10 +29,11 @@ struct TpacketAuxdata {
     tp_vlan_tpid: u16,
 }
 
-/// A raw Ethernet socket bound to one interface that receives only UDP to port 68.
+/// A raw Ethernet socket bound to one interface and one EtherType.
 pub struct RawSocket {
     fd: AsyncFd<OwnedFd>,
     ifindex: u32,
+    proto: u16,
 }
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
@@ -56,11 +58,11 @@ fn setsockopt<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: &T)
     .map(|_| ())
 }
 
-fn sockaddr_ll(ifindex: u32, dst: Option<[u8; 6]>) -> libc::sockaddr_ll {
+fn sockaddr_ll(ifindex: u32, proto: u16, dst: Option<[u8; 6]>) -> libc::sockaddr_ll {
     // SAFETY: sockaddr_ll is plain data; all-zero is a valid value.
     let mut sa: libc::sockaddr_ll = unsafe { zeroed() };
     sa.sll_family = libc::AF_PACKET as u16;
-    sa.sll_protocol = ETH_P_IP.to_be();
+    sa.sll_protocol = proto.to_be();
     sa.sll_ifindex = ifindex as i32;
     if let Some(mac) = dst {
         sa.sll_halen = 6;
@@ -70,8 +72,18 @@ fn sockaddr_ll(ifindex: u32, dst: Option<[u8; 6]>) -> libc::sockaddr_ll {
 }
 
 impl RawSocket {
-    /// Opens the socket on interface `ifindex`. Needs CAP_NET_RAW.
-    pub fn open(ifindex: u32) -> io::Result<RawSocket> {
+    /// The DHCP client socket on interface `ifindex`: IPv4 frames, filtered in the kernel
+    /// down to UDP to port 68. Needs CAP_NET_RAW.
+    pub fn dhcp(ifindex: u32) -> io::Result<RawSocket> {
+        Self::open(ifindex, ETH_P_IP, Some(&BPF_DHCP_CLIENT))
+    }
+
+    /// An ARP socket on interface `ifindex`, for conflict detection. Needs CAP_NET_RAW.
+    pub fn arp(ifindex: u32) -> io::Result<RawSocket> {
+        Self::open(ifindex, ETH_P_ARP, None)
+    }
+
+    fn open(ifindex: u32, proto: u16, program: Option<&[BpfInsn]>) -> io::Result<RawSocket> {
         // SAFETY: plain socket(2) call; the result is checked before it is wrapped.
         let raw = check(unsafe {
             libc::socket(
@@ -84,18 +96,20 @@ impl RawSocket {
         // SAFETY: `raw` is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
 
-        let filter: Vec<libc::sock_filter> = BPF_DHCP_CLIENT
-            .iter()
-            .map(|&BpfInsn { code, jt, jf, k }| libc::sock_filter { code, jt, jf, k })
-            .collect();
-        let prog = libc::sock_fprog {
-            len: filter.len() as u16,
-            filter: filter.as_ptr() as *mut libc::sock_filter,
-        };
-        setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog)?;
+        if let Some(program) = program {
+            let filter: Vec<libc::sock_filter> = program
+                .iter()
+                .map(|&BpfInsn { code, jt, jf, k }| libc::sock_filter { code, jt, jf, k })
+                .collect();
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            setsockopt(&fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog)?;
+        }
         setsockopt(&fd, libc::SOL_PACKET, PACKET_AUXDATA, &1 as &libc::c_int)?;
 
-        let sa = sockaddr_ll(ifindex, None);
+        let sa = sockaddr_ll(ifindex, proto, None);
         // SAFETY: `sa` is a valid sockaddr_ll and the length matches it.
         check(unsafe {
             libc::bind(
@@ -108,12 +122,18 @@ impl RawSocket {
         // registered. Must run inside the tokio runtime, as every caller does.
         let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
             .map_err(|e| io::Error::other(e.to_string()))?;
-        Ok(RawSocket { fd, ifindex })
+        Ok(RawSocket { fd, ifindex, proto })
     }
 
     /// Sends one complete Ethernet frame to `dst_mac`.
     pub fn send(&self, frame: &[u8], dst_mac: [u8; 6]) -> io::Result<()> {
-        let sa = sockaddr_ll(self.ifindex, Some(dst_mac));
+        self.send_as(frame, dst_mac, self.proto)
+    }
+
+    /// Sends one complete Ethernet frame of EtherType `proto` (for example ARP on the DHCP
+    /// socket, so that announcing needs no socket of its own).
+    pub fn send_as(&self, frame: &[u8], dst_mac: [u8; 6], proto: u16) -> io::Result<()> {
+        let sa = sockaddr_ll(self.ifindex, proto, Some(dst_mac));
         // SAFETY: frame and sa are valid for the lengths given.
         let n = unsafe {
             libc::sendto(

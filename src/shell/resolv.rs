@@ -29,19 +29,16 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Where dhcpc keeps state that must outlive one process but not a reboot.
-pub const RUN_DIR: &str = "/run/dhcpc";
-
-/// Where the resolv.conf that was there before dhcpc wrote its own is kept: under
-/// [`RUN_DIR`], named after the path it came from (not beside it, where `ip netns exec` and
-/// tools that scan /etc would trip over it).
-pub fn saved_path(path: &Path) -> PathBuf {
+/// Where the resolv.conf that was there before dhcpc wrote its own is kept: in the run
+/// directory (/run/dhcpc), named after the path it came from (not beside it, where
+/// `ip netns exec` and tools that scan /etc would trip over it).
+pub fn saved_path(path: &Path, run_dir: &Path) -> PathBuf {
     let flat: String = path
         .to_string_lossy()
         .chars()
         .map(|c| if c == '/' { '%' } else { c })
         .collect();
-    Path::new(RUN_DIR).join(format!("resolv-saved{flat}"))
+    run_dir.join(format!("resolv-saved{flat}"))
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same directory, fsync,
@@ -61,7 +58,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
             // cannot be replaced by rename: write it in place instead.
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
                 fs::remove_file(&tmp)?;
-                let mut f = fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+                let mut f = fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(path)?;
                 f.write_all(contents)?;
                 f.sync_all()?;
             }
@@ -84,11 +84,11 @@ fn is_ours(path: &Path) -> bool {
 
 /// Writes the lease's DNS settings to `path`. The first time, the file that was there is kept
 /// aside (see [`saved_path`]) so that [`restore`] can put it back.
-pub fn apply(path: &Path, iface: &str, lease: &Lease) -> io::Result<()> {
-    let save = saved_path(path);
+pub fn apply(path: &Path, run_dir: &Path, iface: &str, lease: &Lease) -> io::Result<()> {
+    let save = saved_path(path, run_dir);
     if !save.exists() && path.exists() && !is_ours(path) {
         let old = fs::read(path)?;
-        fs::create_dir_all(RUN_DIR)?;
+        fs::create_dir_all(run_dir)?;
         write_atomic(&save, &old)?;
     }
     write_atomic(path, render(iface, lease).as_bytes())
@@ -96,11 +96,11 @@ pub fn apply(path: &Path, iface: &str, lease: &Lease) -> io::Result<()> {
 
 /// Puts back the resolv.conf that was there before dhcpc wrote its own. Leaves a file alone
 /// that someone else has written since.
-pub fn restore(path: &Path) -> io::Result<()> {
+pub fn restore(path: &Path, run_dir: &Path) -> io::Result<()> {
     if !is_ours(path) {
         return Ok(());
     }
-    let save = saved_path(path);
+    let save = saved_path(path, run_dir);
     if let Ok(old) = fs::read(&save) {
         write_atomic(path, &old)?;
         fs::remove_file(&save)

@@ -1,9 +1,10 @@
 //! One interface's driver: turns socket reads and timer expiries into core events and carries
 //! out the core's actions. No protocol decision is made here.
 
-use crate::core::{Action, Client, Config, Dest, Event, Reason};
+use crate::core::{Action, Client, Config, Dest, Event, ProbeMode, Reason};
 use crate::frame;
 use crate::lease::Lease;
+use crate::leasefile;
 use crate::shell::clock;
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::rawsock::RawSocket;
@@ -14,6 +15,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 /// How dhcpc runs one interface.
@@ -31,6 +33,12 @@ pub struct IfaceOptions {
     pub oneshot: bool,
     /// Give up if not bound within this time.
     pub timeout: Duration,
+    /// Address conflict detection (RFC 5227).
+    pub probe: ProbeMode,
+    /// Where the lease is saved (`IFACE.lease`); None saves nothing.
+    pub lease_dir: Option<PathBuf>,
+    /// Control sockets, pid file and saved resolv.conf.
+    pub run_dir: PathBuf,
 }
 
 /// Why an interface could not be run; each maps to a clear message and an exit status.
@@ -122,6 +130,31 @@ fn unicast_socket(ifname: &str) -> io::Result<tokio::net::UdpSocket> {
     tokio::net::UdpSocket::from_std(std::net::UdpSocket::from(fd))
 }
 
+/// A request from the control socket (or the signal handler) to one interface's driver.
+#[derive(Debug)]
+pub enum Command {
+    /// Renew now (`dhcpc -n`, or a second `dhcpc IFACE`).
+    Renew,
+    /// Send DHCPRELEASE, remove the lease and stop (`dhcpc -r`).
+    Release,
+    /// Stop and keep the lease (`dhcpc -x`, SIGTERM).
+    Stop,
+    /// Report the state (`dhcpc --status`).
+    Status(oneshot::Sender<serde_json::Value>),
+}
+
+/// How a driver ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ended {
+    /// Oneshot mode: bound with this lease.
+    Bound(Lease),
+    Released,
+    Stopped,
+}
+
+/// What a driver reports once, when it first binds or when it gives up waiting.
+pub type Ready = oneshot::Sender<Result<Lease, RunError>>;
+
 /// The running state of one interface in the shell.
 pub struct Driver {
     opts: IfaceOptions,
@@ -129,20 +162,23 @@ pub struct Driver {
     net: Netlink,
     sock: RawSocket,
     udp: Option<tokio::net::UdpSocket>,
+    arp: Option<RawSocket>,
     client: Client,
     /// The lease currently on the interface, as applied.
     applied: Option<Lease>,
+    ready: Option<Ready>,
 }
 
 impl Driver {
     pub async fn new(opts: IfaceOptions, net: Netlink) -> Result<Driver, RunError> {
         let link = prepare_link(&net, &opts.name).await?;
-        let sock = RawSocket::open(link.index)
+        let sock = RawSocket::dhcp(link.index)
             .map_err(io_err(format!("{}: opening a raw socket", opts.name)))?;
         let mut config = Config::new(link.mac);
         config.broadcast_flag = opts.broadcast_flag;
         config.hostname = opts.hostname.clone();
         config.vendor_class = opts.vendor_class.as_ref().map(|v| v.as_bytes().to_vec());
+        config.probe = opts.probe;
         if let Some(mtu) = link.mtu {
             config.max_message_size = mtu.clamp(576, 65535).saturating_sub(28) as u16;
         }
@@ -157,14 +193,20 @@ impl Driver {
                 0,
                 0,
             ]);
+        let mut client = Client::new(config, seed);
+        if let Some(saved) = load_lease(&opts) {
+            client = client.with_saved_lease(saved);
+        }
         Ok(Driver {
-            client: Client::new(config, seed),
+            client,
             opts,
             link,
             net,
             sock,
             udp: None,
+            arp: None,
             applied: None,
+            ready: None,
         })
     }
 
@@ -172,30 +214,76 @@ impl Driver {
         &self.opts.name
     }
 
-    /// Runs the interface: until bound in oneshot mode (returning the lease), otherwise for as
-    /// long as the process lives.
-    pub async fn run(mut self) -> Result<Option<Lease>, RunError> {
+    /// Asks to be told when the interface first binds (or gives up waiting).
+    pub fn notify_ready(&mut self, ready: Ready) {
+        self.ready = Some(ready);
+    }
+
+    /// Releases the saved lease of an interface no daemon runs for (`dhcpc -r` alone):
+    /// DHCPRELEASE to the server, address and route removed, resolv.conf restored, lease file
+    /// deleted. Returns the released lease, or None if there was no unexpired saved lease.
+    pub async fn release_saved(mut self) -> Result<Option<Lease>, RunError> {
+        let Some(lease) = load_lease(&self.opts) else {
+            return Ok(None);
+        };
+        self.client = self.client.into_bound(lease.clone());
+        self.applied = Some(lease.clone());
+        let actions = self.client.handle(clock::now(), Event::Release);
+        self.perform(actions).await?;
+        Ok(Some(lease))
+    }
+
+    /// Runs the interface: until bound in oneshot mode, until released or stopped otherwise.
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
         let started = clock::now();
         let give_up = started + self.opts.timeout;
         let mut buf = vec![0u8; 4096];
         let mut udp_buf = [0u8; 1];
+        let mut arp_buf = [0u8; 128];
         let actions = self.client.handle(started, Event::Start);
-        if let Some(lease) = self.perform(actions).await? {
-            return Ok(Some(lease));
+        if let Some(end) = self.perform(actions).await? {
+            return Ok(end);
         }
         loop {
             let next = self.client.poll_at();
-            let bound = self.applied.is_some();
-            let (sock, udp) = (&self.sock, self.udp.as_ref());
+            let waiting = self.applied.is_none() && (self.opts.oneshot || self.ready.is_some());
+            let (sock, udp, arp) = (&self.sock, self.udp.as_ref(), self.arp.as_ref());
             let event = tokio::select! {
                 r = sock.recv(&mut buf) => {
                     let (len, csum_not_ready) = r.map_err(io_err(format!("{}: reading", self.opts.name)))?;
-                    Some((len, csum_not_ready))
+                    match decode_frame(&buf[..len], csum_not_ready) {
+                        Some(msg) => Input::Message(Box::new(msg)),
+                        None => continue,
+                    }
                 }
-                _ = clock::sleep_until(next.unwrap_or(give_up)), if next.is_some() => None,
-                _ = clock::sleep_until(give_up), if !bound => {
-                    return Err(RunError::NoLease(self.opts.name.clone(), self.opts.timeout));
+                r = recv_or_pending(arp, &mut arp_buf) => match r.ok().and_then(|(n, _)| frame::parse_arp(&arp_buf[..n])) {
+                    Some(seen) => Input::Arp(seen),
+                    None => continue,
+                },
+                _ = clock::sleep_until(next.unwrap_or(give_up)), if next.is_some() => Input::Tick,
+                _ = clock::sleep_until(give_up), if waiting => {
+                    let err = RunError::NoLease(self.opts.name.clone(), self.opts.timeout);
+                    if self.opts.oneshot {
+                        return Err(err);
+                    }
+                    warn!("{err}; still trying");
+                    if let Some(ready) = self.ready.take() {
+                        let _ = ready.send(Err(err));
+                    }
+                    continue;
                 }
+                cmd = commands.recv() => match cmd {
+                    Some(Command::Renew) => Input::Renew,
+                    Some(Command::Release) => Input::Release,
+                    Some(Command::Stop) | None => {
+                        info!("stopping; the lease stays for next time");
+                        return Ok(Ended::Stopped);
+                    }
+                    Some(Command::Status(reply)) => {
+                        let _ = reply.send(self.status());
+                        continue;
+                    }
+                },
                 // Replies to unicast renewals reach the raw socket too; the UDP socket's copy is
                 // read and dropped so that its queue never fills.
                 _ = async {
@@ -206,35 +294,97 @@ impl Driver {
                 } => continue,
             };
             let now = clock::now();
-            let actions = match event {
-                Some((len, csum_not_ready)) => match decode_frame(&buf[..len], csum_not_ready) {
-                    Some(msg) => self.client.handle(now, Event::Message(&msg)),
-                    None => continue,
-                },
-                None => self.client.handle(now, Event::Tick),
+            let actions = match &event {
+                Input::Message(msg) => self.client.handle(now, Event::Message(msg)),
+                Input::Arp(seen) => self.client.handle(now, Event::Arp(*seen)),
+                Input::Tick => self.client.handle(now, Event::Tick),
+                Input::Renew => self.client.handle(now, Event::Renew),
+                Input::Release => {
+                    let actions = self.client.handle(now, Event::Release);
+                    if actions.is_empty() {
+                        info!("nothing to release");
+                        remove_lease_file(&self.opts);
+                    }
+                    self.perform(actions).await?;
+                    return Ok(Ended::Released);
+                }
             };
-            if let Some(lease) = self.perform(actions).await? {
-                return Ok(Some(lease));
+            if let Some(end) = self.perform(actions).await? {
+                return Ok(end);
             }
         }
     }
 
-    /// Carries out the core's actions. Returns the lease when oneshot mode is done.
-    async fn perform(&mut self, actions: Vec<Action>) -> Result<Option<Lease>, RunError> {
+    /// The interface's state for `dhcpc --status`, as JSON.
+    fn status(&self) -> serde_json::Value {
+        let now = clock::now();
+        let mut v = serde_json::json!({
+            "interface": self.opts.name,
+            "state": format!("{:?}", self.client.state()).to_uppercase(),
+        });
+        if let Some(lease) = self.client.lease() {
+            let secs_to =
+                |at: Option<crate::time::Instant>| at.map(|at| at.saturating_since(now).as_secs());
+            v["address"] = lease.address.to_string().into();
+            v["prefix_len"] = lease.prefix_len.into();
+            v["server"] = lease.server_id.to_string().into();
+            v["routers"] = lease.routers.iter().map(|a| a.to_string()).collect();
+            v["dns"] = lease.dns.iter().map(|a| a.to_string()).collect();
+            v["domain"] = lease.domain.clone().into();
+            v["lease_secs"] = lease.lease_secs.into();
+            v["renew_in"] = secs_to(lease.renew_at()).into();
+            v["rebind_in"] = secs_to(lease.rebind_at()).into();
+            v["expires_in"] = secs_to(lease.expires_at()).into();
+        }
+        v
+    }
+
+    /// Carries out the core's actions. Returns how the driver ends, if it does.
+    async fn perform(&mut self, actions: Vec<Action>) -> Result<Option<Ended>, RunError> {
         let mut done = None;
         for action in actions {
             match action {
                 Action::Send { msg, dest } => self.send(&msg, dest).await,
                 Action::Configure { lease, previous } => {
                     self.configure(&lease, previous.as_ref()).await?;
+                    if let Some(ready) = self.ready.take() {
+                        let _ = ready.send(Ok(lease.clone()));
+                    }
                     if self.opts.oneshot {
-                        done = Some(lease);
+                        done = Some(Ended::Bound(lease));
                     }
                 }
-                Action::Deconfigure { lease, reason } => self.deconfigure(&lease, reason).await,
+                Action::Deconfigure { lease, reason } => {
+                    self.deconfigure(&lease, reason).await;
+                    if reason == Reason::Released {
+                        done = Some(Ended::Released);
+                    }
+                }
+                Action::ArpListen => {
+                    self.arp = RawSocket::arp(self.link.index)
+                        .inspect_err(|e| warn!("ARP socket: {e}; conflict detection is off"))
+                        .ok();
+                }
+                Action::ArpStop => self.arp = None,
+                Action::ArpProbe { target } => {
+                    self.send_arp(&frame::arp_probe(self.link.mac, target));
+                }
+                Action::ArpAnnounce { addr } => {
+                    self.send_arp(&frame::arp_announce(self.link.mac, addr));
+                }
             }
         }
         Ok(done)
+    }
+
+    fn send_arp(&self, frame: &[u8]) {
+        if let Err(e) = self.sock.send_as(
+            frame,
+            frame::BROADCAST_MAC,
+            crate::shell::rawsock::ETH_P_ARP,
+        ) {
+            warn!("sending ARP: {e}");
+        }
     }
 
     async fn send(&mut self, msg: &dhcproto::v4::Message, dest: Dest) {
@@ -279,7 +429,7 @@ impl Driver {
         let now = clock::now();
         if let Some(old) = previous.or(self.applied.as_ref()).cloned() {
             if old.address != lease.address || old.prefix_len != lease.prefix_len {
-                self.deconfigure(&old, Reason::Released).await;
+                self.deconfigure(&old, Reason::Replaced).await;
             } else if old.routers.first() != lease.routers.first() {
                 if let Some(gw) = old.routers.first() {
                     let _ = self
@@ -304,11 +454,12 @@ impl Driver {
         }
         if let Some(path) = &self.opts.resolv_conf {
             if !lease.dns.is_empty() || lease.domain.is_some() {
-                if let Err(e) = resolv::apply(path, &name, lease) {
+                if let Err(e) = resolv::apply(path, &self.opts.run_dir, &name, lease) {
                     warn!("writing {}: {e}", path.display());
                 }
             }
         }
+        save_lease(&self.opts, lease, now);
         let renewed = self
             .applied
             .as_ref()
@@ -344,13 +495,97 @@ impl Driver {
         {
             warn!("removing {}: {e}", lease.address);
         }
-        if let Some(path) = &self.opts.resolv_conf {
-            if let Err(e) = resolv::restore(path) {
-                warn!("restoring {}: {e}", path.display());
+        if reason != Reason::Replaced {
+            if let Some(path) = &self.opts.resolv_conf {
+                if let Err(e) = resolv::restore(path, &self.opts.run_dir) {
+                    warn!("restoring {}: {e}", path.display());
+                }
             }
+            remove_lease_file(&self.opts);
         }
-        info!("removed {} ({reason:?})", lease.address);
+        info!("removed {} ({reason})", lease.address);
         self.applied = None;
+    }
+}
+
+/// What woke the driver up.
+enum Input {
+    Message(Box<dhcproto::v4::Message>),
+    Arp(crate::core::ArpSeen),
+    Tick,
+    Renew,
+    Release,
+}
+
+async fn recv_or_pending(sock: Option<&RawSocket>, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+    match sock {
+        Some(s) => s.recv(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn lease_path(opts: &IfaceOptions) -> Option<PathBuf> {
+    opts.lease_dir
+        .as_ref()
+        .map(|d| d.join(format!("{}.lease", opts.name)))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn save_lease(opts: &IfaceOptions, lease: &Lease, now: crate::time::Instant) {
+    let Some(path) = lease_path(opts) else { return };
+    let text = leasefile::render(
+        &opts.name,
+        lease,
+        leasefile::acquired_unix(lease.start, now, unix_now()),
+    );
+    let result = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|_| resolv::write_atomic(&path, text.as_bytes()));
+    if let Err(e) = result {
+        warn!("saving the lease to {}: {e}", path.display());
+    }
+}
+
+fn remove_lease_file(opts: &IfaceOptions) {
+    if let Some(path) = lease_path(opts) {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                warn!("removing {}: {e}", path.display())
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The saved lease of this interface, if there is one and it has not expired.
+fn load_lease(opts: &IfaceOptions) -> Option<Lease> {
+    let path = lease_path(opts)?;
+    let text = std::fs::read_to_string(&path).ok()?;
+    match leasefile::parse(&text, clock::now(), unix_now()) {
+        Ok((iface, Some(lease))) if iface == opts.name => Some(lease),
+        Ok((_, None)) => {
+            debug!("saved lease in {} has expired", path.display());
+            None
+        }
+        Ok((iface, _)) => {
+            warn!(
+                "{} is for {iface}, not {}: ignored",
+                path.display(),
+                opts.name
+            );
+            None
+        }
+        Err(e) => {
+            warn!("ignoring {}: {e}", path.display());
+            None
+        }
     }
 }
 

@@ -1,0 +1,117 @@
+//! The saved lease (/var/lib/dhcpc/IFACE.lease): a small `key=value` text file, read at start
+//! for INIT-REBOOT and by `dhcpc -r` when no daemon runs.
+//!
+//! Lease times in the core count on CLOCK_BOOTTIME, which restarts at every boot, so the file
+//! records the wall-clock time the lease started and loading re-bases the lease on "now".
+
+use crate::lease::{Lease, INFINITE};
+use crate::time::Instant;
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Renders `lease` for interface `iface`; `acquired_unix` is the wall-clock time (seconds since
+/// the Unix epoch) at which the lease started.
+pub fn render(iface: &str, lease: &Lease, acquired_unix: u64) -> String {
+    let list = |v: &[Ipv4Addr]| {
+        v.iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# dhcpc lease; read at start to ask for the same address again"
+    );
+    let _ = writeln!(s, "interface={iface}");
+    let _ = writeln!(s, "address={}", lease.address);
+    let _ = writeln!(s, "prefix={}", lease.prefix_len);
+    let _ = writeln!(s, "broadcast={}", lease.broadcast);
+    let _ = writeln!(s, "server={}", lease.server_id);
+    let _ = writeln!(s, "routers={}", list(&lease.routers));
+    let _ = writeln!(s, "dns={}", list(&lease.dns));
+    if let Some(d) = &lease.domain {
+        let _ = writeln!(s, "domain={d}");
+    }
+    if let Some(m) = lease.mtu {
+        let _ = writeln!(s, "mtu={m}");
+    }
+    let _ = writeln!(s, "lease={}", lease.lease_secs);
+    let _ = writeln!(s, "t1={}", lease.t1_secs);
+    let _ = writeln!(s, "t2={}", lease.t2_secs);
+    let _ = writeln!(s, "acquired={acquired_unix}");
+    s
+}
+
+fn field<T: FromStr>(key: &str, value: Option<&str>) -> Result<T, String> {
+    let v = value.ok_or_else(|| format!("missing {key}"))?;
+    v.parse().map_err(|_| format!("bad {key}: {v:?}"))
+}
+
+fn addr_list(key: &str, value: Option<&str>) -> Result<Vec<Ipv4Addr>, String> {
+    match value {
+        None | Some("") => Ok(Vec::new()),
+        Some(v) => v.split(',').map(|a| field(key, Some(a))).collect(),
+    }
+}
+
+/// Reads a saved lease. `now` is the current CLOCK_BOOTTIME instant and `now_unix` the
+/// current wall-clock time: the lease comes back re-based so that its timers count from `now`
+/// with the time already spent taken off. Returns the interface it was saved for, and None for
+/// the lease if it has expired.
+pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<(String, Option<Lease>), String> {
+    let mut map = std::collections::HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| format!("not key=value: {line:?}"))?;
+        map.insert(k, v);
+    }
+    let get = |k: &str| map.get(k).copied();
+    let iface: String = field("interface", get("interface"))?;
+    let lease_secs: u32 = field("lease", get("lease"))?;
+    let acquired: u64 = field("acquired", get("acquired"))?;
+    let mut lease = Lease {
+        address: field("address", get("address"))?,
+        prefix_len: field("prefix", get("prefix"))?,
+        broadcast: field("broadcast", get("broadcast"))?,
+        server_id: field("server", get("server"))?,
+        routers: addr_list("routers", get("routers"))?,
+        dns: addr_list("dns", get("dns"))?,
+        domain: get("domain").map(str::to_string),
+        mtu: get("mtu").map(|m| field("mtu", Some(m))).transpose()?,
+        lease_secs,
+        t1_secs: field("t1", get("t1"))?,
+        t2_secs: field("t2", get("t2"))?,
+        start: now,
+    };
+    if lease.prefix_len > 32 || !crate::lease::is_usable_unicast(lease.address) {
+        return Err("bad address or prefix".to_string());
+    }
+    if lease_secs == INFINITE {
+        return Ok((iface, Some(lease)));
+    }
+    // A clock that went backwards counts as no time spent.
+    let spent = now_unix.saturating_sub(acquired);
+    if spent >= u64::from(lease_secs) {
+        return Ok((iface, None));
+    }
+    let spent = spent as u32;
+    lease.lease_secs -= spent;
+    lease.t1_secs = lease.t1_secs.saturating_sub(spent);
+    lease.t2_secs = lease.t2_secs.saturating_sub(spent);
+    Ok((iface, Some(lease)))
+}
+
+/// Wall-clock seconds at which a lease that started at `start` began, given the current
+/// CLOCK_BOOTTIME instant and wall-clock time.
+pub fn acquired_unix(start: Instant, now: Instant, now_unix: u64) -> u64 {
+    let ago: Duration = now.saturating_since(start);
+    now_unix.saturating_sub(ago.as_secs())
+}
