@@ -240,6 +240,8 @@ impl Driver {
         let mut buf = vec![0u8; 4096];
         let mut udp_buf = [0u8; 1];
         let mut arp_buf = [0u8; 128];
+        let timer = clock::BootTimer::new()
+            .map_err(io_err(format!("{}: creating a timer", self.opts.name)))?;
         let actions = self.client.handle(started, Event::Start);
         if let Some(end) = self.perform(actions).await? {
             return Ok(end);
@@ -260,7 +262,10 @@ impl Driver {
                     Some(seen) => Input::Arp(seen),
                     None => continue,
                 },
-                _ = clock::sleep_until(next.unwrap_or(give_up)), if next.is_some() => Input::Tick,
+                r = timer.sleep_until(next.unwrap_or(give_up)), if next.is_some() => {
+                    r.map_err(io_err(format!("{}: timer", self.opts.name)))?;
+                    Input::Tick
+                }
                 _ = clock::sleep_until(give_up), if waiting => {
                     let err = RunError::NoLease(self.opts.name.clone(), self.opts.timeout);
                     if self.opts.oneshot {
