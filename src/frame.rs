@@ -203,7 +203,7 @@ pub const BPF_DHCP_CLIENT: [BpfInsn; 11] = [
     insn(BPF_LD_B_ABS, 0, 0, 23),              // 2: A = IP protocol
     insn(BPF_JEQ_K, 0, 6, 17),                 // 3: UDP? else drop
     insn(BPF_LD_H_ABS, 0, 0, 20),              // 4: A = flags + fragment offset
-    insn(BPF_JSET_K, 4, 0, 0x1fff),            // 5: a fragment (offset != 0)? drop
+    insn(BPF_JSET_K, 4, 0, 0x3fff),            // 5: a fragment (MF or offset != 0)? drop
     insn(BPF_LDX_B_MSH, 0, 0, 14),             // 6: X = IP header length
     insn(BPF_LD_H_IND, 0, 0, 14 + 2),          // 7: A = UDP destination port
     insn(BPF_JEQ_K, 0, 1, CLIENT_PORT as u32), // 8: port 68? else drop

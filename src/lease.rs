@@ -93,7 +93,8 @@ pub fn renewal_times(lease: u32, t1: Option<u32>, t2: Option<u32>) -> (u32, u32)
         return (INFINITE, INFINITE);
     }
     let default_t2 = (u64::from(lease) * 7 / 8) as u32;
-    let t2 = t2.filter(|&t| t < lease).unwrap_or(default_t2);
+    // A T2 of 0 would leave no room for T1 below it.
+    let t2 = t2.filter(|&t| t > 0 && t < lease).unwrap_or(default_t2);
     let default_t1 = lease / 2;
     let t1 = t1
         .filter(|&t| t < t2)

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use tracing::{info, warn, Instrument};
+use tracing::{error, info, warn, Instrument};
 
 fn init_logging(cli: &Cli) {
     let level = match (cli.quiet, cli.verbose) {
@@ -261,12 +261,15 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
             match task.await {
                 Ok(Ok(Ended::Bound(lease))) => println!("{name}: {lease}"),
                 Ok(Ok(_)) => {}
+                // Once detached, stderr is gone: the log (syslog) carries the error.
+                Ok(Err(e)) if daemon => {
+                    error!("{e}");
+                    code = ExitCode::from(e.exit_code() as u8);
+                }
                 Ok(Err(e)) => code = fail(&e),
                 Err(e) => {
-                    code = fail(&RunError::Io(
-                        format!("{name}: task"),
-                        std::io::Error::other(e.to_string()),
-                    ))
+                    error!("{name}: {e}");
+                    code = ExitCode::from(3);
                 }
             }
         }

@@ -11,7 +11,7 @@
 //!   gathers every part of an option, in RFC 3396 order (options field, then file, then sname),
 //!   and hands dhcproto one canonical option stream.
 
-use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode};
+use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode, UnknownOption};
 use dhcproto::{Decodable, Decoder, Encodable, Encoder};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,6 +30,28 @@ const FILE: std::ops::Range<usize> = 108..236;
 const OPT_PAD: u8 = 0;
 const OPT_END: u8 = 255;
 const OPT_OVERLOAD: u8 = 52;
+
+/// Options dhcproto 0.15 decodes under another code (it reads 37, default TCP TTL, as
+/// `DefaultIpTtl`, code 23): kept as opaque options instead, like unknown ones.
+const KEEP_RAW: &[u8] = &[37];
+
+/// Whether an option's total length fits its definition, for the options where dhcproto does
+/// not check it itself: it reads a fixed-size value and ignores the rest, or it only
+/// `debug_assert!`s the length, which panics in debug builds (80, 81, 94, 152-155).
+fn length_ok(code: u8, len: usize) -> bool {
+    match code {
+        19 | 20 | 23 | 27 | 29 | 30 | 31 | 34 | 36 | 39 | 46 | 52 | 53 | 116 | 156 | 157 => {
+            len == 1
+        }
+        13 | 22 | 26 | 57 | 93 => len == 2,
+        2 | 24 | 35 | 38 | 51 | 58 | 59 | 91 | 106 | 152..=155 => len == 4,
+        25 => len % 2 == 0,
+        80 => len == 0,
+        81 => len >= 3,
+        94 => len == 3,
+        _ => true,
+    }
+}
 
 /// Why a buffer is not an acceptable DHCP message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,25 +141,37 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
     // RFC 2131 section 4.1 / RFC 3396: option 52 says file (1), sname (2) or both (3) carry
     // options too; they are read after the options field, file before sname.
     let overload = parts.get(&OPT_OVERLOAD).and_then(|v| v.first().copied());
-    if let Some(ov) = overload {
-        if ov & 1 != 0 {
-            walk_options(&bytes[FILE], &mut parts, &mut order)?;
-        }
-        if ov & 2 != 0 {
-            walk_options(&bytes[SNAME], &mut parts, &mut order)?;
+    let (in_file, in_sname) = match overload {
+        Some(ov) => (ov & 1 != 0, ov & 2 != 0),
+        None => (false, false),
+    };
+    if in_file {
+        walk_options(&bytes[FILE], &mut parts, &mut order)?;
+    }
+    if in_sname {
+        walk_options(&bytes[SNAME], &mut parts, &mut order)?;
+    }
+    for code in &order {
+        if !length_ok(*code, parts[code].len()) {
+            return Err(WireError::MalformedOption { code: *code });
         }
     }
 
     // Re-emit one canonical stream: every option once, split into 255-byte parts (RFC 3396).
     let mut canon = Vec::with_capacity(bytes.len());
     canon.extend_from_slice(&bytes[..HEADER_LEN]);
-    if overload.is_some() {
-        // The fields held options, not names: do not hand them to dhcproto as names.
-        canon[SNAME].fill(0);
+    // A field that held options holds no name: do not hand it to dhcproto as one.
+    if in_file {
         canon[FILE].fill(0);
+    }
+    if in_sname {
+        canon[SNAME].fill(0);
     }
     canon.extend_from_slice(&MAGIC_COOKIE);
     for code in &order {
+        if KEEP_RAW.contains(code) {
+            continue;
+        }
         let data = &parts[code];
         if data.is_empty() {
             canon.extend_from_slice(&[*code, 0]);
@@ -150,8 +184,12 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
     }
     canon.push(OPT_END);
 
-    let msg =
+    let mut msg =
         Message::decode(&mut Decoder::new(&canon)).map_err(|e| WireError::Header(e.to_string()))?;
+    for code in order.iter().filter(|c| KEEP_RAW.contains(c)) {
+        let raw = UnknownOption::new(OptionCode::from(*code), parts[code].clone());
+        msg.opts_mut().insert(DhcpOption::Unknown(raw));
+    }
     // dhcproto stops at the first option it cannot parse: anything we saw that it did not keep
     // was malformed.
     for code in &order {

@@ -51,6 +51,7 @@ pub fn no_daemon(e: &io::Error) -> bool {
 /// serves it until the driver behind `commands` is gone.
 pub fn serve(run_dir: &Path, iface: &str, commands: mpsc::Sender<Command>) -> io::Result<()> {
     let path = socket_path(run_dir, iface);
+    let pid = pid_path(run_dir, iface);
     match StdUnixStream::connect(&path) {
         Ok(_) => {
             return Err(io::Error::new(
@@ -88,6 +89,7 @@ pub fn serve(run_dir: &Path, iface: &str, commands: mpsc::Sender<Command>) -> io
             });
         }
         let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&pid);
     });
     Ok(())
 }
