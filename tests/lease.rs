@@ -1,0 +1,301 @@
+//! Reading a lease out of a server's reply: the captured dnsmasq ACK, and what is refused or
+//! cleaned up.
+
+use dhcpc::frame;
+use dhcpc::lease::{self, Lease, LeaseError, INFINITE};
+use dhcpc::time::Instant;
+use dhcpc::wire::{
+    self,
+    v4::{DhcpOption, Message, OptionCode},
+};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const YIADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 134);
+
+fn captured(name: &str) -> Message {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let f = std::fs::read(&path).unwrap();
+    wire::decode(frame::parse(&f, false).unwrap().payload).unwrap()
+}
+
+fn ack() -> Message {
+    captured("dnsmasq-4-ack.eth")
+}
+
+fn with(mut m: Message, opt: DhcpOption) -> Message {
+    m.opts_mut().insert(opt);
+    m
+}
+
+fn without(mut m: Message, code: OptionCode) -> Message {
+    m.opts_mut().remove(code);
+    m
+}
+
+#[test]
+fn lease_from_captured_ack() {
+    let start = Instant::from_secs(1000);
+    let l = Lease::from_reply(&ack(), start).unwrap();
+    assert_eq!(
+        l,
+        Lease {
+            address: YIADDR,
+            prefix_len: 24,
+            broadcast: Ipv4Addr::new(198, 51, 100, 255),
+            server_id: SERVER,
+            routers: vec![SERVER],
+            dns: vec![SERVER, Ipv4Addr::new(198, 51, 100, 2)],
+            domain: Some("lab.test".into()),
+            mtu: None,
+            lease_secs: 3600,
+            t1_secs: 1800,
+            t2_secs: 3150,
+            start,
+        }
+    );
+    assert!(!l.is_infinite());
+    assert_eq!(l.renew_at(), Some(Instant::from_secs(2800)));
+    assert_eq!(l.rebind_at(), Some(Instant::from_secs(4150)));
+    assert_eq!(l.expires_at(), Some(Instant::from_secs(4600)));
+    assert_eq!(l.remaining_secs(Instant::from_secs(1600)), 3000);
+    assert_eq!(l.remaining_secs(Instant::from_secs(9999)), 0);
+    assert_eq!(
+        l.to_string(),
+        "198.51.100.134/24 brd 198.51.100.255, router 198.51.100.1, \
+         dns 198.51.100.1,198.51.100.2, domain lab.test, lease 1h, server 198.51.100.1"
+    );
+}
+
+#[test]
+fn offer_gives_the_same_lease() {
+    let start = Instant::from_secs(5);
+    assert_eq!(
+        Lease::from_reply(&captured("dnsmasq-2-offer.eth"), start),
+        Lease::from_reply(&ack(), start)
+    );
+}
+
+#[test]
+fn refused_replies() {
+    for bad in [
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::new(0, 1, 2, 3),
+        Ipv4Addr::new(127, 0, 0, 1),
+        Ipv4Addr::new(224, 0, 0, 1),
+        Ipv4Addr::new(240, 0, 0, 1),
+        Ipv4Addr::BROADCAST,
+    ] {
+        let mut m = ack();
+        m.set_yiaddr(bad);
+        assert_eq!(
+            Lease::from_reply(&m, Instant::ZERO),
+            Err(LeaseError::NotUnicast(bad))
+        );
+    }
+    assert_eq!(
+        Lease::from_reply(&without(ack(), OptionCode::ServerIdentifier), Instant::ZERO),
+        Err(LeaseError::NoServerId)
+    );
+    assert_eq!(
+        Lease::from_reply(&without(ack(), OptionCode::AddressLeaseTime), Instant::ZERO),
+        Err(LeaseError::NoLeaseTime)
+    );
+    let mask = Ipv4Addr::new(255, 0, 255, 0);
+    assert_eq!(
+        Lease::from_reply(&with(ack(), DhcpOption::SubnetMask(mask)), Instant::ZERO),
+        Err(LeaseError::BadSubnetMask(mask))
+    );
+}
+
+#[test]
+fn defaults_when_options_are_missing() {
+    let mut m = ack();
+    for code in [
+        OptionCode::SubnetMask,
+        OptionCode::BroadcastAddr,
+        OptionCode::Renewal,
+        OptionCode::Rebinding,
+        OptionCode::Router,
+        OptionCode::DomainNameServer,
+        OptionCode::DomainName,
+    ] {
+        m = without(m, code);
+    }
+    let l = Lease::from_reply(&m, Instant::ZERO).unwrap();
+    // 198.x is class C.
+    assert_eq!(l.prefix_len, 24);
+    assert_eq!(l.broadcast, Ipv4Addr::new(198, 51, 100, 255));
+    assert_eq!((l.t1_secs, l.t2_secs), (1800, 3150));
+    assert!(l.routers.is_empty() && l.dns.is_empty());
+    assert_eq!(l.domain, None);
+    assert!(l.to_string().contains("no router, no dns"));
+
+    m.set_yiaddr(Ipv4Addr::new(10, 1, 2, 3));
+    let l = Lease::from_reply(&m, Instant::ZERO).unwrap();
+    assert_eq!(
+        (l.prefix_len, l.broadcast),
+        (8, Ipv4Addr::new(10, 255, 255, 255))
+    );
+}
+
+#[test]
+fn unusable_routers_and_dns_are_dropped() {
+    let m = with(
+        ack(),
+        DhcpOption::Router(vec![
+            Ipv4Addr::UNSPECIFIED,
+            SERVER,
+            Ipv4Addr::BROADCAST,
+            SERVER,
+            Ipv4Addr::new(127, 0, 0, 1),
+            Ipv4Addr::new(198, 51, 100, 254),
+        ]),
+    );
+    let m = with(
+        m,
+        DhcpOption::DomainNameServer(vec![Ipv4Addr::new(239, 1, 1, 1), SERVER]),
+    );
+    let l = Lease::from_reply(&m, Instant::ZERO).unwrap();
+    assert_eq!(l.routers, [SERVER, Ipv4Addr::new(198, 51, 100, 254)]);
+    assert_eq!(l.dns, [SERVER]);
+}
+
+#[test]
+fn domain_names_are_cleaned() {
+    for (sent, kept) in [
+        ("lab.test.", Some("lab.test")),
+        ("lab.test\0", Some("lab.test")),
+        ("a_b-c.example", Some("a_b-c.example")),
+        ("lab.test; rm -rf /", None),
+        ("lab test", None),
+        ("lab..test", None),
+        ("", None),
+        ("$(reboot)", None),
+        ("x\nnameserver 203.0.113.66", None),
+    ] {
+        let l = Lease::from_reply(
+            &with(ack(), DhcpOption::DomainName(sent.into())),
+            Instant::ZERO,
+        )
+        .unwrap();
+        assert_eq!(l.domain.as_deref(), kept, "{sent:?}");
+    }
+    let long = format!("{}.test", "a".repeat(64));
+    let l = Lease::from_reply(&with(ack(), DhcpOption::DomainName(long)), Instant::ZERO).unwrap();
+    assert_eq!(l.domain, None);
+}
+
+#[test]
+fn mtu_below_68_is_ignored() {
+    let l = Lease::from_reply(&with(ack(), DhcpOption::InterfaceMtu(1400)), Instant::ZERO);
+    assert_eq!(l.unwrap().mtu, Some(1400));
+    let l = Lease::from_reply(&with(ack(), DhcpOption::InterfaceMtu(67)), Instant::ZERO);
+    assert_eq!(l.unwrap().mtu, None);
+}
+
+#[test]
+fn broadcast_option_sanity() {
+    let l = Lease::from_reply(
+        &with(
+            ack(),
+            DhcpOption::BroadcastAddr(Ipv4Addr::new(224, 0, 0, 1)),
+        ),
+        Instant::ZERO,
+    )
+    .unwrap();
+    assert_eq!(l.broadcast, Ipv4Addr::new(198, 51, 100, 255));
+}
+
+#[test]
+fn renewal_times() {
+    use lease::renewal_times as rt;
+    assert_eq!(rt(3600, None, None), (1800, 3150));
+    assert_eq!(rt(3600, Some(1800), Some(3150)), (1800, 3150));
+    assert_eq!(rt(3600, Some(100), Some(200)), (100, 200));
+    // T2 at or past the lease: default; T1 at or past T2: default.
+    assert_eq!(rt(3600, None, Some(3600)), (1800, 3150));
+    assert_eq!(rt(3600, Some(3200), None), (1800, 3150));
+    // T2 below the default T1: T1 falls back to half of T2.
+    assert_eq!(rt(3600, None, Some(1000)), (500, 1000));
+    // T2 of 0 is no T2 at all (T1 could not be below it).
+    assert_eq!(rt(3600, None, Some(0)), (1800, 3150));
+    assert_eq!(rt(3600, Some(0), Some(1)), (0, 1));
+    assert_eq!(rt(INFINITE, Some(1), Some(2)), (INFINITE, INFINITE));
+    assert_eq!(rt(INFINITE - 1, None, None), (2_147_483_647, 3_758_096_382));
+    for lease in [0u32, 1, 2, 7, 8, 60, 86_400, u32::MAX - 1] {
+        for t1 in [None, Some(0), Some(lease / 3), Some(lease)] {
+            for t2 in [None, Some(0), Some(lease / 2), Some(lease)] {
+                let (a, b) = rt(lease, t1, t2);
+                assert!(a <= b && b <= lease, "{lease} {t1:?} {t2:?} -> {a} {b}");
+                if lease >= 2 {
+                    assert!(a < b && b < lease, "{lease} {t1:?} {t2:?} -> {a} {b}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn infinite_lease_has_no_deadlines() {
+    let l = Lease::from_reply(
+        &with(ack(), DhcpOption::AddressLeaseTime(INFINITE)),
+        Instant::from_secs(10),
+    )
+    .unwrap();
+    assert!(l.is_infinite());
+    assert_eq!(
+        (l.renew_at(), l.rebind_at(), l.expires_at()),
+        (None, None, None)
+    );
+    assert_eq!(l.remaining_secs(Instant::from_secs(1 << 40)), INFINITE);
+    assert!(l.to_string().contains("lease infinite"));
+    let l = Lease::from_reply(
+        &with(ack(), DhcpOption::AddressLeaseTime(INFINITE - 1)),
+        Instant::from_secs(10),
+    )
+    .unwrap();
+    assert_eq!(
+        l.expires_at(),
+        Some(Instant::from_secs(10) + Duration::from_secs(u64::from(INFINITE - 1)))
+    );
+}
+
+#[test]
+fn masks_and_broadcasts() {
+    assert_eq!(
+        lease::mask_to_prefix(Ipv4Addr::new(255, 255, 255, 0)),
+        Some(24)
+    );
+    assert_eq!(
+        lease::mask_to_prefix(Ipv4Addr::new(255, 255, 255, 255)),
+        Some(32)
+    );
+    assert_eq!(lease::mask_to_prefix(Ipv4Addr::new(0, 0, 0, 0)), Some(0));
+    assert_eq!(
+        lease::mask_to_prefix(Ipv4Addr::new(255, 255, 254, 0)),
+        Some(23)
+    );
+    assert_eq!(lease::mask_to_prefix(Ipv4Addr::new(255, 0, 255, 0)), None);
+    assert_eq!(lease::mask_to_prefix(Ipv4Addr::new(0, 0, 0, 255)), None);
+    assert_eq!(
+        lease::broadcast_of(YIADDR, 24),
+        Ipv4Addr::new(198, 51, 100, 255)
+    );
+    assert_eq!(lease::broadcast_of(YIADDR, 32), YIADDR);
+    assert_eq!(lease::broadcast_of(YIADDR, 0), Ipv4Addr::BROADCAST);
+    assert_eq!(
+        lease::broadcast_of(YIADDR, 30),
+        Ipv4Addr::new(198, 51, 100, 135)
+    );
+}
+
+#[test]
+fn human_secs() {
+    assert_eq!(lease::human_secs(0), "0s");
+    assert_eq!(lease::human_secs(3600), "1h");
+    assert_eq!(lease::human_secs(3150), "52m30s");
+    assert_eq!(lease::human_secs(90_061), "1d1h1m1s");
+    assert_eq!(lease::human_secs(INFINITE), "infinite");
+}
