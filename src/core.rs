@@ -167,6 +167,8 @@ pub enum Reason {
     Released,
     /// A new lease with another address takes its place.
     Replaced,
+    /// A saved lease that no server confirmed at start (INIT-REBOOT unanswered).
+    Unconfirmed,
 }
 
 impl std::fmt::Display for Reason {
@@ -176,6 +178,7 @@ impl std::fmt::Display for Reason {
             Reason::Nak => "server sent NAK",
             Reason::Released => "released",
             Reason::Replaced => "replaced by a new address",
+            Reason::Unconfirmed => "saved lease not confirmed",
         })
     }
 }
@@ -542,6 +545,11 @@ impl Client {
             State::Rebooting { mut x, lease } => {
                 if x.attempts >= MAX_REBOOT_REQUESTS {
                     info!("no answer for saved lease {}; starting over", lease.address);
+                    // An earlier process may have left the address on the interface.
+                    out.push(Action::Deconfigure {
+                        lease,
+                        reason: Reason::Unconfirmed,
+                    });
                     self.discover(now, out);
                     return;
                 }
@@ -746,7 +754,10 @@ impl Client {
                 }
             }
             State::Rebooting { x, lease } if self.is_ours(msg, x.xid) => {
-                match self.on_answer(now, kind, msg, &x, None, out) {
+                // On NAK the saved lease goes too: an earlier process may have left its address
+                // on the interface.
+                let saved = (kind == MessageType::Nak).then_some(&lease);
+                match self.on_answer(now, kind, msg, &x, saved, out) {
                     Some(s) => s,
                     None => State::Rebooting { x, lease },
                 }

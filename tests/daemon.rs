@@ -1,0 +1,641 @@
+//! The daemon against a live Kea server in namespace labs: renewal at T1, rebinding and expiry
+//! when the server goes away, NAK after a server restart with another pool, INIT-REBOOT after
+//! SIGKILL, release, ARP conflict detection, two interfaces in one daemon, `--status --json`.
+//!
+//! Kea accepts lifetimes of a few seconds, so hours of lease life fit in seconds here.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const POOL_A: (&str, &str) = ("198.51.100.50", "198.51.100.59");
+const POOL_B: (&str, &str) = ("198.51.100.70", "198.51.100.79");
+
+fn kea_bin() -> PathBuf {
+    require_program(
+        "kea-dhcp4",
+        "install kea-dhcp4-server (sudo scripts/test does, without starting its service)",
+    )
+}
+
+/// One subnet Kea serves on one of the server namespace's interfaces.
+struct Subnet {
+    iface: &'static str,
+    subnet: &'static str,
+    pool: (&'static str, &'static str),
+    router: &'static str,
+}
+
+fn subnet_a(iface: &'static str) -> Subnet {
+    Subnet {
+        iface,
+        subnet: "198.51.100.0/24",
+        pool: POOL_A,
+        router: "198.51.100.1",
+    }
+}
+
+/// A Kea process in the lab's server namespace; killed on drop.
+struct Kea {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Kea {
+    /// Starts Kea with these subnets and lifetimes (seconds) and waits until it serves.
+    fn start(lab: &Lab, name: &str, subnets: &[Subnet], valid: u32, t1: u32, t2: u32) -> Kea {
+        let ifaces: Vec<&str> = subnets.iter().map(|s| s.iface).collect();
+        let subnet4: Vec<serde_json::Value> = subnets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                serde_json::json!({
+                    "id": i + 1,
+                    "subnet": s.subnet,
+                    "interface": s.iface,
+                    "pools": [ { "pool": format!("{} - {}", s.pool.0, s.pool.1) } ],
+                    "option-data": [
+                        { "name": "routers", "data": s.router },
+                        { "name": "domain-name-servers", "data": s.router },
+                        { "name": "domain-name", "data": "kea.test" }
+                    ]
+                })
+            })
+            .collect();
+        let config = serde_json::json!({
+            "Dhcp4": {
+                "interfaces-config": { "interfaces": ifaces, "dhcp-socket-type": "raw" },
+                "lease-database": { "type": "memfile", "persist": false, "lfc-interval": 0 },
+                "valid-lifetime": valid,
+                "renew-timer": t1,
+                "rebind-timer": t2,
+                // A server that owns the subnet NAKs requests for addresses it cannot give.
+                "authoritative": true,
+                "subnet4": subnet4,
+                "loggers": [ {
+                    "name": "kea-dhcp4",
+                    "output_options": [ { "output": "stdout" } ],
+                    "severity": "DEBUG",
+                    "debuglevel": 55
+                } ]
+            }
+        });
+        let cfg = lab.dir.join(format!("{name}.json"));
+        let log = lab.dir.join(format!("{name}.log"));
+        let mut config = config;
+        // Straight to a file, flushed at every line (Kea buffers stdout when it is a file).
+        config["Dhcp4"]["loggers"][0]["output_options"] =
+            serde_json::json!([ { "output": log.display().to_string(), "flush": true } ]);
+        fs::write(&cfg, config.to_string()).expect("writing the Kea config");
+        let out = fs::File::create(lab.dir.join(format!("{name}.out"))).expect("Kea output");
+        let err = out.try_clone().expect("Kea output");
+        let child = lab
+            .server_command(kea_bin())
+            .arg("-c")
+            .arg(&cfg)
+            // Pid and lock files in the lab, so parallel labs do not see each other's Kea.
+            .env("KEA_PIDFILE_DIR", &lab.dir)
+            .env("KEA_LOCKFILE_DIR", &lab.dir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("starting kea-dhcp4");
+        let mut kea = Kea { child, log };
+        let ready = wait_for(Duration::from_secs(10), || {
+            kea.log_text().contains("DHCP4_STARTED") || matches!(kea.child.try_wait(), Ok(Some(_)))
+        });
+        assert!(
+            ready && kea.log_text().contains("DHCP4_STARTED"),
+            "Kea did not start\n{}",
+            kea.log_text()
+        );
+        kea
+    }
+
+    fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Lines of Kea's log that contain `needle`.
+    fn count(&self, needle: &str) -> usize {
+        self.log_text()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Kea {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- Kea log ({}) ---\n{}",
+                self.log.display(),
+                self.log_text()
+            );
+        }
+        self.stop();
+    }
+}
+
+/// A `dhcpc -d` in the lab's client namespace, its stderr in a log file; killed on drop.
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(lab: &Lab, name: &str, extra: &[&str], ifaces: &[&str]) -> Daemon {
+        let log = lab.dir.join(format!("{name}.log"));
+        let file = fs::File::create(&log).expect("dhcpc log");
+        let child = lab
+            .client_command(dhcpc_bin())
+            .args(dhcpc_dirs(lab))
+            .args(["-d", "-v"])
+            .args(extra)
+            .args(ifaces)
+            .env_remove("DHCPC_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("starting dhcpc -d");
+        Daemon { child, log }
+    }
+
+    fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_log(&self, needle: &str, limit: Duration) {
+        assert!(
+            wait_for(limit, || self.log_text().contains(needle)),
+            "dhcpc did not log {needle:?} within {limit:?}\n--- dhcpc log ---\n{}",
+            self.log_text()
+        );
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- dhcpc log ({}) ---\n{}",
+                self.log.display(),
+                self.log_text()
+            );
+        }
+        self.kill();
+        assert!(
+            !self.log_text().contains("panicked") || std::thread::panicking(),
+            "dhcpc panicked:\n{}",
+            self.log_text()
+        );
+    }
+}
+
+/// The directories every dhcpc of a lab uses: nothing outside the lab's temp dir.
+fn dhcpc_dirs(lab: &Lab) -> Vec<String> {
+    let d = |p: &str| lab.dir.join(p).display().to_string();
+    vec![
+        "--run-dir".into(),
+        d("run"),
+        "--lease-dir".into(),
+        d("lease"),
+        "--resolv-conf".into(),
+        d("resolv.conf"),
+    ]
+}
+
+/// Runs a short dhcpc command (a control request, or the backgrounding start) in the lab.
+fn dhcpc(lab: &Lab, args: &[&str]) -> std::process::Output {
+    let mut all = dhcpc_dirs(lab);
+    all.extend(args.iter().map(|s| s.to_string()));
+    let out = lab.run_dhcpc(&all);
+    assert_no_panic(&out);
+    out
+}
+
+fn status_json(lab: &Lab) -> Vec<serde_json::Value> {
+    let out = dhcpc(lab, &["--status", "--json"]);
+    serde_json::from_str::<serde_json::Value>(&stdout(&out))
+        .unwrap_or_else(|e| panic!("--status --json is not JSON ({e})\n{}", describe(&out)))
+        .as_array()
+        .cloned()
+        .expect("--status --json prints an array")
+}
+
+fn status_of(lab: &Lab, iface: &str) -> serde_json::Value {
+    status_json(lab)
+        .into_iter()
+        .find(|v| v["interface"] == iface)
+        .unwrap_or_else(|| panic!("no status for {iface}"))
+}
+
+fn addresses(lab: &Lab, iface: &str) -> Vec<Ipv4Addr> {
+    let text = sh(
+        "ip",
+        &[
+            "-n",
+            &lab.client_ns,
+            "-j",
+            "-4",
+            "addr",
+            "show",
+            "dev",
+            iface,
+        ],
+    );
+    parse_addrs(&text).into_iter().map(|a| a.local).collect()
+}
+
+fn in_pool(a: Ipv4Addr, pool: (&str, &str)) -> bool {
+    let lo: Ipv4Addr = pool.0.parse().unwrap();
+    let hi: Ipv4Addr = pool.1.parse().unwrap();
+    (u32::from(lo)..=u32::from(hi)).contains(&u32::from(a))
+}
+
+/// The one address dhcpc put on `iface`, once there is one.
+fn wait_address(lab: &Lab, iface: &str, pool: (&str, &str)) -> Ipv4Addr {
+    let mut found = None;
+    wait_for(Duration::from_secs(15), || {
+        found = addresses(lab, iface)
+            .into_iter()
+            .find(|a| in_pool(*a, pool));
+        found.is_some()
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "no address from {pool:?} on {iface}: {:?}",
+            addresses(lab, iface)
+        )
+    })
+}
+
+#[test]
+fn renews_at_t1_rebinds_and_expires_when_the_server_stops() {
+    let lab = Lab::new();
+    let mut kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 8, 3, 6);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    let bound_at = Instant::now();
+    let s = status_of(&lab, CLIENT_IF);
+    assert_eq!(s["state"], "BOUND", "{s}");
+    assert_eq!(s["address"], addr.to_string());
+    assert_eq!(s["lease_secs"], 8);
+    assert!(s["renew_in"].as_u64().unwrap() <= 3, "{s}");
+
+    // T1 = 3 s: a REQUEST unicast from the leased address to the server, answered by ACK.
+    let renew = format!("DHCPREQUEST (type 3) received from {addr} to 198.51.100.1");
+    assert!(
+        wait_for(Duration::from_secs(8), || kea.count(&renew) >= 1),
+        "no unicast renewal reached Kea"
+    );
+    assert!(
+        bound_at.elapsed() >= Duration::from_secs(2),
+        "renewed long before T1"
+    );
+    daemon.wait_log("renewed", Duration::from_secs(5));
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+
+    // The server goes away: RENEWING, then REBINDING at T2, then the lease expires and the
+    // address, route and DNS settings go.
+    kea.stop();
+    daemon.wait_log("rebinding", Duration::from_secs(10));
+    assert!(
+        wait_for(Duration::from_secs(12), || addresses(&lab, CLIENT_IF)
+            .is_empty()),
+        "the address outlived the lease: {:?}",
+        addresses(&lab, CLIENT_IF)
+    );
+    daemon.wait_log("expired", Duration::from_secs(2));
+    assert!(!lab.client_routes().iter().any(|r| r.is_default()));
+    assert!(
+        !lab.dir.join("resolv.conf").exists(),
+        "resolv.conf not restored"
+    );
+    let s = status_of(&lab, CLIENT_IF);
+    assert_eq!(
+        s["state"], "SELECTING",
+        "back to DISCOVER after expiry: {s}"
+    );
+    lab.assert_netns_resolv_untouched();
+}
+
+#[test]
+fn nak_after_a_server_restart_with_another_pool_gives_a_new_address() {
+    let lab = Lab::new();
+    let mut kea = Kea::start(&lab, "kea-a", &[subnet_a(SERVER_IF)], 600, 300, 500);
+    let mut first = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let old = wait_address(&lab, CLIENT_IF, POOL_A);
+    // Stop without releasing: the address and the saved lease stay.
+    let out = dhcpc(&lab, &["-x", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(wait_for(Duration::from_secs(5), || matches!(
+        first.child.try_wait(),
+        Ok(Some(_))
+    )));
+    first.kill();
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![old]);
+
+    // The server comes back with another pool and no memory of the lease.
+    kea.stop();
+    let mut other = subnet_a(SERVER_IF);
+    other.pool = POOL_B;
+    let kea_b = Kea::start(&lab, "kea-b", &[other], 600, 300, 500);
+    let second = Daemon::start(&lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
+    // INIT-REBOOT asks for the old address; the server refuses; dhcpc starts over.
+    second.wait_log(
+        &format!("asking again for saved lease {old}"),
+        Duration::from_secs(5),
+    );
+    second.wait_log("NAK", Duration::from_secs(10));
+    let new = wait_address(&lab, CLIENT_IF, POOL_B);
+    assert!(kea_b.count("DHCPNAK") >= 1, "Kea sent no NAK");
+    assert!(
+        wait_for(Duration::from_secs(5), || addresses(&lab, CLIENT_IF)
+            == vec![new]),
+        "the old address stayed: {:?}",
+        addresses(&lab, CLIENT_IF)
+    );
+    assert_eq!(status_of(&lab, CLIENT_IF)["address"], new.to_string());
+}
+
+#[test]
+fn sigkill_and_restart_keeps_the_address_through_init_reboot() {
+    let lab = Lab::new();
+    let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 600, 300, 500);
+    let mut first = Daemon::start(&lab, "dhcpc-1", &[], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    first.wait_log("bound", Duration::from_secs(5));
+    assert!(lab.dir.join("lease").join("vc.lease").exists());
+    first.kill(); // SIGKILL: no chance to clean anything up
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+
+    let second = Daemon::start(&lab, "dhcpc-2", &[], &[CLIENT_IF]);
+    second.wait_log(
+        &format!("asking again for saved lease {addr}"),
+        Duration::from_secs(5),
+    );
+    second.wait_log("bound", Duration::from_secs(10));
+    // The same address, never removed in between (no gap), and no DISCOVER was needed.
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    let log = second.log_text();
+    assert!(!log.contains("removed"), "the address was removed:\n{log}");
+    assert!(!log.contains("offered"), "went through DISCOVER:\n{log}");
+    assert!(kea.count("DHCPREQUEST") >= 2);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
+#[test]
+fn release_removes_the_address_and_frees_the_servers_lease() {
+    let lab = Lab::new();
+    let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 600, 300, 500);
+    let resolv = lab.dir.join("resolv.conf");
+    fs::write(
+        &resolv,
+        "# the file before dhcpc\nnameserver 203.0.113.53\n",
+    )
+    .unwrap();
+
+    // Without -d: waits for the lease, prints it, detaches and returns 0.
+    let out = dhcpc(&lab, &[CLIENT_IF]);
+    assert_exit(&out, 0);
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    assert!(
+        stdout(&out).starts_with(&format!("vc: {addr}/24")),
+        "{}",
+        describe(&out)
+    );
+    let pid: u32 = fs::read_to_string(lab.dir.join("run/vc.pid"))
+        .expect("pid file")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "daemon not running"
+    );
+    assert!(fs::read_to_string(&resolv)
+        .unwrap()
+        .starts_with("# Generated by dhcpc"));
+    assert!(lab.client_routes().iter().any(|r| r.is_default()));
+
+    let out = dhcpc(&lab, &["-r", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(addresses(&lab, CLIENT_IF).is_empty(), "address still there");
+    assert!(!lab.client_routes().iter().any(|r| r.is_default()));
+    assert_eq!(
+        fs::read_to_string(&resolv).unwrap(),
+        "# the file before dhcpc\nnameserver 203.0.113.53\n",
+        "resolv.conf not restored"
+    );
+    assert!(!lab.dir.join("lease/vc.lease").exists(), "saved lease kept");
+    assert!(
+        wait_for(Duration::from_secs(5), || !Path::new(&format!(
+            "/proc/{pid}"
+        ))
+        .exists()),
+        "the daemon did not exit with no interface left"
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || kea.count("DHCP4_RELEASE ") >= 1),
+        "Kea saw no release"
+    );
+    assert!(kea
+        .log_text()
+        .contains(&format!("address {addr} was released")));
+
+    // With no daemon, -r releases from the saved lease.
+    let out = dhcpc(&lab, &["-1", "--arp-probe", "0", CLIENT_IF]);
+    assert_exit(&out, 0);
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    let out = dhcpc(&lab, &["-r", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(addresses(&lab, CLIENT_IF).is_empty());
+    assert!(
+        wait_for(Duration::from_secs(5), || kea
+            .log_text()
+            .contains(&format!("address {addr} was released"))),
+        "Kea saw no release of the saved lease"
+    );
+    // Nothing left to release now: a clear message and status 1.
+    let out = dhcpc(&lab, &["-r", CLIENT_IF]);
+    assert_exit(&out, 1);
+    assert_stderr_contains(&out, "nothing to release");
+}
+
+/// A third host on the server's segment: the server's veth and the squatter's join a bridge.
+struct Squatter {
+    ns: String,
+}
+
+impl Squatter {
+    fn join(lab: &Lab, address: &str) -> Squatter {
+        let ns = format!("{}q", lab.client_ns);
+        let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+        sh("ip", &["netns", "add", &ns]);
+        let squatter = Squatter { ns: ns.clone() };
+        let s = lab.server_ns.as_str();
+        sh("ip", &["-n", s, "link", "add", "br0", "type", "bridge"]);
+        sh("ip", &["-n", s, "addr", "flush", "dev", SERVER_IF]);
+        sh("ip", &["-n", s, "link", "set", SERVER_IF, "master", "br0"]);
+        sh(
+            "ip",
+            &["-n", s, "addr", "add", "198.51.100.1/24", "dev", "br0"],
+        );
+        sh("ip", &["-n", s, "link", "set", "br0", "up"]);
+        sh(
+            "ip",
+            &[
+                "link", "add", "xs", "netns", s, "type", "veth", "peer", "name", "xq", "netns", &ns,
+            ],
+        );
+        sh("ip", &["-n", s, "link", "set", "xs", "master", "br0"]);
+        sh("ip", &["-n", s, "link", "set", "xs", "up"]);
+        sh("ip", &["-n", &ns, "addr", "add", address, "dev", "xq"]);
+        sh("ip", &["-n", &ns, "link", "set", "xq", "up"]);
+        sh("ip", &["-n", &ns, "link", "set", "lo", "up"]);
+        squatter
+    }
+}
+
+impl Drop for Squatter {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.ns])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn an_address_in_use_is_declined_and_another_one_taken() {
+    let lab = Lab::new();
+    // Another host already uses the first address of the pool.
+    let _squatter = Squatter::join(&lab, "198.51.100.50/24");
+    let subnet = Subnet {
+        iface: "br0",
+        subnet: "198.51.100.0/24",
+        pool: ("198.51.100.50", "198.51.100.51"),
+        router: "198.51.100.1",
+    };
+    let kea = Kea::start(&lab, "kea", &[subnet], 600, 300, 500);
+    let daemon = Daemon::start(&lab, "dhcpc", &[], &[CLIENT_IF]);
+    daemon.wait_log("198.51.100.50 is in use by", Duration::from_secs(10));
+    // DECLINE, 10 s wait, then DISCOVER again: the server offers the other address.
+    let addr = wait_address(&lab, CLIENT_IF, ("198.51.100.51", "198.51.100.51"));
+    assert_eq!(addr, Ipv4Addr::new(198, 51, 100, 51));
+    assert!(kea.count("DHCPDECLINE") >= 1, "Kea saw no DECLINE");
+    assert_eq!(
+        addresses(&lab, CLIENT_IF),
+        vec![addr],
+        "the taken address was used"
+    );
+}
+
+#[test]
+fn two_interfaces_in_one_daemon_renew_and_status() {
+    let lab = Lab::new();
+    let (s, c) = (lab.server_ns.as_str(), lab.client_ns.as_str());
+    sh(
+        "ip",
+        &[
+            "link", "add", "vs2", "netns", s, "type", "veth", "peer", "name", "vc2", "netns", c,
+        ],
+    );
+    sh(
+        "ip",
+        &["-n", s, "addr", "add", "203.0.113.1/24", "dev", "vs2"],
+    );
+    sh("ip", &["-n", s, "link", "set", "vs2", "up"]);
+    sh("ip", &["-n", c, "link", "set", "vc2", "up"]);
+    let second = Subnet {
+        iface: "vs2",
+        subnet: "203.0.113.0/24",
+        pool: ("203.0.113.50", "203.0.113.59"),
+        router: "203.0.113.1",
+    };
+    let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF), second], 600, 300, 500);
+
+    let out = dhcpc(&lab, &["--metric", "5", CLIENT_IF, "vc2"]);
+    assert_exit(&out, 0);
+    let a = wait_address(&lab, CLIENT_IF, POOL_A);
+    let b = wait_address(&lab, "vc2", ("203.0.113.50", "203.0.113.59"));
+    let lines = stdout(&out);
+    assert!(lines.contains(&format!("vc: {a}/24")), "{lines}");
+    assert!(lines.contains(&format!("vc2: {b}/24")), "{lines}");
+
+    // One process serves both.
+    let pid = |i: &str| fs::read_to_string(lab.dir.join(format!("run/{i}.pid"))).unwrap();
+    assert_eq!(pid("vc"), pid("vc2"));
+    let dhcpcs = sh("ip", &["netns", "pids", c])
+        .split_whitespace()
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|n| n.trim() == "dhcpc")
+        })
+        .count();
+    assert_eq!(dhcpcs, 1);
+
+    let all = status_json(&lab);
+    assert_eq!(all.len(), 2, "{all:?}");
+    for (v, addr, server) in [(&all[0], a, "198.51.100.1"), (&all[1], b, "203.0.113.1")] {
+        assert_eq!(v["state"], "BOUND", "{v}");
+        assert_eq!(v["address"], addr.to_string());
+        assert_eq!(v["server"], server);
+        assert_eq!(v["prefix_len"], 24);
+        assert_eq!(v["lease_secs"], 600);
+        let (t1, t2, end) = (
+            v["renew_in"].as_u64().unwrap(),
+            v["rebind_in"].as_u64().unwrap(),
+            v["expires_in"].as_u64().unwrap(),
+        );
+        assert!(
+            t1 <= 300 && t1 < t2 && t2 <= 500 && t2 < end && end <= 600,
+            "{v}"
+        );
+    }
+    let human = stdout(&dhcpc(&lab, &["--status", "vc2"]));
+    assert!(
+        human.starts_with(&format!("vc2: BOUND {b}/24 from 203.0.113.1")),
+        "{human}"
+    );
+
+    // -n renews now; a second `dhcpc vc` asks the running daemon to renew instead of starting
+    // a rival.
+    let from_a = format!("DHCPREQUEST (type 3) received from {a} to 198.51.100.1");
+    let before = kea.count(&from_a);
+    assert_exit(&dhcpc(&lab, &["-n", CLIENT_IF]), 0);
+    assert!(wait_for(Duration::from_secs(5), || kea.count(&from_a) > before));
+    let out = dhcpc(&lab, &[CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert_stderr_contains(&out, "already runs it; asked it to renew");
+    assert!(wait_for(Duration::from_secs(5), || kea.count(&from_a) > before + 1));
+    assert_eq!(pid("vc"), pid("vc2"), "a rival daemon was started");
+
+    // Stopping one interface leaves the other running.
+    assert_exit(&dhcpc(&lab, &["-x", "vc2"]), 0);
+    let all = status_json(&lab);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["interface"], "vc");
+    let out = dhcpc(&lab, &["--status", "vc2"]);
+    assert_exit(&out, 1);
+    assert!(stdout(&out).contains("NOT RUNNING"), "{}", describe(&out));
+    assert_eq!(addresses(&lab, "vc2"), vec![b], "-x must keep the address");
+}
