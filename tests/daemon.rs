@@ -161,7 +161,7 @@ impl Daemon {
         let file = fs::File::create(&log).expect("dhcpc log");
         let child = lab
             .client_command(dhcpc_bin())
-            .args(dhcpc_dirs(lab))
+            .args(lab.dhcpc_dir_args())
             .args(["-d", "-v"])
             .args(extra)
             .args(ifaces)
@@ -210,22 +210,9 @@ impl Drop for Daemon {
     }
 }
 
-/// The directories every dhcpc of a lab uses: nothing outside the lab's temp dir.
-fn dhcpc_dirs(lab: &Lab) -> Vec<String> {
-    let d = |p: &str| lab.dir.join(p).display().to_string();
-    vec![
-        "--run-dir".into(),
-        d("run"),
-        "--lease-dir".into(),
-        d("lease"),
-        "--resolv-conf".into(),
-        d("resolv.conf"),
-    ]
-}
-
 /// Runs a short dhcpc command (a control request, or the backgrounding start) in the lab.
 fn dhcpc(lab: &Lab, args: &[&str]) -> std::process::Output {
-    let mut all = dhcpc_dirs(lab);
+    let mut all = lab.dhcpc_dir_args();
     all.extend(args.iter().map(|s| s.to_string()));
     let out = lab.run_dhcpc(&all);
     assert_no_panic(&out);

@@ -62,21 +62,25 @@ pub fn require_root() {
     assert_eq!(
         euid,
         Some(0),
-        "the end-to-end tests build network namespaces and must run as root \
-         (for example: sudo -E cargo test --test e2e)"
+        "the end-to-end tests build network namespaces and must run as root: \
+         run `sudo scripts/test` (the README's test command)"
     );
 }
 
 /// Finds `program` in PATH or the sbin directories, or fails the test with `hint`.
 pub fn require_program(program: &str, hint: &str) -> PathBuf {
     let path = std::env::var("PATH").unwrap_or_default();
-    let dirs = path
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+    let dirs = path.split(':').filter(|d| !d.is_empty()).chain([
+        "/usr/local/sbin",
+        "/usr/sbin",
+        "/sbin",
+        "/usr/bin",
+        "/bin",
+    ]);
     for dir in dirs {
         let candidate = Path::new(dir).join(program);
-        if fs::metadata(&candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        if fs::metadata(&candidate)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         {
             return candidate;
         }
@@ -405,7 +409,10 @@ impl Lab {
 
     pub fn with_options(opts: LabOptions) -> Lab {
         require_root();
-        require_program("ip", "install iproute2");
+        require_program(
+            "ip",
+            "run the tests with `sudo scripts/test`, which installs it (package iproute2)",
+        );
         sweep_stale();
         let pid = std::process::id();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -543,7 +550,8 @@ impl Lab {
     pub fn start_dnsmasq(&mut self, extra: &[&str]) {
         let dnsmasq = require_program(
             "dnsmasq",
-            "install it with `apt-get install dnsmasq-base` (Debian/Ubuntu) and run the tests again",
+            "run the tests with `sudo scripts/test` (the README's test command), which installs \
+             it (Debian package dnsmasq-base)",
         );
         let mut args = vec![
             "--no-daemon".to_string(),
@@ -559,7 +567,24 @@ impl Lab {
         self.start_server("dnsmasq", &dnsmasq, &args, "sockets bound");
     }
 
+    /// dhcpc options that keep all its files inside the lab's dir: `--run-dir <dir>/run
+    /// --lease-dir <dir>/lease --resolv-conf <dir>/resolv.conf`. Without them a dhcpc in the lab
+    /// would use the host's /run/dhcpc and /var/lib/dhcpc (shared by every lab, so one lab's
+    /// saved lease would be asked for again in another).
+    pub fn dhcpc_dir_args(&self) -> Vec<String> {
+        let d = |p: &str| self.dir.join(p).display().to_string();
+        vec![
+            "--run-dir".into(),
+            d("run"),
+            "--lease-dir".into(),
+            d("lease"),
+            "--resolv-conf".into(),
+            d("resolv.conf"),
+        ]
+    }
+
     /// Runs dhcpc with `args` in the client namespace (killed after [`DHCPC_DEADLINE`]).
+    /// Add [`Lab::dhcpc_dir_args`] unless the test is about the command line itself.
     pub fn run_dhcpc<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
         let mut cmd = self.client_command(dhcpc_bin());
         cmd.args(args).env_remove("DHCPC_LOG");
@@ -568,9 +593,20 @@ impl Lab {
 
     /// A copy of the dhcpc binary in the lab's dir, executable by any user (the build dir may
     /// not be reachable for an unprivileged user).
+    ///
+    /// The copy is made by `cp`, not `fs::copy`: a file this (multi-threaded) process held open
+    /// for writing could leak, for a moment, into a child another test thread forks, and exec
+    /// of the copy would then fail with ETXTBSY ("Text file busy").
     pub fn dhcpc_copy(&self) -> PathBuf {
         let copy = self.dir.join("dhcpc");
-        fs::copy(dhcpc_bin(), &copy).unwrap_or_else(|e| panic!("copying dhcpc: {e}"));
+        let (src, dst) = (dhcpc_bin(), copy.clone());
+        sh(
+            "cp",
+            &[
+                src.to_str().expect("UTF-8 binary path"),
+                dst.to_str().expect("UTF-8 temp path"),
+            ],
+        );
         fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).expect("chmod dhcpc copy");
         copy
     }
@@ -579,7 +615,16 @@ impl Lab {
     pub fn client_addrs(&self) -> Vec<AddrInfo> {
         parse_addrs(&sh(
             "ip",
-            &["-n", &self.client_ns, "-j", "-4", "addr", "show", "dev", CLIENT_IF],
+            &[
+                "-n",
+                &self.client_ns,
+                "-j",
+                "-4",
+                "addr",
+                "show",
+                "dev",
+                CLIENT_IF,
+            ],
         ))
     }
 
@@ -587,7 +632,16 @@ impl Lab {
     pub fn client_routes(&self) -> Vec<RouteInfo> {
         parse_routes(&sh(
             "ip",
-            &["-n", &self.client_ns, "-j", "-4", "route", "show", "table", "main"],
+            &[
+                "-n",
+                &self.client_ns,
+                "-j",
+                "-4",
+                "route",
+                "show",
+                "table",
+                "main",
+            ],
         ))
     }
 
@@ -595,7 +649,15 @@ impl Lab {
     pub fn client_link(&self) -> LinkInfo {
         parse_link(&sh(
             "ip",
-            &["-n", &self.client_ns, "-j", "link", "show", "dev", CLIENT_IF],
+            &[
+                "-n",
+                &self.client_ns,
+                "-j",
+                "link",
+                "show",
+                "dev",
+                CLIENT_IF,
+            ],
         ))
     }
 
@@ -669,7 +731,9 @@ fn owner_pid(name: &str) -> Option<u32> {
     let rest = name.strip_prefix(PREFIX)?;
     let (pid, tail) = rest.split_once('-')?;
     let n_len = tail.bytes().take_while(u8::is_ascii_digit).count();
-    (n_len > 0 && matches!(&tail[n_len..], "s" | "c" | "")).then_some(())?;
+    // Any lower-case suffix: "s" and "c" here, more in labs that add namespaces of their own.
+    let suffix_ok = tail[n_len..].bytes().all(|b| b.is_ascii_lowercase());
+    (n_len > 0 && suffix_ok).then_some(())?;
     pid.parse().ok()
 }
 
