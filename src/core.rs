@@ -30,8 +30,10 @@ pub const REQUESTED_OPTIONS: &[OptionCode] = &[
 
 /// REQUESTs sent in REQUESTING before going back to INIT (4 + 8 + 16 + 32 s, about a minute).
 const MAX_REQUESTS: u32 = 4;
-/// REQUESTs sent in REBOOTING before giving the saved address up (4 + 8 s).
-const MAX_REBOOT_REQUESTS: u32 = 2;
+/// How long INIT-REBOOT waits for an answer before giving the saved address up: two REQUESTs,
+/// at 0 and at half of it. A server that does not know the lease stays silent (RFC 2131
+/// 4.3.2), so this wait is paid at every boot on such networks; 5 s is dhcpcd's default too.
+pub const REBOOT_WAIT: Duration = Duration::from_secs(5);
 /// RFC 2131 4.4.5: in RENEWING and REBINDING never retransmit sooner than this.
 const MIN_RENEW_RETRY: Duration = Duration::from_secs(60);
 
@@ -454,7 +456,7 @@ impl Client {
                 );
                 let mut x = self.new_exchange(now);
                 let msg = self.request_reboot(&x, now, lease.address);
-                x.next = now + self.jittered(backoff_base(1));
+                x.next = now + REBOOT_WAIT / 2;
                 out.push(send(msg, Dest::Broadcast));
                 self.state = State::Rebooting { x, lease };
             }
@@ -543,7 +545,7 @@ impl Client {
                 };
             }
             State::Rebooting { mut x, lease } => {
-                if x.attempts >= MAX_REBOOT_REQUESTS {
+                if now >= x.started + REBOOT_WAIT {
                     info!("no answer for saved lease {}; starting over", lease.address);
                     // An earlier process may have left the address on the interface.
                     out.push(Action::Deconfigure {
@@ -559,7 +561,7 @@ impl Client {
                     self.request_reboot(&x, now, lease.address),
                     Dest::Broadcast,
                 ));
-                x.next = now + self.jittered(backoff_base(x.attempts));
+                x.next = x.started + REBOOT_WAIT;
                 self.state = State::Rebooting { x, lease };
             }
             State::Probing {

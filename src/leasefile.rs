@@ -11,9 +11,36 @@ use std::net::Ipv4Addr;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// Renders `lease` for interface `iface`; `acquired_unix` is the wall-clock time (seconds since
-/// the Unix epoch) at which the lease started.
-pub fn render(iface: &str, lease: &Lease, acquired_unix: u64) -> String {
+/// A lease file as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// The interface it was saved for.
+    pub iface: String,
+    /// The hardware address it was leased to (a lease is not asked for on another NIC).
+    pub hwaddr: Option<[u8; 6]>,
+    /// The lease, re-based on now; None once it has expired.
+    pub lease: Option<Lease>,
+}
+
+fn mac_text(mac: &[u8; 6]) -> String {
+    mac.map(|b| format!("{b:02x}")).join(":")
+}
+
+fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+    let mut out = [0u8; 6];
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return Err(format!("bad hwaddr: {s:?}"));
+    }
+    for (o, p) in out.iter_mut().zip(parts) {
+        *o = u8::from_str_radix(p, 16).map_err(|_| format!("bad hwaddr: {s:?}"))?;
+    }
+    Ok(out)
+}
+
+/// Renders `lease` for interface `iface` with hardware address `hwaddr`; `acquired_unix` is
+/// the wall-clock time (seconds since the Unix epoch) at which the lease started.
+pub fn render(iface: &str, hwaddr: &[u8; 6], lease: &Lease, acquired_unix: u64) -> String {
     let list = |v: &[Ipv4Addr]| {
         v.iter()
             .map(|a| a.to_string())
@@ -26,6 +53,7 @@ pub fn render(iface: &str, lease: &Lease, acquired_unix: u64) -> String {
         "# dhcpc lease; read at start to ask for the same address again"
     );
     let _ = writeln!(s, "interface={iface}");
+    let _ = writeln!(s, "hwaddr={}", mac_text(hwaddr));
     let _ = writeln!(s, "address={}", lease.address);
     let _ = writeln!(s, "prefix={}", lease.prefix_len);
     let _ = writeln!(s, "broadcast={}", lease.broadcast);
@@ -59,9 +87,8 @@ fn addr_list(key: &str, value: Option<&str>) -> Result<Vec<Ipv4Addr>, String> {
 
 /// Reads a saved lease. `now` is the current CLOCK_BOOTTIME instant and `now_unix` the
 /// current wall-clock time: the lease comes back re-based so that its timers count from `now`
-/// with the time already spent taken off. Returns the interface it was saved for, and None for
-/// the lease if it has expired.
-pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<(String, Option<Lease>), String> {
+/// with the time already spent taken off.
+pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
     let mut map = std::collections::HashMap::new();
     for line in text.lines() {
         let line = line.trim();
@@ -75,6 +102,12 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<(String, Option<
     }
     let get = |k: &str| map.get(k).copied();
     let iface: String = field("interface", get("interface"))?;
+    let hwaddr = get("hwaddr").map(parse_mac).transpose()?;
+    let saved = |lease| Saved {
+        iface: iface.clone(),
+        hwaddr,
+        lease,
+    };
     let lease_secs: u32 = field("lease", get("lease"))?;
     let acquired: u64 = field("acquired", get("acquired"))?;
     let mut lease = Lease {
@@ -95,18 +128,18 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<(String, Option<
         return Err("bad address or prefix".to_string());
     }
     if lease_secs == INFINITE {
-        return Ok((iface, Some(lease)));
+        return Ok(saved(Some(lease)));
     }
     // A clock that went backwards counts as no time spent.
     let spent = now_unix.saturating_sub(acquired);
     if spent >= u64::from(lease_secs) {
-        return Ok((iface, None));
+        return Ok(saved(None));
     }
     let spent = spent as u32;
     lease.lease_secs -= spent;
     lease.t1_secs = lease.t1_secs.saturating_sub(spent);
     lease.t2_secs = lease.t2_secs.saturating_sub(spent);
-    Ok((iface, Some(lease)))
+    Ok(saved(Some(lease)))
 }
 
 /// Wall-clock seconds at which a lease that started at `start` began, given the current

@@ -194,7 +194,7 @@ impl Driver {
                 0,
             ]);
         let mut client = Client::new(config, seed);
-        if let Some(saved) = load_lease(&opts) {
+        if let Some(saved) = load_lease(&opts, &link.mac) {
             client = client.with_saved_lease(saved);
         }
         Ok(Driver {
@@ -223,7 +223,7 @@ impl Driver {
     /// DHCPRELEASE to the server, address and route removed, resolv.conf restored, lease file
     /// deleted. Returns the released lease, or None if there was no unexpired saved lease.
     pub async fn release_saved(mut self) -> Result<Option<Lease>, RunError> {
-        let Some(lease) = load_lease(&self.opts) else {
+        let Some(lease) = load_lease(&self.opts, &self.link.mac) else {
             return Ok(None);
         };
         self.client = self.client.into_bound(lease.clone());
@@ -464,7 +464,7 @@ impl Driver {
                 }
             }
         }
-        save_lease(&self.opts, lease, now);
+        save_lease(&self.opts, &self.link.mac, lease, now);
         let renewed = self
             .applied
             .as_ref()
@@ -542,10 +542,11 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn save_lease(opts: &IfaceOptions, lease: &Lease, now: crate::time::Instant) {
+fn save_lease(opts: &IfaceOptions, hwaddr: &[u8; 6], lease: &Lease, now: crate::time::Instant) {
     let Some(path) = lease_path(opts) else { return };
     let text = leasefile::render(
         &opts.name,
+        hwaddr,
         lease,
         leasefile::acquired_unix(lease.start, now, unix_now()),
     );
@@ -569,29 +570,38 @@ fn remove_lease_file(opts: &IfaceOptions) {
     }
 }
 
-/// The saved lease of this interface, if there is one and it has not expired.
-fn load_lease(opts: &IfaceOptions) -> Option<Lease> {
+/// The saved lease of this interface, if there is one, it has not expired, and it was leased
+/// to this interface's hardware address.
+fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<Lease> {
     let path = lease_path(opts)?;
     let text = std::fs::read_to_string(&path).ok()?;
-    match leasefile::parse(&text, clock::now(), unix_now()) {
-        Ok((iface, Some(lease))) if iface == opts.name => Some(lease),
-        Ok((_, None)) => {
-            debug!("saved lease in {} has expired", path.display());
-            None
-        }
-        Ok((iface, _)) => {
-            warn!(
-                "{} is for {iface}, not {}: ignored",
-                path.display(),
-                opts.name
-            );
-            None
-        }
+    let saved = match leasefile::parse(&text, clock::now(), unix_now()) {
+        Ok(saved) => saved,
         Err(e) => {
             warn!("ignoring {}: {e}", path.display());
-            None
+            return None;
         }
+    };
+    if saved.iface != opts.name {
+        warn!(
+            "{} is for {}, not {}: ignored",
+            path.display(),
+            saved.iface,
+            opts.name
+        );
+        return None;
     }
+    if saved.hwaddr.is_some_and(|h| &h != mac) {
+        info!(
+            "{} was leased to another hardware address: ignored",
+            path.display()
+        );
+        return None;
+    }
+    if saved.lease.is_none() {
+        debug!("saved lease in {} has expired", path.display());
+    }
+    saved.lease
 }
 
 /// Frame → DHCP message, or None (with a debug line) for anything that is not a good reply.

@@ -1,0 +1,103 @@
+//! The saved lease file: round trip, re-basing on a new boot's clock, expiry, bad files.
+
+use dhcpc::lease::Lease;
+use dhcpc::leasefile::{acquired_unix, parse, render};
+use dhcpc::time::Instant;
+use std::net::Ipv4Addr;
+
+const MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+
+fn lease(start: Instant, secs: u32) -> Lease {
+    Lease {
+        address: Ipv4Addr::new(198, 51, 100, 77),
+        prefix_len: 24,
+        broadcast: Ipv4Addr::new(198, 51, 100, 255),
+        server_id: Ipv4Addr::new(198, 51, 100, 1),
+        routers: vec![Ipv4Addr::new(198, 51, 100, 1)],
+        dns: vec![
+            Ipv4Addr::new(198, 51, 100, 1),
+            Ipv4Addr::new(198, 51, 100, 2),
+        ],
+        domain: Some("lab.test".into()),
+        mtu: Some(1400),
+        lease_secs: secs,
+        t1_secs: secs / 2,
+        t2_secs: secs / 8 * 7,
+        start,
+    }
+}
+
+#[test]
+fn round_trip_on_the_same_clock() {
+    let l = lease(Instant::from_secs(100), 3600);
+    // Saved at boot-time 100 s, wall-clock 1_000_000; read back at the same moment.
+    let text = render(
+        "eth0",
+        &MAC,
+        &l,
+        acquired_unix(l.start, Instant::from_secs(100), 1_000_000),
+    );
+    let saved = parse(&text, Instant::from_secs(100), 1_000_000).unwrap();
+    assert_eq!(saved.iface, "eth0");
+    assert_eq!(saved.hwaddr, Some(MAC));
+    assert_eq!(saved.lease, Some(l));
+}
+
+#[test]
+fn a_lease_read_after_a_reboot_counts_the_time_already_spent() {
+    let l = lease(Instant::from_secs(5000), 3600);
+    // Saved 600 s into the lease, read after a reboot (boot clock back near zero) 1000 s after
+    // the lease started.
+    let text = render(
+        "eth0",
+        &MAC,
+        &l,
+        acquired_unix(l.start, Instant::from_secs(5600), 2_000_600),
+    );
+    let saved = parse(&text, Instant::from_secs(20), 2_001_000).unwrap();
+    let back = saved.lease.expect("not expired yet");
+    assert_eq!(back.start, Instant::from_secs(20));
+    assert_eq!(back.lease_secs, 2600);
+    assert_eq!(back.t1_secs, 800);
+    assert_eq!(back.t2_secs, 3150 - 1000);
+    assert_eq!(back.expires_at(), Some(Instant::from_secs(20 + 2600)));
+}
+
+#[test]
+fn an_expired_lease_comes_back_as_none_and_infinite_never_expires() {
+    let l = lease(Instant::from_secs(0), 60);
+    let text = render("eth0", &MAC, &l, 1_000_000);
+    assert_eq!(
+        parse(&text, Instant::from_secs(1), 1_000_060)
+            .unwrap()
+            .lease,
+        None
+    );
+    let forever = lease(Instant::from_secs(0), u32::MAX);
+    let text = render("eth0", &MAC, &forever, 1_000_000);
+    let back = parse(&text, Instant::from_secs(1), 9_000_000)
+        .unwrap()
+        .lease
+        .unwrap();
+    assert!(back.is_infinite());
+}
+
+#[test]
+fn bad_files_are_errors_not_panics() {
+    let good = render("eth0", &MAC, &lease(Instant::ZERO, 3600), 1_000);
+    for bad in [
+        String::new(),
+        "garbage".to_string(),
+        good.replace("address=198.51.100.77", "address=300.1.1.1"),
+        good.replace("address=198.51.100.77", "address=224.0.0.1"),
+        good.replace("prefix=24", "prefix=40"),
+        good.replace("hwaddr=02:00:00:00:00:01", "hwaddr=zz"),
+        good.replace("lease=3600\n", ""),
+    ] {
+        assert!(parse(&bad, Instant::ZERO, 1_000).is_err(), "{bad:?}");
+    }
+    // Every truncation of a good file is an error or a lease, never a panic.
+    for n in 0..good.len() {
+        let _ = parse(&good[..n], Instant::ZERO, 1_000);
+    }
+}
