@@ -569,11 +569,13 @@ fn init_reboot_falls_back_to_discover_on_nak_or_silence() {
     let mut c = client().with_saved_lease(saved_lease(t(0.0), 3600));
     sent(&c.handle(t(1.0), Event::Start));
     let at = c.poll_at().unwrap();
+    assert_eq!(at, t(1.0) + dhcpc::core::REBOOT_WAIT / 2);
     assert_eq!(
         kind(&sent(&c.handle(at, Event::Tick)).0),
         MessageType::Request
     );
     let at = c.poll_at().unwrap();
+    assert_eq!(at, t(1.0) + dhcpc::core::REBOOT_WAIT);
     let a = c.handle(at, Event::Tick);
     assert_eq!(deconfigured(&a).unwrap().1, Reason::Unconfirmed);
     assert_eq!(kind(&sent(&a).0), MessageType::Discover);
@@ -777,4 +779,40 @@ fn renewal_times_are_clamped() {
         let (t1, t2) = renewal_times(lease, None, None);
         assert!(t1 <= t2 && t2 <= lease, "{lease}: {t1} {t2}");
     }
+}
+
+#[test]
+fn nak_while_rebinding_drops_the_address_and_restarts() {
+    let (mut c, _, lease) = bound(3600);
+    sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
+    let t2 = lease.rebind_at().unwrap();
+    while c.state() != StateName::Rebinding {
+        let at = c.poll_at().unwrap();
+        c.handle(at, Event::Tick);
+    }
+    let at = c.poll_at().unwrap();
+    let (r, _) = sent(&c.handle(at, Event::Tick));
+    // In REBINDING any server may answer, and a NAK from any of them ends the lease.
+    let a = c.handle(
+        t2 + Duration::from_secs(1),
+        Event::Message(&nak(r.xid(), OTHER_SERVER)),
+    );
+    assert_eq!(deconfigured(&a).unwrap(), (lease, Reason::Nak));
+    assert_eq!(kind(&sent(&a).0), MessageType::Discover);
+    assert_eq!(c.state(), StateName::Selecting);
+}
+
+#[test]
+fn a_nak_while_selecting_or_bound_is_ignored() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert!(c
+        .handle(t(0.1), Event::Message(&nak(d.xid(), SERVER)))
+        .is_empty());
+    assert_eq!(c.state(), StateName::Selecting);
+    let (mut c, xid, _) = bound(3600);
+    assert!(c
+        .handle(t(5.0), Event::Message(&nak(xid, SERVER)))
+        .is_empty());
+    assert_eq!(c.state(), StateName::Bound);
 }

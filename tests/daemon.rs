@@ -626,3 +626,59 @@ fn two_interfaces_in_one_daemon_renew_and_status() {
     assert!(stdout(&out).contains("NOT RUNNING"), "{}", describe(&out));
     assert_eq!(addresses(&lab, "vc2"), vec![b], "-x must keep the address");
 }
+
+fn sigterm(daemon: &mut Daemon) {
+    sh("kill", &["-TERM", &daemon.child.id().to_string()]);
+    let stopped = wait_for(Duration::from_secs(5), || {
+        matches!(daemon.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(
+        stopped,
+        "dhcpc did not stop on SIGTERM\n{}",
+        daemon.log_text()
+    );
+    let status = daemon.child.wait().unwrap();
+    assert!(status.success(), "SIGTERM exit status {status}");
+}
+
+#[test]
+fn sigterm_keeps_the_lease_unless_release_on_exit() {
+    let lab = Lab::new();
+    let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 600, 300, 500);
+    let mut daemon = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    sigterm(&mut daemon);
+    assert_eq!(
+        addresses(&lab, CLIENT_IF),
+        vec![addr],
+        "SIGTERM removed the address"
+    );
+    assert!(
+        lab.dir.join("lease/vc.lease").exists(),
+        "SIGTERM dropped the saved lease"
+    );
+    assert!(
+        !lab.dir.join("run/vc.sock").exists(),
+        "control socket left behind"
+    );
+    assert_eq!(kea.count("DHCP4_RELEASE "), 0);
+
+    let mut daemon = Daemon::start(
+        &lab,
+        "dhcpc-2",
+        &["--arp-probe", "0", "--release-on-exit"],
+        &[CLIENT_IF],
+    );
+    daemon.wait_log("bound", Duration::from_secs(10));
+    sigterm(&mut daemon);
+    assert!(
+        addresses(&lab, CLIENT_IF).is_empty(),
+        "--release-on-exit kept the address"
+    );
+    assert!(!lab.dir.join("lease/vc.lease").exists());
+    assert!(
+        wait_for(Duration::from_secs(5), || kea.count("DHCP4_RELEASE ") >= 1),
+        "Kea saw no release"
+    );
+}
