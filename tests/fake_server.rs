@@ -1,0 +1,344 @@
+//! A scripted DHCP server, in Rust, for the faults real servers will not make: malformed
+//! replies, wrong xids and chaddrs, non-unicast offers, answers from the wrong server, NAK
+//! storms. It adds to the real servers of the other tests; it runs in the lab's server
+//! namespace (a thread that enters it) and answers by UDP broadcast to port 68.
+
+mod common;
+
+use common::*;
+use dhcpc::wire::{self, v4};
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use v4::{DhcpOption, Message, MessageType, Opcode};
+
+const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const GOOD: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 66);
+
+/// What the fake server saw: the message type of every request, in order.
+type Seen = Arc<Mutex<Vec<MessageType>>>;
+
+/// Decides the answers (raw DHCP payloads) to one client message.
+type Script = Box<dyn FnMut(&Message) -> Vec<Vec<u8>> + Send>;
+
+struct FakeServer {
+    stop: Arc<AtomicBool>,
+    seen: Seen,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeServer {
+    fn start(lab: &Lab, mut script: Script) -> FakeServer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen: Seen = Arc::default();
+        let ns = std::fs::File::open(format!("/run/netns/{}", lab.server_ns))
+            .expect("the server namespace");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop2, seen2) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            // This thread, and only it, moves into the lab's server namespace.
+            nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+                .expect("entering the server namespace");
+            let sock = UdpSocket::bind("0.0.0.0:67").expect("binding port 67 in the lab");
+            nix::sys::socket::setsockopt(
+                &sock,
+                nix::sys::socket::sockopt::BindToDevice,
+                &std::ffi::OsString::from(SERVER_IF),
+            )
+            .expect("SO_BINDTODEVICE");
+            sock.set_broadcast(true).unwrap();
+            sock.set_read_timeout(Some(Duration::from_millis(50)))
+                .unwrap();
+            ready_tx.send(()).unwrap();
+            let mut buf = [0u8; 1500];
+            while !stop2.load(Ordering::Relaxed) {
+                let Ok((n, _)) = sock.recv_from(&mut buf) else {
+                    continue;
+                };
+                let Ok(msg) = wire::decode(&buf[..n]) else {
+                    continue;
+                };
+                if let Some(t) = msg.opts().msg_type() {
+                    seen2.lock().unwrap().push(t);
+                }
+                for reply in script(&msg) {
+                    let to = SocketAddrV4::new(Ipv4Addr::BROADCAST, 68);
+                    sock.send_to(&reply, to).expect("sending a reply");
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the fake server did not start");
+        FakeServer {
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    fn seen(&self) -> Vec<MessageType> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    fn count(&self, t: MessageType) -> usize {
+        self.seen().iter().filter(|s| **s == t).count()
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A reply to `req` of type `kind` offering `yiaddr`, from `server`, with a `lease`-second
+/// lease (T1 = lease / 3).
+fn reply(
+    req: &Message,
+    kind: MessageType,
+    yiaddr: Ipv4Addr,
+    server: Ipv4Addr,
+    lease: u32,
+) -> Message {
+    let mut m = Message::default();
+    m.set_opcode(Opcode::BootReply)
+        .set_xid(req.xid())
+        .set_yiaddr(yiaddr)
+        .set_chaddr(req.chaddr());
+    let o = m.opts_mut();
+    o.insert(DhcpOption::MessageType(kind));
+    o.insert(DhcpOption::ServerIdentifier(server));
+    if kind != MessageType::Nak {
+        o.insert(DhcpOption::AddressLeaseTime(lease));
+        o.insert(DhcpOption::Renewal(lease / 3));
+        o.insert(DhcpOption::SubnetMask(Ipv4Addr::new(255, 255, 255, 0)));
+        o.insert(DhcpOption::Router(vec![SERVER]));
+    }
+    m
+}
+
+fn bytes(m: &Message) -> Vec<u8> {
+    wire::encode(m).unwrap()
+}
+
+/// Every kind of bad answer to `req`: none of them may crash the client, and none may put
+/// anything but `GOOD` on the interface. (A truncation that cuts only trailing options leaves a
+/// well-formed reply for `GOOD` with a `lease`-second lease, which may be taken.)
+fn garbage(req: &Message, kind: MessageType, lease: u32) -> Vec<Vec<u8>> {
+    let good = reply(req, kind, GOOD, SERVER, lease);
+    let raw = bytes(&good);
+    let mut out = Vec::new();
+    // Truncated at several points, including inside the header.
+    for n in [0, 1, 100, 239, 240, 241, raw.len() - 20] {
+        out.push(raw[..n].to_vec());
+    }
+    // Bad magic cookie.
+    let mut b = raw.clone();
+    b[236] ^= 0xff;
+    out.push(b);
+    // An option running past the end: the last option's length made huge.
+    let mut b = raw[..raw.iter().rposition(|&x| x == 255).unwrap()].to_vec();
+    b.extend_from_slice(&[3, 200, 198, 51]);
+    out.push(b);
+    // Malformed known options (subnet mask of 3 bytes, message type of 0 bytes).
+    let mut b = raw[..240].to_vec();
+    b.extend_from_slice(&[
+        53,
+        1,
+        kind.into(),
+        54,
+        4,
+        198,
+        51,
+        100,
+        1,
+        1,
+        3,
+        255,
+        255,
+        255,
+        255,
+    ]);
+    out.push(b);
+    let mut b = raw[..240].to_vec();
+    b.extend_from_slice(&[53, 0, 255]);
+    out.push(b);
+    // hlen over 16.
+    let mut b = raw.clone();
+    b[2] = 200;
+    out.push(b);
+    // Another xid, another chaddr, a BOOTREQUEST.
+    let mut m = good.clone();
+    m.set_xid(req.xid().wrapping_add(1));
+    out.push(bytes(&m));
+    let mut m = good.clone();
+    m.set_chaddr(&[2, 9, 9, 9, 9, 9]);
+    out.push(bytes(&m));
+    let mut m = good.clone();
+    m.set_opcode(Opcode::BootRequest);
+    out.push(bytes(&m));
+    // Addresses that must never reach the interface.
+    for bad in [
+        Ipv4Addr::BROADCAST,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::new(127, 0, 0, 1),
+        Ipv4Addr::new(224, 0, 0, 251),
+        Ipv4Addr::new(240, 1, 2, 3),
+    ] {
+        out.push(bytes(&reply(req, kind, bad, SERVER, 60)));
+    }
+    // Random bytes (deterministic).
+    let mut rng = fastrand::Rng::with_seed(u64::from(req.xid()));
+    for len in [10, 300, 576] {
+        out.push((0..len).map(|_| rng.u8(..)).collect());
+    }
+    out
+}
+
+#[test]
+fn malformed_and_misdirected_replies_are_dropped_and_the_good_one_taken() {
+    let lab = Lab::new();
+    let _server = FakeServer::start(
+        &lab,
+        Box::new(|req| {
+            let kind = match req.opts().msg_type() {
+                Some(MessageType::Discover) => MessageType::Offer,
+                Some(MessageType::Request) => MessageType::Ack,
+                _ => return Vec::new(),
+            };
+            let mut out = garbage(req, kind, 3600);
+            if kind == MessageType::Ack {
+                // An ACK from a server that was not chosen.
+                out.push(bytes(&reply(
+                    req,
+                    kind,
+                    GOOD,
+                    Ipv4Addr::new(198, 51, 100, 9),
+                    60,
+                )));
+            }
+            out.push(bytes(&reply(req, kind, GOOD, SERVER, 3600)));
+            out
+        }),
+    );
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "-v", "--arp-probe", "0", "-t", "10", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_no_panic(&out);
+    assert_exit(&out, 0);
+    let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
+    assert_eq!(addrs, vec![GOOD], "{}", describe(&out));
+    assert!(stderr(&out).contains("dropping"), "drops are logged at -v");
+}
+
+#[test]
+fn garbage_while_renewing_does_not_lose_the_lease() {
+    let lab = Lab::new();
+    let renewals = Arc::new(Mutex::new(0u32));
+    let r2 = renewals.clone();
+    let server = FakeServer::start(
+        &lab,
+        Box::new(move |req| match req.opts().msg_type() {
+            Some(MessageType::Discover) => {
+                vec![bytes(&reply(req, MessageType::Offer, GOOD, SERVER, 6))]
+            }
+            Some(MessageType::Request) if req.ciaddr().is_unspecified() => {
+                vec![bytes(&reply(req, MessageType::Ack, GOOD, SERVER, 6))]
+            }
+            // Renewals (ciaddr set): garbage, a NAK from the wrong server, an ACK of another
+            // address from the wrong server, and only every other time a good ACK.
+            Some(MessageType::Request) => {
+                let mut n = r2.lock().unwrap();
+                *n += 1;
+                let mut out = garbage(req, MessageType::Ack, 6);
+                out.push(bytes(&reply(
+                    req,
+                    MessageType::Nak,
+                    GOOD,
+                    Ipv4Addr::new(198, 51, 100, 9),
+                    0,
+                )));
+                out.push(bytes(&reply(
+                    req,
+                    MessageType::Ack,
+                    Ipv4Addr::new(198, 51, 100, 99),
+                    Ipv4Addr::new(198, 51, 100, 9),
+                    6,
+                )));
+                if *n % 2 == 0 {
+                    out.push(bytes(&reply(req, MessageType::Ack, GOOD, SERVER, 6)));
+                }
+                out
+            }
+            _ => Vec::new(),
+        }),
+    );
+    let log = lab.dir.join("dhcpc.log");
+    let mut daemon = lab
+        .client_command(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["-d", "-v", "--arp-probe", "0", CLIENT_IF])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // A 6 s lease renewed at 2 s: over 10 s, several renewals, each answered with garbage.
+    let mut held = true;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
+        if addrs.len() > 1 || addrs.iter().any(|a| *a != GOOD) {
+            held = false;
+        }
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(held, "another address reached the interface\n{text}");
+    assert!(
+        *renewals.lock().unwrap() >= 2,
+        "no renewals seen: {:?}\n{text}",
+        server.seen()
+    );
+    assert!(!text.contains("removed"), "the lease was lost\n{text}");
+    let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
+    assert_eq!(addrs, vec![GOOD], "{text}");
+}
+
+#[test]
+fn a_nak_storm_is_met_with_backoff_not_a_flood() {
+    let lab = Lab::new();
+    let server = FakeServer::start(
+        &lab,
+        Box::new(|req| match req.opts().msg_type() {
+            Some(MessageType::Discover) => {
+                vec![bytes(&reply(req, MessageType::Offer, GOOD, SERVER, 60))]
+            }
+            Some(MessageType::Request) => {
+                vec![bytes(&reply(req, MessageType::Nak, GOOD, SERVER, 0))]
+            }
+            _ => Vec::new(),
+        }),
+    );
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "--arp-probe", "0", "-t", "8", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_no_panic(&out);
+    assert_exit(&out, 1);
+    // NAK pauses of 0, 4, 8 s: at most four rounds in 8 s, not hundreds.
+    let discovers = server.count(MessageType::Discover);
+    assert!(
+        (2..=5).contains(&discovers),
+        "{discovers} DISCOVERs in 8 s: {:?}",
+        server.seen()
+    );
+    assert!(lab.client_addrs().is_empty());
+}
