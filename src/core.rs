@@ -786,7 +786,7 @@ impl Client {
             }
             other => {
                 debug!(
-                    "dropping {kind:?}: not expecting it in {:?}",
+                    "dropping {kind:?}: not expecting it in {}",
                     state_name(&other)
                 );
                 other
