@@ -12,16 +12,23 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info, warn, Instrument};
 
 fn init_logging(cli: &Cli) {
-    let level = match (cli.quiet, cli.verbose) {
-        (true, _) => "warn",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        _ => "trace",
+    use tracing_subscriber::filter::LevelFilter;
+    let mut level = match (cli.quiet, cli.verbose) {
+        (true, _) => LevelFilter::WARN,
+        (false, 0) => LevelFilter::INFO,
+        (false, 1) => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DHCPC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("dhcpc={level}")));
+    // DHCPC_LOG=error|warn|info|debug|trace overrides -v/-q. A plain level, not a filter
+    // expression: that would pull a regex engine into every daemon's memory.
+    if let Some(l) = std::env::var("DHCPC_LOG")
+        .ok()
+        .and_then(|v| v.parse::<LevelFilter>().ok())
+    {
+        level = l;
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_writer(LogWriter)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal())
