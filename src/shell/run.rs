@@ -237,7 +237,10 @@ impl Driver {
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
         let started = clock::now();
         let give_up = started + self.opts.timeout;
-        let mut buf = vec![0u8; 4096];
+        // One frame at most: the link's MTU plus the Ethernet header (never under the 576-byte
+        // minimum every DHCP client must accept).
+        let mtu = self.link.mtu.unwrap_or(1500).clamp(576, 9000) as usize;
+        let mut buf = vec![0u8; mtu + 14];
         let mut udp_buf = [0u8; 1];
         let mut arp_buf = [0u8; 128];
         let timer = clock::BootTimer::new()
