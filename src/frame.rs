@@ -211,6 +211,23 @@ pub const BPF_DHCP_CLIENT: [BpfInsn; 11] = [
     insn(BPF_RET_K, 0, 0, 0),                  // 10: drop
 ];
 
+/// The same filter while an address is being probed (RFC 5227): ARP frames pass too. Swapped
+/// in only for the probe window, so that a bound daemon is not woken by a LAN's ARP traffic.
+pub const BPF_DHCP_CLIENT_AND_ARP: [BpfInsn; 12] = [
+    insn(BPF_LD_H_ABS, 0, 0, 12),              // 0: A = ethertype
+    insn(BPF_JEQ_K, 8, 0, 0x0806),             // 1: ARP? accept
+    insn(BPF_JEQ_K, 0, 8, 0x0800),             // 2: IPv4? else drop
+    insn(BPF_LD_B_ABS, 0, 0, 23),              // 3: A = IP protocol
+    insn(BPF_JEQ_K, 0, 6, 17),                 // 4: UDP? else drop
+    insn(BPF_LD_H_ABS, 0, 0, 20),              // 5: A = flags + fragment offset
+    insn(BPF_JSET_K, 4, 0, 0x3fff),            // 6: a fragment? drop
+    insn(BPF_LDX_B_MSH, 0, 0, 14),             // 7: X = IP header length
+    insn(BPF_LD_H_IND, 0, 0, 14 + 2),          // 8: A = UDP destination port
+    insn(BPF_JEQ_K, 0, 1, CLIENT_PORT as u32), // 9: port 68? else drop
+    insn(BPF_RET_K, 0, 0, 0x0004_0000),        // 10: accept the whole frame
+    insn(BPF_RET_K, 0, 0, 0),                  // 11: drop
+];
+
 /// The parts of an ARP packet conflict detection looks at.
 pub use crate::core::ArpSeen;
 

@@ -162,7 +162,6 @@ pub struct Driver {
     net: Netlink,
     sock: RawSocket,
     udp: Option<tokio::net::UdpSocket>,
-    arp: Option<RawSocket>,
     client: Client,
     /// The lease currently on the interface, as applied.
     applied: Option<Lease>,
@@ -204,7 +203,6 @@ impl Driver {
             net,
             sock,
             udp: None,
-            arp: None,
             applied: None,
             ready: None,
         })
@@ -242,7 +240,6 @@ impl Driver {
         let mtu = self.link.mtu.unwrap_or(1500).clamp(576, 9000) as usize;
         let mut buf = vec![0u8; mtu + 14];
         let mut udp_buf = [0u8; 1];
-        let mut arp_buf = [0u8; 128];
         let timer = clock::BootTimer::new()
             .map_err(io_err(format!("{}: creating a timer", self.opts.name)))?;
         let actions = self.client.handle(started, Event::Start);
@@ -252,19 +249,20 @@ impl Driver {
         loop {
             let next = self.client.poll_at();
             let waiting = self.applied.is_none() && (self.opts.oneshot || self.ready.is_some());
-            let (sock, udp, arp) = (&self.sock, self.udp.as_ref(), self.arp.as_ref());
+            let (sock, udp) = (&self.sock, self.udp.as_ref());
             let event = tokio::select! {
                 r = sock.recv(&mut buf) => {
                     let (len, csum_not_ready) = r.map_err(io_err(format!("{}: reading", self.opts.name)))?;
-                    match decode_frame(&buf[..len], csum_not_ready) {
-                        Some(msg) => Input::Message(Box::new(msg)),
-                        None => continue,
+                    // ARP reaches us only while probing (the filter lets it through then).
+                    if let Some(seen) = frame::parse_arp(&buf[..len]) {
+                        Input::Arp(seen)
+                    } else {
+                        match decode_frame(&buf[..len], csum_not_ready) {
+                            Some(msg) => Input::Message(Box::new(msg)),
+                            None => continue,
+                        }
                     }
                 }
-                r = recv_or_pending(arp, &mut arp_buf) => match r.ok().and_then(|(n, _)| frame::parse_arp(&arp_buf[..n])) {
-                    Some(seen) => Input::Arp(seen),
-                    None => continue,
-                },
                 r = timer.sleep_until(next.unwrap_or(give_up)), if next.is_some() => {
                     r.map_err(io_err(format!("{}: timer", self.opts.name)))?;
                     Input::Tick
@@ -368,12 +366,12 @@ impl Driver {
                         done = Some(Ended::Released);
                     }
                 }
-                Action::ArpListen => {
-                    self.arp = RawSocket::arp(self.link.index)
-                        .inspect_err(|e| warn!("ARP socket: {e}; conflict detection is off"))
-                        .ok();
+                Action::ArpListen | Action::ArpStop => {
+                    let on = matches!(action, Action::ArpListen);
+                    if let Err(e) = self.sock.set_arp(on) {
+                        warn!("socket filter for ARP: {e}; conflict detection is off");
+                    }
                 }
-                Action::ArpStop => self.arp = None,
                 Action::ArpProbe { target } => {
                     self.send_arp(&frame::arp_probe(self.link.mac, target));
                 }
@@ -386,11 +384,7 @@ impl Driver {
     }
 
     fn send_arp(&self, frame: &[u8]) {
-        if let Err(e) = self.sock.send_as(
-            frame,
-            frame::BROADCAST_MAC,
-            crate::shell::rawsock::ETH_P_ARP,
-        ) {
+        if let Err(e) = self.sock.send(frame, frame::BROADCAST_MAC) {
             warn!("sending ARP: {e}");
         }
     }
@@ -523,13 +517,6 @@ enum Input {
     Tick,
     Renew,
     Release,
-}
-
-async fn recv_or_pending(sock: Option<&RawSocket>, buf: &mut [u8]) -> io::Result<(usize, bool)> {
-    match sock {
-        Some(s) => s.recv(buf).await,
-        None => std::future::pending().await,
-    }
 }
 
 fn lease_path(opts: &IfaceOptions) -> Option<PathBuf> {
