@@ -217,6 +217,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
     let mut tasks = Vec::new();
     let mut senders = Vec::new();
     let mut readies = Vec::new();
+    let settled = std::sync::Arc::new(tokio::sync::Notify::new());
     for name in &names {
         let span = tracing::info_span!("if", name = %name);
         let mut driver = match Driver::new(iface_options(&cli, name), net.clone())
@@ -234,6 +235,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
             write_pid(&cli.run_dir, name);
             let (ready_tx, ready_rx) = oneshot::channel();
             driver.notify_ready(ready_tx);
+            driver.notify_changes(settled.clone());
             readies.push((name.clone(), ready_rx));
         }
         senders.push(tx);
@@ -256,13 +258,8 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         if let Some(n) = notifier {
             n.detach(status);
         }
-        // Starting up (netlink dumps, one exchange per interface) left freed heap behind;
-        // hand it back to the system so that the bound daemon stays small.
-        // SAFETY: malloc_trim only releases free memory of the allocator.
-        #[cfg(target_env = "gnu")]
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        daemon::shrink();
+        tokio::spawn(shrink_when_settled(settled));
     }
 
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -307,6 +304,20 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         }
     }
     code
+}
+
+/// Shrinks the daemon 2 s after the last lease event (bind, renewal, removal), so that the
+/// memory a renewal touched is given back while the daemon sits idle until the next one.
+async fn shrink_when_settled(settled: std::sync::Arc<tokio::sync::Notify>) {
+    const QUIET: Duration = Duration::from_secs(2);
+    loop {
+        settled.notified().await;
+        while tokio::time::timeout(QUIET, settled.notified())
+            .await
+            .is_ok()
+        {}
+        daemon::shrink();
+    }
 }
 
 /// Stops every interface (releasing first if asked) and waits for them, briefly.

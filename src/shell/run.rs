@@ -166,6 +166,8 @@ pub struct Driver {
     /// The lease currently on the interface, as applied.
     applied: Option<Lease>,
     ready: Option<Ready>,
+    /// Told after every change to the interface, so that the daemon can shrink once quiet.
+    settled: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl Driver {
@@ -205,6 +207,7 @@ impl Driver {
             udp: None,
             applied: None,
             ready: None,
+            settled: None,
         })
     }
 
@@ -215,6 +218,11 @@ impl Driver {
     /// Asks to be told when the interface first binds (or gives up waiting).
     pub fn notify_ready(&mut self, ready: Ready) {
         self.ready = Some(ready);
+    }
+
+    /// Asks to be told after every lease event (bind, renewal, removal).
+    pub fn notify_changes(&mut self, settled: std::sync::Arc<tokio::sync::Notify>) {
+        self.settled = Some(settled);
     }
 
     /// Releases the saved lease of an interface no daemon runs for (`dhcpc -r` alone):
@@ -348,6 +356,14 @@ impl Driver {
     /// Carries out the core's actions. Returns how the driver ends, if it does.
     async fn perform(&mut self, actions: Vec<Action>) -> Result<Option<Ended>, RunError> {
         let mut done = None;
+        let changes = actions
+            .iter()
+            .any(|a| matches!(a, Action::Configure { .. } | Action::Deconfigure { .. }));
+        if changes {
+            if let Some(n) = &self.settled {
+                n.notify_one();
+            }
+        }
         for action in actions {
             match action {
                 Action::Send { msg, dest } => self.send(&msg, dest).await,

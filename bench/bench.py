@@ -1,0 +1,913 @@
+#!/usr/bin/env python3
+"""Benchmark of dhcpc against dhclient, udhcpc and dhcpcd (issue 4). Run it through bench/run.
+
+Two roles in one file (python3 standard library only):
+
+  bench.py orchestrate ...  builds the namespace labs (a server namespace with dnsmasq, a client
+                            namespace with 1 or N veth interfaces), runs every client the same way,
+                            collects the figures and writes the report.
+  bench.py measure ...      runs inside the client namespace (via `ip netns exec`): subscribes to
+                            RTM_NEWADDR on a NETLINK_ROUTE socket, takes t0, spawns the client,
+                            blocks until every interface has its lab address, then optionally
+                            lets the daemon settle and measures its memory and idle cost, and
+                            finally stops every process of the client.
+
+Nothing here touches the host's interfaces: every client runs in a namespace created for the run,
+with its own /etc/netns/NS/resolv.conf, its own UTS namespace (no client can set the host name)
+and tmpfs over dhcpcd's state directories.
+"""
+
+import argparse
+import ctypes
+import hashlib
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NET = "198.51.100"          # documentation range (RFC 5737); the host uses other addresses
+SERVER_IP = NET + ".1"
+POOL = (NET + ".10", NET + ".250")
+
+# ---------------------------------------------------------------------------------------------
+# measure: runs inside the client namespace
+# ---------------------------------------------------------------------------------------------
+
+NETLINK_ROUTE = 0
+RTMGRP_IPV4_IFADDR = 0x10
+RTM_NEWADDR = 20
+NLMSG_ERROR = 2
+NLMSG_OVERRUN = 4
+IFA_ADDRESS = 1
+IFA_LOCAL = 2
+SO_RCVBUFFORCE = 33
+PR_SET_CHILD_SUBREAPER = 36
+CLONE_NEWUTS = 0x04000000
+
+
+def mac(i):
+    """Fixed, locally administered MAC address of client interface i."""
+    return f"02:b0:00:00:{i >> 8:02x}:{i & 0xff:02x}"
+
+
+def libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def parse_newaddr(data):
+    """Yields (ifindex, dotted address) for every IPv4 RTM_NEWADDR in a netlink datagram."""
+    off = 0
+    while off + 16 <= len(data):
+        length, mtype, _flags, _seq, _pid = struct.unpack_from("=IHHII", data, off)
+        if length < 16:
+            break
+        if mtype == NLMSG_OVERRUN:
+            raise RuntimeError("netlink overrun")
+        if mtype == RTM_NEWADDR and length >= 24:
+            family, _plen, _fl, _scope, index = struct.unpack_from("=BBBBI", data, off + 16)
+            if family == socket.AF_INET:
+                addr = None
+                a = off + 24
+                end = off + length
+                while a + 4 <= end:
+                    alen, atype = struct.unpack_from("=HH", data, a)
+                    if alen < 4:
+                        break
+                    if atype in (IFA_LOCAL, IFA_ADDRESS) and alen >= 8:
+                        val = socket.inet_ntoa(data[a + 4:a + 8])
+                        if atype == IFA_LOCAL or addr is None:
+                            addr = val
+                    a += (alen + 3) & ~3
+                if addr:
+                    yield index, addr
+        off += (length + 3) & ~3
+
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def descendants(root):
+    """PIDs of every process below root (root is a child subreaper, so daemons that double-fork
+    stay below it)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        stat = read(f"/proc/{name}/stat")
+        if not stat:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        for c in children.get(p, []):
+            out.append(c)
+            todo.append(c)
+    return sorted(out)
+
+
+def status_fields(text, *keys):
+    vals = {}
+    for line in (text or "").splitlines():
+        k, _, v = line.partition(":")
+        if k in keys:
+            vals[k] = int(v.split()[0])
+    return vals
+
+
+def proc_memory(pids):
+    procs = []
+    for pid in pids:
+        st = read(f"/proc/{pid}/status")
+        if st is None:
+            continue
+        f = status_fields(st, "VmRSS", "RssAnon", "RssFile", "RssShmem", "Threads")
+        roll = status_fields(read(f"/proc/{pid}/smaps_rollup"), "Pss")
+        comm = (read(f"/proc/{pid}/comm") or "?").strip()
+        procs.append({"pid": pid, "comm": comm, "rss_kb": f.get("VmRSS", 0),
+                      "anon_kb": f.get("RssAnon", 0), "file_kb": f.get("RssFile", 0),
+                      "pss_kb": roll.get("Pss", 0), "threads": f.get("Threads", 1)})
+    return procs
+
+
+def task_snapshot(pids):
+    """Per thread: context switches (voluntary, involuntary), CPU time in ns (schedstat) and in
+    clock ticks (utime+stime)."""
+    snap = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            base = f"/proc/{pid}/task/{tid}"
+            st = read(base + "/status")
+            stat = read(base + "/stat")
+            sched = read(base + "/schedstat")
+            if st is None or stat is None:
+                continue
+            f = status_fields(st, "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")
+            fields = stat[stat.rindex(")") + 2:].split()
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            snap[f"{pid}/{tid}"] = {
+                "comm": comm,
+                "vol": f.get("voluntary_ctxt_switches", 0),
+                "invol": f.get("nonvoluntary_ctxt_switches", 0),
+                "ticks": int(fields[11]) + int(fields[12]),
+                "cpu_ns": int(sched.split()[0]) if sched else 0,
+            }
+    return snap
+
+
+def idle_delta(before, after):
+    tot = {"vol": 0, "invol": 0, "ticks": 0, "cpu_ns": 0}
+    per = {}
+    for key, a in after.items():
+        b = before.get(key, {"vol": 0, "invol": 0, "ticks": 0, "cpu_ns": 0})
+        d = {k: a[k] - b[k] for k in tot}
+        for k in tot:
+            tot[k] += d[k]
+        if d["vol"] or d["invol"]:
+            per[f"{key} {a['comm']}"] = d
+    tot["wakeups"] = tot["vol"] + tot["invol"]
+    tot["tasks_gone"] = sorted(set(before) - set(after))
+    tot["tasks_new"] = sorted(set(after) - set(before))
+    tot["per_task"] = per
+    return tot
+
+
+def stop_all(me, grace=3.0):
+    pids = descendants(me)
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        reap()
+        if not descendants(me):
+            return
+        time.sleep(0.05)
+    for p in descendants(me):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    time.sleep(0.1)
+    reap()
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def measure(a):
+    c = libc()
+    # Own UTS namespace: a client's hook can never change the host name.
+    if c.unshare(CLONE_NEWUTS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUTS)")
+    # Fresh, private state directories (dhcpcd keeps leases and its DUID there): a tmpfs in
+    # this mount namespace only (`ip netns exec` made one; / is not shared with the host).
+    for d in filter(None, a.private_dirs.split(",")):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=16m", "bench", d],
+                       check=True)
+    if c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    ifaces = a.ifaces.split(",")
+    want = {socket.if_nametoindex(n): n for n in ifaces}
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+    nl.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
+    nl.bind((0, RTMGRP_IPV4_IFADDR))
+    me = os.getpid()
+    res = {"ifaces": len(ifaces), "argv": a.argv}
+    got = {}
+    log = open(a.log, "wb")
+    env = dict(os.environ)
+    env.pop("DHCPC_LOG", None)
+
+    t0 = time.monotonic_ns()
+    proc = subprocess.Popen(a.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            close_fds=True, env=env)
+    deadline = t0 + int(a.timeout * 1e9)
+    err = None
+    while len(got) < len(want):
+        now = time.monotonic_ns()
+        if now >= deadline:
+            err = f"timeout after {a.timeout} s: {len(got)}/{len(want)} interfaces have an address"
+            break
+        # Blocks until an address event; wakes at most twice a second to notice a dead client.
+        r, _, _ = select.select([nl], [], [], min(0.5, (deadline - now) / 1e9))
+        if not r:
+            if proc.poll() is not None:
+                err = f"client exited with status {proc.returncode} before binding " \
+                      f"({len(got)}/{len(want)} interfaces)"
+                break
+            continue
+        data = nl.recv(1 << 20)
+        t = time.monotonic_ns()
+        for index, addr in parse_newaddr(data):
+            if index in want and index not in got and addr.startswith(NET + "."):
+                got[index] = (t - t0) / 1e6
+    res["ttl_ms"] = sorted(got.values())
+    if got:
+        res["ttl_all_ms"] = max(got.values())
+        res["ttl_first_ms"] = min(got.values())
+    if err:
+        res["error"] = err
+    elif a.settle > 0 or a.idle > 0:
+        time.sleep(a.settle)
+        pids = descendants(me)
+        mem = proc_memory(pids)
+        res["procs"] = mem
+        res["rss_kb"] = sum(p["rss_kb"] for p in mem)
+        res["pss_kb"] = sum(p["pss_kb"] for p in mem)
+        if a.idle > 0:
+            before = task_snapshot(pids)
+            t1 = time.monotonic()
+            time.sleep(a.idle)
+            pids2 = descendants(me)
+            after = task_snapshot(pids2)
+            res["idle"] = idle_delta(before, after)
+            res["idle"]["secs"] = round(time.monotonic() - t1, 3)
+            res["idle"]["procs_after"] = len(pids2)
+    nl.close()
+    stop_all(me)
+    log.close()
+    with open(a.out, "w") as f:
+        json.dump(res, f)
+
+
+# ---------------------------------------------------------------------------------------------
+# orchestrate: runs on the host, builds labs and runs the clients in them
+# ---------------------------------------------------------------------------------------------
+
+PY = sys.executable or "/usr/bin/python3"
+
+
+def sh(*argv, check=True, inp=None, capture=True):
+    r = subprocess.run(argv, input=inp, text=True, capture_output=capture)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}: {(r.stderr or '').strip()}")
+    return r.stdout if capture else ""
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.seq = 0
+        self.labs = []
+        self.resolv_sha = a.resolv_sha or sha256("/etc/resolv.conf")
+        self.private_dirs = ["/run/dhcpcd", "/var/lib/dhcpcd"]
+        self.created_dirs = []
+
+    # -- safety ---------------------------------------------------------------------------------
+    def check_resolv(self):
+        now = sha256("/etc/resolv.conf")
+        if now != self.resolv_sha:
+            raise SystemExit("bench: ABORT: the host's /etc/resolv.conf changed during the "
+                             "benchmark (sha256 %s, was %s)" % (now, self.resolv_sha))
+
+    def ns_pids(self, ns):
+        out = sh("ip", "netns", "pids", ns, check=False)
+        return [int(p) for p in out.split()]
+
+    def destroy(self, lab):
+        for ns in (lab["cli"], lab["srv"]):
+            for _ in range(3):
+                pids = self.ns_pids(ns)
+                if not pids:
+                    break
+                for p in pids:
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.1)
+            sh("ip", "netns", "del", ns, check=False)
+            shutil.rmtree(f"/etc/netns/{ns}", ignore_errors=True)
+        shutil.rmtree(lab["dir"], ignore_errors=True)
+        if lab in self.labs:
+            self.labs.remove(lab)
+
+    def cleanup(self):
+        for lab in list(self.labs):
+            self.destroy(lab)
+        for d in reversed(self.created_dirs):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+    # -- lab --------------------------------------------------------------------------------------
+    def lab(self, n):
+        """Server namespace (dnsmasq) and client namespace joined by n veth pairs: one pair
+        directly when n == 1, otherwise n pairs on one bridge in the server namespace."""
+        self.seq += 1
+        p = f"{self.a.prefix}{self.seq}"
+        lab = {"srv": p + "s", "cli": p + "c", "n": n, "dir": os.path.join(self.a.work, p),
+               "ifaces": [f"bc{i}" for i in range(n)], "dnsmasq": None}
+        self.labs.append(lab)
+        os.makedirs(lab["dir"])
+        for ns in (lab["srv"], lab["cli"]):
+            sh("ip", "netns", "add", ns)
+            os.makedirs(f"/etc/netns/{ns}", exist_ok=True)
+            with open(f"/etc/netns/{ns}/resolv.conf", "w") as f:
+                f.write(f"# bench lab {ns}: the host's resolv.conf is never written\n")
+            sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+               "net.ipv6.conf.default.disable_ipv6=1")
+        srv, cli = lab["srv"], lab["cli"]
+        # Client interfaces get fixed MAC addresses and dnsmasq a reservation for each (unless
+        # --dynamic-pool): with --no-ping, dnsmasq does not hold an offered address, so
+        # clients starting together are often offered the same one, and all but one get a NAK
+        # and start over; how long each client waits then would dominate the scale figures.
+        sh("ip", "-batch", "-", inp="".join(
+            f"link add bc{i} address {mac(i)} netns {cli} type veth peer name bs{i} netns {srv}\n"
+            for i in range(n)))
+        hosts = os.path.join(lab["dir"], "dnsmasq.hosts")
+        with open(hosts, "w") as f:
+            if not self.a.dynamic_pool:
+                f.write("".join(f"{mac(i)},{NET}.{10 + i}\n" for i in range(n)))
+        cmds = ["link set lo up"]
+        if n == 1:
+            sif = "bs0"
+            cmds += ["link set bs0 up"]
+        else:
+            sif = "br0"
+            cmds += ["link add br0 type bridge forward_delay 0 stp_state 0"]
+            cmds += [f"link set bs{i} master br0" for i in range(n)]
+            cmds += [f"link set bs{i} up" for i in range(n)]
+            cmds += ["link set br0 up"]
+        cmds += [f"addr add {SERVER_IP}/24 dev {sif}"]
+        sh("ip", "-n", srv, "-batch", "-", inp="\n".join(cmds) + "\n")
+        sh("ip", "-n", cli, "-batch", "-",
+           inp="link set lo up\n" + "".join(f"link set bc{i} up\n" for i in range(n)))
+        # Every client starts on an interface that is up and running: carrier (LOWER_UP) is
+        # immediate on a veth, but the kernel's link watch sets RUNNING and operstate UP up to
+        # a second later, and dhcpcd waits for that ("waiting for carrier").
+        end = time.monotonic() + 20
+        while True:
+            ready = 0
+            for ns, pre, want in ((cli, ": bc", n), (srv, ": b", n + (n > 1))):
+                out = sh("ip", "-n", ns, "-o", "link", "show", "up")
+                ok = sum(1 for line in out.splitlines()
+                         if pre in line and "LOWER_UP" in line and "state UP" in line)
+                ready += ok == want
+            if ready == 2:
+                break
+            if time.monotonic() > end:
+                raise RuntimeError(f"lab {p}: the interfaces did not all come up running")
+            time.sleep(0.05)
+        # dnsmasq, as the issue says with --no-ping (no ICMP check before offering).
+        logf = os.path.join(lab["dir"], "dnsmasq.log")
+        lab["dnsmasq"] = subprocess.Popen(
+            ["ip", "netns", "exec", srv, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+             "--port=0", "--no-resolv", "--no-hosts", "--no-ping", "--quiet-dhcp",
+             "--bind-interfaces", f"--interface={sif}", "--except-interface=lo",
+             f"--dhcp-range={POOL[0]},{POOL[1]},255.255.255.0,1h",
+             f"--dhcp-option=option:router,{SERVER_IP}",
+             f"--dhcp-option=option:dns-server,{SERVER_IP}",
+             "--dhcp-option=option:domain-name,lab.test", "--dhcp-lease-max=1000",
+             "--dhcp-hostsfile=" + hosts,
+             "--dhcp-leasefile=" + os.path.join(lab["dir"], "dnsmasq.leases"),
+             "--pid-file=" + os.path.join(lab["dir"], "dnsmasq.pid")],
+            stdin=subprocess.DEVNULL, stdout=open(logf, "wb"), stderr=subprocess.STDOUT)
+        end = time.monotonic() + 10
+        while "DHCP, IP range" not in (read(logf) or ""):
+            if lab["dnsmasq"].poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"dnsmasq did not start: {read(logf)}")
+            time.sleep(0.02)
+        return lab
+
+    # -- clients ----------------------------------------------------------------------------------
+    def argv(self, cfg, lab):
+        d, ifs = lab["dir"], lab["ifaces"]
+        if cfg in ("dhcpc", "dhcpc-noarp"):
+            cmd = [self.a.bin, "-d", "--run-dir", d + "/run", "--lease-dir", d + "/lease",
+                   "--resolv-conf", d + "/resolv.conf"]
+            with open(d + "/resolv.conf", "w") as f:
+                f.write("# lab\n")
+            if cfg == "dhcpc-noarp":
+                cmd += ["--arp-probe", "0"]
+            return cmd + ifs
+        if cfg == "dhclient":
+            return ["dhclient", "-d", "-4", "-cf", "/etc/dhcp/dhclient.conf",
+                    "-lf", d + "/dhclient.leases", "-pf", d + "/dhclient.pid",
+                    "-sf", os.path.join(HERE, "scripts", "dhclient-script")] + ifs
+        if cfg == "udhcpc":
+            assert len(ifs) == 1
+            return ["udhcpc", "-f", "-i", ifs[0],
+                    "-s", os.path.join(HERE, "scripts", "udhcpc-script")]
+        if cfg.startswith("dhcpcd"):
+            # Distribution configuration (/etc/dhcpcd.conf), IPv4 only like the other clients,
+            # in the foreground; hooks that would write resolv.conf, the host name or NTP
+            # configuration are off.
+            cmd = ["dhcpcd", "-B", "-4", "-f", "/etc/dhcpcd.conf"]
+            for hook in ("resolv.conf", "hostname", "ntp-common.conf", "chrony.conf",
+                         "timesyncd.conf", "openntpd.conf"):
+                cmd += ["--nohook", hook]
+            if cfg == "dhcpcd-A":
+                cmd += ["-A"]
+            return cmd + ifs
+        raise ValueError(cfg)
+
+    def run(self, cfg, n, settle=0.0, idle=0.0, timeout=60.0):
+        # Mount points for the per-run tmpfs over dhcpcd's state directories (removed at the
+        # end if they did not exist): without them dhcpcd would write to the host's /run.
+        for d in self.private_dirs:
+            if not os.path.isdir(d):
+                os.makedirs(d)
+                self.created_dirs.append(d)
+        lab = self.lab(n)
+        try:
+            out = os.path.join(lab["dir"], "measure.json")
+            log = os.path.join(lab["dir"], "client.log")
+            argv = self.argv(cfg, lab)
+            r = subprocess.run(
+                ["ip", "netns", "exec", lab["cli"], PY, os.path.abspath(__file__), "measure",
+                 "--ifaces", ",".join(lab["ifaces"]), "--timeout", str(timeout),
+                 "--settle", str(settle), "--idle", str(idle), "--out", out, "--log", log,
+                 "--private-dirs", ",".join(self.private_dirs), "--"] + argv,
+                capture_output=True, text=True)
+            if r.returncode != 0 or not os.path.exists(out):
+                res = {"error": f"measure helper failed ({r.returncode}): {r.stderr.strip()[-800:]}"}
+            else:
+                with open(out) as f:
+                    res = json.load(f)
+            res["log_tail"] = (read(log) or "")[-1500:]
+            if self.a.keep_logs:
+                os.makedirs(self.a.keep_logs, exist_ok=True)
+                shutil.copy(log, os.path.join(self.a.keep_logs, f"{cfg}-{n}-{self.seq}.log"))
+            # Nothing of the client may survive its run.
+            left = [p for p in self.ns_pids(lab["cli"])]
+            if left:
+                res.setdefault("warnings", []).append(f"processes left in the client namespace: {left}")
+            lab["dnsmasq"].terminate()
+            try:
+                lab["dnsmasq"].wait(5)
+            except subprocess.TimeoutExpired:
+                lab["dnsmasq"].kill()
+                lab["dnsmasq"].wait()
+            return res
+        finally:
+            self.destroy(lab)
+            self.check_resolv()
+
+    # -- the benchmark ----------------------------------------------------------------------------
+    def main(self):
+        a = self.a
+        cfgs = [c for c in CONFIGS if c in a.clients.split(",")]
+        multi = [c for c in cfgs if c != "udhcpc"]
+        data = {"ttl": {c: [] for c in cfgs}, "scale": {c: [] for c in multi},
+                "daemon1": {}, "daemon100": {}, "errors": [], "scale_detail": {}}
+        started = time.monotonic()
+
+        def record(kind, cfg, res, where):
+            if "error" in res:
+                data["errors"].append({"what": f"{kind} {cfg}", "error": res["error"],
+                                       "log": res.get("log_tail", "")})
+                print(f"  {cfg:12} {kind}: ERROR {res['error']}", flush=True)
+                return False
+            for w in res.get("warnings", []):
+                data["errors"].append({"what": f"{kind} {cfg}", "error": w})
+            if where is not None:
+                where.append(res["ttl_all_ms"])
+                if kind == "scale":
+                    t = res["ttl_ms"]
+                    data["scale_detail"].setdefault(cfg, []).append(
+                        (t[0], statistics.median(t), t[-1]))
+            return True
+
+        # 1. time to lease, one interface (the last round also measures the bound daemon)
+        rounds = a.warmup + a.runs
+        print(f"== time to lease, 1 interface: {a.warmup} warm-up + {a.runs} runs per client",
+              flush=True)
+        for r in range(rounds):
+            order = cfgs[r % len(cfgs):] + cfgs[:r % len(cfgs)]
+            last = r == rounds - 1
+            for cfg in order:
+                res = self.run(cfg, 1, settle=a.settle if last else 0,
+                               idle=a.idle if last else 0, timeout=a.timeout)
+                ok = record("ttl", cfg, res, data["ttl"][cfg] if r >= a.warmup else None)
+                if ok:
+                    tag = "warm-up" if r < a.warmup else f"run {r - a.warmup + 1}"
+                    extra = ""
+                    if last:
+                        data["daemon1"][cfg] = res
+                        extra = f"  rss {res.get('rss_kb', 0) / 1024:.2f} MiB"
+                        if "idle" in res:
+                            extra += f"  idle {res['idle']['wakeups']} wake-ups " \
+                                     f"{res['idle']['cpu_ns'] / 1e6:.2f} ms CPU"
+                    print(f"  {cfg:12} {tag:8} {res['ttl_all_ms']:9.1f} ms{extra}", flush=True)
+
+        # 2. scale: n interfaces in one process (the last round measures the bound daemon)
+        if a.scale_runs > 0 and a.ifaces > 1:
+            print(f"== scale: {a.ifaces} interfaces in one process, {a.scale_runs} runs per client",
+                  flush=True)
+            for r in range(a.scale_runs):
+                last = r == a.scale_runs - 1
+                for cfg in multi:
+                    res = self.run(cfg, a.ifaces, settle=a.settle if last else 0,
+                                   idle=a.idle if (last and a.idle_scale) else 0,
+                                   timeout=a.scale_timeout)
+                    if record("scale", cfg, res, data["scale"][cfg]):
+                        extra = ""
+                        if last:
+                            data["daemon100"][cfg] = res
+                            extra = f"  rss {res.get('rss_kb', 0) / 1024:.2f} MiB"
+                            if "idle" in res:
+                                extra += f"  idle {res['idle']['wakeups']} wake-ups " \
+                                         f"{res['idle']['cpu_ns'] / 1e6:.2f} ms CPU"
+                        print(f"  {cfg:12} run {r + 1}  all {res['ttl_all_ms']:9.1f} ms "
+                              f"(first {res['ttl_first_ms']:.1f} ms){extra}", flush=True)
+        data["elapsed_s"] = round(time.monotonic() - started, 1)
+        report(a, cfgs, data)
+
+
+CONFIGS = ["dhcpc", "dhcpc-noarp", "dhclient", "udhcpc", "dhcpcd", "dhcpcd-A"]
+LABEL = {"dhcpc": "dhcpc", "dhcpc-noarp": "dhcpc --arp-probe 0", "dhclient": "dhclient",
+         "udhcpc": "udhcpc", "dhcpcd": "dhcpcd", "dhcpcd-A": "dhcpcd -A"}
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+
+
+def fmt_ms(v):
+    if v >= 1000:
+        return f"{v / 1000:.2f} s"
+    if v >= 100:
+        return f"{v:.0f} ms"
+    return f"{v:.1f} ms"
+
+
+def cell(v, base, fmt):
+    if v is None:
+        return "n/a"
+    s = fmt(v)
+    if base is None:
+        return s
+    if base == 0:
+        return s + (" (= dhclient)" if v == 0 else " (dhclient: 0)")
+    return f"{s} ({v / base:.2f}×)"
+
+
+def machine():
+    cpu = "?"
+    for line in (read("/proc/cpuinfo") or "").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = status_fields(read("/proc/meminfo"), "MemTotal").get("MemTotal", 0)
+    virt = subprocess.run(["sh", "-c", "systemd-detect-virt 2>/dev/null || true"],
+                          capture_output=True, text=True).stdout.strip()
+    return (f"{cpu}, {os.cpu_count()} CPUs, {mem / 1024 / 1024:.1f} GiB RAM"
+            f"{', ' + virt if virt and virt != 'none' else ''}; Linux {platform.release()}; "
+            f"{(read('/etc/os-release') or '').split('PRETTY_NAME=')[-1].splitlines()[0].strip(chr(34))}")
+
+
+def versions(a):
+    def first(cmd):
+        r = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True)
+        return ((r.stdout or "") + (r.stderr or "")).strip().splitlines()[0:1] or ["?"]
+    pk = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "isc-dhcp-client",
+                         "dhcpcd-base", "udhcpc", "busybox", "dnsmasq-base"],
+                        capture_output=True, text=True).stdout.strip().replace("\n", ", ")
+    return [
+        f"dhcpc: `{first(a.bin + ' --version')[0]}`, {a.git} (release build, "
+        f"{os.path.getsize(a.bin) / 1e6:.2f} MB binary)",
+        f"dhclient: `{first('dhclient --version')[0]}`",
+        f"dhcpcd: `{first('dhcpcd --version')[0]}`",
+        f"udhcpc: `{first('busybox 2>&1 | head -1')[0]}`",
+        f"dnsmasq (server): `{first('dnsmasq --version')[0]}`",
+        f"packages: {pk}",
+        f"{first('rustc --version')[0]}",
+    ]
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def report(a, cfgs, data):
+    ttl = {c: data["ttl"][c] for c in cfgs}
+    med = {c: median(ttl[c]) for c in cfgs}
+    base = "dhclient"
+
+    def row(title, values, fmt, ratio=True):
+        b = values.get(base) if ratio else None
+        return "| " + title + " | " + " | ".join(
+            cell(values.get(c), b, fmt) for c in cfgs) + " |"
+
+    def spread(c):
+        xs = ttl[c]
+        if not xs:
+            return "n/a"
+        q = statistics.quantiles(xs, n=4) if len(xs) >= 2 else [xs[0]] * 3
+        return f"{fmt_ms(min(xs))}–{fmt_ms(max(xs))} (IQR {fmt_ms(q[2] - q[0])})"
+
+    scale = {c: median(data["scale"].get(c, [])) for c in cfgs}
+    d1, d100 = data["daemon1"], data["daemon100"]
+    mib = lambda v: f"{v / 1024:.2f} MiB"
+    num = lambda v: f"{v:.0f}"
+    cpu = lambda v: f"{v:.2f} ms"
+
+    def get(d, c, f):
+        r = d.get(c)
+        return None if r is None else f(r)
+
+    lines = []
+    hdr = "| | " + " | ".join(LABEL[c] for c in cfgs) + " |"
+    lines += [hdr, "|---" * (len(cfgs) + 1) + "|"]
+    lines.append(row(f"time to lease, 1 interface, median of {a.runs}", med, fmt_ms))
+    lines.append("| spread: min–max (interquartile range) | " +
+                 " | ".join(spread(c) for c in cfgs) + " |")
+    if a.scale_runs > 0 and a.ifaces > 1:
+        lines.append(row(f"time until all {a.ifaces} interfaces have their address, one "
+                         f"process, median of {a.scale_runs}", scale, fmt_ms))
+    lines.append(row("RSS while bound, 1 interface (all processes)",
+                     {c: get(d1, c, lambda r: r.get("rss_kb")) for c in cfgs}, mib))
+    if d100:
+        lines.append(row(f"RSS while bound, {a.ifaces} interfaces (all processes)",
+                         {c: get(d100, c, lambda r: r.get("rss_kb")) for c in cfgs}, mib))
+    lines.append(row("PSS while bound, 1 interface (shared pages counted once)",
+                     {c: get(d1, c, lambda r: r.get("pss_kb")) for c in cfgs}, mib))
+    if d100:
+        lines.append(row(f"PSS while bound, {a.ifaces} interfaces (shared pages counted once)",
+                         {c: get(d100, c, lambda r: r.get("pss_kb")) for c in cfgs}, mib))
+    if a.idle > 0:
+        lines.append(row(f"idle wake-ups (context switches) in {a.idle:g} s, bound, 1 interface",
+                         {c: get(d1, c, lambda r: r["idle"]["wakeups"]) for c in cfgs}, num))
+        lines.append(row(f"idle CPU time in {a.idle:g} s, bound, 1 interface",
+                         {c: get(d1, c, lambda r: r["idle"]["cpu_ns"] / 1e6) for c in cfgs}, cpu))
+        if d100 and a.idle_scale:
+            lines.append(row(f"idle wake-ups in {a.idle:g} s, bound, {a.ifaces} interfaces",
+                             {c: get(d100, c, lambda r: r["idle"]["wakeups"]) for c in cfgs}, num))
+            lines.append(row(f"idle CPU time in {a.idle:g} s, bound, {a.ifaces} interfaces",
+                             {c: get(d100, c, lambda r: r["idle"]["cpu_ns"] / 1e6) for c in cfgs},
+                             cpu))
+    table = "\n".join(lines)
+    print()
+    print(table)
+
+    # goals of the issue, checked on this run
+    goals = []
+
+    def goal(text, ok, detail):
+        goals.append(f"| {text} | {'met' if ok else ('**missed**' if ok is False else 'not measured')} | {detail} |")
+
+    dm = med.get("dhclient")
+    if dm and med.get("dhcpc-noarp") is not None:
+        goal("1 interface, conflict detection off: ≤ 0.25× dhclient's median",
+             med["dhcpc-noarp"] <= 0.25 * dm,
+             f"{fmt_ms(med['dhcpc-noarp'])} = {med['dhcpc-noarp'] / dm:.2f}× of {fmt_ms(dm)}")
+    if med.get("dhcpc") is not None:
+        mx = max(ttl["dhcpc"])
+        goal("1 interface, defaults: under 0.5 s", mx < 500,
+             f"median {fmt_ms(med['dhcpc'])}, slowest {fmt_ms(mx)}")
+    ds = scale.get("dhclient")
+    for c in ("dhcpc", "dhcpc-noarp"):
+        if ds and scale.get(c) is not None:
+            goal(f"{a.ifaces} interfaces ({LABEL[c]}): ≤ 0.1× dhclient's time", scale[c] <= 0.1 * ds,
+                 f"{fmt_ms(scale[c])} = {scale[c] / ds:.2f}× of {fmt_ms(ds)}")
+    r1 = {c: get(d1, c, lambda r: r.get("rss_kb")) for c in cfgs}
+    if r1.get("dhcpc") and r1.get("dhclient"):
+        goal("memory, 1 interface: ≤ dhclient's", r1["dhcpc"] <= r1["dhclient"],
+             f"{mib(r1['dhcpc'])} vs {mib(r1['dhclient'])}")
+    r100 = get(d100, "dhcpc", lambda r: r.get("rss_kb"))
+    if r100:
+        goal(f"memory, {a.ifaces} interfaces: ≤ 4 MiB", r100 <= 4096, mib(r100))
+    for d, n in ((d1, 1), (d100, a.ifaces)):
+        for c in ("dhcpc", "dhcpc-noarp"):
+            r = d.get(c)
+            if r and "idle" in r:
+                w = r["idle"]["wakeups"]
+                who = ", ".join(f"{k}: {v['vol']}+{v['invol']}"
+                                for k, v in r["idle"]["per_task"].items()) or "none"
+                goal(f"idle, {n} interface(s), {LABEL[c]}: no wake-ups while bound (lease 1 h: "
+                     f"no lease timer falls in the {a.idle:g} s window)", w == 0,
+                     f"{w} wake-ups, {r['idle']['cpu_ns'] / 1e6:.2f} ms CPU (per thread: {who})")
+
+    md = []
+    md.append("# dhcpc benchmark (issue 4)\n")
+    md.append(f"Generated by `bench/run` on {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; "
+              f"the benchmark took {data['elapsed_s']:.0f} s (plus build and install).\n")
+    md.append(f"- command: `{a.cmdline}`")
+    md.append(f"- machine: {machine()}")
+    for v in versions(a):
+        md.append(f"- {v}")
+    md.append("")
+    md.append("Each figure is followed by its ratio to dhclient's from the same run "
+              "(below 1× is better than dhclient).\n")
+    md.append(table)
+    md.append("")
+    md.append("## Goals of the issue, on this run\n")
+    md.append("| goal | result | figures |\n|---|---|---|")
+    md += goals
+    md.append("")
+    md.append("## How it was measured\n")
+    md.append(f"""- Every run builds a fresh lab: a server namespace running dnsmasq (`--no-ping`,
+  pool {POOL[0]}–{POOL[1]}, 1 h leases, router and DNS options) and a client namespace; one veth pair
+  for one interface, {a.ifaces} veth pairs on one bridge (STP off) in the server namespace for the
+  scale runs. The client interfaces are up and running (carrier and operstate UP) before the client starts, IPv6 is
+  disabled in both namespaces, and no client has a saved lease (private lease files, tmpfs over
+  /run/dhcpcd and /var/lib/dhcpcd, a fresh dnsmasq lease database). {"The pool is dynamic (--dynamic-pool): clients that start together may be offered the same address and get a NAK." if a.dynamic_pool else "Each client interface has a fixed MAC address and dnsmasq a reservation for it: with --no-ping dnsmasq does not hold offered addresses, so clients starting together are otherwise often offered the same address and all but one get a NAK (see --dynamic-pool)."}
+- Time to lease: a helper inside the client namespace subscribes to RTM_NEWADDR
+  (RTMGRP_IPV4_IFADDR on a NETLINK_ROUTE socket), takes t0, spawns the client and blocks until
+  every interface has an address from the pool; the figure is the time of the last one. Every
+  client is started the same way, as a foreground daemon:
+  - dhcpc: `dhcpc -d [--arp-probe 0] --run-dir D --lease-dir D --resolv-conf D/resolv.conf IFACE...`
+  - dhclient: `dhclient -d -4 -cf /etc/dhcp/dhclient.conf -lf D/leases -pf D/pid -sf bench/scripts/dhclient-script IFACE...`
+    (a minimal hook: `ip addr replace` and the default route; dhclient's own dhclient-script does more
+    work, so dhclient is if anything favoured)
+  - udhcpc: `udhcpc -f -i IFACE -s bench/scripts/udhcpc-script` (one interface per process)
+  - dhcpcd: `dhcpcd -B -4 -f /etc/dhcpcd.conf --nohook resolv.conf --nohook hostname ... [-A] IFACE...`
+    (the distribution's configuration; its default includes a random start delay of up to 2 s, logged
+    as "delaying IPv4 for N seconds", and, without `-A`, RFC 5227 ARP probing)
+- Runs are interleaved (round robin over the clients, rotating the order), after {a.warmup} discarded
+  warm-up round(s).
+- Memory: {a.settle:g} s after the last address appeared, VmRSS summed over every process of the
+  client (the helper is a child subreaper, so forked helpers and privilege-separated processes
+  are counted). Measured on the last run of each series.
+- Idle: over the next {a.idle:g} s, voluntary + involuntary context switches of every thread of
+  every client process (/proc/PID/task/TID/status) and CPU time from /proc/PID/task/TID/schedstat
+  (nanoseconds).
+- udhcpc runs one interface per process, so it has no scale figures.
+""")
+    if data["errors"]:
+        md.append("## Problems during the run\n")
+        for e in data["errors"]:
+            md.append(f"- {e['what']}: {e['error']}")
+            if e.get("log"):
+                md.append("\n  ```\n  " + e["log"].strip().replace("\n", "\n  ") + "\n  ```")
+        md.append("")
+    md.append("## Raw figures\n")
+    md.append("Time to lease, 1 interface, every run (ms):\n")
+    for c in cfgs:
+        md.append(f"- {LABEL[c]}: " + ", ".join(f"{x:.1f}" for x in ttl[c]))
+    if any(data["scale"].values()):
+        md.append(f"\nTime until all {a.ifaces} interfaces are bound, every run (ms; in brackets "
+                  f"when the first one and half of them were):\n")
+        for c, xs in data["scale_detail"].items():
+            md.append(f"- {LABEL[c]}: " + ", ".join(f"{last:.0f} (first {first:.0f}, median {med:.0f})"
+                                                     for first, med, last in xs))
+    for title, d in ((f"1 interface", d1), (f"{a.ifaces} interfaces", d100)):
+        if not d:
+            continue
+        md.append(f"\nProcesses of the bound daemon, {title} (RSS / PSS in KiB; idle wake-ups by "
+                  f"thread, voluntary+involuntary):\n")
+        for c in cfgs:
+            r = d.get(c)
+            if not r:
+                continue
+            plist = sorted(r.get("procs", []), key=lambda p: -p["rss_kb"])
+            procs = ", ".join(f"{p['comm']} {p['rss_kb']}/{p['pss_kb']} (anon {p['anon_kb']})"
+                              + (f" ({p['threads']} threads)" if p['threads'] > 1 else "")
+                              for p in plist[:4])
+            if len(plist) > 4:
+                rest = plist[4:]
+                procs += f", and {len(rest)} more processes with " \
+                         f"{sum(p['rss_kb'] for p in rest)}/{sum(p['pss_kb'] for p in rest)} in all"
+            procs = f"{len(plist)} process(es): " + procs
+            idle = ""
+            if "idle" in r:
+                i = r["idle"]
+                who = "; ".join(f"{k} {v['vol']}+{v['invol']}" for k, v in i["per_task"].items())
+                idle = f"; idle {i['vol']}+{i['invol']} wake-ups, {i['cpu_ns'] / 1e6:.2f} ms CPU " \
+                       f"({i['ticks']} ticks) over {i['secs']} s" + (f" [{who}]" if who else "")
+                if i["tasks_gone"] or i["tasks_new"]:
+                    idle += f", threads gone {i['tasks_gone']} new {i['tasks_new']}"
+            md.append(f"- {LABEL[c]}: {procs}{idle}")
+    md.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(md))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(data, f, indent=1)
+    print(f"\nwritten to {a.out}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("measure")
+    m.add_argument("--ifaces", required=True)
+    m.add_argument("--timeout", type=float, default=60)
+    m.add_argument("--settle", type=float, default=0)
+    m.add_argument("--idle", type=float, default=0)
+    m.add_argument("--out", required=True)
+    m.add_argument("--log", required=True)
+    m.add_argument("--private-dirs", default="")
+    m.add_argument("argv", nargs=argparse.REMAINDER)
+    o = sub.add_parser("orchestrate")
+    o.add_argument("--bin", required=True)
+    o.add_argument("--work", required=True)
+    o.add_argument("--prefix", required=True)
+    o.add_argument("--out", required=True)
+    o.add_argument("--json")
+    o.add_argument("--runs", type=int, default=10)
+    o.add_argument("--warmup", type=int, default=1)
+    o.add_argument("--scale-runs", type=int, default=3)
+    o.add_argument("--ifaces", type=int, default=100)
+    o.add_argument("--idle", type=float, default=60)
+    o.add_argument("--idle-scale", type=int, default=1)
+    o.add_argument("--settle", type=float, default=5)
+    o.add_argument("--timeout", type=float, default=60)
+    o.add_argument("--scale-timeout", type=float, default=180)
+    o.add_argument("--clients", default=",".join(CONFIGS))
+    o.add_argument("--resolv-sha")
+    o.add_argument("--keep-logs")
+    o.add_argument("--dynamic-pool", action="store_true")
+    o.add_argument("--git", default="?")
+    o.add_argument("--cmdline", default="bench/run")
+    a = ap.parse_args()
+    if a.cmd == "measure":
+        if a.argv and a.argv[0] == "--":
+            a.argv = a.argv[1:]
+        measure(a)
+        return
+    if not 1 <= a.ifaces <= 240:
+        ap.error("--ifaces must be between 1 and 240 (one /24 pool)")
+    b = Bench(a)
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        b.main()
+    except KeyboardInterrupt:
+        print("bench: interrupted; cleaning up", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        b.cleanup()
+        b.check_resolv()
+
+
+if __name__ == "__main__":
+    main()
