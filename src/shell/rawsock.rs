@@ -12,7 +12,6 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 pub const ETH_P_ALL: u16 = 0x0003;
-pub const ETH_P_ARP: u16 = 0x0806;
 const PACKET_AUXDATA: libc::c_int = 8;
 const TP_STATUS_CSUMNOTREADY: u32 = 1 << 3;
 

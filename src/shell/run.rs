@@ -211,10 +211,6 @@ impl Driver {
         })
     }
 
-    pub fn name(&self) -> &str {
-        &self.opts.name
-    }
-
     /// Asks to be told when the interface first binds (or gives up waiting).
     pub fn notify_ready(&mut self, ready: Ready) {
         self.ready = Some(ready);
