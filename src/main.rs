@@ -2,6 +2,7 @@ use clap::Parser;
 use dhcpc::cli::Cli;
 use dhcpc::shell::control;
 use dhcpc::shell::daemon::{self, LogWriter, Notifier};
+use dhcpc::shell::files::{Files, ResolvTarget};
 use dhcpc::shell::netlink::Netlink;
 use dhcpc::shell::run::{Command, Driver, Ended, IfaceOptions, RunError};
 use std::io::IsTerminal;
@@ -40,7 +41,6 @@ fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
     IfaceOptions {
         name: name.to_string(),
         metric: cli.metric,
-        resolv_conf: (!cli.no_resolv).then(|| cli.resolv_conf.clone()),
         broadcast_flag: cli.broadcast,
         hostname: cli.hostname.clone(),
         vendor_class: cli.vendor_class.clone(),
@@ -50,6 +50,16 @@ fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
         lease_dir: Some(cli.lease_dir.clone()),
         run_dir: cli.run_dir.clone(),
     }
+}
+
+/// Starts the writer of the lease files and resolv.conf for these interfaces.
+fn files(cli: &Cli, names: &[String]) -> Result<Files, ExitCode> {
+    let resolv = (!cli.no_resolv).then(|| ResolvTarget {
+        path: cli.resolv_conf.clone(),
+        run_dir: cli.run_dir.clone(),
+    });
+    Files::start(resolv, names.to_vec())
+        .map_err(|e| fail(&RunError::Io("starting the file writer".into(), e)))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
@@ -172,7 +182,8 @@ fn release_offline(cli: &Cli, name: &str) -> Result<(), ExitCode> {
     let opts = iface_options(cli, name);
     rt.block_on(async {
         let net = Netlink::connect().map_err(|e| fail(&RunError::Io("rtnetlink".into(), e)))?;
-        let driver = Driver::new(opts, net).await.map_err(|e| fail(&e))?;
+        let files = files(cli, &[name.to_string()])?;
+        let driver = Driver::new(opts, net, files).await.map_err(|e| fail(&e))?;
         match driver.release_saved().await {
             Ok(Some(lease)) => {
                 info!("{name}: released {}", lease.address);
@@ -214,19 +225,27 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
             ));
         }
     }
+    let files = match files(&cli, &names) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    // Every interface is looked up and opened at once (their netlink requests share one
+    // socket), so that a hundred interfaces start together rather than one after another.
+    let drivers = futures::future::join_all(names.iter().map(|name| {
+        let span = tracing::info_span!("if", name = %name);
+        Driver::new(iface_options(&cli, name), net.clone(), files.clone()).instrument(span)
+    }))
+    .await;
     let mut tasks = Vec::new();
     let mut senders = Vec::new();
     let mut readies = Vec::new();
     let settled = std::sync::Arc::new(tokio::sync::Notify::new());
-    for name in &names {
+    let drivers: Vec<Driver> = match drivers.into_iter().collect() {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    for (name, mut driver) in names.iter().zip(drivers) {
         let span = tracing::info_span!("if", name = %name);
-        let mut driver = match Driver::new(iface_options(&cli, name), net.clone())
-            .instrument(span.clone())
-            .await
-        {
-            Ok(d) => d,
-            Err(e) => return fail(&e),
-        };
         let (tx, rx) = mpsc::channel(8);
         if daemon {
             if let Err(e) = control::serve(&cli.run_dir, name, tx.clone()) {
@@ -297,6 +316,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
             ExitCode::SUCCESS
         }
     };
+    files.flush().await;
     if daemon {
         for name in &names {
             let _ = std::fs::remove_file(control::pid_path(&cli.run_dir, name));

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod control;
 pub mod daemon;
+pub mod files;
 pub mod netlink;
 pub mod rawsock;
 pub mod resolv;

@@ -6,9 +6,9 @@ use crate::frame;
 use crate::lease::Lease;
 use crate::leasefile;
 use crate::shell::clock;
+use crate::shell::files::Files;
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::rawsock::RawSocket;
-use crate::shell::resolv;
 use crate::wire;
 use std::fmt;
 use std::io;
@@ -24,8 +24,6 @@ pub struct IfaceOptions {
     pub name: String,
     /// Metric of the default route.
     pub metric: u32,
-    /// Where DNS settings go; None leaves resolv.conf alone.
-    pub resolv_conf: Option<PathBuf>,
     pub broadcast_flag: bool,
     pub hostname: Option<String>,
     pub vendor_class: Option<String>,
@@ -160,6 +158,7 @@ pub struct Driver {
     opts: IfaceOptions,
     link: Link,
     net: Netlink,
+    files: Files,
     sock: RawSocket,
     udp: Option<tokio::net::UdpSocket>,
     client: Client,
@@ -171,7 +170,7 @@ pub struct Driver {
 }
 
 impl Driver {
-    pub async fn new(opts: IfaceOptions, net: Netlink) -> Result<Driver, RunError> {
+    pub async fn new(opts: IfaceOptions, net: Netlink, files: Files) -> Result<Driver, RunError> {
         let link = prepare_link(&net, &opts.name).await?;
         let sock = RawSocket::dhcp(link.index)
             .map_err(io_err(format!("{}: opening a raw socket", opts.name)))?;
@@ -203,6 +202,7 @@ impl Driver {
             opts,
             link,
             net,
+            files,
             sock,
             udp: None,
             applied: None,
@@ -232,11 +232,19 @@ impl Driver {
         self.applied = Some(lease.clone());
         let actions = self.client.handle(clock::now(), Event::Release);
         self.perform(actions).await?;
+        self.files.flush().await;
         Ok(Some(lease))
     }
 
     /// Runs the interface: until bound in oneshot mode, until released or stopped otherwise.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
+    /// Returns once the files it changed (lease, resolv.conf) are on disk.
+    pub async fn run(mut self, commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
+        let result = self.drive(commands).await;
+        self.files.flush().await;
+        result
+    }
+
+    async fn drive(&mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
         let started = clock::now();
         let give_up = started + self.opts.timeout;
         // One frame at most: the link's MTU plus the Ethernet header (never under the 576-byte
@@ -313,7 +321,9 @@ impl Driver {
                     let actions = self.client.handle(now, Event::Release);
                     if actions.is_empty() {
                         info!("nothing to release");
-                        remove_lease_file(&self.opts);
+                        if let Some(path) = lease_path(&self.opts) {
+                            self.files.remove_lease(path);
+                        }
                     }
                     self.perform(actions).await?;
                     return Ok(Ended::Released);
@@ -466,14 +476,16 @@ impl Driver {
                 warn!("adding default route via {gw}: {e}");
             }
         }
-        if let Some(path) = &self.opts.resolv_conf {
-            if !lease.dns.is_empty() || lease.domain.is_some() {
-                if let Err(e) = resolv::apply(path, &self.opts.run_dir, &name, lease) {
-                    warn!("writing {}: {e}", path.display());
-                }
-            }
+        self.files.set_dns(&name, Some(lease));
+        if let Some(path) = lease_path(&self.opts) {
+            let text = leasefile::render(
+                &name,
+                &self.link.mac,
+                lease,
+                leasefile::acquired_unix(lease.start, now, unix_now()),
+            );
+            self.files.save_lease(path, text);
         }
-        save_lease(&self.opts, &self.link.mac, lease, now);
         let renewed = self
             .applied
             .as_ref()
@@ -510,12 +522,10 @@ impl Driver {
             warn!("removing {}: {e}", lease.address);
         }
         if reason != Reason::Replaced {
-            if let Some(path) = &self.opts.resolv_conf {
-                if let Err(e) = resolv::restore(path, &self.opts.run_dir) {
-                    warn!("restoring {}: {e}", path.display());
-                }
+            self.files.set_dns(&self.opts.name, None);
+            if let Some(path) = lease_path(&self.opts) {
+                self.files.remove_lease(path);
             }
-            remove_lease_file(&self.opts);
         }
         info!("removed {} ({reason})", lease.address);
         self.applied = None;
@@ -542,34 +552,6 @@ fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-fn save_lease(opts: &IfaceOptions, hwaddr: &[u8; 6], lease: &Lease, now: crate::time::Instant) {
-    let Some(path) = lease_path(opts) else { return };
-    let text = leasefile::render(
-        &opts.name,
-        hwaddr,
-        lease,
-        leasefile::acquired_unix(lease.start, now, unix_now()),
-    );
-    let result = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|_| resolv::write_atomic(&path, text.as_bytes()));
-    if let Err(e) = result {
-        warn!("saving the lease to {}: {e}", path.display());
-    }
-}
-
-fn remove_lease_file(opts: &IfaceOptions) {
-    if let Some(path) = lease_path(opts) {
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                warn!("removing {}: {e}", path.display())
-            }
-            _ => {}
-        }
-    }
 }
 
 /// The saved lease of this interface, if there is one, it has not expired, and it was leased

@@ -1,0 +1,282 @@
+//! The files dhcpc keeps: saved leases and resolv.conf.
+//!
+//! They are written by a thread of their own, so that a slow disk never holds up the protocol:
+//! an fsync takes from a fraction of a millisecond to seconds (a busy disk, an SD card), and
+//! the daemon runs every interface on one thread. Interfaces queue what they want written and
+//! go on; the writer takes everything queued at once, so that a burst of leases (many
+//! interfaces binding together) costs one resolv.conf write and one directory sync, not one
+//! of each per interface. Every file is still written atomically and durably: temporary file,
+//! fsync, rename, fsync of the directory. The queue is first in, first out, and `flush` waits
+//! until everything queued before it is on disk.
+
+use crate::lease::Lease;
+use crate::shell::resolv::{self, Dns};
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use tracing::warn;
+
+enum Op {
+    SaveLease(PathBuf, String),
+    RemoveLease(PathBuf),
+    Dns(String, Option<Dns>),
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Where resolv.conf is and where the file it replaced is kept.
+#[derive(Debug, Clone)]
+pub struct ResolvTarget {
+    pub path: PathBuf,
+    pub run_dir: PathBuf,
+}
+
+/// A handle on the writer thread. Cloned into every interface's driver.
+#[derive(Clone)]
+pub struct Files {
+    tx: mpsc::Sender<Op>,
+}
+
+impl Files {
+    /// Starts the writer. `order` is the interfaces in the order given on the command line:
+    /// their DNS servers appear in resolv.conf in that order.
+    pub fn start(resolv: Option<ResolvTarget>, order: Vec<String>) -> io::Result<Files> {
+        let (tx, rx) = mpsc::channel();
+        let mut state = Writer {
+            resolv: resolv.map(|target| resolv::Merged::new(target.path, target.run_dir, order)),
+        };
+        std::thread::Builder::new()
+            .name("dhcpc-files".into())
+            // Formatting a few small files and a log line: a small stack is plenty.
+            .stack_size(128 * 1024)
+            .spawn(move || state.run(rx))?;
+        Ok(Files { tx })
+    }
+
+    fn send(&self, op: Op) {
+        // The writer only ends when every handle is gone, so this cannot fail while one is used.
+        let _ = self.tx.send(op);
+    }
+
+    /// Saves `text` to `path` (atomically, durably), creating the directory if needed.
+    pub fn save_lease(&self, path: PathBuf, text: String) {
+        self.send(Op::SaveLease(path, text));
+    }
+
+    /// Deletes a saved lease (if it is there).
+    pub fn remove_lease(&self, path: PathBuf) {
+        self.send(Op::RemoveLease(path));
+    }
+
+    /// Sets (Some) or drops (None) the DNS settings `iface` contributes to resolv.conf.
+    pub fn set_dns(&self, iface: &str, lease: Option<&Lease>) {
+        let dns = lease
+            .map(Dns::from_lease)
+            .filter(|d| !d.servers.is_empty() || d.domain.is_some());
+        self.send(Op::Dns(iface.to_string(), dns));
+    }
+
+    /// Waits until everything queued so far has been written.
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Op::Flush(tx));
+        let _ = rx.await;
+    }
+}
+
+struct Writer {
+    resolv: Option<resolv::Merged>,
+}
+
+impl Writer {
+    fn run(&mut self, rx: mpsc::Receiver<Op>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            batch.extend(rx.try_iter());
+            self.apply(batch);
+        }
+    }
+
+    /// Carries out one batch: per lease file only the last request counts, resolv.conf is
+    /// rendered once from the final state, each directory is synced once.
+    fn apply(&mut self, batch: Vec<Op>) {
+        let mut leases: Vec<(PathBuf, Option<String>)> = Vec::new();
+        let mut dns_changed = false;
+        let mut acks = Vec::new();
+        for op in batch {
+            match op {
+                Op::SaveLease(path, text) => last_wins(&mut leases, path, Some(text)),
+                Op::RemoveLease(path) => last_wins(&mut leases, path, None),
+                Op::Dns(iface, dns) => {
+                    if let Some(r) = self.resolv.as_mut() {
+                        dns_changed |= r.set(&iface, dns);
+                    }
+                }
+                Op::Flush(ack) => acks.push(ack),
+            }
+        }
+        let mut dirs = BTreeSet::new();
+        for (path, text) in leases {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let result = match text {
+                Some(text) => fs::create_dir_all(&dir)
+                    .and_then(|_| replace(&path, text.as_bytes()))
+                    .map_err(|e| format!("saving the lease to {}: {e}", path.display())),
+                None => match fs::remove_file(&path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        Err(format!("removing {}: {e}", path.display()))
+                    }
+                    _ => Ok(()),
+                },
+            };
+            match result {
+                Ok(()) => {
+                    dirs.insert(dir);
+                }
+                Err(e) => warn!("{e}"),
+            }
+        }
+        for dir in dirs {
+            if let Err(e) = sync_dir(&dir) {
+                warn!("syncing {}: {e}", dir.display());
+            }
+        }
+        if dns_changed {
+            if let Some(r) = self.resolv.as_mut() {
+                if let Err(e) = r.write() {
+                    warn!("writing {}: {e}", r.path().display());
+                }
+            }
+        }
+        for ack in acks {
+            let _ = ack.send(());
+        }
+    }
+}
+
+fn last_wins(list: &mut Vec<(PathBuf, Option<String>)>, path: PathBuf, text: Option<String>) {
+    list.retain(|(p, _)| *p != path);
+    list.push((path, text));
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Writes `contents` to `path` through a temporary file in the same directory: write, fsync,
+/// rename over the target. Readers see the old file or the new one, never a part. The
+/// directory is not synced (see [`write_atomic`]).
+fn replace(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let tmp = sibling(path, &format!(".dhcpc-tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        match fs::rename(&tmp, path) {
+            // A bind-mounted file (as `ip netns exec` and containers do for /etc/resolv.conf)
+            // cannot be replaced by rename: write it in place instead.
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                fs::remove_file(&tmp)?;
+                let mut f = fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(path)?;
+                f.write_all(contents)?;
+                f.sync_all()
+            }
+            other => other,
+        }
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes `contents` to `path` atomically and durably: temporary file, fsync, rename over the
+/// target, fsync of the directory.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace(path, contents)?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("dhcpc-files-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn later_requests_for_a_file_win_within_a_batch() {
+        let d = tempdir("batch");
+        let mut w = Writer { resolv: None };
+        let a = d.join("sub/a.lease");
+        let b = d.join("b.lease");
+        fs::write(&b, "old").unwrap();
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        w.apply(vec![
+            Op::SaveLease(a.clone(), "one".into()),
+            Op::RemoveLease(b.clone()),
+            Op::SaveLease(a.clone(), "two".into()),
+            Op::SaveLease(b.clone(), "new".into()),
+            Op::RemoveLease(b.clone()),
+            Op::Flush(tx),
+        ]);
+        assert_eq!(fs::read_to_string(&a).unwrap(), "two");
+        assert!(!b.exists());
+        assert!(rx.try_recv().is_ok(), "flush acknowledged after the batch");
+        let left: Vec<_> = fs::read_dir(d.join("sub")).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file left behind");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn the_thread_writes_in_order_and_flush_waits_for_it() {
+        let d = tempdir("thread");
+        let files = Files::start(None, vec![]).unwrap();
+        let p = d.join("x.lease");
+        for i in 0..50 {
+            files.save_lease(p.clone(), format!("{i}"));
+        }
+        files.remove_lease(p.clone());
+        files.save_lease(p.clone(), "last".into());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(files.flush());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "last");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn write_atomic_fails_cleanly_in_a_missing_directory() {
+        let d = tempdir("missing");
+        let p = d.join("no/such/dir/file");
+        assert!(write_atomic(&p, b"x").is_err());
+        fs::remove_dir_all(&d).unwrap();
+    }
+}
