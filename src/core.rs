@@ -147,8 +147,11 @@ pub enum Action {
         lease: Lease,
         reason: Reason,
     },
-    /// Start listening for ARP on the interface (conflict detection begins).
-    ArpListen,
+    /// Start listening for ARP about this address on the interface (conflict detection
+    /// begins).
+    ArpListen {
+        addr: Ipv4Addr,
+    },
     /// Send an ARP probe for this address (sender IP 0.0.0.0, RFC 5227 2.1.1).
     ArpProbe {
         target: Ipv4Addr,
@@ -384,7 +387,9 @@ impl Client {
             ProbeMode::Rfc5227 => (3, Duration::from_millis(self.rng.u64(0..=1000))),
         };
         debug!("probing {} for conflicts", lease.address);
-        out.push(Action::ArpListen);
+        out.push(Action::ArpListen {
+            addr: lease.address,
+        });
         State::Probing {
             lease,
             previous,

@@ -187,6 +187,7 @@ const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> BpfInsn {
 }
 
 // Classic BPF opcodes (linux/filter.h).
+pub const BPF_LD_W_ABS: u16 = 0x20;
 pub const BPF_LD_H_ABS: u16 = 0x28;
 pub const BPF_LD_B_ABS: u16 = 0x30;
 pub const BPF_LD_H_IND: u16 = 0x48;
@@ -211,22 +212,34 @@ pub const BPF_DHCP_CLIENT: [BpfInsn; 11] = [
     insn(BPF_RET_K, 0, 0, 0),                  // 10: drop
 ];
 
-/// The same filter while an address is being probed (RFC 5227): ARP frames pass too. Swapped
-/// in only for the probe window, so that a bound daemon is not woken by a LAN's ARP traffic.
-pub const BPF_DHCP_CLIENT_AND_ARP: [BpfInsn; 12] = [
-    insn(BPF_LD_H_ABS, 0, 0, 12),              // 0: A = ethertype
-    insn(BPF_JEQ_K, 8, 0, 0x0806),             // 1: ARP? accept
-    insn(BPF_JEQ_K, 0, 8, 0x0800),             // 2: IPv4? else drop
-    insn(BPF_LD_B_ABS, 0, 0, 23),              // 3: A = IP protocol
-    insn(BPF_JEQ_K, 0, 6, 17),                 // 4: UDP? else drop
-    insn(BPF_LD_H_ABS, 0, 0, 20),              // 5: A = flags + fragment offset
-    insn(BPF_JSET_K, 4, 0, 0x3fff),            // 6: a fragment? drop
-    insn(BPF_LDX_B_MSH, 0, 0, 14),             // 7: X = IP header length
-    insn(BPF_LD_H_IND, 0, 0, 14 + 2),          // 8: A = UDP destination port
-    insn(BPF_JEQ_K, 0, 1, CLIENT_PORT as u32), // 9: port 68? else drop
-    insn(BPF_RET_K, 0, 0, 0x0004_0000),        // 10: accept the whole frame
-    insn(BPF_RET_K, 0, 0, 0),                  // 11: drop
-];
+/// The filter while `addr` is being probed (RFC 5227): the DHCP filter, plus the ARP frames
+/// that can tell of a conflict over `addr`, those whose sender or target protocol address is
+/// `addr` (2.1.1: a reply or request from the address, or another host's probe for it).
+/// Swapped in only for the probe window, so that a bound daemon is not woken by a LAN's ARP
+/// traffic; and a probing interface is not woken by ARP about other addresses (on one
+/// broadcast domain, a hundred interfaces probing at once would otherwise each read all the
+/// others' probes).
+pub fn bpf_dhcp_client_and_arp_for(addr: Ipv4Addr) -> [BpfInsn; 16] {
+    let a = u32::from(addr);
+    [
+        insn(BPF_LD_H_ABS, 0, 0, 12),              // 0: A = ethertype
+        insn(BPF_JEQ_K, 0, 4, 0x0806),             // 1: ARP? else to 6
+        insn(BPF_LD_W_ABS, 0, 0, 14 + 14),         // 2: A = sender protocol address
+        insn(BPF_JEQ_K, 10, 0, a),                 // 3: the probed address? accept
+        insn(BPF_LD_W_ABS, 0, 0, 14 + 24),         // 4: A = target protocol address
+        insn(BPF_JEQ_K, 8, 9, a),                  // 5: the probed address? accept, else drop
+        insn(BPF_JEQ_K, 0, 8, 0x0800),             // 6: IPv4? else drop
+        insn(BPF_LD_B_ABS, 0, 0, 23),              // 7: A = IP protocol
+        insn(BPF_JEQ_K, 0, 6, 17),                 // 8: UDP? else drop
+        insn(BPF_LD_H_ABS, 0, 0, 20),              // 9: A = flags + fragment offset
+        insn(BPF_JSET_K, 4, 0, 0x3fff),            // 10: a fragment? drop
+        insn(BPF_LDX_B_MSH, 0, 0, 14),             // 11: X = IP header length
+        insn(BPF_LD_H_IND, 0, 0, 14 + 2),          // 12: A = UDP destination port
+        insn(BPF_JEQ_K, 0, 1, CLIENT_PORT as u32), // 13: port 68? else drop
+        insn(BPF_RET_K, 0, 0, 0x0004_0000),        // 14: accept the whole frame
+        insn(BPF_RET_K, 0, 0, 0),                  // 15: drop
+    ]
+}
 
 /// The parts of an ARP packet conflict detection looks at.
 pub use crate::core::ArpSeen;

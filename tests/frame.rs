@@ -529,6 +529,7 @@ const BPF_LD: u16 = 0x00;
 const BPF_LDX: u16 = 0x01;
 const BPF_JMP: u16 = 0x05;
 const BPF_RET: u16 = 0x06;
+const BPF_W: u16 = 0x00;
 const BPF_H: u16 = 0x08;
 const BPF_B: u16 = 0x10;
 const BPF_ABS: u16 = 0x20;
@@ -540,6 +541,7 @@ const BPF_K: u16 = 0x00;
 
 #[test]
 fn bpf_opcodes_match_linux() {
+    assert_eq!(frame::BPF_LD_W_ABS, BPF_LD | BPF_W | BPF_ABS);
     assert_eq!(frame::BPF_LD_H_ABS, BPF_LD | BPF_H | BPF_ABS);
     assert_eq!(frame::BPF_LD_B_ABS, BPF_LD | BPF_B | BPF_ABS);
     assert_eq!(frame::BPF_LD_H_IND, BPF_LD | BPF_H | BPF_IND);
@@ -580,6 +582,10 @@ fn run_bpf(prog: &[BpfInsn], pkt: &[u8]) -> u32 {
         let i = prog[pc];
         pc += 1;
         match i.code {
+            c if c == BPF_LD | BPF_W | BPF_ABS => match load(pkt, i.k, 4) {
+                Some(v) => a = v,
+                None => return 0,
+            },
             c if c == BPF_LD | BPF_H | BPF_ABS => match load(pkt, i.k, 2) {
                 Some(v) => a = v,
                 None => return 0,
@@ -758,25 +764,48 @@ fn fix_ip_checksum_lenient(f: &mut [u8]) {
     }
 }
 
-/// While probing, the filter swapped in lets ARP through as well, and otherwise decides
-/// exactly as the plain one: checked on real, built and randomly mutated frames.
+/// While probing an address, the filter swapped in lets through the ARP frames whose sender or
+/// target protocol address is that address, and otherwise decides exactly as the plain one:
+/// checked on real, built and randomly mutated frames.
 #[test]
-fn bpf_with_arp_is_the_dhcp_filter_plus_arp() {
-    use dhcpc::frame::BPF_DHCP_CLIENT_AND_ARP as WITH_ARP;
-    for (pc, i) in WITH_ARP.iter().enumerate() {
+fn bpf_while_probing_is_the_dhcp_filter_plus_arp_about_the_address() {
+    let with_arp = frame::bpf_dhcp_client_and_arp_for(YIADDR);
+    for (pc, i) in with_arp.iter().enumerate() {
         if i.code & 0x07 == BPF_JMP {
-            assert!(pc + 1 + usize::from(i.jt) < WITH_ARP.len(), "insn {pc} jt");
-            assert!(pc + 1 + usize::from(i.jf) < WITH_ARP.len(), "insn {pc} jf");
+            assert!(pc + 1 + usize::from(i.jt) < with_arp.len(), "insn {pc} jt");
+            assert!(pc + 1 + usize::from(i.jf) < with_arp.len(), "insn {pc} jf");
         }
     }
-    assert_eq!(WITH_ARP.last().unwrap().code, BPF_RET | BPF_K);
-    let is_arp = |f: &[u8]| f.len() >= 14 && f[12..14] == [0x08, 0x06];
-    let same = |f: &[u8]| {
-        let want = is_arp(f) || run_bpf(&BPF_DHCP_CLIENT, f) != 0;
-        assert_eq!(run_bpf(&WITH_ARP, f) != 0, want, "{f:02x?}");
+    assert_eq!(with_arp.last().unwrap().code, BPF_RET | BPF_K);
+    let addr = YIADDR.octets();
+    let about_addr = |f: &[u8]| {
+        f.len() >= 14
+            && f[12..14] == [0x08, 0x06]
+            && (f.get(28..32) == Some(&addr[..]) || f.get(38..42) == Some(&addr[..]))
     };
+    let same = |f: &[u8]| {
+        let is_arp = f.len() >= 14 && f[12..14] == [0x08, 0x06];
+        let want = if is_arp {
+            about_addr(f)
+        } else {
+            run_bpf(&BPF_DHCP_CLIENT, f) != 0
+        };
+        assert_eq!(run_bpf(&with_arp, f) != 0, want, "{f:02x?}");
+    };
+    // Another host's probe or announcement of the address, a reply from it: through.
+    let other = [0x02, 0, 0, 0, 0, 0x99];
+    assert!(run_bpf(&with_arp, &frame::arp_probe(other, YIADDR)) != 0);
+    assert!(run_bpf(&with_arp, &frame::arp_announce(other, YIADDR)) != 0);
+    let mut reply = frame::arp_announce(other, YIADDR);
+    reply[21] = 2; // operation: reply, sender = the address
+    reply[38..42].copy_from_slice(&[198, 51, 100, 1]);
+    assert!(run_bpf(&with_arp, &reply) != 0);
+    // ARP about any other address: dropped in the kernel.
+    let elsewhere = std::net::Ipv4Addr::new(198, 51, 100, 99);
+    assert!(run_bpf(&with_arp, &frame::arp_probe(other, elsewhere)) == 0);
+    assert!(run_bpf(&with_arp, &frame::arp_announce(other, elsewhere)) == 0);
     let mut ann = frame::arp_announce(MAC, YIADDR);
-    assert!(run_bpf(&WITH_ARP, &ann) != 0);
+    assert!(run_bpf(&with_arp, &ann) != 0);
     assert!(run_bpf(&BPF_DHCP_CLIENT, &ann) == 0);
     ann.truncate(14);
     let bases = [
@@ -785,6 +814,9 @@ fn bpf_with_arp_is_the_dhcp_filter_plus_arp() {
         data("dnsmasq-ack-partial-csum.eth"),
         ack_with_ip_options(),
         frame::arp_probe(MAC, YIADDR),
+        frame::arp_probe(other, elsewhere),
+        frame::arp_announce(other, elsewhere),
+        reply,
         ann,
     ];
     let mut rng = fastrand::Rng::with_seed(5227);
@@ -795,7 +827,7 @@ fn bpf_with_arp_is_the_dhcp_filter_plus_arp() {
             if f.is_empty() {
                 break;
             }
-            let at = rng.usize(..f.len().min(40));
+            let at = rng.usize(..f.len().min(42));
             f[at] = rng.u8(..);
         }
         if rng.bool() {

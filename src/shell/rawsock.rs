@@ -4,9 +4,10 @@
 //! PACKET_AUXDATA) nor socket2 covers attaching a classic BPF program and reading the kernel's
 //! checksum status, and both are needed here.
 
-use crate::frame::{BpfInsn, BPF_DHCP_CLIENT, BPF_DHCP_CLIENT_AND_ARP};
+use crate::frame::{bpf_dhcp_client_and_arp_for, BpfInsn, BPF_DHCP_CLIENT};
 use std::io;
 use std::mem::{size_of, zeroed};
+use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -92,14 +93,13 @@ impl RawSocket {
         Self::open(ifindex, ETH_P_ALL, &BPF_DHCP_CLIENT)
     }
 
-    /// Lets ARP frames through the filter too (while probing), or stops them again.
-    pub fn set_arp(&self, on: bool) -> io::Result<()> {
-        let program: &[BpfInsn] = if on {
-            &BPF_DHCP_CLIENT_AND_ARP
-        } else {
-            &BPF_DHCP_CLIENT
-        };
-        attach_filter(self.fd.get_ref(), program)
+    /// Lets the ARP frames about `addr` through the filter too (while probing it), or (None)
+    /// stops them again.
+    pub fn set_arp(&self, addr: Option<Ipv4Addr>) -> io::Result<()> {
+        match addr {
+            Some(addr) => attach_filter(self.fd.get_ref(), &bpf_dhcp_client_and_arp_for(addr)),
+            None => attach_filter(self.fd.get_ref(), &BPF_DHCP_CLIENT),
+        }
     }
 
     fn open(ifindex: u32, proto: u16, program: &[BpfInsn]) -> io::Result<RawSocket> {

@@ -388,9 +388,12 @@ impl Driver {
                         done = Some(Ended::Released);
                     }
                 }
-                Action::ArpListen | Action::ArpStop => {
-                    let on = matches!(action, Action::ArpListen);
-                    if let Err(e) = self.sock.set_arp(on) {
+                Action::ArpListen { .. } | Action::ArpStop => {
+                    let addr = match action {
+                        Action::ArpListen { addr } => Some(addr),
+                        _ => None,
+                    };
+                    if let Err(e) = self.sock.set_arp(addr) {
                         warn!("socket filter for ARP: {e}; conflict detection is off");
                     }
                 }
