@@ -108,7 +108,8 @@ impl Merged {
             .unwrap_or(self.order.len())
     }
 
-    /// Sets (Some) or drops (None) one interface's settings. True if anything changed.
+    /// Sets (Some) or drops (None) one interface's settings. True if the file is to be
+    /// brought in line ([`Merged::write`]).
     pub fn set(&mut self, iface: &str, dns: Option<Dns>) -> bool {
         let old = self.entries.iter().position(|(n, _)| n == iface);
         match (old, dns) {
@@ -131,7 +132,10 @@ impl Merged {
                 self.entries.insert(at, (iface.to_string(), dns));
                 true
             }
-            (None, None) => false,
+            // Nothing of this interface's is known here (a release from the saved lease, by
+            // a process that did not write the file): with no other interface's settings
+            // either, the file is to be put back if it is dhcpc's.
+            (None, None) => self.entries.is_empty(),
         }
     }
 
@@ -226,7 +230,12 @@ mod tests {
         let names: Vec<_> = m.entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["eth0", "eth1", "wlan9"]);
         assert!(m.set("eth1", None));
-        assert!(!m.set("eth1", None));
+        assert!(!m.set("eth1", None), "others are left: nothing to do");
+        let mut alone = Merged::new("x".into(), "y".into(), vec!["eth0".into()]);
+        assert!(
+            alone.set("eth0", None),
+            "nothing left: put the old file back"
+        );
         let names: Vec<_> = m.entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["eth0", "wlan9"]);
     }

@@ -376,6 +376,9 @@ impl Driver {
                 Action::Configure { lease, previous } => {
                     self.configure(&lease, previous.as_ref()).await?;
                     if let Some(ready) = self.ready.take() {
+                        // Whoever waits for the first lease (the shell that started the
+                        // daemon) may read resolv.conf and the lease file next.
+                        self.files.flush().await;
                         let _ = ready.send(Ok(lease.clone()));
                     }
                     if self.opts.oneshot {
