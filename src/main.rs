@@ -216,6 +216,11 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         Ok(n) => n,
         Err(e) => return fail(&RunError::Io("opening rtnetlink".into(), e)),
     };
+    // Before any interface runs, so that no error path leaves files half written.
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => return fail(&RunError::Io("watching SIGTERM".into(), e)),
+    };
     let daemon = !cli.oneshot;
     if daemon {
         if let Err(e) = std::fs::create_dir_all(&cli.run_dir) {
@@ -281,10 +286,6 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         tokio::spawn(shrink_when_settled(settled));
     }
 
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => return fail(&RunError::Io("watching SIGTERM".into(), e)),
-    };
     let all = async {
         let mut code = ExitCode::SUCCESS;
         for (name, task) in tasks.iter_mut() {
@@ -319,8 +320,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
     files.flush().await;
     if daemon {
         for name in &names {
-            let _ = std::fs::remove_file(control::pid_path(&cli.run_dir, name));
-            let _ = std::fs::remove_file(control::socket_path(&cli.run_dir, name));
+            control::cleanup(&cli.run_dir, name);
         }
     }
     code

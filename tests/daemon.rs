@@ -313,8 +313,12 @@ fn renews_at_t1_rebinds_and_expires_when_the_server_stops() {
     );
     daemon.wait_log("expired", Duration::from_secs(2));
     assert!(!lab.client_routes().iter().any(|r| r.is_default()));
+    // Files are written by the daemon's writer thread, a moment after the log line.
     assert!(
-        !lab.dir.join("resolv.conf").exists(),
+        wait_for(Duration::from_secs(2), || !lab
+            .dir
+            .join("resolv.conf")
+            .exists()),
         "resolv.conf not restored"
     );
     let s = status_of(&lab, CLIENT_IF);

@@ -88,10 +88,25 @@ pub fn serve(run_dir: &Path, iface: &str, commands: mpsc::Sender<Command>) -> io
                 }
             });
         }
-        let _ = std::fs::remove_file(&path);
-        let _ = std::fs::remove_file(&pid);
+        remove_own(&path, &pid);
     });
     Ok(())
+}
+
+/// Removes an interface's control socket and pid file when the pid file is this process's:
+/// a daemon started for the interface since (`dhcpc -r eth0; dhcpc eth0`) keeps its own.
+fn remove_own(socket: &Path, pid: &Path) {
+    let mine =
+        std::fs::read_to_string(pid).is_ok_and(|p| p.trim() == std::process::id().to_string());
+    if mine {
+        let _ = std::fs::remove_file(socket);
+        let _ = std::fs::remove_file(pid);
+    }
+}
+
+/// [`remove_own`] for `iface` in `run_dir`, at the daemon's exit.
+pub fn cleanup(run_dir: &Path, iface: &str) {
+    remove_own(&socket_path(run_dir, iface), &pid_path(run_dir, iface));
 }
 
 async fn answer(stream: tokio::net::UnixStream, commands: mpsc::Sender<Command>) -> io::Result<()> {

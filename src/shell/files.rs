@@ -22,6 +22,7 @@ enum Op {
     SaveLease(PathBuf, String),
     RemoveLease(PathBuf),
     Dns(String, Option<Dns>),
+    AdoptDns(String, Dns),
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
@@ -55,8 +56,11 @@ impl Files {
     }
 
     fn send(&self, op: Op) {
-        // The writer only ends when every handle is gone, so this cannot fail while one is used.
-        let _ = self.tx.send(op);
+        // The writer only ends when every handle is gone, or if it died (a bug: it has nothing
+        // that can panic on a file's or a server's input); say so rather than lose files quietly.
+        if self.tx.send(op).is_err() {
+            warn!("the file writer has stopped: lease file and resolv.conf are not updated");
+        }
     }
 
     /// Saves `text` to `path` (atomically, durably), creating the directory if needed.
@@ -69,12 +73,19 @@ impl Files {
         self.send(Op::RemoveLease(path));
     }
 
-    /// Sets (Some) or drops (None) the DNS settings `iface` contributes to resolv.conf.
+    /// Sets the DNS settings `iface` contributes to resolv.conf from its lease (a lease with
+    /// none takes back what an earlier one set), or drops them when the lease is gone (None).
     pub fn set_dns(&self, iface: &str, lease: Option<&Lease>) {
         let dns = lease
             .map(Dns::from_lease)
             .filter(|d| !d.servers.is_empty() || d.domain.is_some());
         self.send(Op::Dns(iface.to_string(), dns));
+    }
+
+    /// Counts `lease`'s DNS settings as already in resolv.conf (written by an earlier process:
+    /// `dhcpc -r` with no daemon), so that dropping them puts back the file that was there.
+    pub fn adopt_dns(&self, iface: &str, lease: &Lease) {
+        self.send(Op::AdoptDns(iface.to_string(), Dns::from_lease(lease)));
     }
 
     /// Waits until everything queued so far has been written.
@@ -102,7 +113,6 @@ impl Writer {
     /// rendered once from the final state, each directory is synced once.
     fn apply(&mut self, batch: Vec<Op>) {
         let mut leases: Vec<(PathBuf, Option<String>)> = Vec::new();
-        let mut dns_changed = false;
         let mut acks = Vec::new();
         for op in batch {
             match op {
@@ -110,7 +120,12 @@ impl Writer {
                 Op::RemoveLease(path) => last_wins(&mut leases, path, None),
                 Op::Dns(iface, dns) => {
                     if let Some(r) = self.resolv.as_mut() {
-                        dns_changed |= r.set(&iface, dns);
+                        r.set(&iface, dns);
+                    }
+                }
+                Op::AdoptDns(iface, dns) => {
+                    if let Some(r) = self.resolv.as_mut() {
+                        r.adopt(&iface, dns);
                     }
                 }
                 Op::Flush(ack) => acks.push(ack),
@@ -122,18 +137,19 @@ impl Writer {
             let result = match text {
                 Some(text) => fs::create_dir_all(&dir)
                     .and_then(|_| replace(&path, text.as_bytes()))
+                    .map(|_| true)
                     .map_err(|e| format!("saving the lease to {}: {e}", path.display())),
                 None => match fs::remove_file(&path) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        Err(format!("removing {}: {e}", path.display()))
-                    }
-                    _ => Ok(()),
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                    Err(e) => Err(format!("removing {}: {e}", path.display())),
                 },
             };
             match result {
-                Ok(()) => {
+                Ok(true) => {
                     dirs.insert(dir);
                 }
+                Ok(false) => {}
                 Err(e) => warn!("{e}"),
             }
         }
@@ -142,11 +158,11 @@ impl Writer {
                 warn!("syncing {}: {e}", dir.display());
             }
         }
-        if dns_changed {
-            if let Some(r) = self.resolv.as_mut() {
-                if let Err(e) = r.write() {
-                    warn!("writing {}: {e}", r.path().display());
-                }
+        // Written when the settings changed, and tried again at every later request until a
+        // write succeeds (a read-only /etc early at boot, a full disk).
+        if let Some(r) = self.resolv.as_mut().filter(|r| r.dirty()) {
+            if let Err(e) = r.write() {
+                warn!("writing {}: {e}", r.path().display());
             }
         }
         for ack in acks {

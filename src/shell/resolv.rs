@@ -85,6 +85,8 @@ pub struct Merged {
     /// Interface names in command-line order; their settings are written in this order.
     order: Vec<String>,
     entries: Vec<(String, Dns)>,
+    /// The file has yet to be brought in line with `entries`.
+    dirty: bool,
 }
 
 impl Merged {
@@ -94,6 +96,7 @@ impl Merged {
             run_dir,
             order,
             entries: Vec::new(),
+            dirty: false,
         }
     }
 
@@ -108,9 +111,26 @@ impl Merged {
             .unwrap_or(self.order.len())
     }
 
-    /// Sets (Some) or drops (None) one interface's settings. True if the file is to be
-    /// brought in line ([`Merged::write`]).
+    /// True until [`Merged::write`] has brought the file in line with the last change.
+    pub fn dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Sets (Some) or drops (None) one interface's settings. True if anything changed.
     pub fn set(&mut self, iface: &str, dns: Option<Dns>) -> bool {
+        let changed = self.change(iface, dns);
+        self.dirty |= changed;
+        changed
+    }
+
+    /// Takes one interface's settings as already written (by an earlier process).
+    pub fn adopt(&mut self, iface: &str, dns: Dns) {
+        if !dns.servers.is_empty() || dns.domain.is_some() {
+            self.change(iface, Some(dns));
+        }
+    }
+
+    fn change(&mut self, iface: &str, dns: Option<Dns>) -> bool {
         let old = self.entries.iter().position(|(n, _)| n == iface);
         match (old, dns) {
             (Some(i), Some(dns)) if self.entries[i].1 == dns => false,
@@ -132,10 +152,7 @@ impl Merged {
                 self.entries.insert(at, (iface.to_string(), dns));
                 true
             }
-            // Nothing of this interface's is known here (a release from the saved lease, by
-            // a process that did not write the file): with no other interface's settings
-            // either, the file is to be put back if it is dhcpc's.
-            (None, None) => self.entries.is_empty(),
+            (None, None) => false,
         }
     }
 
@@ -143,7 +160,13 @@ impl Merged {
     /// some (the first time, the file that was there is kept aside), the file that was there
     /// before once none has. A file that already says the same is not rewritten; a file that
     /// someone else wrote since is not put back over.
-    pub fn write(&self) -> io::Result<()> {
+    pub fn write(&mut self) -> io::Result<()> {
+        self.bring_in_line()?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    fn bring_in_line(&self) -> io::Result<()> {
         let save = saved_path(&self.path, &self.run_dir);
         if self.entries.is_empty() {
             if !is_ours(&self.path) {
@@ -230,11 +253,15 @@ mod tests {
         let names: Vec<_> = m.entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["eth0", "eth1", "wlan9"]);
         assert!(m.set("eth1", None));
-        assert!(!m.set("eth1", None), "others are left: nothing to do");
-        let mut alone = Merged::new("x".into(), "y".into(), vec!["eth0".into()]);
+        assert!(!m.set("eth1", None));
+        let mut other = Merged::new("x".into(), "y".into(), vec!["wlan0".into()]);
+        other.adopt("wlan0", dns(&[[203, 0, 113, 9]], None));
+        assert!(!other.dirty(), "adopted settings are taken as written");
+        assert!(other.set("wlan0", None) && other.dirty());
+        let mut other = Merged::new("x".into(), "y".into(), vec!["wlan0".into()]);
         assert!(
-            alone.set("eth0", None),
-            "nothing left: put the old file back"
+            !other.set("wlan0", None) && !other.dirty(),
+            "a lease without DNS settings leaves the file alone"
         );
         let names: Vec<_> = m.entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["eth0", "wlan9"]);
@@ -290,6 +317,26 @@ mod tests {
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "nameserver 192.0.2.99\n"
+        );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_is_tried_again() {
+        let d = std::env::temp_dir().join(format!("dhcpc-resolv-retry-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        let path = d.join("etc/resolv.conf");
+        let mut m = Merged::new(path.clone(), d.join("run"), vec!["a".into()]);
+        m.set("a", Some(dns(&[[198, 51, 100, 1]], None)));
+        assert!(m.write().is_err(), "no such directory yet");
+        assert!(m.dirty());
+        assert!(!m.set("a", Some(dns(&[[198, 51, 100, 1]], None))));
+        fs::create_dir_all(d.join("etc")).unwrap();
+        m.write().unwrap();
+        assert!(!m.dirty());
+        assert_eq!(
+            body(&fs::read_to_string(&path).unwrap()),
+            ["nameserver 198.51.100.1"]
         );
         fs::remove_dir_all(&d).unwrap();
     }

@@ -230,6 +230,7 @@ impl Driver {
         };
         self.client = self.client.into_bound(lease.clone());
         self.applied = Some(lease.clone());
+        self.files.adopt_dns(&self.opts.name, &lease);
         let actions = self.client.handle(clock::now(), Event::Release);
         self.perform(actions).await?;
         self.files.flush().await;
@@ -238,13 +239,16 @@ impl Driver {
 
     /// Runs the interface: until bound in oneshot mode, until released or stopped otherwise.
     /// Returns once the files it changed (lease, resolv.conf) are on disk.
-    pub async fn run(mut self, commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
-        let result = self.drive(commands).await;
+    /// `commands` is dropped last: whoever waits for it to close (the control socket answering
+    /// a release or stop) is answered once the files are written.
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
+        let result = self.drive(&mut commands).await;
         self.files.flush().await;
+        drop(commands);
         result
     }
 
-    async fn drive(&mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
+    async fn drive(&mut self, commands: &mut mpsc::Receiver<Command>) -> Result<Ended, RunError> {
         let started = clock::now();
         let give_up = started + self.opts.timeout;
         // One frame at most: the link's MTU plus the Ethernet header (never under the 576-byte
@@ -362,6 +366,7 @@ impl Driver {
     /// Carries out the core's actions. Returns how the driver ends, if it does.
     async fn perform(&mut self, actions: Vec<Action>) -> Result<Option<Ended>, RunError> {
         let mut done = None;
+        let mut first = None;
         let changes = actions
             .iter()
             .any(|a| matches!(a, Action::Configure { .. } | Action::Deconfigure { .. }));
@@ -376,10 +381,7 @@ impl Driver {
                 Action::Configure { lease, previous } => {
                     self.configure(&lease, previous.as_ref()).await?;
                     if let Some(ready) = self.ready.take() {
-                        // Whoever waits for the first lease (the shell that started the
-                        // daemon) may read resolv.conf and the lease file next.
-                        self.files.flush().await;
-                        let _ = ready.send(Ok(lease.clone()));
+                        first = Some((ready, lease.clone()));
                     }
                     if self.opts.oneshot {
                         done = Some(Ended::Bound(lease));
@@ -407,6 +409,13 @@ impl Driver {
                     self.send_arp(&frame::arp_announce(self.link.mac, addr));
                 }
             }
+        }
+        // The first lease is reported once its files are on disk (whoever waits for it, the
+        // shell that started the daemon, may read resolv.conf next), after the rest of the
+        // actions (the ARP announcement) so that the disk does not hold those up.
+        if let Some((ready, lease)) = first {
+            self.files.flush().await;
+            let _ = ready.send(Ok(lease));
         }
         Ok(done)
     }
