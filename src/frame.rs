@@ -221,24 +221,21 @@ pub const BPF_DHCP_CLIENT: [BpfInsn; 11] = [
 /// others' probes).
 pub fn bpf_dhcp_client_and_arp_for(addr: Ipv4Addr) -> [BpfInsn; 16] {
     let a = u32::from(addr);
-    [
-        insn(BPF_LD_H_ABS, 0, 0, 12),              // 0: A = ethertype
-        insn(BPF_JEQ_K, 0, 4, 0x0806),             // 1: ARP? else to 6
-        insn(BPF_LD_W_ABS, 0, 0, 14 + 14),         // 2: A = sender protocol address
-        insn(BPF_JEQ_K, 10, 0, a),                 // 3: the probed address? accept
-        insn(BPF_LD_W_ABS, 0, 0, 14 + 24),         // 4: A = target protocol address
-        insn(BPF_JEQ_K, 8, 9, a),                  // 5: the probed address? accept, else drop
-        insn(BPF_JEQ_K, 0, 8, 0x0800),             // 6: IPv4? else drop
-        insn(BPF_LD_B_ABS, 0, 0, 23),              // 7: A = IP protocol
-        insn(BPF_JEQ_K, 0, 6, 17),                 // 8: UDP? else drop
-        insn(BPF_LD_H_ABS, 0, 0, 20),              // 9: A = flags + fragment offset
-        insn(BPF_JSET_K, 4, 0, 0x3fff),            // 10: a fragment? drop
-        insn(BPF_LDX_B_MSH, 0, 0, 14),             // 11: X = IP header length
-        insn(BPF_LD_H_IND, 0, 0, 14 + 2),          // 12: A = UDP destination port
-        insn(BPF_JEQ_K, 0, 1, CLIENT_PORT as u32), // 13: port 68? else drop
-        insn(BPF_RET_K, 0, 0, 0x0004_0000),        // 14: accept the whole frame
-        insn(BPF_RET_K, 0, 0, 0),                  // 15: drop
-    ]
+    // The ARP test in front (A holds the ethertype at 1), then the DHCP filter from its
+    // second instruction on: its jumps are relative, so they land as they do there. Accept
+    // and drop are its last two instructions, 14 and 15 here.
+    let arp = [
+        insn(BPF_LD_H_ABS, 0, 0, 12),      // 0: A = ethertype
+        insn(BPF_JEQ_K, 0, 4, 0x0806),     // 1: ARP? else to 6, the DHCP filter's IPv4 test
+        insn(BPF_LD_W_ABS, 0, 0, 14 + 14), // 2: A = sender protocol address
+        insn(BPF_JEQ_K, 10, 0, a),         // 3: the probed address? accept
+        insn(BPF_LD_W_ABS, 0, 0, 14 + 24), // 4: A = target protocol address
+        insn(BPF_JEQ_K, 8, 9, a),          // 5: the probed address? accept, else drop
+    ];
+    let mut program = [BPF_DHCP_CLIENT[0]; 16];
+    program[..6].copy_from_slice(&arp);
+    program[6..].copy_from_slice(&BPF_DHCP_CLIENT[1..]);
+    program
 }
 
 /// The parts of an ARP packet conflict detection looks at.
