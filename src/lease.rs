@@ -1,13 +1,27 @@
-//! What a lease is, and how it is read (and checked) from a server's ACK.
+//! What a lease is, how it is read from a server's reply, and the one sanity check every lease
+//! passes before it can reach the interface: from an ACK ([`Lease::from_reply`]) and from the
+//! saved lease file alike ([`Lease::check`]).
 
+use crate::reply::{dns_name, Reply};
 use crate::time::Instant;
-use dhcproto::v4::{DhcpOption, Message, OptionCode};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 /// Lease time that means "forever" (RFC 2131 section 3.3).
 pub const INFINITE: u32 = u32::MAX;
+
+/// The shortest lease dhcpc takes, in seconds. Shorter ones are refused:
+/// - the kernel refuses an address lifetime of 0, and with whole-second timers a lease needs
+///   3 s for T1 < T2 < expiry to be three different moments (at 0 or 1 s all three are "now"
+///   and the client would renew, rebind and expire in one go, over and over);
+/// - RFC 2131's first retransmission waits 4 s, so a shorter lease is gone before one lost
+///   message could be sent again.
+///
+/// dhcpcd raises anything under 20 s to 20 s, keeping an address longer than it was granted;
+/// systemd-networkd takes any lifetime but 0. Refusing keeps dhcpc to what the server granted,
+/// and 4 s still lets test servers hand out leases of a few seconds (Kea does).
+pub const MIN_LEASE_SECS: u32 = 4;
 
 /// A lease as granted by a server and as it is applied to the interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,25 +48,82 @@ pub struct Lease {
     pub start: Instant,
 }
 
-/// Why an ACK (or OFFER) could not become a lease.
+/// Why a reply (or a saved lease) is not a lease dhcpc will use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeaseError {
+    /// The address is not a unicast address.
     NotUnicast(Ipv4Addr),
-    NoServerId,
-    NoLeaseTime,
+    /// No usable server identifier (option 54); the text says why, when the option was there.
+    NoServerId(Option<String>),
+    /// No lease time (option 51); the text says why, when the option was there.
+    NoLeaseTime(Option<String>),
+    /// A lease time under [`MIN_LEASE_SECS`].
+    TooShort(u32),
+    /// A subnet mask that is not a run of ones then zeros.
     BadSubnetMask(Ipv4Addr),
+    /// A prefix of 0 (mask 0.0.0.0) or over 32.
+    BadPrefix(u8),
+    /// The address is its subnet's network address.
+    NetworkAddress(Ipv4Addr, u8),
+    /// The address is its subnet's broadcast address.
+    BroadcastAddress(Ipv4Addr, u8),
+    /// A broadcast address that is not the subnet's (saved leases only: a reply's option 28
+    /// that is not is ignored instead).
+    BadBroadcast(Ipv4Addr),
+    /// A router or DNS server that is not a unicast address (saved leases only: a reply's
+    /// lists are filtered).
+    NotUnicastServer(Ipv4Addr),
+    /// A domain name that is not a plausible DNS name (saved leases only).
+    BadDomain(String),
+    /// An MTU under 68 (saved leases only).
+    BadMtu(u16),
+    /// T1, T2 and the lease time out of order (saved leases only).
+    BadTimes { t1: u32, t2: u32, lease: u32 },
 }
 
 impl fmt::Display for LeaseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let because = |why: &Option<String>| match why {
+            Some(w) => format!(" ({w})"),
+            None => String::new(),
+        };
         match self {
-            LeaseError::NotUnicast(a) => write!(f, "offered address {a} is not a unicast address"),
-            LeaseError::NoServerId => write!(f, "no server identifier (option 54)"),
-            LeaseError::NoLeaseTime => write!(f, "no lease time (option 51)"),
+            LeaseError::NotUnicast(a) => write!(f, "address {a} is not a unicast address"),
+            LeaseError::NoServerId(why) => {
+                write!(f, "no server identifier (option 54){}", because(why))
+            }
+            LeaseError::NoLeaseTime(why) => write!(f, "no lease time (option 51){}", because(why)),
+            LeaseError::TooShort(s) => write!(
+                f,
+                "lease time {s} s is under the minimum of {MIN_LEASE_SECS} s"
+            ),
             LeaseError::BadSubnetMask(m) => write!(f, "subnet mask {m} is not contiguous"),
+            LeaseError::BadPrefix(p) => write!(f, "prefix length /{p} is not usable"),
+            LeaseError::NetworkAddress(a, p) => {
+                write!(f, "address {a} is the network address of its /{p}")
+            }
+            LeaseError::BroadcastAddress(a, p) => {
+                write!(f, "address {a} is the broadcast address of its /{p}")
+            }
+            LeaseError::BadBroadcast(b) => {
+                write!(f, "broadcast address {b} is not the subnet's")
+            }
+            LeaseError::NotUnicastServer(a) => {
+                write!(f, "router or DNS server {a} is not a unicast address")
+            }
+            LeaseError::BadDomain(d) => write!(f, "domain {d:?} is not a valid domain name"),
+            LeaseError::BadMtu(m) => write!(f, "MTU {m} is under the minimum of 68"),
+            LeaseError::BadTimes { t1, t2, lease } => {
+                write!(
+                    f,
+                    "T1 {t1} s, T2 {t2} s and lease {lease} s are out of order"
+                )
+            }
         }
     }
 }
+
+impl std::error::Error for LeaseError {}
 
 /// True for an address that may be put on an interface or used as a router or DNS server:
 /// not 0.0.0.0/8, loopback, link-local broadcast, multicast, or class E.
@@ -81,115 +152,105 @@ fn classful_prefix(a: Ipv4Addr) -> u8 {
     }
 }
 
+fn host_mask(prefix_len: u8) -> u32 {
+    u32::MAX.checked_shr(u32::from(prefix_len)).unwrap_or(0)
+}
+
 pub fn broadcast_of(address: Ipv4Addr, prefix_len: u8) -> Ipv4Addr {
-    let host_mask = u32::MAX.checked_shr(u32::from(prefix_len)).unwrap_or(0);
-    Ipv4Addr::from(u32::from(address) | host_mask)
+    Ipv4Addr::from(u32::from(address) | host_mask(prefix_len))
 }
 
 /// T1 and T2 (seconds) for a lease, from options 58/59 when they make sense, else 50 % and
-/// 87.5 % (RFC 2131 4.4.5); always T1 < T2 < lease for a finite lease.
+/// 87.5 % (RFC 2131 4.4.5). For a finite lease of at least [`MIN_LEASE_SECS`],
+/// 1 <= T1 < T2 < lease: the client never renews the moment it binds.
 pub fn renewal_times(lease: u32, t1: Option<u32>, t2: Option<u32>) -> (u32, u32) {
     if lease == INFINITE {
         return (INFINITE, INFINITE);
     }
     let default_t2 = (u64::from(lease) * 7 / 8) as u32;
-    // A T2 of 0 would leave no room for T1 below it.
-    let t2 = t2.filter(|&t| t > 0 && t < lease).unwrap_or(default_t2);
+    // A T2 under 2 s would leave no whole second for T1 below it.
+    let t2 = t2.filter(|&t| t >= 2 && t < lease).unwrap_or(default_t2);
     let default_t1 = lease / 2;
     let t1 = t1
-        .filter(|&t| t < t2)
+        .filter(|&t| t >= 1 && t < t2)
         .unwrap_or(if default_t1 < t2 { default_t1 } else { t2 / 2 });
     (t1, t2)
 }
 
-fn ipv4_list(msg: &Message, code: OptionCode) -> Vec<Ipv4Addr> {
-    let list = match msg.opts().get(code) {
-        Some(DhcpOption::Router(v)) | Some(DhcpOption::DomainNameServer(v)) => v.clone(),
-        _ => Vec::new(),
-    };
-    let mut out: Vec<Ipv4Addr> = Vec::with_capacity(list.len());
-    for a in list {
-        if is_usable_unicast(a) && !out.contains(&a) {
-            out.push(a);
-        }
-    }
-    out
-}
-
-fn u32_opt(msg: &Message, code: OptionCode) -> Option<u32> {
-    match msg.opts().get(code)? {
-        DhcpOption::AddressLeaseTime(t) | DhcpOption::Renewal(t) | DhcpOption::Rebinding(t) => {
-            Some(*t)
-        }
-        _ => None,
-    }
-}
-
-/// A domain name from a server, kept only if it is a plausible DNS name (no spaces, control
-/// characters or shell metacharacters end up in resolv.conf or log lines).
-fn clean_domain(s: &str) -> Option<String> {
-    let s = s.trim_end_matches('\0').trim_end_matches('.');
-    let ok = !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    ok.then(|| s.to_string())
-}
-
 impl Lease {
-    /// Reads a lease from an ACK (or an OFFER, to know what is offered).
+    /// Reads a lease from an ACK (or an OFFER, to know what is offered) and checks it.
     /// `start` is when the REQUEST was sent.
-    pub fn from_reply(msg: &Message, start: Instant) -> Result<Lease, LeaseError> {
-        let address = msg.yiaddr();
-        if !is_usable_unicast(address) {
-            return Err(LeaseError::NotUnicast(address));
+    pub fn from_reply(r: &Reply, start: Instant) -> Result<Lease, LeaseError> {
+        let lease_secs = r
+            .lease_secs
+            .ok_or_else(|| LeaseError::NoLeaseTime(left_out(r, 51)))?;
+        Lease::from_reply_for(r, lease_secs, start)
+    }
+
+    /// Checks an OFFER: the lease it describes must pass the same rules as an ACK's, but an
+    /// offer without a lease time (RFC 2131 says it must have one; not every server agrees)
+    /// is judged on the rest and its ACK on the time.
+    pub fn check_offer(r: &Reply) -> Result<(), LeaseError> {
+        let secs = r.lease_secs.unwrap_or(INFINITE);
+        Lease::from_reply_for(r, secs, Instant::ZERO).map(|_| ())
+    }
+
+    fn from_reply_for(r: &Reply, lease_secs: u32, start: Instant) -> Result<Lease, LeaseError> {
+        let address = r.yiaddr;
+        let server_id = r
+            .server_id
+            .ok_or_else(|| LeaseError::NoServerId(left_out(r, 54)))?;
+        let prefix_len = match r.subnet_mask {
+            Some(m) => mask_to_prefix(m).ok_or(LeaseError::BadSubnetMask(m))?,
+            None => classful_prefix(address),
+        };
+        // Option 28 is used only when it is the subnet's broadcast address (RFC 2132 5.3
+        // allows nothing else); otherwise the subnet's is.
+        let broadcast = broadcast_of(address, prefix_len);
+        if let Some(b) = r.broadcast.filter(|b| *b != broadcast) {
+            tracing::debug!(
+                "option 28 {b} is not the broadcast address of {address}/{prefix_len}: ignored"
+            );
         }
-        let server_id = crate::wire::server_id(msg).ok_or(LeaseError::NoServerId)?;
-        let lease_secs =
-            u32_opt(msg, OptionCode::AddressLeaseTime).ok_or(LeaseError::NoLeaseTime)?;
-        let prefix_len = match msg.opts().get(OptionCode::SubnetMask) {
-            Some(DhcpOption::SubnetMask(m)) => {
-                mask_to_prefix(*m).ok_or(LeaseError::BadSubnetMask(*m))?
-            }
-            _ => classful_prefix(address),
-        };
-        let broadcast = match msg.opts().get(OptionCode::BroadcastAddr) {
-            Some(DhcpOption::BroadcastAddr(b)) if u32::from(*b) != 0 && !b.is_multicast() => *b,
-            _ => broadcast_of(address, prefix_len),
-        };
-        let (t1_secs, t2_secs) = renewal_times(
-            lease_secs,
-            u32_opt(msg, OptionCode::Renewal),
-            u32_opt(msg, OptionCode::Rebinding),
-        );
-        let domain = match msg.opts().get(OptionCode::DomainName) {
-            Some(DhcpOption::DomainName(d)) => clean_domain(d),
-            _ => None,
-        };
-        // RFC 2132 9.1: the MTU option's minimum is 68.
-        let mtu = match msg.opts().get(OptionCode::InterfaceMtu) {
-            Some(DhcpOption::InterfaceMtu(m)) if *m >= 68 => Some(*m),
-            _ => None,
-        };
-        Ok(Lease {
+        let (t1_secs, t2_secs) = renewal_times(lease_secs, r.renewal_secs, r.rebinding_secs);
+        let lease = Lease {
             address,
             prefix_len,
             broadcast,
             server_id,
-            routers: ipv4_list(msg, OptionCode::Router),
-            dns: ipv4_list(msg, OptionCode::DomainNameServer),
-            domain,
-            mtu,
+            routers: r.routers.clone(),
+            dns: r.dns.clone(),
+            domain: r.domain.clone(),
+            mtu: r.mtu,
             lease_secs,
             t1_secs,
             t2_secs,
             start,
-        })
+        };
+        lease.check()?;
+        Ok(lease)
+    }
+
+    /// The one sanity check of a lease, rule by rule: a lease that fails any of them never
+    /// reaches the interface.
+    pub fn check(&self) -> Result<(), LeaseError> {
+        check_address(self.address)?;
+        check_server_id(self.server_id)?;
+        check_lease_time(self.lease_secs)?;
+        check_prefix(self.prefix_len)?;
+        check_host_part(self.address, self.prefix_len)?;
+        check_broadcast(self.address, self.prefix_len, self.broadcast)?;
+        check_times(self.t1_secs, self.t2_secs, self.lease_secs)?;
+        for &a in self.routers.iter().chain(&self.dns) {
+            check_server(a)?;
+        }
+        if let Some(d) = &self.domain {
+            check_domain(d)?;
+        }
+        if let Some(m) = self.mtu {
+            check_mtu(m)?;
+        }
+        Ok(())
     }
 
     pub fn is_infinite(&self) -> bool {
@@ -224,6 +285,110 @@ impl Lease {
                 .as_secs()
                 .min(u64::from(INFINITE - 1)) as u32,
         }
+    }
+}
+
+fn left_out(r: &Reply, code: u8) -> Option<String> {
+    r.left_out(code).map(|l| l.why.clone())
+}
+
+/// Rule: the address is one an interface may hold (RFC 1122 3.2.1.3).
+pub fn check_address(a: Ipv4Addr) -> Result<(), LeaseError> {
+    if is_usable_unicast(a) {
+        Ok(())
+    } else {
+        Err(LeaseError::NotUnicast(a))
+    }
+}
+
+/// Rule: the server identifier is a unicast address (renewals and releases go to it).
+pub fn check_server_id(a: Ipv4Addr) -> Result<(), LeaseError> {
+    if is_usable_unicast(a) {
+        Ok(())
+    } else {
+        Err(LeaseError::NoServerId(Some(format!(
+            "{a} is not a unicast address"
+        ))))
+    }
+}
+
+/// Rule: the lease lasts at least [`MIN_LEASE_SECS`].
+pub fn check_lease_time(secs: u32) -> Result<(), LeaseError> {
+    if secs >= MIN_LEASE_SECS {
+        Ok(())
+    } else {
+        Err(LeaseError::TooShort(secs))
+    }
+}
+
+/// Rule: a prefix of 1 to 32 bits. /0 (mask 0.0.0.0) would make every address on-link.
+pub fn check_prefix(prefix_len: u8) -> Result<(), LeaseError> {
+    if (1..=32).contains(&prefix_len) {
+        Ok(())
+    } else {
+        Err(LeaseError::BadPrefix(prefix_len))
+    }
+}
+
+/// Rule: the address is neither the network nor the broadcast address of its own subnet
+/// (RFC 1122 3.2.1.3), except on /31 (RFC 3021) and /32, which have no such addresses.
+pub fn check_host_part(a: Ipv4Addr, prefix_len: u8) -> Result<(), LeaseError> {
+    if prefix_len >= 31 {
+        return Ok(());
+    }
+    let host = u32::from(a) & host_mask(prefix_len);
+    if host == 0 {
+        Err(LeaseError::NetworkAddress(a, prefix_len))
+    } else if host == host_mask(prefix_len) {
+        Err(LeaseError::BroadcastAddress(a, prefix_len))
+    } else {
+        Ok(())
+    }
+}
+
+/// Rule: the broadcast address is the subnet's.
+pub fn check_broadcast(a: Ipv4Addr, prefix_len: u8, broadcast: Ipv4Addr) -> Result<(), LeaseError> {
+    if broadcast == broadcast_of(a, prefix_len) {
+        Ok(())
+    } else {
+        Err(LeaseError::BadBroadcast(broadcast))
+    }
+}
+
+/// Rule: 1 <= T1 < T2 < lease (an infinite lease has no timers, whatever T1 and T2 say).
+pub fn check_times(t1: u32, t2: u32, lease: u32) -> Result<(), LeaseError> {
+    let ok = lease == INFINITE || (1 <= t1 && t1 < t2 && t2 < lease);
+    if ok {
+        Ok(())
+    } else {
+        Err(LeaseError::BadTimes { t1, t2, lease })
+    }
+}
+
+/// Rule: routers and DNS servers are unicast addresses.
+pub fn check_server(a: Ipv4Addr) -> Result<(), LeaseError> {
+    if is_usable_unicast(a) {
+        Ok(())
+    } else {
+        Err(LeaseError::NotUnicastServer(a))
+    }
+}
+
+/// Rule: the domain is a plausible DNS name (nothing else reaches resolv.conf).
+pub fn check_domain(d: &str) -> Result<(), LeaseError> {
+    if dns_name(d).as_deref() == Some(d) {
+        Ok(())
+    } else {
+        Err(LeaseError::BadDomain(d.to_string()))
+    }
+}
+
+/// Rule: the MTU is at least 68 (RFC 2132 5.1).
+pub fn check_mtu(m: u16) -> Result<(), LeaseError> {
+    if m >= 68 {
+        Ok(())
+    } else {
+        Err(LeaseError::BadMtu(m))
     }
 }
 

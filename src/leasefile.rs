@@ -1,11 +1,15 @@
 //! The saved lease (/var/lib/dhcpc/IFACE.lease): a small `key=value` text file, read at start
-//! for INIT-REBOOT and by `dhcpc -r` when no daemon runs.
+//! for INIT-REBOOT and by `dhcpc -r` when no daemon runs, and the pure decision whether what
+//! it holds may be used ([`Saved::usable_for`]).
 //!
 //! Lease times in the core count on CLOCK_BOOTTIME, which restarts at every boot, so the file
 //! records the wall-clock time the lease started and loading re-bases the lease on "now".
+//! A file is trusted no more than a server: the lease it holds passes the same check
+//! ([`Lease::check`]) as one read from an ACK.
 
 use crate::lease::{Lease, INFINITE};
 use crate::time::Instant;
+use std::fmt;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
@@ -20,6 +24,42 @@ pub struct Saved {
     pub hwaddr: Option<[u8; 6]>,
     /// The lease, re-based on now; None once it has expired.
     pub lease: Option<Lease>,
+}
+
+/// Why a saved lease is not asked for again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unusable {
+    /// It was saved for another interface.
+    OtherInterface(String),
+    /// It was leased to another hardware address.
+    OtherHardware,
+    /// It has run out.
+    Expired,
+}
+
+impl fmt::Display for Unusable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unusable::OtherInterface(i) => write!(f, "it is for {i}"),
+            Unusable::OtherHardware => write!(f, "it was leased to another hardware address"),
+            Unusable::Expired => write!(f, "it has expired"),
+        }
+    }
+}
+
+impl Saved {
+    /// The lease, if it may be asked for again on interface `iface` with hardware address
+    /// `mac`: saved for that interface, leased to that address (a file without one predates
+    /// the field and is taken), and not expired.
+    pub fn usable_for(self, iface: &str, mac: &[u8; 6]) -> Result<Lease, Unusable> {
+        if self.iface != iface {
+            return Err(Unusable::OtherInterface(self.iface));
+        }
+        if self.hwaddr.is_some_and(|h| &h != mac) {
+            return Err(Unusable::OtherHardware);
+        }
+        self.lease.ok_or(Unusable::Expired)
+    }
 }
 
 fn mac_text(mac: &[u8; 6]) -> String {
@@ -87,7 +127,7 @@ fn addr_list(key: &str, value: Option<&str>) -> Result<Vec<Ipv4Addr>, String> {
 
 /// Reads a saved lease. `now` is the current CLOCK_BOOTTIME instant and `now_unix` the
 /// current wall-clock time: the lease comes back re-based so that its timers count from `now`
-/// with the time already spent taken off.
+/// with the time already spent taken off. A lease that fails [`Lease::check`] is an error.
 pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
     let mut map = std::collections::HashMap::new();
     for line in text.lines() {
@@ -124,9 +164,7 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
         t2_secs: field("t2", get("t2"))?,
         start: now,
     };
-    if lease.prefix_len > 32 || !crate::lease::is_usable_unicast(lease.address) {
-        return Err("bad address or prefix".to_string());
-    }
+    lease.check().map_err(|e| e.to_string())?;
     if lease_secs == INFINITE {
         return Ok(saved(Some(lease)));
     }

@@ -1,14 +1,20 @@
 //! dhcpc: a DHCPv4 client for Linux.
 //!
-//! The crate is split the way `design.md` describes: a sans-IO protocol core
-//! ([`core`], [`lease`], [`wire`], [`time`]) that takes `(now, event)` and returns actions,
-//! and a thin tokio shell ([`shell`]) that owns sockets, netlink, files and timers.
+//! The crate is split the way `design.md` describes: a sans-IO protocol core that takes
+//! `(now, event)` and returns actions, and a thin tokio shell ([`shell`]) that owns sockets,
+//! netlink, files and timers.
+//!
+//! The core's side, from the wire inwards: [`frame`] (Ethernet/IPv4/UDP and ARP frames),
+//! [`wire`] (DHCP framing and encoding, on dhcproto), [`reply`] (the typed reply, option by
+//! option), [`lease`] (what a lease is and the one check it passes), [`leasefile`] (the saved
+//! lease), [`core`] (the RFC 2131 state machine and its timers) and [`time`].
 
 pub mod cli;
 pub mod core;
 pub mod frame;
 pub mod lease;
 pub mod leasefile;
+pub mod reply;
 pub mod shell;
 pub mod time;
 pub mod wire;

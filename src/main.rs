@@ -1,10 +1,12 @@
 use clap::Parser;
 use dhcpc::cli::Cli;
 use dhcpc::shell::control;
-use dhcpc::shell::daemon::{self, LogWriter, Notifier};
+use dhcpc::shell::daemon::{self, Notifier};
 use dhcpc::shell::files::{Files, ResolvTarget};
+use dhcpc::shell::log::LogWriter;
 use dhcpc::shell::netlink::Netlink;
 use dhcpc::shell::run::{Command, Driver, Ended, IfaceOptions, RunError};
+use dhcpc::shell::trim;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
@@ -183,7 +185,9 @@ fn release_offline(cli: &Cli, name: &str) -> Result<(), ExitCode> {
     rt.block_on(async {
         let net = Netlink::connect().map_err(|e| fail(&RunError::Io("rtnetlink".into(), e)))?;
         let files = files(cli, &[name.to_string()])?;
-        let driver = Driver::new(opts, net, files).await.map_err(|e| fail(&e))?;
+        let driver = Driver::for_release(opts, net, files)
+            .await
+            .map_err(|e| fail(&e))?;
         match driver.release_saved().await {
             Ok(Some(lease)) => {
                 info!("{name}: released {}", lease.address);
@@ -282,7 +286,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         if let Some(n) = notifier {
             n.detach(status);
         }
-        daemon::shrink();
+        trim::shrink();
         tokio::spawn(shrink_when_settled(settled));
     }
 
@@ -336,7 +340,7 @@ async fn shrink_when_settled(settled: std::sync::Arc<tokio::sync::Notify>) {
             .await
             .is_ok()
         {}
-        daemon::shrink();
+        trim::shrink();
     }
 }
 

@@ -1,17 +1,18 @@
-//! DHCP wire format: strict decoding of untrusted bytes and encoding of our requests.
+//! DHCP wire format: the framing of untrusted bytes, one option at a time, and the encoding of
+//! our requests.
 //!
-//! The message and option types come from the `dhcproto` crate. Two things are added here by
-//! hand, because dhcproto does not do them:
+//! The message and option types come from the `dhcproto` crate, which also reads each option's
+//! contents. Two things are added here by hand, because dhcproto does not do them:
 //! - strict framing: dhcproto neither checks the magic cookie nor reports an option that runs past
 //!   the end of the buffer (it silently stops reading options), and it drops the rest of the
-//!   options after one it cannot parse. We walk the option stream ourselves first and turn every
-//!   such case into an error.
+//!   options after one it cannot parse. We walk the option stream ourselves first: a framing
+//!   error ([`parts`]) drops the message, while each option is then read on its own
+//!   ([`option`]), so that one bad option costs only itself.
 //! - RFC 3396 / RFC 2131 option overload: dhcproto joins split options only when the parts are
 //!   adjacent and never reads options carried in the `file`/`sname` fields (option 52). Our walk
-//!   gathers every part of an option, in RFC 3396 order (options field, then file, then sname),
-//!   and hands dhcproto one canonical option stream.
+//!   gathers every part of an option, in RFC 3396 order (options field, then file, then sname).
 
-use dhcproto::v4::{DhcpOption, Message, MessageType, OptionCode, UnknownOption};
+use dhcproto::v4::{DhcpOption, Message, OptionCode, UnknownOption};
 use dhcproto::{Decodable, Decoder, Encodable, Encoder};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -35,22 +36,50 @@ const OPT_OVERLOAD: u8 = 52;
 /// `DefaultIpTtl`, code 23): kept as opaque options instead, like unknown ones.
 const KEEP_RAW: &[u8] = &[37];
 
-/// Whether an option's total length fits its definition, for the options where dhcproto does
-/// not check it itself: it reads a fixed-size value and ignores the rest, or it only
-/// `debug_assert!`s the length, which panics in debug builds (80, 81, 94, 152-155).
-fn length_ok(code: u8, len: usize) -> bool {
-    match code {
-        19 | 20 | 23 | 27 | 29 | 30 | 31 | 34 | 36 | 39 | 46 | 52 | 53 | 116 | 156 | 157 => {
-            len == 1
+/// The length an option's data must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Len {
+    Exactly(usize),
+    AtLeast(usize),
+    Even,
+}
+
+impl Len {
+    fn fits(self, n: usize) -> bool {
+        match self {
+            Len::Exactly(m) => n == m,
+            Len::AtLeast(m) => n >= m,
+            Len::Even => n % 2 == 0,
         }
-        13 | 22 | 26 | 57 | 93 => len == 2,
-        2 | 24 | 35 | 38 | 51 | 58 | 59 | 91 | 106 | 152..=155 => len == 4,
-        25 => len % 2 == 0,
-        80 => len == 0,
-        81 => len >= 3,
-        94 => len == 3,
-        _ => true,
     }
+}
+
+impl fmt::Display for Len {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Len::Exactly(m) => write!(f, "{m}"),
+            Len::AtLeast(m) => write!(f, "{m} or more"),
+            Len::Even => write!(f, "even"),
+        }
+    }
+}
+
+/// The length an option must have, for the options where dhcproto does not check it itself: it
+/// reads a fixed-size value and ignores the rest, or it only `debug_assert!`s the length, which
+/// panics in debug builds (80, 81, 94, 152-155).
+fn length_rule(code: u8) -> Option<Len> {
+    Some(match code {
+        19 | 20 | 23 | 27 | 29 | 30 | 31 | 34 | 36 | 39 | 46 | 52 | 53 | 116 | 156 | 157 => {
+            Len::Exactly(1)
+        }
+        13 | 22 | 26 | 57 | 93 => Len::Exactly(2),
+        2 | 24 | 35 | 38 | 51 | 58 | 59 | 91 | 106 | 152..=155 => Len::Exactly(4),
+        25 => Len::Even,
+        80 => Len::Exactly(0),
+        81 => Len::AtLeast(3),
+        94 => Len::Exactly(3),
+        _ => return None,
+    })
 }
 
 /// Why a buffer is not an acceptable DHCP message.
@@ -62,7 +91,8 @@ pub enum WireError {
     BadMagicCookie([u8; 4]),
     /// An option's length runs past the end of the field that holds it.
     OptionOverrun { code: u8 },
-    /// An option whose contents do not fit its definition (for example a 3-byte address).
+    /// An option whose contents do not fit its definition (for example a 3-byte address); only
+    /// [`decode`] reports it, [`option`] says why.
     MalformedOption { code: u8 },
     /// The hardware address length does not fit the 16-byte chaddr field.
     BadHlen(u8),
@@ -89,6 +119,32 @@ impl fmt::Display for WireError {
 }
 
 impl std::error::Error for WireError {}
+
+/// Why one option could not be read (the message around it may still be good).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OptionError {
+    /// Its length does not fit its definition.
+    Length { len: usize, want: Len },
+    /// dhcproto could not read its contents (for example text that is not UTF-8).
+    Contents(String),
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionError::Length { len, want } => write!(f, "length {len}, should be {want}"),
+            OptionError::Contents(e) => write!(f, "unreadable ({e})"),
+        }
+    }
+}
+
+/// A message split at its framing: the header (a dhcproto message without options) and every
+/// option's data, parts joined (RFC 3396), in order of first appearance.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    pub header: Message,
+    pub options: Vec<(u8, Vec<u8>)>,
+}
 
 /// Walks one option field (TLV stream), appending each option's data to `parts`, keyed by code
 /// in order of first appearance. Stops at END; an option running past the end is an error.
@@ -119,10 +175,12 @@ fn walk_options(
     Ok(())
 }
 
-/// Decodes a DHCP message (the UDP payload) from untrusted bytes.
+/// Splits a DHCP message (the UDP payload) from untrusted bytes into header and options.
+/// Framing errors (truncated header, bad cookie, an option running past the end) are errors;
+/// the options' contents are not looked at.
 ///
-/// Never panics and never reads out of bounds; anything malformed is an error.
-pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
+/// Never panics and never reads out of bounds.
+pub fn parts(bytes: &[u8]) -> Result<Parts, WireError> {
     if bytes.len() < HEADER_LEN + MAGIC_COOKIE.len() {
         return Err(WireError::Truncated { len: bytes.len() });
     }
@@ -151,51 +209,77 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
     if in_sname {
         walk_options(&bytes[SNAME], &mut parts, &mut order)?;
     }
-    for code in &order {
-        if !length_ok(*code, parts[code].len()) {
-            return Err(WireError::MalformedOption { code: *code });
-        }
-    }
 
-    // Re-emit one canonical stream: every option once, split into 255-byte parts (RFC 3396).
-    let mut canon = Vec::with_capacity(bytes.len());
-    canon.extend_from_slice(&bytes[..HEADER_LEN]);
-    // A field that held options holds no name: do not hand it to dhcproto as one.
+    // The header alone, through dhcproto. A field that held options holds no name: do not hand
+    // it to dhcproto as one.
+    let mut head = Vec::with_capacity(HEADER_LEN + MAGIC_COOKIE.len() + 1);
+    head.extend_from_slice(&bytes[..HEADER_LEN]);
     if in_file {
-        canon[FILE].fill(0);
+        head[FILE].fill(0);
     }
     if in_sname {
-        canon[SNAME].fill(0);
+        head[SNAME].fill(0);
     }
-    canon.extend_from_slice(&MAGIC_COOKIE);
-    for code in &order {
-        if KEEP_RAW.contains(code) {
-            continue;
-        }
-        let data = &parts[code];
-        if data.is_empty() {
-            canon.extend_from_slice(&[*code, 0]);
-        }
-        for chunk in data.chunks(255) {
-            canon.push(*code);
-            canon.push(chunk.len() as u8);
-            canon.extend_from_slice(chunk);
-        }
-    }
-    canon.push(OPT_END);
+    head.extend_from_slice(&MAGIC_COOKIE);
+    head.push(OPT_END);
+    let header =
+        Message::decode(&mut Decoder::new(&head)).map_err(|e| WireError::Header(e.to_string()))?;
+    let options = order
+        .into_iter()
+        .map(|code| {
+            let data = parts.remove(&code).unwrap_or_default();
+            (code, data)
+        })
+        .collect();
+    Ok(Parts { header, options })
+}
 
-    let mut msg =
-        Message::decode(&mut Decoder::new(&canon)).map_err(|e| WireError::Header(e.to_string()))?;
-    for code in order.iter().filter(|c| KEEP_RAW.contains(c)) {
-        let raw = UnknownOption::new(OptionCode::from(*code), parts[code].clone());
-        msg.opts_mut().insert(DhcpOption::Unknown(raw));
-    }
-    // dhcproto stops at the first option it cannot parse: anything we saw that it did not keep
-    // was malformed.
-    for code in &order {
-        if msg.opts().get(OptionCode::from(*code)).is_none() {
-            return Err(WireError::MalformedOption { code: *code });
+/// Reads one option (its parts already joined) through dhcproto, after the length check
+/// dhcproto lacks. Unknown options, and those dhcproto would misread, come back as
+/// [`DhcpOption::Unknown`] with their bytes.
+pub fn option(code: u8, data: &[u8]) -> Result<DhcpOption, OptionError> {
+    if let Some(want) = length_rule(code) {
+        if !want.fits(data.len()) {
+            return Err(OptionError::Length {
+                len: data.len(),
+                want,
+            });
         }
+    }
+    if KEEP_RAW.contains(&code) {
+        let raw = UnknownOption::new(OptionCode::from(code), data.to_vec());
+        return Ok(DhcpOption::Unknown(raw));
+    }
+    // dhcproto reads an option from its wire form: 255-byte parts, then END (RFC 3396).
+    let mut tlv = Vec::with_capacity(data.len() + 2 * (data.len() / 255 + 1) + 1);
+    push_option(&mut tlv, code, data);
+    tlv.push(OPT_END);
+    DhcpOption::decode(&mut Decoder::new(&tlv)).map_err(|e| OptionError::Contents(e.to_string()))
+}
+
+/// Appends `code`'s data as one or more TLVs of at most 255 bytes (RFC 3396).
+fn push_option(out: &mut Vec<u8>, code: u8, data: &[u8]) {
+    if data.is_empty() {
+        out.extend_from_slice(&[code, 0]);
+    }
+    for chunk in data.chunks(255) {
+        out.push(code);
+        out.push(chunk.len() as u8);
+        out.extend_from_slice(chunk);
+    }
+}
+
+/// Decodes a whole DHCP message strictly: any framing error, or any option that cannot be
+/// read, is an error. For messages that must be exact (tests, tools); the client itself reads
+/// replies leniently, option by option ([`crate::reply::Reply::parse`]).
+pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
+    let Parts {
+        header: mut msg,
+        options,
+    } = parts(bytes)?;
+    for (code, data) in options {
+        let opt = option(code, &data).map_err(|_| WireError::MalformedOption { code })?;
+        msg.opts_mut().insert(opt);
     }
     Ok(msg)
 }
@@ -209,25 +293,4 @@ pub fn encode(msg: &Message) -> Result<Vec<u8>, WireError> {
         buf.resize(MIN_MESSAGE_LEN, OPT_PAD);
     }
     Ok(buf)
-}
-
-/// The DHCP message type (option 53), if present.
-pub fn message_type(msg: &Message) -> Option<MessageType> {
-    msg.opts().msg_type()
-}
-
-/// Option 54, the server identifier.
-pub fn server_id(msg: &Message) -> Option<std::net::Ipv4Addr> {
-    match msg.opts().get(OptionCode::ServerIdentifier) {
-        Some(DhcpOption::ServerIdentifier(ip)) => Some(*ip),
-        _ => None,
-    }
-}
-
-/// Option 56, the server's message text, if any (for log lines).
-pub fn server_message(msg: &Message) -> Option<String> {
-    match msg.opts().get(OptionCode::Message) {
-        Some(DhcpOption::Message(s)) => Some(s.chars().filter(|c| !c.is_control()).collect()),
-        _ => None,
-    }
 }

@@ -5,8 +5,12 @@ use dhcpc::core::{
     DECLINE_WAIT,
 };
 use dhcpc::lease::Lease;
+use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
-use dhcpc::wire::v4::{DhcpOption, Message, MessageType, Opcode, OptionCode};
+use dhcpc::wire::{
+    self,
+    v4::{DhcpOption, Message, MessageType, Opcode, OptionCode},
+};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -53,6 +57,11 @@ fn kind(msg: &Message) -> MessageType {
 
 fn opt(msg: &Message, code: OptionCode) -> Option<&DhcpOption> {
     msg.opts().get(code)
+}
+
+/// A server's message as the core receives it: encoded, then parsed at the boundary.
+fn rx(m: &Message) -> Reply {
+    Reply::parse(&wire::encode(m).unwrap(), SERVER).unwrap()
 }
 
 fn reply(xid: u32, kind: MessageType, yiaddr: Ipv4Addr, server: Option<Ipv4Addr>) -> Message {
@@ -115,8 +124,8 @@ fn bound(lease_secs: u32) -> (Client, u32, Lease) {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
     let xid = d.xid();
-    c.handle(t(0.01), Event::Message(&offer(xid)));
-    let a = c.handle(t(0.02), Event::Message(&ack(xid, lease_secs)));
+    c.handle(t(0.01), Event::Reply(&rx(&offer(xid))));
+    let a = c.handle(t(0.02), Event::Reply(&rx(&ack(xid, lease_secs))));
     let (lease, _) = configured(&a).expect("configured");
     assert_eq!(c.state(), StateName::Bound);
     (c, xid, lease)
@@ -213,7 +222,10 @@ fn offer_leads_to_request_with_options_50_and_54() {
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
     let at = c.poll_at().unwrap();
     let (d2, _) = sent(&c.handle(at, Event::Tick));
-    let (req, dest) = sent(&c.handle(at + Duration::from_secs(2), Event::Message(&offer(d.xid()))));
+    let (req, dest) = sent(&c.handle(
+        at + Duration::from_secs(2),
+        Event::Reply(&rx(&offer(d.xid()))),
+    ));
     assert_eq!(dest, Dest::Broadcast);
     assert_eq!(kind(&req), MessageType::Request);
     assert_eq!(req.xid(), d.xid());
@@ -235,14 +247,14 @@ fn replies_with_another_xid_or_chaddr_or_op_are_dropped() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
     assert!(c
-        .handle(t(0.1), Event::Message(&offer(d.xid() ^ 1)))
+        .handle(t(0.1), Event::Reply(&rx(&offer(d.xid() ^ 1))))
         .is_empty());
     let mut other_mac = offer(d.xid());
     other_mac.set_chaddr(&[2, 0, 0, 0, 0, 2]);
-    assert!(c.handle(t(0.1), Event::Message(&other_mac)).is_empty());
+    assert!(c.handle(t(0.1), Event::Reply(&rx(&other_mac))).is_empty());
     let mut request = offer(d.xid());
     request.set_opcode(Opcode::BootRequest);
-    assert!(c.handle(t(0.1), Event::Message(&request)).is_empty());
+    assert!(c.handle(t(0.1), Event::Reply(&rx(&request))).is_empty());
     assert_eq!(c.state(), StateName::Selecting);
 }
 
@@ -260,13 +272,16 @@ fn bad_offers_are_dropped() {
     ] {
         let mut o = offer(xid);
         o.set_yiaddr(yiaddr);
-        assert!(c.handle(t(0.1), Event::Message(&o)).is_empty(), "{yiaddr}");
+        assert!(
+            c.handle(t(0.1), Event::Reply(&rx(&o))).is_empty(),
+            "{yiaddr}"
+        );
     }
     let no_server = reply(xid, MessageType::Offer, ADDR, None);
-    assert!(c.handle(t(0.1), Event::Message(&no_server)).is_empty());
+    assert!(c.handle(t(0.1), Event::Reply(&rx(&no_server))).is_empty());
     let ack_in_selecting = ack(xid, 3600);
     assert!(c
-        .handle(t(0.1), Event::Message(&ack_in_selecting))
+        .handle(t(0.1), Event::Reply(&rx(&ack_in_selecting)))
         .is_empty());
     assert_eq!(c.state(), StateName::Selecting);
 }
@@ -276,12 +291,15 @@ fn ack_from_the_chosen_server_binds() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
     let xid = d.xid();
-    c.handle(t(0.5), Event::Message(&offer(xid)));
+    c.handle(t(0.5), Event::Reply(&rx(&offer(xid))));
     // An ACK from a server we did not choose is ignored.
     assert!(c
-        .handle(t(0.6), Event::Message(&ack_from(xid, OTHER_SERVER, 3600)))
+        .handle(
+            t(0.6),
+            Event::Reply(&rx(&ack_from(xid, OTHER_SERVER, 3600)))
+        )
         .is_empty());
-    let a = c.handle(t(0.7), Event::Message(&ack(xid, 3600)));
+    let a = c.handle(t(0.7), Event::Reply(&rx(&ack(xid, 3600))));
     let (lease, previous) = configured(&a).unwrap();
     assert!(previous.is_none());
     assert_eq!(lease.address, ADDR);
@@ -306,10 +324,10 @@ fn ack_from_the_chosen_server_binds() {
 fn ack_without_lease_time_is_dropped() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
-    c.handle(t(0.1), Event::Message(&offer(d.xid())));
+    c.handle(t(0.1), Event::Reply(&rx(&offer(d.xid()))));
     let mut a = ack(d.xid(), 60);
     a.opts_mut().remove(OptionCode::AddressLeaseTime);
-    assert!(c.handle(t(0.2), Event::Message(&a)).is_empty());
+    assert!(c.handle(t(0.2), Event::Reply(&rx(&a))).is_empty());
     assert_eq!(c.state(), StateName::Requesting);
 }
 
@@ -317,20 +335,20 @@ fn ack_without_lease_time_is_dropped() {
 fn nak_while_requesting_restarts_from_init_and_nak_storms_back_off() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
-    c.handle(t(0.1), Event::Message(&offer(d.xid())));
+    c.handle(t(0.1), Event::Reply(&rx(&offer(d.xid()))));
     // A NAK from another server is not ours to take.
     assert!(c
-        .handle(t(0.2), Event::Message(&nak(d.xid(), OTHER_SERVER)))
+        .handle(t(0.2), Event::Reply(&rx(&nak(d.xid(), OTHER_SERVER))))
         .is_empty());
-    let a = c.handle(t(0.3), Event::Message(&nak(d.xid(), SERVER)));
+    let a = c.handle(t(0.3), Event::Reply(&rx(&nak(d.xid(), SERVER))));
     let (d2, _) = sent(&a);
     assert_eq!(kind(&d2), MessageType::Discover);
     assert_ne!(d2.xid(), d.xid(), "a new exchange gets a new xid");
     assert_eq!(c.state(), StateName::Selecting);
 
     // The second NAK in a row waits before starting over.
-    c.handle(t(0.4), Event::Message(&offer(d2.xid())));
-    let a = c.handle(t(0.5), Event::Message(&nak(d2.xid(), SERVER)));
+    c.handle(t(0.4), Event::Reply(&rx(&offer(d2.xid()))));
+    let a = c.handle(t(0.5), Event::Reply(&rx(&nak(d2.xid(), SERVER))));
     assert!(a.is_empty());
     assert_eq!(c.state(), StateName::Init);
     assert_eq!(c.poll_at(), Some(t(0.5) + backoff_base(1)));
@@ -342,7 +360,7 @@ fn nak_while_requesting_restarts_from_init_and_nak_storms_back_off() {
 fn unanswered_requests_go_back_to_init_after_four() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
-    c.handle(t(0.1), Event::Message(&offer(d.xid())));
+    c.handle(t(0.1), Event::Reply(&rx(&offer(d.xid()))));
     let mut requests = 1;
     loop {
         let at = c.poll_at().unwrap();
@@ -430,7 +448,7 @@ fn ack_while_renewing_updates_the_lease_and_timers() {
     let (r, _) = sent(&c.handle(t1, Event::Tick));
     let a = c.handle(
         t1 + Duration::from_millis(5),
-        Event::Message(&ack(r.xid(), 7200)),
+        Event::Reply(&rx(&ack(r.xid(), 7200))),
     );
     let (new, previous) = configured(&a).unwrap();
     assert_eq!(previous, Some(lease));
@@ -448,11 +466,11 @@ fn renewing_only_takes_answers_from_the_leasing_server() {
     assert!(c
         .handle(
             later,
-            Event::Message(&ack_from(r.xid(), OTHER_SERVER, 3600))
+            Event::Reply(&rx(&ack_from(r.xid(), OTHER_SERVER, 3600)))
         )
         .is_empty());
     assert!(c
-        .handle(later, Event::Message(&nak(r.xid(), OTHER_SERVER)))
+        .handle(later, Event::Reply(&rx(&nak(r.xid(), OTHER_SERVER))))
         .is_empty());
     assert_eq!(c.state(), StateName::Renewing);
 }
@@ -474,7 +492,7 @@ fn rebinding_accepts_any_server() {
     };
     let a = c.handle(
         now + Duration::from_secs(300),
-        Event::Message(&ack_from(xid, OTHER_SERVER, 3600)),
+        Event::Reply(&rx(&ack_from(xid, OTHER_SERVER, 3600))),
     );
     let (new, _) = configured(&a).unwrap();
     assert_eq!(new.server_id, OTHER_SERVER);
@@ -487,7 +505,7 @@ fn nak_while_renewing_drops_the_address_and_restarts() {
     let (r, _) = sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
     let a = c.handle(
         lease.renew_at().unwrap() + Duration::from_secs(1),
-        Event::Message(&nak(r.xid(), SERVER)),
+        Event::Reply(&rx(&nak(r.xid(), SERVER))),
     );
     let (gone, reason) = deconfigured(&a).unwrap();
     assert_eq!((gone.address, reason), (ADDR, Reason::Nak));
@@ -549,7 +567,7 @@ fn init_reboot_asks_for_the_saved_address_and_keeps_it_on_ack() {
     );
     assert!(opt(&r, OptionCode::ServerIdentifier).is_none());
     assert_eq!(c.state(), StateName::Rebooting);
-    let a = c.handle(t(100.1), Event::Message(&ack(r.xid(), 3600)));
+    let a = c.handle(t(100.1), Event::Reply(&rx(&ack(r.xid(), 3600))));
     assert_eq!(configured(&a).unwrap().0.address, ADDR);
     assert_eq!(c.state(), StateName::Bound);
 }
@@ -558,7 +576,7 @@ fn init_reboot_asks_for_the_saved_address_and_keeps_it_on_ack() {
 fn init_reboot_falls_back_to_discover_on_nak_or_silence() {
     let mut c = client().with_saved_lease(saved_lease(t(0.0), 3600));
     let (r, _) = sent(&c.handle(t(1.0), Event::Start));
-    let a = c.handle(t(1.1), Event::Message(&nak(r.xid(), SERVER)));
+    let a = c.handle(t(1.1), Event::Reply(&rx(&nak(r.xid(), SERVER))));
     // An earlier process may have left the address on the interface: it goes.
     assert_eq!(
         deconfigured(&a),
@@ -597,7 +615,7 @@ fn hours_of_lease_life_run_in_virtual_time() {
         let t1 = lease.renew_at().unwrap();
         assert_eq!(c.poll_at(), Some(t1));
         let (r, _) = sent(&c.handle(t1, Event::Tick));
-        let a = c.handle(t1, Event::Message(&ack(r.xid(), 3600)));
+        let a = c.handle(t1, Event::Reply(&rx(&ack(r.xid(), 3600))));
         lease = configured(&a).unwrap().0;
     }
     assert!(lease.start >= t(10.0 * 1800.0));
@@ -608,7 +626,7 @@ fn probing_client(mode: ProbeMode) -> (Client, u32) {
     cfg.probe = mode;
     let mut c = Client::new(cfg, 3);
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
-    c.handle(t(0.01), Event::Message(&offer(d.xid())));
+    c.handle(t(0.01), Event::Reply(&rx(&offer(d.xid()))));
     (c, d.xid())
 }
 
@@ -634,7 +652,7 @@ fn default_is_a_quick_probe_of_200_ms() {
 #[test]
 fn ack_is_probed_with_arp_before_it_is_used_then_announced() {
     let (mut c, xid) = probing_client(ProbeMode::Quick(Duration::from_millis(200)));
-    let a = c.handle(t(0.02), Event::Message(&ack(xid, 3600)));
+    let a = c.handle(t(0.02), Event::Reply(&rx(&ack(xid, 3600))));
     assert!(a.contains(&Action::ArpListen { addr: ADDR }));
     assert!(configured(&a).is_none(), "not used before the probe");
     assert_eq!(c.state(), StateName::Probing);
@@ -682,7 +700,7 @@ fn a_conflict_while_probing_declines_and_waits_ten_seconds() {
         (Ipv4Addr::UNSPECIFIED, ADDR),
     ] {
         let (mut c, xid) = probing_client(ProbeMode::Quick(Duration::from_millis(200)));
-        c.handle(t(0.02), Event::Message(&ack(xid, 3600)));
+        c.handle(t(0.02), Event::Reply(&rx(&ack(xid, 3600))));
         assert_eq!(c.state(), StateName::Probing);
         c.handle(t(0.02), Event::Tick);
         let seen = ArpSeen {
@@ -719,8 +737,8 @@ fn rfc5227_mode_sends_three_probes_with_rfc_spacing() {
         cfg.probe = ProbeMode::Rfc5227;
         let mut c = Client::new(cfg, seed);
         let (d, _) = sent(&c.handle(t(0.0), Event::Start));
-        c.handle(t(0.0), Event::Message(&offer(d.xid())));
-        c.handle(t(0.0), Event::Message(&ack(d.xid(), 3600)));
+        c.handle(t(0.0), Event::Reply(&rx(&offer(d.xid()))));
+        c.handle(t(0.0), Event::Reply(&rx(&ack(d.xid(), 3600))));
         assert_eq!(c.state(), StateName::Probing);
         let mut times = Vec::new();
         let mut now = t(0.0);
@@ -755,7 +773,7 @@ fn a_renewal_of_the_same_address_is_not_probed() {
     let mut c = Client::new(cfg, 9).into_bound(lease.clone());
     let t1 = lease.renew_at().unwrap();
     let (r, _) = sent(&c.handle(t1, Event::Tick));
-    let a = c.handle(t1, Event::Message(&ack(r.xid(), 3600)));
+    let a = c.handle(t1, Event::Reply(&rx(&ack(r.xid(), 3600))));
     assert!(configured(&a).is_some());
     assert!(!a.iter().any(|a| matches!(a, Action::ArpListen { .. })));
     assert_eq!(c.state(), StateName::Bound);
@@ -795,7 +813,7 @@ fn nak_while_rebinding_drops_the_address_and_restarts() {
     // In REBINDING any server may answer, and a NAK from any of them ends the lease.
     let a = c.handle(
         t2 + Duration::from_secs(1),
-        Event::Message(&nak(r.xid(), OTHER_SERVER)),
+        Event::Reply(&rx(&nak(r.xid(), OTHER_SERVER))),
     );
     assert_eq!(deconfigured(&a).unwrap(), (lease, Reason::Nak));
     assert_eq!(kind(&sent(&a).0), MessageType::Discover);
@@ -807,12 +825,12 @@ fn a_nak_while_selecting_or_bound_is_ignored() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
     assert!(c
-        .handle(t(0.1), Event::Message(&nak(d.xid(), SERVER)))
+        .handle(t(0.1), Event::Reply(&rx(&nak(d.xid(), SERVER))))
         .is_empty());
     assert_eq!(c.state(), StateName::Selecting);
     let (mut c, xid, _) = bound(3600);
     assert!(c
-        .handle(t(5.0), Event::Message(&nak(xid, SERVER)))
+        .handle(t(5.0), Event::Reply(&rx(&nak(xid, SERVER))))
         .is_empty());
     assert_eq!(c.state(), StateName::Bound);
 }

@@ -1,7 +1,9 @@
-//! Ethernet/IPv4/UDP framing and the classic BPF socket filter, checked against the captured
-//! dnsmasq frames and against checksums and a BPF interpreter written out here by hand.
+//! Ethernet/IPv4/UDP framing and the classic BPF socket filters (`shell::bpf`), checked against
+//! the captured dnsmasq frames and against checksums and a BPF interpreter written out here by
+//! hand.
 
-use dhcpc::frame::{self, BpfInsn, FrameError, BPF_DHCP_CLIENT, CLIENT_PORT, SERVER_PORT};
+use dhcpc::frame::{self, FrameError, CLIENT_PORT, SERVER_PORT};
+use dhcpc::shell::bpf::{self, BpfInsn, BPF_DHCP_CLIENT};
 use dhcpc::wire;
 use std::net::Ipv4Addr;
 
@@ -268,7 +270,7 @@ fn partial_checksum_frame_needs_csum_not_ready() {
     assert_eq!(d.src_mac, SERVER_MAC);
     assert_eq!(d.payload, &f[42..]);
     let m = wire::decode(d.payload).unwrap();
-    assert_eq!(wire::message_type(&m), Some(wire::v4::MessageType::Ack));
+    assert_eq!(m.opts().msg_type(), Some(wire::v4::MessageType::Ack));
     // Finishing the checksum makes it an ordinary frame.
     let mut g = f.clone();
     fix_udp_checksum(&mut g);
@@ -541,14 +543,14 @@ const BPF_K: u16 = 0x00;
 
 #[test]
 fn bpf_opcodes_match_linux() {
-    assert_eq!(frame::BPF_LD_W_ABS, BPF_LD | BPF_W | BPF_ABS);
-    assert_eq!(frame::BPF_LD_H_ABS, BPF_LD | BPF_H | BPF_ABS);
-    assert_eq!(frame::BPF_LD_B_ABS, BPF_LD | BPF_B | BPF_ABS);
-    assert_eq!(frame::BPF_LD_H_IND, BPF_LD | BPF_H | BPF_IND);
-    assert_eq!(frame::BPF_LDX_B_MSH, BPF_LDX | BPF_B | BPF_MSH);
-    assert_eq!(frame::BPF_JEQ_K, BPF_JMP | BPF_JEQ | BPF_K);
-    assert_eq!(frame::BPF_JSET_K, BPF_JMP | BPF_JSET | BPF_K);
-    assert_eq!(frame::BPF_RET_K, BPF_RET | BPF_K);
+    assert_eq!(bpf::BPF_LD_W_ABS, BPF_LD | BPF_W | BPF_ABS);
+    assert_eq!(bpf::BPF_LD_H_ABS, BPF_LD | BPF_H | BPF_ABS);
+    assert_eq!(bpf::BPF_LD_B_ABS, BPF_LD | BPF_B | BPF_ABS);
+    assert_eq!(bpf::BPF_LD_H_IND, BPF_LD | BPF_H | BPF_IND);
+    assert_eq!(bpf::BPF_LDX_B_MSH, BPF_LDX | BPF_B | BPF_MSH);
+    assert_eq!(bpf::BPF_JEQ_K, BPF_JMP | BPF_JEQ | BPF_K);
+    assert_eq!(bpf::BPF_JSET_K, BPF_JMP | BPF_JSET | BPF_K);
+    assert_eq!(bpf::BPF_RET_K, BPF_RET | BPF_K);
     // struct sock_filter is 8 bytes: u16 code, u8 jt, u8 jf, u32 k.
     assert_eq!(std::mem::size_of::<BpfInsn>(), 8);
 }
@@ -769,7 +771,7 @@ fn fix_ip_checksum_lenient(f: &mut [u8]) {
 /// checked on real, built and randomly mutated frames.
 #[test]
 fn bpf_while_probing_is_the_dhcp_filter_plus_arp_about_the_address() {
-    let with_arp = frame::bpf_dhcp_client_and_arp_for(YIADDR);
+    let with_arp = bpf::bpf_dhcp_client_and_arp_for(YIADDR);
     for (pc, i) in with_arp.iter().enumerate() {
         if i.code & 0x07 == BPF_JMP {
             assert!(pc + 1 + usize::from(i.jt) < with_arp.len(), "insn {pc} jt");

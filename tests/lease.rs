@@ -3,6 +3,7 @@
 
 use dhcpc::frame;
 use dhcpc::lease::{self, Lease, LeaseError, INFINITE};
+use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire::{
     self,
@@ -18,6 +19,13 @@ fn captured(name: &str) -> Message {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     let f = std::fs::read(&path).unwrap();
     wire::decode(frame::parse(&f, false).unwrap().payload).unwrap()
+}
+
+/// The lease in a server's message, read as the client reads it: parsed at the boundary, then
+/// checked.
+fn from_reply(m: &Message, start: Instant) -> Result<Lease, LeaseError> {
+    let r = Reply::parse(&wire::encode(m).unwrap(), SERVER).unwrap();
+    Lease::from_reply(&r, start)
 }
 
 fn ack() -> Message {
@@ -37,7 +45,7 @@ fn without(mut m: Message, code: OptionCode) -> Message {
 #[test]
 fn lease_from_captured_ack() {
     let start = Instant::from_secs(1000);
-    let l = Lease::from_reply(&ack(), start).unwrap();
+    let l = from_reply(&ack(), start).unwrap();
     assert_eq!(
         l,
         Lease {
@@ -72,8 +80,8 @@ fn lease_from_captured_ack() {
 fn offer_gives_the_same_lease() {
     let start = Instant::from_secs(5);
     assert_eq!(
-        Lease::from_reply(&captured("dnsmasq-2-offer.eth"), start),
-        Lease::from_reply(&ack(), start)
+        from_reply(&captured("dnsmasq-2-offer.eth"), start),
+        from_reply(&ack(), start)
     );
 }
 
@@ -90,21 +98,21 @@ fn refused_replies() {
         let mut m = ack();
         m.set_yiaddr(bad);
         assert_eq!(
-            Lease::from_reply(&m, Instant::ZERO),
+            from_reply(&m, Instant::ZERO),
             Err(LeaseError::NotUnicast(bad))
         );
     }
     assert_eq!(
-        Lease::from_reply(&without(ack(), OptionCode::ServerIdentifier), Instant::ZERO),
-        Err(LeaseError::NoServerId)
+        from_reply(&without(ack(), OptionCode::ServerIdentifier), Instant::ZERO),
+        Err(LeaseError::NoServerId(None))
     );
     assert_eq!(
-        Lease::from_reply(&without(ack(), OptionCode::AddressLeaseTime), Instant::ZERO),
-        Err(LeaseError::NoLeaseTime)
+        from_reply(&without(ack(), OptionCode::AddressLeaseTime), Instant::ZERO),
+        Err(LeaseError::NoLeaseTime(None))
     );
     let mask = Ipv4Addr::new(255, 0, 255, 0);
     assert_eq!(
-        Lease::from_reply(&with(ack(), DhcpOption::SubnetMask(mask)), Instant::ZERO),
+        from_reply(&with(ack(), DhcpOption::SubnetMask(mask)), Instant::ZERO),
         Err(LeaseError::BadSubnetMask(mask))
     );
 }
@@ -123,7 +131,7 @@ fn defaults_when_options_are_missing() {
     ] {
         m = without(m, code);
     }
-    let l = Lease::from_reply(&m, Instant::ZERO).unwrap();
+    let l = from_reply(&m, Instant::ZERO).unwrap();
     // 198.x is class C.
     assert_eq!(l.prefix_len, 24);
     assert_eq!(l.broadcast, Ipv4Addr::new(198, 51, 100, 255));
@@ -133,7 +141,7 @@ fn defaults_when_options_are_missing() {
     assert!(l.to_string().contains("no router, no dns"));
 
     m.set_yiaddr(Ipv4Addr::new(10, 1, 2, 3));
-    let l = Lease::from_reply(&m, Instant::ZERO).unwrap();
+    let l = from_reply(&m, Instant::ZERO).unwrap();
     assert_eq!(
         (l.prefix_len, l.broadcast),
         (8, Ipv4Addr::new(10, 255, 255, 255))
@@ -157,7 +165,7 @@ fn unusable_routers_and_dns_are_dropped() {
         m,
         DhcpOption::DomainNameServer(vec![Ipv4Addr::new(239, 1, 1, 1), SERVER]),
     );
-    let l = Lease::from_reply(&m, Instant::ZERO).unwrap();
+    let l = from_reply(&m, Instant::ZERO).unwrap();
     assert_eq!(l.routers, [SERVER, Ipv4Addr::new(198, 51, 100, 254)]);
     assert_eq!(l.dns, [SERVER]);
 }
@@ -175,7 +183,7 @@ fn domain_names_are_cleaned() {
         ("$(reboot)", None),
         ("x\nnameserver 203.0.113.66", None),
     ] {
-        let l = Lease::from_reply(
+        let l = from_reply(
             &with(ack(), DhcpOption::DomainName(sent.into())),
             Instant::ZERO,
         )
@@ -183,21 +191,21 @@ fn domain_names_are_cleaned() {
         assert_eq!(l.domain.as_deref(), kept, "{sent:?}");
     }
     let long = format!("{}.test", "a".repeat(64));
-    let l = Lease::from_reply(&with(ack(), DhcpOption::DomainName(long)), Instant::ZERO).unwrap();
+    let l = from_reply(&with(ack(), DhcpOption::DomainName(long)), Instant::ZERO).unwrap();
     assert_eq!(l.domain, None);
 }
 
 #[test]
 fn mtu_below_68_is_ignored() {
-    let l = Lease::from_reply(&with(ack(), DhcpOption::InterfaceMtu(1400)), Instant::ZERO);
+    let l = from_reply(&with(ack(), DhcpOption::InterfaceMtu(1400)), Instant::ZERO);
     assert_eq!(l.unwrap().mtu, Some(1400));
-    let l = Lease::from_reply(&with(ack(), DhcpOption::InterfaceMtu(67)), Instant::ZERO);
+    let l = from_reply(&with(ack(), DhcpOption::InterfaceMtu(67)), Instant::ZERO);
     assert_eq!(l.unwrap().mtu, None);
 }
 
 #[test]
 fn broadcast_option_sanity() {
-    let l = Lease::from_reply(
+    let l = from_reply(
         &with(
             ack(),
             DhcpOption::BroadcastAddr(Ipv4Addr::new(224, 0, 0, 1)),
@@ -221,7 +229,9 @@ fn renewal_times() {
     assert_eq!(rt(3600, None, Some(1000)), (500, 1000));
     // T2 of 0 is no T2 at all (T1 could not be below it).
     assert_eq!(rt(3600, None, Some(0)), (1800, 3150));
-    assert_eq!(rt(3600, Some(0), Some(1)), (0, 1));
+    // A T1 of 0 or a T2 of 1 would leave the client renewing the moment it binds: defaults.
+    assert_eq!(rt(3600, Some(0), Some(1)), (1800, 3150));
+    assert_eq!(rt(3600, Some(0), Some(2)), (1, 2));
     assert_eq!(rt(INFINITE, Some(1), Some(2)), (INFINITE, INFINITE));
     assert_eq!(rt(INFINITE - 1, None, None), (2_147_483_647, 3_758_096_382));
     for lease in [0u32, 1, 2, 7, 8, 60, 86_400, u32::MAX - 1] {
@@ -232,6 +242,9 @@ fn renewal_times() {
                 if lease >= 2 {
                     assert!(a < b && b < lease, "{lease} {t1:?} {t2:?} -> {a} {b}");
                 }
+                if lease >= lease::MIN_LEASE_SECS {
+                    assert!(a >= 1, "{lease} {t1:?} {t2:?} -> {a} {b}");
+                }
             }
         }
     }
@@ -239,7 +252,7 @@ fn renewal_times() {
 
 #[test]
 fn infinite_lease_has_no_deadlines() {
-    let l = Lease::from_reply(
+    let l = from_reply(
         &with(ack(), DhcpOption::AddressLeaseTime(INFINITE)),
         Instant::from_secs(10),
     )
@@ -251,7 +264,7 @@ fn infinite_lease_has_no_deadlines() {
     );
     assert_eq!(l.remaining_secs(Instant::from_secs(1 << 40)), INFINITE);
     assert!(l.to_string().contains("lease infinite"));
-    let l = Lease::from_reply(
+    let l = from_reply(
         &with(ack(), DhcpOption::AddressLeaseTime(INFINITE - 1)),
         Instant::from_secs(10),
     )

@@ -3,6 +3,7 @@
 
 use dhcpc::frame;
 use dhcpc::lease::Lease;
+use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire::v4::{DhcpOption, Flags, Message, MessageType, Opcode, OptionCode, UnknownOption};
 use dhcpc::wire::{self, WireError, HEADER_LEN, MAGIC_COOKIE, MIN_MESSAGE_LEN};
@@ -91,6 +92,24 @@ fn tlvs(mut field: &[u8]) -> Vec<(u8, Vec<u8>)> {
     out
 }
 
+fn message_type(m: &Message) -> Option<MessageType> {
+    m.opts().msg_type()
+}
+
+fn server_id(m: &Message) -> Option<Ipv4Addr> {
+    match m.opts().get(OptionCode::ServerIdentifier) {
+        Some(DhcpOption::ServerIdentifier(a)) => Some(*a),
+        _ => None,
+    }
+}
+
+fn server_message(m: &Message) -> Option<String> {
+    match m.opts().get(OptionCode::Message) {
+        Some(DhcpOption::Message(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
 fn unknown(code: u8, data: &[u8]) -> DhcpOption {
     DhcpOption::Unknown(UnknownOption::new(OptionCode::from(code), data.to_vec()))
 }
@@ -131,7 +150,7 @@ fn round_trip_every_message_type() {
             m.set_ciaddr(YIADDR);
         }
         let back = round_trip(&m);
-        assert_eq!(wire::message_type(&back), Some(mt));
+        assert_eq!(message_type(&back), Some(mt));
         // The type byte itself: 53, 1, n.
         let bytes = wire::encode(&m).unwrap();
         let n = u8::from(mt);
@@ -290,7 +309,7 @@ fn round_trip_long_options_split_and_joined() {
     // Addresses are not cut in half: 63 per part.
     assert_eq!(parts(6), [252, 28]);
     let back = round_trip(&m);
-    assert_eq!(wire::server_message(&back).unwrap(), text);
+    assert_eq!(server_message(&back).unwrap(), text);
     assert_eq!(unknown_data(&back, 224).unwrap(), blob);
     assert_eq!(ips(&back, OptionCode::DomainNameServer), dns);
 }
@@ -309,7 +328,7 @@ fn unknown_options_are_kept() {
     assert_eq!(unknown_data(&m, 224).unwrap(), [0xde, 0xad, 0]);
     assert_eq!(unknown_data(&m, 254).unwrap(), Vec::<u8>::new());
     assert_eq!(unknown_data(&m, 200).unwrap(), [0xff]);
-    assert_eq!(wire::server_id(&m), Some(SERVER));
+    assert_eq!(server_id(&m), Some(SERVER));
     // And they go out again as they came in, except the empty one (see below).
     let bytes = wire::encode(&m).unwrap();
     let opts = tlvs(&bytes[240..]);
@@ -444,7 +463,7 @@ fn captured_discover_and_request() {
     let d = decode_captured("dnsmasq-1-discover.eth");
     assert_eq!(d.xid(), CAPTURED_XID);
     assert_eq!(d.opcode(), Opcode::BootRequest);
-    assert_eq!(wire::message_type(&d), Some(MessageType::Discover));
+    assert_eq!(message_type(&d), Some(MessageType::Discover));
     assert_eq!(d.chaddr(), MAC);
     assert_eq!(
         d.opts().get(OptionCode::MaxMessageSize),
@@ -466,25 +485,25 @@ fn captured_discover_and_request() {
 
     let r = decode_captured("dnsmasq-3-request.eth");
     assert_eq!(r.xid(), CAPTURED_XID);
-    assert_eq!(wire::message_type(&r), Some(MessageType::Request));
+    assert_eq!(message_type(&r), Some(MessageType::Request));
     assert_eq!(
         r.opts().get(OptionCode::RequestedIpAddress),
         Some(&DhcpOption::RequestedIpAddress(YIADDR))
     );
-    assert_eq!(wire::server_id(&r), Some(SERVER));
+    assert_eq!(server_id(&r), Some(SERVER));
     assert_eq!(r.ciaddr(), Ipv4Addr::UNSPECIFIED);
 }
 
 fn check_captured_reply(m: &Message, mt: MessageType) {
     assert_eq!(m.xid(), CAPTURED_XID);
     assert_eq!(m.opcode(), Opcode::BootReply);
-    assert_eq!(wire::message_type(m), Some(mt));
+    assert_eq!(message_type(m), Some(mt));
     assert_eq!(m.yiaddr(), YIADDR);
     assert_eq!(m.siaddr(), SERVER);
     assert_eq!(m.ciaddr(), Ipv4Addr::UNSPECIFIED);
     assert_eq!(m.chaddr(), MAC);
     assert!(!m.flags().broadcast());
-    assert_eq!(wire::server_id(m), Some(SERVER));
+    assert_eq!(server_id(m), Some(SERVER));
     let o = m.opts();
     assert_eq!(
         o.get(OptionCode::AddressLeaseTime),
@@ -515,7 +534,7 @@ fn check_captured_reply(m: &Message, mt: MessageType) {
     // Exactly the ten options the README lists.
     let codes: Vec<u8> = o.iter().map(|(c, _)| u8::from(*c)).collect();
     assert_eq!(codes, [1, 3, 6, 15, 28, 51, 53, 54, 58, 59]);
-    assert_eq!(wire::server_message(m), None);
+    assert_eq!(server_message(m), None);
 }
 
 #[test]
@@ -532,9 +551,9 @@ fn captured_ack_with_partial_checksum() {
     let d = frame::parse(&f, true).unwrap();
     let m = wire::decode(d.payload).unwrap();
     assert_eq!(m.xid(), 0x7dea_1367);
-    assert_eq!(wire::message_type(&m), Some(MessageType::Ack));
+    assert_eq!(message_type(&m), Some(MessageType::Ack));
     assert_eq!(m.yiaddr(), YIADDR);
-    assert_eq!(wire::server_id(&m), Some(SERVER));
+    assert_eq!(server_id(&m), Some(SERVER));
 }
 
 #[test]
@@ -706,7 +725,7 @@ fn unknown_op_and_message_type_are_not_fatal() {
     b[0] = 7;
     let m = wire::decode(&b).unwrap();
     assert_eq!(m.opcode(), Opcode::Unknown(7));
-    assert_eq!(wire::message_type(&m), Some(MessageType::Unknown(99)));
+    assert_eq!(message_type(&m), Some(MessageType::Unknown(99)));
 }
 
 #[test]
@@ -714,8 +733,8 @@ fn server_message_drops_control_characters() {
     let b = raw_reply(&[
         53, 1, 6, 56, 9, b'n', b'o', 0x1b, b'[', b'2', b'J', b'\n', b'!', 0, 255,
     ]);
-    let m = wire::decode(&b).unwrap();
-    assert_eq!(wire::server_message(&m).unwrap(), "no[2J!");
+    let r = Reply::parse(&b, SERVER).unwrap();
+    assert_eq!(r.message.as_deref(), Some("no[2J!"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -750,7 +769,7 @@ fn split_option_parts_are_concatenated() {
         Some(&DhcpOption::DomainName("lab.test".into()))
     );
     assert_eq!(unknown_data(&m, 224).unwrap(), [1, 2, 3]);
-    assert_eq!(wire::server_id(&m), Some(SERVER));
+    assert_eq!(server_id(&m), Some(SERVER));
 }
 
 #[test]
@@ -797,7 +816,7 @@ fn overload_reads_file_then_sname() {
         ],
     );
     let m = wire::decode(&b).unwrap();
-    assert_eq!(wire::server_id(&m), Some(SERVER));
+    assert_eq!(server_id(&m), Some(SERVER));
     assert_eq!(
         m.opts().get(OptionCode::AddressLeaseTime),
         Some(&DhcpOption::AddressLeaseTime(3600))
@@ -814,7 +833,7 @@ fn overload_reads_file_then_sname() {
     // The fields held options, not names.
     assert_eq!(m.sname(), None);
     assert_eq!(m.fname(), None);
-    let lease = Lease::from_reply(&m, Instant::ZERO).unwrap();
+    let lease = Lease::from_reply(&Reply::parse(&b, SERVER).unwrap(), Instant::ZERO).unwrap();
     assert_eq!(lease.lease_secs, 3600);
     assert_eq!(lease.domain.as_deref(), Some("lab.test"));
 }
@@ -827,7 +846,7 @@ fn overload_file_only_keeps_sname() {
         b"boot-server\0",
     );
     let m = wire::decode(&b).unwrap();
-    assert_eq!(wire::server_id(&m), Some(SERVER));
+    assert_eq!(server_id(&m), Some(SERVER));
     assert_eq!(m.sname(), Some(&b"boot-server\0"[..]));
     assert_eq!(m.fname(), None);
 }
@@ -841,7 +860,7 @@ fn overload_sname_only_leaves_file_alone() {
         &[54, 4, 198, 51, 100, 1, 255],
     );
     let m = wire::decode(&b).unwrap();
-    assert_eq!(wire::server_id(&m), Some(SERVER));
+    assert_eq!(server_id(&m), Some(SERVER));
     assert_eq!(m.fname(), Some(&b"pxelinux.0\0"[..]));
     assert_eq!(m.sname(), None);
 }
@@ -854,7 +873,7 @@ fn no_overload_means_file_and_sname_are_names() {
         &[51, 4, 0, 0, 0x0e, 0x10, 255],
     );
     let m = wire::decode(&b).unwrap();
-    assert_eq!(wire::server_id(&m), None);
+    assert_eq!(server_id(&m), None);
     assert_eq!(m.opts().get(OptionCode::AddressLeaseTime), None);
 }
 
@@ -879,15 +898,15 @@ fn overrun_inside_overloaded_field() {
 
 /// Everything the daemon does with received bytes, plus a re-encode.
 fn exercise_payload(bytes: &[u8]) {
-    if let Ok(m) = wire::decode(bytes) {
-        let _ = wire::message_type(&m);
-        let _ = wire::server_id(&m);
-        let _ = wire::server_message(&m);
-        if let Ok(lease) = Lease::from_reply(&m, Instant::from_secs(1)) {
+    if let Ok(r) = Reply::parse(bytes, SERVER) {
+        let _ = Lease::check_offer(&r);
+        if let Ok(lease) = Lease::from_reply(&r, Instant::from_secs(1)) {
             let _ = lease.to_string();
             let _ = (lease.renew_at(), lease.rebind_at(), lease.expires_at());
             let _ = lease.remaining_secs(Instant::from_secs(100));
         }
+    }
+    if let Ok(m) = wire::decode(bytes) {
         let _ = m.to_string();
     }
 }
@@ -1048,7 +1067,7 @@ fn fuzz_random_option_streams() {
 fn empty_options_field_decodes() {
     let m = wire::decode(&raw_reply(&[])).unwrap();
     assert!(m.opts().is_empty());
-    assert_eq!(wire::message_type(&m), None);
+    assert_eq!(message_type(&m), None);
     let m = wire::decode(&raw_reply(&[0, 0, 0, 255])).unwrap();
     assert!(m.opts().is_empty());
 }

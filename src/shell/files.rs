@@ -10,10 +10,11 @@
 //! until everything queued before it is on disk.
 
 use crate::lease::Lease;
+use crate::shell::atomic::{replace, sync_dir};
 use crate::shell::resolv::{self, Dns};
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use tracing::warn;
@@ -176,65 +177,6 @@ fn last_wins(list: &mut Vec<(PathBuf, Option<String>)>, path: PathBuf, text: Opt
     list.push((path, text));
 }
 
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    path.with_file_name(name)
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    fs::File::open(dir)?.sync_all()
-}
-
-/// Writes `contents` to `path` through a temporary file in the same directory: write, fsync,
-/// rename over the target. Readers see the old file or the new one, never a part. The
-/// directory is not synced (see [`write_atomic`]).
-fn replace(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let tmp = sibling(path, &format!(".dhcpc-tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        match fs::rename(&tmp, path) {
-            // A bind-mounted file (as `ip netns exec` and containers do for /etc/resolv.conf)
-            // cannot be replaced by rename: write it in place instead.
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
-                fs::remove_file(&tmp)?;
-                let mut f = fs::OpenOptions::new()
-                    .write(true)
-                    .truncate(true)
-                    .open(path)?;
-                f.write_all(contents)?;
-                f.sync_all()
-            }
-            other => other,
-        }
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Writes `contents` to `path` atomically and durably: temporary file, fsync, rename over the
-/// target, fsync of the directory.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    replace(path, contents)?;
-    match path.parent() {
-        Some(dir) => sync_dir(dir),
-        None => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,14 +227,6 @@ mod tests {
             .unwrap();
         rt.block_on(files.flush());
         assert_eq!(fs::read_to_string(&p).unwrap(), "last");
-        fs::remove_dir_all(&d).unwrap();
-    }
-
-    #[test]
-    fn write_atomic_fails_cleanly_in_a_missing_directory() {
-        let d = tempdir("missing");
-        let p = d.join("no/such/dir/file");
-        assert!(write_atomic(&p, b"x").is_err());
         fs::remove_dir_all(&d).unwrap();
     }
 }

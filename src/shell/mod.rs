@@ -1,10 +1,22 @@
 //! The I/O shell: sockets, netlink, files and timers around the sans-IO core.
+//!
+//! - [`run`]: one interface's driver (events in, the core's actions carried out);
+//! - [`rawsock`] and [`bpf`]: the packet socket and the kernel filters it attaches;
+//! - [`netlink`]: addresses, routes and links through rtnetlink;
+//! - [`files`] (the writer thread), [`resolv`] (resolv.conf) and [`atomic`] (atomic writes);
+//! - [`control`]: the control socket of `-r`, `-x`, `-n` and `--status`;
+//! - [`clock`]: CLOCK_BOOTTIME and its timerfd;
+//! - [`daemon`] (going to the background), [`log`] (stderr or syslog), [`trim`] (staying small).
 
+pub mod atomic;
+pub mod bpf;
 pub mod clock;
 pub mod control;
 pub mod daemon;
 pub mod files;
+pub mod log;
 pub mod netlink;
 pub mod rawsock;
 pub mod resolv;
 pub mod run;
+pub mod trim;

@@ -17,6 +17,8 @@ pub struct Link {
     pub name: String,
     pub mac: [u8; 6],
     pub up: bool,
+    /// The link has carrier (IFF_LOWER_UP): a cable, a peer, an association.
+    pub carrier: bool,
     pub mtu: Option<u32>,
 }
 
@@ -89,6 +91,7 @@ impl Netlink {
             name: name.to_string(),
             mac,
             up: msg.header.flags.contains(LinkFlags::Up),
+            carrier: msg.header.flags.contains(LinkFlags::LowerUp),
             mtu,
         })
     }

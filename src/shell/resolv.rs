@@ -3,7 +3,7 @@
 //! Only the writer thread ([`crate::shell::files`]) touches it.
 
 use crate::lease::Lease;
-use crate::shell::files::write_atomic;
+use crate::shell::atomic::write_atomic;
 use std::fs;
 use std::io;
 use std::net::Ipv4Addr;

@@ -1,15 +1,24 @@
-//! One interface's driver: turns socket reads and timer expiries into core events and carries
-//! out the core's actions. No protocol decision is made here.
+//! One interface's driver: turns socket reads, timer expiries and commands into core events,
+//! and carries out the core's actions on the interface and its files. No protocol decision is
+//! made here, and nothing about the lease is remembered here: the core holds the one record of
+//! what the interface holds, and every change comes as a whole transition from it.
+//!
+//! Errors on one interface stay on that interface: a socket that fails is reopened (with a
+//! growing pause), a send that fails is retransmitted by the core's schedule, and an address
+//! the kernel refuses goes back to the core, which starts over after a pause. Only a
+//! `--oneshot` run, which has nothing to keep alive, ends on such an error.
 
-use crate::core::{Action, Client, Config, Dest, Event, ProbeMode, Reason};
-use crate::frame;
+use crate::core::{self, Action, Client, Config, Dest, Event, NoLease, ProbeMode, Reason};
+use crate::frame::{self, ArpSeen};
 use crate::lease::Lease;
 use crate::leasefile;
+use crate::reply::{kind_name, Reply};
 use crate::shell::clock;
 use crate::shell::files::Files;
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::rawsock::RawSocket;
 use crate::wire;
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -29,7 +38,7 @@ pub struct IfaceOptions {
     pub vendor_class: Option<String>,
     /// Stop once bound (leaving the address configured).
     pub oneshot: bool,
-    /// Give up if not bound within this time.
+    /// Say why there is no lease if none is bound within this time.
     pub timeout: Duration,
     /// Address conflict detection (RFC 5227).
     pub probe: ProbeMode,
@@ -44,7 +53,8 @@ pub struct IfaceOptions {
 pub enum RunError {
     NoSuchInterface(String),
     Permission(String, io::Error),
-    NoLease(String, Duration),
+    /// No lease within the timeout: the interface, the timeout, and why.
+    NoLease(String, Duration, String),
     Io(String, io::Error),
 }
 
@@ -68,9 +78,9 @@ impl fmt::Display for RunError {
                 f,
                 "{what}: {e}: dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; run it as root"
             ),
-            RunError::NoLease(n, t) => write!(
+            RunError::NoLease(n, t, why) => write!(
                 f,
-                "{n}: no lease after {} s: no DHCP server answered (see --timeout)",
+                "{n}: no lease after {} s: {why} (see --timeout)",
                 t.as_secs()
             ),
             RunError::Io(what, e) => write!(f, "{what}: {e}"),
@@ -91,41 +101,34 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
     }
 }
 
-/// Looks up the interface and brings it up if it is down.
-pub async fn prepare_link(net: &Netlink, name: &str) -> Result<Link, RunError> {
-    let link = net.link(name).await.map_err(|e| match e.kind() {
+/// Looks up the interface, and brings it up if it is down and `bring_up` says so.
+pub async fn prepare_link(net: &Netlink, name: &str, bring_up: bool) -> Result<Link, RunError> {
+    let mut link = net.link(name).await.map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => RunError::NoSuchInterface(name.to_string()),
         _ => io_err(format!("{name}: looking up the interface"))(e),
     })?;
-    if !link.up {
+    if !link.up && bring_up {
         net.set_up(link.index)
             .await
             .map_err(io_err(format!("{name}: bringing the interface up")))?;
         warn!("{name} was down: brought it up");
+        link.up = true;
     }
     Ok(link)
 }
 
 /// A UDP socket on port 68 of one interface, for unicast renewals and releases.
 fn unicast_socket(ifname: &str) -> io::Result<tokio::net::UdpSocket> {
-    use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn};
-    let fd = socket::socket(
-        AddressFamily::Inet,
-        SockType::Datagram,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(
+        Domain::IPV4,
+        Type::DGRAM.nonblocking().cloexec(),
+        Some(Protocol::UDP),
     )?;
-    socket::setsockopt(&fd, sockopt::ReuseAddr, &true)?;
-    socket::setsockopt(
-        &fd,
-        sockopt::BindToDevice,
-        &std::ffi::OsString::from(ifname),
-    )?;
-    socket::bind(
-        std::os::fd::AsRawFd::as_raw_fd(&fd),
-        &SockaddrIn::from(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, frame::CLIENT_PORT)),
-    )?;
-    tokio::net::UdpSocket::from_std(std::net::UdpSocket::from(fd))
+    sock.set_reuse_address(true)?;
+    sock.bind_device(Some(ifname.as_bytes()))?;
+    sock.bind(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, frame::CLIENT_PORT).into())?;
+    tokio::net::UdpSocket::from_std(sock.into())
 }
 
 /// A request from the control socket (or the signal handler) to one interface's driver.
@@ -153,62 +156,85 @@ pub enum Ended {
 /// What a driver reports once, when it first binds or when it gives up waiting.
 pub type Ready = oneshot::Sender<Result<Lease, RunError>>;
 
+/// The longest pause between attempts to reopen a failed packet socket.
+const MAX_REOPEN_WAIT: Duration = Duration::from_secs(60);
+
 /// The running state of one interface in the shell.
 pub struct Driver {
     opts: IfaceOptions,
     link: Link,
     net: Netlink,
     files: Files,
-    sock: RawSocket,
+    /// The packet socket; None while it is being reopened after an error (or, for a release
+    /// with no daemon, never opened).
+    sock: Option<RawSocket>,
+    /// When to try reopening the packet socket, and the pause after the next failure.
+    reopen_at: tokio::time::Instant,
+    reopen_wait: Duration,
+    /// The ARP filter the core asked for (set again on a reopened socket).
+    arp_for: Option<Ipv4Addr>,
     udp: Option<tokio::net::UdpSocket>,
     client: Client,
-    /// The lease currently on the interface, as applied.
-    applied: Option<Lease>,
     ready: Option<Ready>,
     /// Told after every change to the interface, so that the daemon can shrink once quiet.
     settled: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl Driver {
+    /// A driver to run the interface: brings it up if it is down and opens its packet socket.
     pub async fn new(opts: IfaceOptions, net: Netlink, files: Files) -> Result<Driver, RunError> {
-        let link = prepare_link(&net, &opts.name).await?;
+        let link = prepare_link(&net, &opts.name, true).await?;
         let sock = RawSocket::dhcp(link.index)
             .map_err(io_err(format!("{}: opening a raw socket", opts.name)))?;
+        Ok(Driver::with(opts, link, net, files, Some(sock)))
+    }
+
+    /// A driver only to release the saved lease (`dhcpc -r` with no daemon): the interface is
+    /// left up or down as it is, and no packet socket is needed (RELEASE is unicast).
+    pub async fn for_release(
+        opts: IfaceOptions,
+        net: Netlink,
+        files: Files,
+    ) -> Result<Driver, RunError> {
+        let link = prepare_link(&net, &opts.name, false).await?;
+        Ok(Driver::with(opts, link, net, files, None))
+    }
+
+    fn with(
+        opts: IfaceOptions,
+        link: Link,
+        net: Netlink,
+        files: Files,
+        sock: Option<RawSocket>,
+    ) -> Driver {
         let mut config = Config::new(link.mac);
         config.broadcast_flag = opts.broadcast_flag;
         config.hostname = opts.hostname.clone();
         config.vendor_class = opts.vendor_class.as_ref().map(|v| v.as_bytes().to_vec());
         config.probe = opts.probe;
-        if let Some(mtu) = link.mtu {
-            config.max_message_size = mtu.clamp(576, 65535).saturating_sub(28) as u16;
-        }
-        let seed = fastrand::u64(..)
-            ^ u64::from_le_bytes([
-                link.mac[0],
-                link.mac[1],
-                link.mac[2],
-                link.mac[3],
-                link.mac[4],
-                link.mac[5],
-                0,
-                0,
-            ]);
+        config.max_message_size = core::max_message_size(link.mtu);
+        config.acquire_timeout = Some(opts.timeout);
+        let mut mac = [0u8; 8];
+        mac[..6].copy_from_slice(&link.mac);
+        let seed = fastrand::u64(..) ^ u64::from_le_bytes(mac);
         let mut client = Client::new(config, seed);
         if let Some(saved) = load_lease(&opts, &link.mac) {
             client = client.with_saved_lease(saved);
         }
-        Ok(Driver {
+        Driver {
             client,
             opts,
             link,
             net,
             files,
             sock,
+            reopen_at: tokio::time::Instant::now(),
+            reopen_wait: Duration::ZERO,
+            arp_for: None,
             udp: None,
-            applied: None,
             ready: None,
             settled: None,
-        })
+        }
     }
 
     /// Asks to be told when the interface first binds (or gives up waiting).
@@ -228,10 +254,17 @@ impl Driver {
         let Some(lease) = load_lease(&self.opts, &self.link.mac) else {
             return Ok(None);
         };
-        self.client = self.client.into_bound(lease.clone());
-        self.applied = Some(lease.clone());
+        let config = self.client.config().clone();
+        self.client = Client::new(config, fastrand::u64(..)).into_bound(lease.clone());
         self.files.adopt_dns(&self.opts.name, &lease);
-        let actions = self.client.handle(clock::now(), Event::Release);
+        let mut actions = self.client.handle(clock::now(), Event::Release);
+        if !self.link.up {
+            info!(
+                "{} is down: DHCPRELEASE is not sent; the lease is dropped here only",
+                self.opts.name
+            );
+            actions.retain(|a| !matches!(a, Action::Send { .. }));
+        }
         self.perform(actions).await?;
         self.files.flush().await;
         Ok(Some(lease))
@@ -249,8 +282,6 @@ impl Driver {
     }
 
     async fn drive(&mut self, commands: &mut mpsc::Receiver<Command>) -> Result<Ended, RunError> {
-        let started = clock::now();
-        let give_up = started + self.opts.timeout;
         // One frame at most: the link's MTU plus the Ethernet header (never under the 576-byte
         // minimum every DHCP client must accept).
         let mtu = self.link.mtu.unwrap_or(1500).clamp(576, 9000) as usize;
@@ -258,41 +289,38 @@ impl Driver {
         let mut udp_buf = [0u8; 1];
         let timer = clock::BootTimer::new()
             .map_err(io_err(format!("{}: creating a timer", self.opts.name)))?;
-        let actions = self.client.handle(started, Event::Start);
+        let actions = self.client.handle(clock::now(), Event::Start);
         if let Some(end) = self.perform(actions).await? {
             return Ok(end);
         }
         loop {
             let next = self.client.poll_at();
-            let waiting = self.applied.is_none() && (self.opts.oneshot || self.ready.is_some());
-            let (sock, udp) = (&self.sock, self.udp.as_ref());
-            let event = tokio::select! {
-                r = sock.recv(&mut buf) => {
-                    let (len, csum_not_ready) = r.map_err(io_err(format!("{}: reading", self.opts.name)))?;
-                    // ARP reaches us only while probing (the filter lets it through then).
-                    if let Some(seen) = frame::parse_arp(&buf[..len]) {
-                        Input::Arp(seen)
-                    } else {
-                        match decode_frame(&buf[..len], csum_not_ready) {
-                            Some(msg) => Input::Message(Box::new(msg)),
-                            None => continue,
-                        }
+            let (sock, udp) = (self.sock.as_ref(), self.udp.as_ref());
+            let input = tokio::select! {
+                r = async {
+                    match sock {
+                        Some(s) => s.recv(&mut buf).await,
+                        None => std::future::pending().await,
                     }
-                }
-                r = timer.sleep_until(next.unwrap_or(give_up)), if next.is_some() => {
-                    r.map_err(io_err(format!("{}: timer", self.opts.name)))?;
-                    Input::Tick
-                }
-                _ = clock::sleep_until(give_up), if waiting => {
-                    let err = RunError::NoLease(self.opts.name.clone(), self.opts.timeout);
-                    if self.opts.oneshot {
-                        return Err(err);
+                } => match r {
+                    Ok((len, csum_not_ready)) => match read_frame(&buf[..len], csum_not_ready) {
+                        Some(input) => input,
+                        None => continue,
+                    },
+                    Err(e) => {
+                        self.socket_failed(e);
+                        continue;
                     }
-                    warn!("{err}; still trying");
-                    if let Some(ready) = self.ready.take() {
-                        let _ = ready.send(Err(err));
-                    }
+                },
+                _ = tokio::time::sleep_until(self.reopen_at), if self.sock.is_none() => {
+                    self.reopen_socket();
                     continue;
+                }
+                r = timer.sleep_until(next.unwrap_or(crate::time::Instant::ZERO)), if next.is_some() => {
+                    if let Err(e) = r {
+                        debug!("timer: {e}");
+                    }
+                    Input::Tick
                 }
                 cmd = commands.recv() => match cmd {
                     Some(Command::Renew) => Input::Renew,
@@ -316,18 +344,21 @@ impl Driver {
                 } => continue,
             };
             let now = clock::now();
-            let actions = match &event {
-                Input::Message(msg) => self.client.handle(now, Event::Message(msg)),
-                Input::Arp(seen) => self.client.handle(now, Event::Arp(*seen)),
+            let actions = match input {
+                Input::Reply(r) => self.client.handle(now, Event::Reply(&r)),
+                Input::Unreadable { from, why } => {
+                    self.client.handle(now, Event::Unreadable { from, why })
+                }
+                Input::Arp(seen) => self.client.handle(now, Event::Arp(seen)),
                 Input::Tick => self.client.handle(now, Event::Tick),
                 Input::Renew => self.client.handle(now, Event::Renew),
                 Input::Release => {
                     let actions = self.client.handle(now, Event::Release);
-                    if actions.is_empty() {
+                    if !actions
+                        .iter()
+                        .any(|a| matches!(a, Action::Deconfigure { .. }))
+                    {
                         info!("nothing to release");
-                        if let Some(path) = lease_path(&self.opts) {
-                            self.files.remove_lease(path);
-                        }
                     }
                     self.perform(actions).await?;
                     return Ok(Ended::Released);
@@ -339,14 +370,54 @@ impl Driver {
         }
     }
 
+    /// A read from the packet socket failed (ENETDOWN after the link went down and up, ENODEV
+    /// when it went away, …): said once, and the socket is reopened, at once and then after a
+    /// growing pause while that fails too.
+    fn socket_failed(&mut self, e: io::Error) {
+        warn!(
+            "{}: reading: {e}; reopening the packet socket",
+            self.opts.name
+        );
+        self.sock = None;
+        self.reopen_wait = Duration::ZERO;
+        self.reopen_at = tokio::time::Instant::now();
+    }
+
+    fn reopen_socket(&mut self) {
+        let opened = RawSocket::dhcp(self.link.index).and_then(|s| {
+            if self.arp_for.is_some() {
+                s.set_arp(self.arp_for)?;
+            }
+            Ok(s)
+        });
+        match opened {
+            Ok(s) => {
+                if !self.reopen_wait.is_zero() {
+                    info!("{}: packet socket reopened", self.opts.name);
+                }
+                self.sock = Some(s);
+            }
+            Err(e) => {
+                self.reopen_wait =
+                    (self.reopen_wait * 2).clamp(Duration::from_secs(1), MAX_REOPEN_WAIT);
+                debug!(
+                    "{}: reopening the packet socket: {e}; again in {} s",
+                    self.opts.name,
+                    self.reopen_wait.as_secs()
+                );
+                self.reopen_at = tokio::time::Instant::now() + self.reopen_wait;
+            }
+        }
+    }
+
     /// The interface's state for `dhcpc --status`, as JSON.
     fn status(&self) -> serde_json::Value {
         let now = clock::now();
         let mut v = serde_json::json!({
             "interface": self.opts.name,
-            "state": format!("{:?}", self.client.state()).to_uppercase(),
+            "state": self.client.state().to_string(),
         });
-        if let Some(lease) = self.client.lease() {
+        if let Some(lease) = self.client.applied() {
             let secs_to =
                 |at: Option<crate::time::Instant>| at.map(|at| at.saturating_since(now).as_secs());
             v["address"] = lease.address.to_string().into();
@@ -367,6 +438,7 @@ impl Driver {
     async fn perform(&mut self, actions: Vec<Action>) -> Result<Option<Ended>, RunError> {
         let mut done = None;
         let mut first = None;
+        let mut fatal = None;
         let changes = actions
             .iter()
             .any(|a| matches!(a, Action::Configure { .. } | Action::Deconfigure { .. }));
@@ -375,16 +447,37 @@ impl Driver {
                 n.notify_one();
             }
         }
-        for action in actions {
+        let mut queue = VecDeque::from(actions);
+        while let Some(action) = queue.pop_front() {
             match action {
                 Action::Send { msg, dest } => self.send(&msg, dest).await,
                 Action::Configure { lease, previous } => {
-                    self.configure(&lease, previous.as_ref()).await?;
-                    if let Some(ready) = self.ready.take() {
-                        first = Some((ready, lease.clone()));
-                    }
-                    if self.opts.oneshot {
-                        done = Some(Ended::Bound(lease));
+                    match self.configure(&lease, previous.as_ref()).await {
+                        Ok(()) => {
+                            if let Some(ready) = self.ready.take() {
+                                first = Some((ready, lease.clone()));
+                            }
+                            if self.opts.oneshot {
+                                done = Some(Ended::Bound(lease));
+                            }
+                        }
+                        Err(e) => {
+                            warn!("{}: adding address {}: {e}", self.opts.name, lease.address);
+                            // The rest of the batch was about this lease (saving it,
+                            // announcing it); the core says what to do instead.
+                            queue.clear();
+                            let why = e.to_string();
+                            queue.extend(
+                                self.client
+                                    .handle(clock::now(), Event::ConfigureFailed(why)),
+                            );
+                            if self.opts.oneshot {
+                                fatal = Some(io_err(format!(
+                                    "{}: adding address {}",
+                                    self.opts.name, lease.address
+                                ))(e));
+                            }
+                        }
                     }
                 }
                 Action::Deconfigure { lease, reason } => {
@@ -393,22 +486,35 @@ impl Driver {
                         done = Some(Ended::Released);
                     }
                 }
-                Action::ArpListen { .. } | Action::ArpStop => {
-                    let addr = match action {
-                        Action::ArpListen { addr } => Some(addr),
-                        _ => None,
-                    };
-                    if let Err(e) = self.sock.set_arp(addr) {
-                        warn!("socket filter for ARP: {e}; conflict detection is off");
+                Action::SaveLease(lease) => self.save_lease(&lease),
+                Action::ForgetLease => {
+                    if let Some(path) = lease_path(&self.opts) {
+                        self.files.remove_lease(path);
                     }
                 }
+                Action::ArpListen { addr } => self.set_arp(Some(addr)),
+                Action::ArpStop => self.set_arp(None),
                 Action::ArpProbe { target } => {
                     self.send_arp(&frame::arp_probe(self.link.mac, target));
                 }
                 Action::ArpAnnounce { addr } => {
                     self.send_arp(&frame::arp_announce(self.link.mac, addr));
                 }
+                Action::NoLease(why) => {
+                    let why = self.why_no_lease(why).await;
+                    let err = RunError::NoLease(self.opts.name.clone(), self.opts.timeout, why);
+                    if self.opts.oneshot {
+                        return Err(err);
+                    }
+                    warn!("{err}; still trying");
+                    if let Some(ready) = self.ready.take() {
+                        let _ = ready.send(Err(err));
+                    }
+                }
             }
+        }
+        if let Some(e) = fatal {
+            return Err(e);
         }
         // The first lease is reported once its files are on disk (whoever waits for it, the
         // shell that started the daemon, may read resolv.conf next), after the rest of the
@@ -420,13 +526,46 @@ impl Driver {
         Ok(done)
     }
 
+    /// The core's account of why there is no lease, with what only the link can tell: a link
+    /// without carrier explains everything else.
+    async fn why_no_lease(&self, why: NoLease) -> String {
+        let carrier = match self.net.link(&self.opts.name).await {
+            Ok(link) => link.carrier,
+            Err(_) => true,
+        };
+        if carrier {
+            why.to_string()
+        } else if why.causes.is_empty() {
+            format!("no carrier on {}", self.opts.name)
+        } else {
+            format!("no carrier on {}; {why}", self.opts.name)
+        }
+    }
+
+    fn set_arp(&mut self, addr: Option<Ipv4Addr>) {
+        self.arp_for = addr;
+        if let Some(sock) = &self.sock {
+            if let Err(e) = sock.set_arp(addr) {
+                warn!("socket filter for ARP: {e}; conflict detection is off");
+            }
+        }
+    }
+
     fn send_arp(&self, frame: &[u8]) {
-        if let Err(e) = self.sock.send(frame, frame::BROADCAST_MAC) {
+        let result = match &self.sock {
+            Some(sock) => sock.send(frame),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the packet socket is being reopened",
+            )),
+        };
+        if let Err(e) = result {
             warn!("sending ARP: {e}");
         }
     }
 
     async fn send(&mut self, msg: &dhcproto::v4::Message, dest: Dest) {
+        let kind = msg.opts().msg_type().map(kind_name).unwrap_or_default();
         let payload = match wire::encode(msg) {
             Ok(p) => p,
             Err(e) => {
@@ -434,11 +573,16 @@ impl Driver {
                 return;
             }
         };
-        let kind = wire::message_type(msg);
         let result = match dest {
             Dest::Broadcast => {
                 let frame = frame::build_broadcast(self.link.mac, &payload);
-                self.sock.send(&frame, frame::BROADCAST_MAC)
+                match &self.sock {
+                    Some(sock) => sock.send(&frame),
+                    None => Err(io::Error::new(
+                        io::ErrorKind::NotConnected,
+                        "the packet socket is being reopened",
+                    )),
+                }
             }
             Dest::Unicast(server) => {
                 if self.udp.is_none() {
@@ -455,33 +599,31 @@ impl Driver {
                 }
             }
         };
-        match result {
-            Ok(()) => debug!("sent {kind:?} xid {:#010x} to {dest:?}", msg.xid()),
+        match (result, dest) {
+            (Ok(()), Dest::Broadcast) => debug!("sent {kind} xid {:#010x}, broadcast", msg.xid()),
+            (Ok(()), Dest::Unicast(to)) => debug!("sent {kind} xid {:#010x} to {to}", msg.xid()),
             // A lost send is retransmitted by the core's schedule; say why it was lost.
-            Err(e) => warn!("sending {kind:?}: {e}"),
+            (Err(e), _) => warn!("sending {kind}: {e}"),
         }
     }
 
-    async fn configure(&mut self, lease: &Lease, previous: Option<&Lease>) -> Result<(), RunError> {
-        let name = self.opts.name.clone();
+    /// Makes the interface hold `lease`, taking away what of `previous` it does not keep.
+    async fn configure(&mut self, lease: &Lease, previous: Option<&Lease>) -> io::Result<()> {
         let index = self.link.index;
-        let now = clock::now();
-        if let Some(old) = previous.or(self.applied.as_ref()).cloned() {
+        if let Some(old) = previous {
             if old.address != lease.address || old.prefix_len != lease.prefix_len {
-                self.deconfigure(&old, Reason::Replaced).await;
+                self.remove(old).await;
             } else if old.routers.first() != lease.routers.first() {
                 if let Some(gw) = old.routers.first() {
                     let _ = self
                         .net
-                        .del_default_route(index, &old, *gw, self.opts.metric)
+                        .del_default_route(index, old, *gw, self.opts.metric)
                         .await;
                 }
             }
         }
-        self.net
-            .add_address(index, lease, now)
-            .await
-            .map_err(io_err(format!("{name}: adding address {}", lease.address)))?;
+        self.net.add_address(index, lease, clock::now()).await?;
+        // Routes are put back at every renewal: the kernel drops them when the link goes down.
         if let Some(gw) = lease.routers.first() {
             if let Err(e) = self
                 .net
@@ -491,34 +633,12 @@ impl Driver {
                 warn!("adding default route via {gw}: {e}");
             }
         }
-        self.files.set_dns(&name, Some(lease));
-        if let Some(path) = lease_path(&self.opts) {
-            let text = leasefile::render(
-                &name,
-                &self.link.mac,
-                lease,
-                leasefile::acquired_unix(lease.start, now, unix_now()),
-            );
-            self.files.save_lease(path, text);
-        }
-        let renewed = self
-            .applied
-            .as_ref()
-            .is_some_and(|a| a.address == lease.address);
-        if renewed {
-            info!(
-                "renewed {}, lease {}",
-                lease.address,
-                crate::lease::human_secs(lease.lease_secs)
-            );
-        } else {
-            info!("bound {lease}");
-        }
-        self.applied = Some(lease.clone());
+        self.files.set_dns(&self.opts.name, Some(lease));
         Ok(())
     }
 
-    async fn deconfigure(&mut self, lease: &Lease, reason: Reason) {
+    /// Removes the address and default route of `lease` (gone already is fine).
+    async fn remove(&mut self, lease: &Lease) {
         let index = self.link.index;
         if let Some(gw) = lease.routers.first() {
             if let Err(e) = self
@@ -536,24 +656,51 @@ impl Driver {
         {
             warn!("removing {}: {e}", lease.address);
         }
-        if reason != Reason::Replaced {
-            self.files.set_dns(&self.opts.name, None);
-            if let Some(path) = lease_path(&self.opts) {
-                self.files.remove_lease(path);
-            }
-        }
+    }
+
+    async fn deconfigure(&mut self, lease: &Lease, reason: Reason) {
+        self.remove(lease).await;
+        self.files.set_dns(&self.opts.name, None);
         info!("removed {} ({reason})", lease.address);
-        self.applied = None;
+    }
+
+    fn save_lease(&self, lease: &Lease) {
+        if let Some(path) = lease_path(&self.opts) {
+            let now = clock::now();
+            let acquired = leasefile::acquired_unix(lease.start, now, unix_now());
+            let text = leasefile::render(&self.opts.name, &self.link.mac, lease, acquired);
+            self.files.save_lease(path, text);
+        }
     }
 }
 
 /// What woke the driver up.
 enum Input {
-    Message(Box<dhcproto::v4::Message>),
-    Arp(crate::core::ArpSeen),
+    Reply(Box<Reply>),
+    Unreadable { from: Ipv4Addr, why: String },
+    Arp(ArpSeen),
     Tick,
     Renew,
     Release,
+}
+
+/// A frame from the packet socket as the core's input: an ARP packet (while probing), a
+/// typed reply, an unreadable DHCP message; None (with a debug line) for a frame that is not
+/// a DHCP reply at all.
+fn read_frame(bytes: &[u8], csum_not_ready: bool) -> Option<Input> {
+    if let Some(seen) = frame::parse_arp(bytes) {
+        return Some(Input::Arp(seen));
+    }
+    let dgram = frame::parse(bytes, csum_not_ready)
+        .inspect_err(|e| debug!("dropping frame: {e}"))
+        .ok()?;
+    Some(match Reply::parse(dgram.payload, dgram.src_ip) {
+        Ok(r) => Input::Reply(Box::new(r)),
+        Err(e) => Input::Unreadable {
+            from: dgram.src_ip,
+            why: e.to_string(),
+        },
+    })
 }
 
 fn lease_path(opts: &IfaceOptions) -> Option<PathBuf> {
@@ -569,46 +716,21 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// The saved lease of this interface, if there is one, it has not expired, and it was leased
-/// to this interface's hardware address.
+/// The saved lease of this interface, if the file is there, reads as a sane lease, and may be
+/// asked for again here ([`leasefile::Saved::usable_for`]).
 fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<Lease> {
     let path = lease_path(opts)?;
     let text = std::fs::read_to_string(&path).ok()?;
-    let saved = match leasefile::parse(&text, clock::now(), unix_now()) {
-        Ok(saved) => saved,
-        Err(e) => {
-            warn!("ignoring {}: {e}", path.display());
-            return None;
-        }
-    };
-    if saved.iface != opts.name {
-        warn!(
-            "{} is for {}, not {}: ignored",
-            path.display(),
-            saved.iface,
-            opts.name
-        );
-        return None;
-    }
-    if saved.hwaddr.is_some_and(|h| &h != mac) {
-        info!(
-            "{} was leased to another hardware address: ignored",
-            path.display()
-        );
-        return None;
-    }
-    if saved.lease.is_none() {
-        debug!("saved lease in {} has expired", path.display());
-    }
-    saved.lease
-}
-
-/// Frame → DHCP message, or None (with a debug line) for anything that is not a good reply.
-fn decode_frame(bytes: &[u8], csum_not_ready: bool) -> Option<dhcproto::v4::Message> {
-    let dgram = frame::parse(bytes, csum_not_ready)
-        .inspect_err(|e| debug!("dropping frame: {e}"))
+    let saved = leasefile::parse(&text, clock::now(), unix_now())
+        .inspect_err(|e| warn!("ignoring {}: {e}", path.display()))
         .ok()?;
-    wire::decode(dgram.payload)
-        .inspect_err(|e| debug!("dropping message from {}: {e}", dgram.src_ip))
+    saved
+        .usable_for(&opts.name, mac)
+        .inspect_err(|why| {
+            info!(
+                "not asking for the lease in {} again: {why}",
+                path.display()
+            )
+        })
         .ok()
 }

@@ -1,0 +1,1029 @@
+//! The sans-IO DHCPv4 client state machine (RFC 2131 section 4.4).
+//!
+//! `Client::handle(now, event)` returns the actions the shell must carry out, and
+//! `Client::poll_at()` says when the shell must call back with [`Event::Tick`]. The core never
+//! reads a clock, sleeps, opens a socket or touches the interface; its randomness (xid, backoff
+//! jitter) comes from a seed, so every test is deterministic.
+//!
+//! The core holds the only record of what the interface holds ([`Client::applied`]). Every
+//! change is one whole transition it emits: [`Action::Configure`] (this lease, replacing that
+//! one) or [`Action::Deconfigure`] (this lease, for this reason). The shell applies them and
+//! keeps no copy.
+//!
+//! Where each rule lives:
+//! - states, transitions and which replies each state takes: this file;
+//! - what each message we send carries (options 50, 54, 55, 57, 61…): [`request`];
+//! - every deadline, in one named table: [`timer`];
+//! - why no lease was taken, when the acquire timeout passes: [`report`];
+//! - what a reply says, option by option: [`crate::reply`]; whether it is a usable lease:
+//!   [`crate::lease`]; whether a saved lease may be asked for again: [`crate::leasefile`].
+
+pub mod report;
+pub mod request;
+pub mod timer;
+
+pub use report::NoLease;
+pub use request::{max_message_size, REQUESTED_OPTIONS};
+pub use timer::{Timer, TimerTable};
+
+pub use crate::frame::ArpSeen;
+use crate::lease::Lease;
+use crate::reply::{kind_name, Reply};
+use crate::time::Instant;
+use dhcproto::v4::{Message, MessageType, Opcode};
+use report::{Tally, What};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+use tracing::{debug, info, warn};
+
+/// REQUESTs sent in REQUESTING before going back to INIT (4 + 8 + 16 + 32 s, about a minute).
+/// Also how many unanswered renewals of an infinite lease are tried before it is kept as is.
+const MAX_REQUESTS: u32 = 4;
+/// How long INIT-REBOOT waits for an answer before giving the saved address up: two REQUESTs,
+/// at 0 and at half of it. A server that does not know the lease stays silent (RFC 2131
+/// 4.3.2), so this wait is paid at every boot on such networks; 5 s is dhcpcd's default too.
+pub const REBOOT_WAIT: Duration = Duration::from_secs(5);
+/// RFC 2131 4.4.5: in RENEWING and REBINDING never retransmit sooner than this.
+const MIN_RENEW_RETRY: Duration = Duration::from_secs(60);
+
+/// The default probe window: a host that holds the address answers an ARP probe on a LAN in
+/// well under a millisecond, and within a few tens of milliseconds over slow bridges and
+/// Wi-Fi; 200 ms covers that with margin while keeping time to lease far under a second.
+/// RFC 5227's full timings (up to 9 s) are there for who wants them (`--arp-probe rfc5227`).
+pub const DEFAULT_PROBE_WINDOW: Duration = Duration::from_millis(200);
+/// RFC 5227 ANNOUNCE_NUM and ANNOUNCE_INTERVAL.
+const ANNOUNCE_NUM: u8 = 2;
+const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(2);
+/// RFC 2131 3.1 step 5: after a DECLINE, wait this long before starting over.
+pub const DECLINE_WAIT: Duration = Duration::from_secs(10);
+
+/// Per-interface settings the core needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The interface's Ethernet address (chaddr).
+    pub hwaddr: [u8; 6],
+    /// Option 61. Default: hardware type 1 followed by the MAC (RFC 2132 9.14).
+    pub client_id: Vec<u8>,
+    /// Option 12, sent when set.
+    pub hostname: Option<String>,
+    /// Option 60, sent when set.
+    pub vendor_class: Option<Vec<u8>>,
+    /// Ask servers to broadcast their replies (`--broadcast`); off by default since the raw
+    /// socket receives unicast replies too.
+    pub broadcast_flag: bool,
+    /// Option 57 (see [`max_message_size`]).
+    pub max_message_size: u16,
+    /// Address conflict detection before using an offered address (RFC 5227).
+    pub probe: ProbeMode,
+    /// How long to wait for the first lease before [`Action::NoLease`] says why there is none
+    /// (`--timeout`); the client goes on trying. None waits silently.
+    pub acquire_timeout: Option<Duration>,
+}
+
+/// How an offered address is checked for conflicts before it is used (RFC 5227).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeMode {
+    /// Use the address at once.
+    Off,
+    /// Two ARP probes, half the window apart, then the address is used when the window has
+    /// passed with no answer. The default window is [`DEFAULT_PROBE_WINDOW`].
+    Quick(Duration),
+    /// RFC 5227's own timings: wait 0-1 s, three probes 1-2 s apart, then 2 s more.
+    Rfc5227,
+}
+
+impl Config {
+    pub fn new(hwaddr: [u8; 6]) -> Config {
+        let mut client_id = vec![1u8];
+        client_id.extend_from_slice(&hwaddr);
+        Config {
+            hwaddr,
+            client_id,
+            hostname: None,
+            vendor_class: None,
+            broadcast_flag: false,
+            max_message_size: max_message_size(None),
+            probe: ProbeMode::Quick(DEFAULT_PROBE_WINDOW),
+            acquire_timeout: None,
+        }
+    }
+}
+
+/// What happened, as the shell tells the core.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Begin acquiring a lease (from a saved lease when one was given, else from INIT).
+    Start,
+    /// A DHCP message arrived on the interface, parsed into a typed reply.
+    Reply(&'a Reply),
+    /// A DHCP message arrived that could not be read at all (a framing error); it only counts
+    /// toward the report of why no lease was taken.
+    Unreadable { from: Ipv4Addr, why: String },
+    /// `poll_at()` was reached. Calling it early is harmless.
+    Tick,
+    /// The user asked to renew now.
+    Renew,
+    /// Give the lease back (DHCPRELEASE) and stop.
+    Release,
+    /// An ARP packet seen on the interface while probing.
+    Arp(ArpSeen),
+    /// The shell could not apply the last [`Action::Configure`] (the kernel refused it); the
+    /// text says why.
+    ConfigureFailed(String),
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// From 0.0.0.0:68 to 255.255.255.255:67 on the raw socket.
+    Broadcast,
+    /// From the leased address to this server, port 67, over UDP.
+    Unicast(Ipv4Addr),
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Send {
+        msg: Box<Message>,
+        dest: Dest,
+    },
+    /// Make the interface hold `lease` (address, routes, DNS). `previous` is what it holds now
+    /// (as the core last told it): whatever of it `lease` does not keep goes.
+    Configure {
+        lease: Lease,
+        previous: Option<Lease>,
+    },
+    /// Remove everything `lease` put on the interface; it then holds nothing of ours.
+    Deconfigure {
+        lease: Lease,
+        reason: Reason,
+    },
+    /// Save this lease (IFACE.lease), so that a restart asks for it again.
+    SaveLease(Lease),
+    /// Delete the saved lease.
+    ForgetLease,
+    /// Start listening for ARP about this address on the interface (conflict detection
+    /// begins).
+    ArpListen {
+        addr: Ipv4Addr,
+    },
+    /// Send an ARP probe for this address (sender IP 0.0.0.0, RFC 5227 2.1.1).
+    ArpProbe {
+        target: Ipv4Addr,
+    },
+    /// Stop listening for ARP.
+    ArpStop,
+    /// Send an ARP announcement for this address (sender = target = address, RFC 5227 2.3).
+    ArpAnnounce {
+        addr: Ipv4Addr,
+    },
+    /// No lease within the acquire timeout, and why. The client goes on trying.
+    NoLease(NoLease),
+}
+
+/// Why a lease is taken off the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Expired,
+    Nak,
+    Released,
+    /// A saved lease that no server confirmed at start (INIT-REBOOT unanswered).
+    Unconfirmed,
+    /// The server moved the lease to another address, and another host holds that one.
+    Declined,
+    /// The system refused to configure it.
+    NotApplied,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Reason::Expired => "lease expired",
+            Reason::Nak => "server sent NAK",
+            Reason::Released => "released",
+            Reason::Unconfirmed => "saved lease not confirmed",
+            Reason::Declined => "the new address offered is in use",
+            Reason::NotApplied => "could not be configured",
+        })
+    }
+}
+
+/// The RFC 2131 states, as they are reported (for status output and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateName {
+    Init,
+    Selecting,
+    Requesting,
+    Rebooting,
+    /// Checking the offered address for conflicts (RFC 5227) before using it.
+    Probing,
+    Bound,
+    Renewing,
+    Rebinding,
+    Released,
+}
+
+impl fmt::Display for StateName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StateName::Init => "INIT",
+            StateName::Selecting => "SELECTING",
+            StateName::Requesting => "REQUESTING",
+            StateName::Rebooting => "REBOOTING",
+            StateName::Probing => "PROBING",
+            StateName::Bound => "BOUND",
+            StateName::Renewing => "RENEWING",
+            StateName::Rebinding => "REBINDING",
+            StateName::Released => "RELEASED",
+        })
+    }
+}
+
+/// One request/reply exchange: its xid and retransmission bookkeeping. When the next
+/// retransmission is due is [`Timer::Retransmit`].
+#[derive(Debug, Clone)]
+struct Exchange {
+    xid: u32,
+    /// When the first message of the exchange went out (for `secs`).
+    started: Instant,
+    /// When the latest message went out.
+    sent: Instant,
+    /// Messages sent so far.
+    attempts: u32,
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    /// Waiting for [`Timer::Restart`] to send the first DISCOVER.
+    Init,
+    Selecting {
+        x: Exchange,
+    },
+    Requesting {
+        x: Exchange,
+        offered: Ipv4Addr,
+        server: Ipv4Addr,
+        /// The `secs` of the DISCOVER the offer answered (RFC 2131 4.4.1: REQUEST repeats it).
+        secs: u16,
+    },
+    /// Asking for a saved lease again; the interface may hold it (an earlier process left it).
+    Rebooting {
+        x: Exchange,
+        lease: Lease,
+    },
+    /// ACKed, checking the address with ARP before using it.
+    Probing {
+        lease: Lease,
+        probes_left: u8,
+    },
+    Bound {
+        lease: Lease,
+    },
+    Renewing {
+        x: Exchange,
+        lease: Lease,
+    },
+    Rebinding {
+        x: Exchange,
+        lease: Lease,
+    },
+    Released,
+}
+
+impl State {
+    fn exchange(&self) -> Option<&Exchange> {
+        match self {
+            State::Selecting { x }
+            | State::Requesting { x, .. }
+            | State::Rebooting { x, .. }
+            | State::Renewing { x, .. }
+            | State::Rebinding { x, .. } => Some(x),
+            _ => None,
+        }
+    }
+
+    fn name(&self) -> StateName {
+        match self {
+            State::Init => StateName::Init,
+            State::Selecting { .. } => StateName::Selecting,
+            State::Requesting { .. } => StateName::Requesting,
+            State::Rebooting { .. } => StateName::Rebooting,
+            State::Probing { .. } => StateName::Probing,
+            State::Bound { .. } => StateName::Bound,
+            State::Renewing { .. } => StateName::Renewing,
+            State::Rebinding { .. } => StateName::Rebinding,
+            State::Released => StateName::Released,
+        }
+    }
+}
+
+/// The per-interface DHCP client state machine.
+pub struct Client {
+    config: Config,
+    state: State,
+    rng: fastrand::Rng,
+    /// A saved lease to ask for again at start (INIT-REBOOT).
+    saved: Option<Lease>,
+    /// What the interface holds of ours: the one record. Changed only where a Configure or
+    /// Deconfigure is emitted ([`Client::configure`], [`Client::deconfigure`]), and where a
+    /// lease an earlier process applied is adopted (INIT-REBOOT, [`Client::into_bound`]).
+    held: Option<Lease>,
+    timers: TimerTable,
+    /// NAKs in a row, to back off from a server that refuses everything.
+    naks: u32,
+    /// Failures to configure in a row, to back off from a system that refuses the address.
+    failures: u32,
+    /// ARP announcements still to send after binding (the next is [`Timer::Announce`]).
+    announcements: u8,
+    /// What stood in the way of a lease, until there is one.
+    tally: Tally,
+}
+
+/// Backoff before retransmission number `attempt` (1-based): 4, 8, 16, 32, 64, 64… seconds.
+pub fn backoff_base(attempt: u32) -> Duration {
+    Duration::from_secs(4u64 << attempt.saturating_sub(1).min(4))
+}
+
+impl Client {
+    pub fn new(config: Config, seed: u64) -> Client {
+        Client {
+            config,
+            state: State::Init,
+            rng: fastrand::Rng::with_seed(seed),
+            saved: None,
+            held: None,
+            timers: TimerTable::default(),
+            naks: 0,
+            failures: 0,
+            announcements: 0,
+            tally: Tally::default(),
+        }
+    }
+
+    /// A client that holds `lease` already (as applied by an earlier process), so that it can
+    /// renew or release it.
+    pub fn into_bound(mut self, lease: Lease) -> Client {
+        self.set_lease_timers(Some(&lease));
+        self.held = Some(lease.clone());
+        self.state = State::Bound { lease };
+        self
+    }
+
+    /// Gives the client a saved lease to try first (INIT-REBOOT) on [`Event::Start`].
+    pub fn with_saved_lease(mut self, lease: Lease) -> Client {
+        self.saved = Some(lease);
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn state(&self) -> StateName {
+        self.state.name()
+    }
+
+    /// The lease in force (BOUND, RENEWING, REBINDING), if any.
+    pub fn lease(&self) -> Option<&Lease> {
+        match &self.state {
+            State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. } => Some(lease),
+            _ => None,
+        }
+    }
+
+    /// What the interface holds of ours, as the core last told the shell (or, at INIT-REBOOT,
+    /// may hold from an earlier process).
+    pub fn applied(&self) -> Option<&Lease> {
+        self.held.as_ref()
+    }
+
+    /// Every deadline of the client.
+    pub fn timers(&self) -> &TimerTable {
+        &self.timers
+    }
+
+    /// When the shell must next call `handle(now, Event::Tick)`; None when nothing is pending.
+    pub fn poll_at(&self) -> Option<Instant> {
+        self.timers.next().map(|(_, at)| at)
+    }
+
+    /// Feeds one event to the state machine and returns what the shell must do.
+    pub fn handle(&mut self, now: Instant, event: Event<'_>) -> Vec<Action> {
+        let mut out = Vec::new();
+        match event {
+            Event::Start => self.start(now, &mut out),
+            Event::Tick => self.tick(now, &mut out),
+            Event::Reply(r) => self.receive(now, r, &mut out),
+            Event::Unreadable { from, why } => {
+                debug!("dropping an unreadable message from {from}: {why}");
+                self.tally.add(What::Unreadable, from, why);
+            }
+            Event::Renew => {
+                if let State::Bound { lease } = &self.state {
+                    let lease = lease.clone();
+                    info!("renewing {} now, as asked", lease.address);
+                    self.enter_renewing(now, lease, &mut out);
+                }
+            }
+            Event::Release => self.release(&mut out),
+            Event::Arp(arp) => self.arp(now, arp, &mut out),
+            Event::ConfigureFailed(why) => self.configure_failed(now, why, &mut out),
+        }
+        out
+    }
+
+    // --- The record of what the interface holds -----------------------------------------
+
+    /// The interface is to hold `lease`, replacing what it holds: the one place a Configure is
+    /// emitted. The lease is saved with it.
+    fn configure(&mut self, lease: &Lease, out: &mut Vec<Action>) {
+        out.push(Action::Configure {
+            lease: lease.clone(),
+            previous: self.held.replace(lease.clone()),
+        });
+        out.push(Action::SaveLease(lease.clone()));
+    }
+
+    /// The interface is to hold nothing of ours: the one place a Deconfigure is emitted. The
+    /// saved lease goes with it, and so do the lease's timers.
+    fn deconfigure(&mut self, reason: Reason, out: &mut Vec<Action>) {
+        if let Some(lease) = self.held.take() {
+            out.push(Action::Deconfigure { lease, reason });
+            out.push(Action::ForgetLease);
+        }
+        self.set_lease_timers(None);
+        self.timers.stop(Timer::Announce);
+    }
+
+    // --- Timers ---------------------------------------------------------------------------
+
+    /// Enters `state`, whose own step (the next retransmission, restart or probe) is `step`.
+    fn goto(&mut self, state: State, step: Option<(Timer, Instant)>) {
+        for t in [Timer::Retransmit, Timer::Restart, Timer::Probe] {
+            self.timers.stop(t);
+        }
+        if let Some((timer, at)) = step {
+            self.timers.set(timer, at);
+        }
+        self.state = state;
+    }
+
+    /// T1, T2 and expiry of the lease in force (or none).
+    fn set_lease_timers(&mut self, lease: Option<&Lease>) {
+        self.timers
+            .set_or_stop(Timer::Renew, lease.and_then(Lease::renew_at));
+        self.timers
+            .set_or_stop(Timer::Rebind, lease.and_then(Lease::rebind_at));
+        self.timers
+            .set_or_stop(Timer::Expire, lease.and_then(Lease::expires_at));
+    }
+
+    fn tick(&mut self, now: Instant, out: &mut Vec<Action>) {
+        while let Some(timer) = self.timers.pop_due(now) {
+            match timer {
+                Timer::Expire => self.expire(now, out),
+                Timer::Rebind => match &self.state {
+                    State::Bound { lease } | State::Renewing { lease, .. } => {
+                        let lease = lease.clone();
+                        self.enter_rebinding(now, lease, out);
+                    }
+                    _ => {}
+                },
+                Timer::Renew => {
+                    if let State::Bound { lease } = &self.state {
+                        let lease = lease.clone();
+                        self.enter_renewing(now, lease, out);
+                    }
+                }
+                Timer::AcquireTimeout => out.push(Action::NoLease(self.tally.report())),
+                Timer::Restart => {
+                    if matches!(self.state, State::Init) {
+                        self.discover(now, out);
+                    }
+                }
+                Timer::Retransmit => self.retransmit(now, out),
+                Timer::Probe => self.probe_step(now, out),
+                Timer::Announce => self.announce(now, out),
+            }
+        }
+    }
+
+    // --- Getting a lease ------------------------------------------------------------------
+
+    fn start(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Some(wait) = self.config.acquire_timeout {
+            self.timers.set(Timer::AcquireTimeout, now + wait);
+        }
+        match self.saved.take() {
+            Some(lease) if lease.expires_at().is_none_or(|end| end > now) => {
+                info!(
+                    "asking again for saved lease {} (INIT-REBOOT)",
+                    lease.address
+                );
+                // An earlier process may have left it on the interface: it counts as held,
+                // so that a NAK or silence removes it.
+                self.held = Some(lease.clone());
+                let x = self.new_exchange(now);
+                let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
+                out.push(send(msg, Dest::Broadcast));
+                self.goto(
+                    State::Rebooting { x, lease },
+                    Some((Timer::Retransmit, now + REBOOT_WAIT / 2)),
+                );
+            }
+            _ => self.discover(now, out),
+        }
+    }
+
+    fn new_exchange(&mut self, now: Instant) -> Exchange {
+        Exchange {
+            xid: self.rng.u32(..),
+            started: now,
+            sent: now,
+            attempts: 1,
+        }
+    }
+
+    /// A backoff randomised by ±1 s (RFC 2131 4.1).
+    fn jittered(&mut self, base: Duration) -> Duration {
+        let jitter = self.rng.i64(-1000..=1000);
+        let ms = base.as_millis() as i64 + jitter;
+        Duration::from_millis(ms.max(0) as u64)
+    }
+
+    fn discover(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let x = self.new_exchange(now);
+        out.push(send(
+            request::discover(&self.config, x.xid, 0),
+            Dest::Broadcast,
+        ));
+        let at = now + self.jittered(backoff_base(1));
+        self.goto(State::Selecting { x }, Some((Timer::Retransmit, at)));
+    }
+
+    /// [`Timer::Retransmit`]: the exchange in progress sends again, or gives up.
+    fn retransmit(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let state = std::mem::replace(&mut self.state, State::Released);
+        match state {
+            State::Selecting { mut x } => {
+                x.attempts += 1;
+                x.sent = now;
+                let msg = request::discover(&self.config, x.xid, secs_since(x.started, now));
+                out.push(send(msg, Dest::Broadcast));
+                debug!("no offer yet; DISCOVER #{}", x.attempts);
+                let at = now + self.jittered(backoff_base(x.attempts));
+                self.goto(State::Selecting { x }, Some((Timer::Retransmit, at)));
+            }
+            State::Requesting {
+                mut x,
+                offered,
+                server,
+                secs,
+            } => {
+                if x.attempts >= MAX_REQUESTS {
+                    info!(
+                        "no answer from {server} to {} REQUESTs; starting over",
+                        x.attempts
+                    );
+                    self.tally
+                        .add(What::Refused, server, "no answer to REQUEST");
+                    self.discover(now, out);
+                    return;
+                }
+                x.attempts += 1;
+                x.sent = now;
+                let msg = request::request_selecting(&self.config, x.xid, secs, offered, server);
+                out.push(send(msg, Dest::Broadcast));
+                let at = now + self.jittered(backoff_base(x.attempts));
+                let state = State::Requesting {
+                    x,
+                    offered,
+                    server,
+                    secs,
+                };
+                self.goto(state, Some((Timer::Retransmit, at)));
+            }
+            State::Rebooting { mut x, lease } => {
+                if now >= x.started + REBOOT_WAIT {
+                    info!("no answer for saved lease {}; starting over", lease.address);
+                    self.deconfigure(Reason::Unconfirmed, out);
+                    self.discover(now, out);
+                    return;
+                }
+                x.attempts += 1;
+                x.sent = now;
+                let secs = secs_since(x.started, now);
+                let msg = request::request_reboot(&self.config, x.xid, secs, lease.address);
+                out.push(send(msg, Dest::Broadcast));
+                let at = x.started + REBOOT_WAIT;
+                self.goto(State::Rebooting { x, lease }, Some((Timer::Retransmit, at)));
+            }
+            State::Renewing { mut x, lease } => {
+                if lease.is_infinite() && x.attempts >= MAX_REQUESTS {
+                    info!(
+                        "no answer to the renewal of {}; the infinite lease stays",
+                        lease.address
+                    );
+                    self.goto(State::Bound { lease }, None);
+                    return;
+                }
+                x.attempts += 1;
+                x.sent = now;
+                let secs = secs_since(x.started, now);
+                let msg = request::request_bound(&self.config, x.xid, secs, &lease);
+                out.push(send(msg, Dest::Unicast(lease.server_id)));
+                let step = renew_retry(now, lease.rebind_at()).map(|at| (Timer::Retransmit, at));
+                self.goto(State::Renewing { x, lease }, step);
+            }
+            State::Rebinding { mut x, lease } => {
+                x.attempts += 1;
+                x.sent = now;
+                let secs = secs_since(x.started, now);
+                let msg = request::request_bound(&self.config, x.xid, secs, &lease);
+                out.push(send(msg, Dest::Broadcast));
+                let step = renew_retry(now, lease.expires_at()).map(|at| (Timer::Retransmit, at));
+                self.goto(State::Rebinding { x, lease }, step);
+            }
+            other => self.state = other,
+        }
+    }
+
+    /// Validation shared by every reply: op, xid, chaddr. Replies that fail it are for another
+    /// client (or not replies at all): dropped with a debug line, not counted.
+    fn is_ours(&self, r: &Reply, xid: u32) -> bool {
+        if r.op != Opcode::BootReply {
+            debug!("dropping a BOOTREQUEST seen on the wire");
+            return false;
+        }
+        if r.xid != xid {
+            debug!(
+                "dropping a reply with xid {:#010x}, expected {:#010x}",
+                r.xid, xid
+            );
+            return false;
+        }
+        if r.chaddr.get(..6) != Some(&self.config.hwaddr[..]) {
+            debug!("dropping a reply for another chaddr");
+            return false;
+        }
+        true
+    }
+
+    /// A reply to us refused: logged, and counted for the report of why no lease was taken.
+    fn refuse(&mut self, r: &Reply, why: impl fmt::Display) {
+        let kind = r.kind.map(kind_name).unwrap_or_else(|| "reply".into());
+        debug!("dropping {kind} from {}: {why}", r.from);
+        self.tally.add(What::Refused, r.from, why);
+    }
+
+    fn receive(&mut self, now: Instant, r: &Reply, out: &mut Vec<Action>) {
+        let Some(x) = self.state.exchange() else {
+            debug!(
+                "dropping a reply from {}: not expecting one in {}",
+                r.from,
+                self.state.name()
+            );
+            return;
+        };
+        if !self.is_ours(r, x.xid) {
+            return;
+        }
+        let Some(kind) = r.kind else {
+            let why = match r.left_out(53) {
+                Some(l) => format!("no message type ({})", l.why),
+                None => "no message type".to_string(),
+            };
+            self.refuse(r, why);
+            return;
+        };
+        match &self.state {
+            State::Selecting { x } => {
+                if kind != MessageType::Offer {
+                    debug!("dropping {} while selecting", kind_name(kind));
+                    return;
+                }
+                let server = match Lease::check_offer(r).map(|_| r.server_id) {
+                    Ok(Some(server)) => server,
+                    Ok(None) => return,
+                    Err(e) => return self.refuse(r, e),
+                };
+                info!("offered {} by {server}", r.yiaddr);
+                let secs = secs_since(x.started, x.sent);
+                let x = Exchange {
+                    attempts: 1,
+                    sent: now,
+                    ..x.clone()
+                };
+                let msg = request::request_selecting(&self.config, x.xid, secs, r.yiaddr, server);
+                out.push(send(msg, Dest::Broadcast));
+                let at = now + self.jittered(backoff_base(1));
+                let state = State::Requesting {
+                    x,
+                    offered: r.yiaddr,
+                    server,
+                    secs,
+                };
+                self.goto(state, Some((Timer::Retransmit, at)));
+            }
+            State::Requesting { server, .. } => {
+                if r.server_id != Some(*server) {
+                    debug!(
+                        "dropping {} from {}: we chose {server}",
+                        kind_name(kind),
+                        r.from
+                    );
+                    return;
+                }
+                self.answer(now, kind, r, out);
+            }
+            State::Renewing { lease, .. } => {
+                if r.server_id.is_some_and(|s| s != lease.server_id) {
+                    debug!(
+                        "dropping {} from {}: renewing with {}",
+                        kind_name(kind),
+                        r.from,
+                        lease.server_id
+                    );
+                    return;
+                }
+                self.answer(now, kind, r, out);
+            }
+            State::Rebooting { .. } | State::Rebinding { .. } => self.answer(now, kind, r, out),
+            _ => {}
+        }
+    }
+
+    /// An ACK or NAK to one of our REQUESTs.
+    fn answer(&mut self, now: Instant, kind: MessageType, r: &Reply, out: &mut Vec<Action>) {
+        match kind {
+            MessageType::Ack => {
+                let sent = self.state.exchange().map_or(now, |x| x.sent);
+                let lease = match Lease::from_reply(r, sent) {
+                    Ok(lease) => lease,
+                    Err(e) => return self.refuse(r, e),
+                };
+                // A renewal of the address in use needs no probe; a new address does.
+                let same = match &self.state {
+                    State::Renewing { lease: cur, .. } | State::Rebinding { lease: cur, .. } => {
+                        cur.address == lease.address
+                    }
+                    _ => false,
+                };
+                if same {
+                    self.bind(now, lease, out);
+                } else {
+                    self.probe_or_bind(now, lease, out);
+                }
+            }
+            MessageType::Nak => {
+                self.naks += 1;
+                let text = r.message.clone().unwrap_or_default();
+                info!("NAK from {}: {text}; starting over", r.from);
+                self.tally.add(What::Nak, r.from, &text);
+                self.deconfigure(Reason::Nak, out);
+                // The first NAK restarts at once; a server that keeps refusing is asked again
+                // only after a growing pause, so a NAK storm cannot make us flood the link.
+                if self.naks <= 1 {
+                    self.discover(now, out);
+                } else {
+                    let at = now + backoff_base(self.naks - 1);
+                    self.goto(State::Init, Some((Timer::Restart, at)));
+                }
+            }
+            other => debug!("dropping {}: expecting ACK or NAK", kind_name(other)),
+        }
+    }
+
+    /// Starts probing `lease` (RFC 5227), or binds at once when probing is off.
+    fn probe_or_bind(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+        let (probes, first) = match self.config.probe {
+            ProbeMode::Off => return self.bind(now, lease, out),
+            ProbeMode::Quick(_) => (2, Duration::ZERO),
+            ProbeMode::Rfc5227 => (3, Duration::from_millis(self.rng.u64(0..=1000))),
+        };
+        debug!("probing {} for conflicts", lease.address);
+        out.push(Action::ArpListen {
+            addr: lease.address,
+        });
+        let state = State::Probing {
+            lease,
+            probes_left: probes,
+        };
+        self.goto(state, Some((Timer::Probe, now + first)));
+    }
+
+    /// [`Timer::Probe`]: the next probe, or the address is ours once the last has gone
+    /// unanswered.
+    fn probe_step(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let State::Probing { lease, probes_left } = &self.state else {
+            return;
+        };
+        let (lease, probes_left) = (lease.clone(), *probes_left);
+        if probes_left == 0 {
+            out.push(Action::ArpStop);
+            return self.bind(now, lease, out);
+        }
+        out.push(Action::ArpProbe {
+            target: lease.address,
+        });
+        let wait = match self.config.probe {
+            ProbeMode::Quick(window) => window / 2,
+            // PROBE_MIN..PROBE_MAX between probes, ANNOUNCE_WAIT after the last.
+            _ if probes_left > 1 => Duration::from_millis(self.rng.u64(1000..=2000)),
+            _ => Duration::from_secs(2),
+        };
+        let state = State::Probing {
+            lease,
+            probes_left: probes_left - 1,
+        };
+        self.goto(state, Some((Timer::Probe, now + wait)));
+    }
+
+    /// The address is ours to use: configure it, start its timers and announce it.
+    fn bind(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+        self.naks = 0;
+        self.failures = 0;
+        self.tally.clear();
+        self.timers.stop(Timer::AcquireTimeout);
+        let new_address = self
+            .held
+            .as_ref()
+            .is_none_or(|h| h.address != lease.address);
+        let renewal =
+            !new_address && matches!(self.state, State::Renewing { .. } | State::Rebinding { .. });
+        if renewal {
+            info!(
+                "renewed {}, lease {}",
+                lease.address,
+                crate::lease::human_secs(lease.lease_secs)
+            );
+        } else {
+            info!("bound {lease}");
+        }
+        self.configure(&lease, out);
+        self.set_lease_timers(Some(&lease));
+        if new_address && self.config.probe != ProbeMode::Off {
+            out.push(Action::ArpAnnounce {
+                addr: lease.address,
+            });
+            self.announcements = ANNOUNCE_NUM - 1;
+            self.timers.set(Timer::Announce, now + ANNOUNCE_INTERVAL);
+        }
+        self.goto(State::Bound { lease }, None);
+    }
+
+    fn arp(&mut self, now: Instant, arp: ArpSeen, out: &mut Vec<Action>) {
+        let State::Probing { lease, .. } = &self.state else {
+            return;
+        };
+        let addr = lease.address;
+        let ours = arp.sender_mac == self.config.hwaddr;
+        // RFC 5227 2.1.1: any ARP packet whose sender is the address, or a probe by another
+        // host for it, is a conflict.
+        let conflict = !ours
+            && (arp.sender_ip == addr || (arp.sender_ip.is_unspecified() && arp.target_ip == addr));
+        if !conflict {
+            return;
+        }
+        let lease = lease.clone();
+        let mac = arp.sender_mac.map(|b| format!("{b:02x}")).join(":");
+        warn!("{addr} is in use by {mac}: declining it");
+        self.tally.add(What::InUse, addr, format!("by {mac}"));
+        out.push(Action::ArpStop);
+        let xid = self.rng.u32(..);
+        out.push(send(
+            request::decline(&self.config, xid, &lease),
+            Dest::Broadcast,
+        ));
+        // When the server moved a lease to this address, the old one (which the interface may
+        // still hold) is no longer ours either.
+        self.deconfigure(Reason::Declined, out);
+        self.goto(State::Init, Some((Timer::Restart, now + DECLINE_WAIT)));
+    }
+
+    // --- Keeping it -------------------------------------------------------------------------
+
+    fn enter_renewing(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+        let x = self.new_exchange(now);
+        info!("renewing {} with {}", lease.address, lease.server_id);
+        let msg = request::request_bound(&self.config, x.xid, 0, &lease);
+        out.push(send(msg, Dest::Unicast(lease.server_id)));
+        let step = renew_retry(now, lease.rebind_at()).map(|at| (Timer::Retransmit, at));
+        self.goto(State::Renewing { x, lease }, step);
+    }
+
+    fn enter_rebinding(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+        let x = self.new_exchange(now);
+        info!(
+            "rebinding {}: no answer from {}",
+            lease.address, lease.server_id
+        );
+        let msg = request::request_bound(&self.config, x.xid, 0, &lease);
+        out.push(send(msg, Dest::Broadcast));
+        let step = renew_retry(now, lease.expires_at()).map(|at| (Timer::Retransmit, at));
+        self.goto(State::Rebinding { x, lease }, step);
+    }
+
+    /// [`Timer::Expire`]: the lease held has run out.
+    fn expire(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let Some(held) = &self.held else {
+            return;
+        };
+        info!("lease {} expired", held.address);
+        self.deconfigure(Reason::Expired, out);
+        // While probing a new address, only the old lease has gone; the probe goes on.
+        if self.lease().is_some() {
+            self.discover(now, out);
+        }
+    }
+
+    /// [`Timer::Announce`]: the next ARP announcement of the address held.
+    fn announce(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Some(lease) = &self.held {
+            out.push(Action::ArpAnnounce {
+                addr: lease.address,
+            });
+        }
+        self.announcements = self.announcements.saturating_sub(1);
+        if self.announcements > 0 {
+            self.timers.set(Timer::Announce, now + ANNOUNCE_INTERVAL);
+        }
+    }
+
+    /// Gives back whatever lease the server thinks is ours, and removes what the interface
+    /// holds. The client is done.
+    fn release(&mut self, out: &mut Vec<Action>) {
+        let state = std::mem::replace(&mut self.state, State::Released);
+        let granted = match &state {
+            State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. }
+            | State::Rebooting { lease, .. }
+            | State::Probing { lease, .. } => Some(lease),
+            _ => None,
+        };
+        if matches!(state, State::Probing { .. }) {
+            out.push(Action::ArpStop);
+        }
+        if let Some(lease) = granted {
+            let xid = self.rng.u32(..);
+            out.push(send(
+                request::release(&self.config, xid, lease),
+                Dest::Unicast(lease.server_id),
+            ));
+        }
+        let held = self.held.is_some();
+        self.deconfigure(Reason::Released, out);
+        if !held {
+            out.push(Action::ForgetLease);
+        }
+        self.timers = TimerTable::default();
+    }
+
+    /// The shell could not apply the Configure just emitted: the interface holds nothing of it
+    /// that stays; start over after a growing pause.
+    fn configure_failed(&mut self, now: Instant, why: String, out: &mut Vec<Action>) {
+        let Some(lease) = self.lease().cloned() else {
+            return;
+        };
+        self.failures += 1;
+        let wait = backoff_base(self.failures);
+        warn!(
+            "could not configure {}: {why}; starting over in {} s",
+            lease.address,
+            wait.as_secs()
+        );
+        self.tally.add(What::NotApplied, lease.address, why);
+        self.deconfigure(Reason::NotApplied, out);
+        self.goto(State::Init, Some((Timer::Restart, now + wait)));
+    }
+}
+
+fn send(msg: Message, dest: Dest) -> Action {
+    Action::Send {
+        msg: Box::new(msg),
+        dest,
+    }
+}
+
+fn secs_since(start: Instant, now: Instant) -> u16 {
+    now.saturating_since(start)
+        .as_secs()
+        .min(u64::from(u16::MAX)) as u16
+}
+
+/// RFC 2131 4.4.5: retry at half the time left to `deadline`, never sooner than 60 s; None when
+/// that would be at or past the deadline (its own timer takes over). With no deadline (an
+/// infinite lease) every 60 s.
+fn renew_retry(now: Instant, deadline: Option<Instant>) -> Option<Instant> {
+    let Some(deadline) = deadline else {
+        return Some(now + MIN_RENEW_RETRY);
+    };
+    let half = deadline.saturating_since(now) / 2;
+    let at = now + half.max(MIN_RENEW_RETRY);
+    (at < deadline).then_some(at)
+}

@@ -1,0 +1,252 @@
+//! The typed reply: framing errors drop the message, each option is judged by its own rule
+//! (one test per rule), and an option that fails is left out without costing the reply.
+
+use dhcpc::reply::{self, Reply};
+use dhcpc::wire::v4::{MessageType, Opcode};
+use dhcpc::wire::{WireError, HEADER_LEN, MAGIC_COOKIE};
+use std::net::Ipv4Addr;
+
+const MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
+const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const YIADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 134);
+/// Message type ACK, server id, lease time 3600.
+const BASICS: &[u8] = &[53, 1, 5, 54, 4, 198, 51, 100, 1, 51, 4, 0, 0, 14, 16];
+
+/// A BOOTREPLY with the given raw option bytes (after the cookie), then END.
+fn raw_reply(options: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; HEADER_LEN];
+    b[0] = 2; // op BOOTREPLY
+    b[1] = 1; // htype Ethernet
+    b[2] = 6; // hlen
+    b[4..8].copy_from_slice(&0x1234_5678u32.to_be_bytes());
+    b[16..20].copy_from_slice(&YIADDR.octets());
+    b[28..34].copy_from_slice(&MAC);
+    b.extend_from_slice(&MAGIC_COOKIE);
+    b.extend_from_slice(options);
+    b.push(255);
+    b
+}
+
+/// The reply for BASICS followed by `extra` options.
+fn parse(extra: &[u8]) -> Reply {
+    Reply::parse(&raw_reply(&[BASICS, extra].concat()), SERVER).expect("framing is good")
+}
+
+fn left_out(r: &Reply) -> Vec<u8> {
+    r.left_out.iter().map(|l| l.code).collect()
+}
+
+#[test]
+fn the_header_and_the_basics_are_typed() {
+    let r = parse(&[]);
+    assert_eq!(r.from, SERVER);
+    assert_eq!(r.op, Opcode::BootReply);
+    assert_eq!(r.xid, 0x1234_5678);
+    assert_eq!(r.chaddr, MAC);
+    assert_eq!(r.yiaddr, YIADDR);
+    assert_eq!(r.kind, Some(MessageType::Ack));
+    assert_eq!(r.server_id, Some(SERVER));
+    assert_eq!(r.lease_secs, Some(3600));
+    assert!(r.left_out.is_empty() && r.other.is_empty());
+}
+
+#[test]
+fn framing_errors_still_drop_the_message() {
+    let good = raw_reply(BASICS);
+    assert_eq!(
+        Reply::parse(&good[..200], SERVER),
+        Err(WireError::Truncated { len: 200 })
+    );
+    let mut b = good.clone();
+    b[236] = 0;
+    assert!(matches!(
+        Reply::parse(&b, SERVER),
+        Err(WireError::BadMagicCookie(_))
+    ));
+    let mut b = raw_reply(BASICS);
+    b.pop();
+    b.extend_from_slice(&[3, 8, 198, 51]);
+    assert_eq!(
+        Reply::parse(&b, SERVER),
+        Err(WireError::OptionOverrun { code: 3 })
+    );
+}
+
+#[test]
+fn a_garbled_fqdn_or_a_host_name_that_is_not_utf8_costs_only_itself() {
+    // Option 81 with flags and rcodes, then a label running past its end; option 12 with a
+    // byte that is not UTF-8. Neither is used for the lease: the reply stays whole.
+    let r = parse(&[81, 6, 0, 0, 0, 9, b'a', b'b', 12, 3, b'a', 0xff, b'b']);
+    assert_eq!(r.kind, Some(MessageType::Ack));
+    assert_eq!(r.server_id, Some(SERVER));
+    assert_eq!(r.hostname, None);
+    assert_eq!(left_out(&r), [12]);
+    // 81 is not an option the client uses: kept raw for hooks, as received.
+    assert_eq!(r.other, [(81, vec![0, 0, 0, 9, b'a', b'b'])]);
+}
+
+#[test]
+fn a_malformed_option_is_left_out_with_why() {
+    let r = parse(&[
+        1, 3, 255, 255, 255, 3, 5, 1, 2, 3, 4, 5, 26, 4, 0, 0, 5, 220,
+    ]);
+    assert_eq!(left_out(&r), [1, 3, 26]);
+    assert_eq!(r.subnet_mask, None);
+    assert!(r.routers.is_empty());
+    assert_eq!(r.mtu, None);
+    assert_eq!(
+        r.left_out(26).unwrap().to_string(),
+        "option 26 malformed: length 4, should be 2"
+    );
+}
+
+#[test]
+fn rule_message_type_must_be_known() {
+    assert_eq!(reply::message_type(MessageType::Nak), Ok(MessageType::Nak));
+    assert!(reply::message_type(MessageType::Unknown(99)).is_err());
+    let r = Reply::parse(&raw_reply(&[53, 1, 99]), SERVER).unwrap();
+    assert_eq!((r.kind, left_out(&r)), (None, vec![53]));
+}
+
+#[test]
+fn rule_server_id_is_unicast() {
+    assert_eq!(reply::server_id(SERVER), Ok(SERVER));
+    for bad in [
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::BROADCAST,
+        Ipv4Addr::new(127, 0, 0, 1),
+        Ipv4Addr::new(224, 0, 0, 1),
+    ] {
+        assert!(reply::server_id(bad).is_err(), "{bad}");
+    }
+    let r = Reply::parse(&raw_reply(&[53, 1, 5, 54, 4, 255, 255, 255, 255]), SERVER).unwrap();
+    assert_eq!((r.server_id, left_out(&r)), (None, vec![54]));
+}
+
+#[test]
+fn rule_renewal_and_rebinding_times_are_not_zero() {
+    assert_eq!(reply::renewal_time(1), Ok(1));
+    assert!(reply::renewal_time(0).is_err());
+    let r = parse(&[58, 4, 0, 0, 0, 0, 59, 4, 0, 0, 0, 0]);
+    assert_eq!((r.renewal_secs, r.rebinding_secs), (None, None));
+    assert_eq!(left_out(&r), [58, 59]);
+}
+
+#[test]
+fn rule_routers_and_dns_are_unicast_each_once() {
+    let list = [
+        Ipv4Addr::UNSPECIFIED,
+        SERVER,
+        Ipv4Addr::BROADCAST,
+        SERVER,
+        Ipv4Addr::new(198, 51, 100, 254),
+    ];
+    assert_eq!(
+        reply::unicast_list(3, &list),
+        Ok(vec![SERVER, Ipv4Addr::new(198, 51, 100, 254)])
+    );
+    assert!(reply::unicast_list(6, &[Ipv4Addr::new(239, 1, 1, 1)]).is_err());
+    assert_eq!(reply::unicast_list(6, &[]), Ok(vec![]));
+    let r = parse(&[6, 4, 239, 1, 1, 1]);
+    assert!(r.dns.is_empty());
+    assert_eq!(left_out(&r), [6]);
+}
+
+#[test]
+fn rule_host_name_is_a_plausible_name() {
+    assert_eq!(reply::host_name("box-1.lab"), Ok("box-1.lab".to_string()));
+    for bad in ["box 1", "$(reboot)", "a..b", "", "x;y"] {
+        assert!(reply::host_name(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn rule_domain_name_is_a_plausible_name() {
+    for (sent, kept) in [
+        ("lab.test.", Some("lab.test")),
+        ("lab.test\0", Some("lab.test")),
+        ("a_b-c.example", Some("a_b-c.example")),
+        ("lab.test; rm -rf /", None),
+        ("lab test", None),
+        ("lab..test", None),
+        ("", None),
+        ("x\nnameserver 203.0.113.66", None),
+    ] {
+        assert_eq!(reply::domain_name(sent).ok().as_deref(), kept, "{sent:?}");
+    }
+    assert!(reply::domain_name(&format!("{}.test", "a".repeat(64))).is_err());
+    // Not UTF-8: dhcproto cannot read it; left out, the reply kept.
+    let r = parse(&[15, 3, b'a', 0xff, b'b']);
+    assert_eq!((r.domain.clone(), left_out(&r)), (None, vec![15]));
+}
+
+#[test]
+fn rule_mtu_is_at_least_68() {
+    assert_eq!(reply::interface_mtu(68), Ok(68));
+    assert!(reply::interface_mtu(67).is_err());
+    assert_eq!(parse(&[26, 2, 5, 220]).mtu, Some(1500));
+}
+
+#[test]
+fn rule_broadcast_is_neither_zero_nor_multicast() {
+    assert!(reply::broadcast(Ipv4Addr::new(198, 51, 100, 255)).is_ok());
+    assert!(reply::broadcast(Ipv4Addr::UNSPECIFIED).is_err());
+    assert!(reply::broadcast(Ipv4Addr::new(224, 0, 0, 1)).is_err());
+}
+
+#[test]
+fn rule_server_message_is_kept_printable_whatever_its_bytes() {
+    assert_eq!(reply::server_message(b"no\x1b[2J\n!\0").unwrap(), "no[2J!");
+    // Not UTF-8: still shown (so a NAK carrying it is not lost with it).
+    let r = Reply::parse(
+        &raw_reply(&[
+            53, 1, 6, 54, 4, 198, 51, 100, 1, 56, 4, b'n', 0xff, b'o', 0xfe,
+        ]),
+        SERVER,
+    )
+    .unwrap();
+    assert_eq!(r.kind, Some(MessageType::Nak));
+    assert_eq!(r.message.as_deref(), Some("n\u{fffd}o\u{fffd}"));
+    assert!(r.left_out.is_empty());
+}
+
+#[test]
+fn options_the_client_does_not_use_are_kept_raw_in_order() {
+    let r = parse(&[224, 2, 1, 2, 42, 4, 198, 51, 100, 7, 37, 1, 64]);
+    assert_eq!(
+        r.other,
+        [
+            (224, vec![1, 2]),
+            (42, vec![198, 51, 100, 7]),
+            (37, vec![64])
+        ]
+    );
+}
+
+#[test]
+fn fuzzed_replies_never_panic() {
+    let base = raw_reply(
+        &[
+            BASICS,
+            &[
+                1, 4, 255, 255, 255, 0, 3, 4, 198, 51, 100, 1, 12, 3, b'b', b'o', b'x',
+            ],
+            &[
+                15, 8, b'l', b'a', b'b', b'.', b't', b'e', b's', b't', 56, 2, b'h', b'i',
+            ],
+        ]
+        .concat(),
+    );
+    let mut rng = fastrand::Rng::with_seed(8);
+    for _ in 0..50_000 {
+        let mut b = base.clone();
+        for _ in 0..rng.usize(1..6) {
+            let at = rng.usize(236..b.len());
+            b[at] = rng.u8(..);
+        }
+        if let Ok(r) = Reply::parse(&b, SERVER) {
+            let _ = dhcpc::lease::Lease::from_reply(&r, dhcpc::time::Instant::ZERO);
+            let _ = dhcpc::lease::Lease::check_offer(&r);
+        }
+    }
+}
