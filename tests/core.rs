@@ -2,7 +2,7 @@
 
 use dhcpc::core::{
     backoff_base, Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, Reason, StateName,
-    DECLINE_WAIT,
+    Timer, DECLINE_WAIT,
 };
 use dhcpc::lease::Lease;
 use dhcpc::reply::Reply;
@@ -833,4 +833,470 @@ fn a_nak_while_selecting_or_bound_is_ignored() {
         .handle(t(5.0), Event::Reply(&rx(&nak(xid, SERVER))))
         .is_empty());
     assert_eq!(c.state(), StateName::Bound);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: replies judged option by option, sane leases, one record of what is applied.
+
+const NEW_ADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 88);
+
+/// A reply from raw option bytes (after the cookie, END added), as the boundary parses it.
+fn raw(xid: u32, yiaddr: Ipv4Addr, options: &[u8]) -> Reply {
+    let mut b = vec![0u8; wire::HEADER_LEN];
+    b[0] = 2;
+    b[1] = 1;
+    b[2] = 6;
+    b[4..8].copy_from_slice(&xid.to_be_bytes());
+    b[16..20].copy_from_slice(&yiaddr.octets());
+    b[28..34].copy_from_slice(&MAC);
+    b.extend_from_slice(&wire::MAGIC_COOKIE);
+    b.extend_from_slice(options);
+    b.push(255);
+    Reply::parse(&b, SERVER).expect("framing is good")
+}
+
+fn sends(actions: &[Action]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::Send { .. }))
+        .count()
+}
+
+fn no_lease(actions: &[Action]) -> Option<String> {
+    actions.iter().find_map(|a| match a {
+        Action::NoLease(why) => Some(why.to_string()),
+        _ => None,
+    })
+}
+
+#[test]
+fn an_ack_with_a_garbled_option_it_does_not_need_is_taken() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let xid = d.xid();
+    // 81 (FQDN) whose name runs past its end, 12 (host name) that is not UTF-8.
+    let garbage: &[u8] = &[81, 6, 0, 0, 0, 9, b'a', b'b', 12, 3, b'a', 0xff, b'b'];
+    let basics = |kind: u8| -> Vec<u8> {
+        [
+            &[53, 1, kind, 54, 4, 198, 51, 100, 1, 51, 4, 0, 0, 14, 16][..],
+            &[1, 4, 255, 255, 255, 0],
+            garbage,
+        ]
+        .concat()
+    };
+    let a = c.handle(t(0.1), Event::Reply(&raw(xid, ADDR, &basics(2))));
+    assert_eq!(kind(&sent(&a).0), MessageType::Request);
+    let a = c.handle(t(0.2), Event::Reply(&raw(xid, ADDR, &basics(5))));
+    let (lease, _) = configured(&a).expect("the lease is taken");
+    assert_eq!((lease.address, lease.prefix_len), (ADDR, 24));
+    assert_eq!(c.state(), StateName::Bound);
+}
+
+#[test]
+fn a_nak_whose_message_is_not_utf8_still_ends_the_lease() {
+    let (mut c, _, lease) = bound(3600);
+    let (r, _) = sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
+    let nak = raw(
+        r.xid(),
+        Ipv4Addr::UNSPECIFIED,
+        &[
+            53, 1, 6, 54, 4, 198, 51, 100, 1, 56, 5, b'g', b'o', 0xff, 0xfe, b'!',
+        ],
+    );
+    let a = c.handle(lease.renew_at().unwrap(), Event::Reply(&nak));
+    assert_eq!(deconfigured(&a), Some((lease, Reason::Nak)));
+    assert_eq!(kind(&sent(&a).0), MessageType::Discover);
+    assert!(c.applied().is_none());
+}
+
+/// A server that answers every DISCOVER with an offer and every REQUEST with an ACK, both
+/// for a `lease_secs` lease, for an hour of virtual time. Returns how many messages the
+/// client sent and what it reported at its acquire timeout.
+fn an_hour_with_a_server_granting(lease_secs: u32, offer_secs: u32) -> (usize, Vec<Action>) {
+    let mut cfg = config();
+    cfg.acquire_timeout = Some(Duration::from_secs(30));
+    let mut c = Client::new(cfg, 11);
+    let mut all = c.handle(t(0.0), Event::Start);
+    let mut count = sends(&all);
+    while let Some(at) = c.poll_at() {
+        if at > t(3600.0) {
+            break;
+        }
+        let mut actions = c.handle(at, Event::Tick);
+        let mut i = 0;
+        // Answer what was sent, at once.
+        while let Some(Action::Send { msg, .. }) = actions.get(i).cloned() {
+            i += 1;
+            let answer = match kind(&msg) {
+                MessageType::Discover => {
+                    let mut o = offer(msg.xid());
+                    o.opts_mut()
+                        .insert(DhcpOption::AddressLeaseTime(offer_secs));
+                    o
+                }
+                MessageType::Request => ack(msg.xid(), lease_secs),
+                _ => continue,
+            };
+            actions.extend(c.handle(at, Event::Reply(&rx(&answer))));
+        }
+        count += sends(&actions);
+        all.extend(actions);
+        assert!(count < 10_000, "a send storm");
+    }
+    (count, all)
+}
+
+#[test]
+fn a_lease_under_four_seconds_is_refused_without_a_send_storm() {
+    for secs in [0, 1, 3] {
+        // Offered for an hour, ACKed for `secs`: every ACK is refused.
+        let (count, actions) = an_hour_with_a_server_granting(secs, 3600);
+        assert!(configured(&actions).is_none(), "{secs} s lease configured");
+        // RFC 2131's own schedule: a DISCOVER, then four REQUESTs 4, 8 and 16 s apart, about
+        // once a minute; five messages a minute, where a loop would send thousands a second.
+        assert!(
+            count < 400,
+            "{count} messages in an hour for a {secs} s lease"
+        );
+        let why = no_lease(&actions).expect("the timeout says why");
+        assert!(
+            why.contains(&format!(
+                "from 198.51.100.1 dropped: lease time {secs} s is under the minimum of 4 s"
+            )),
+            "{why}"
+        );
+        // Offered for `secs` too: refused at the offer already.
+        let (count, actions) = an_hour_with_a_server_granting(secs, secs);
+        assert!(configured(&actions).is_none());
+        assert!(count < 100, "{count} DISCOVERs in an hour");
+    }
+    // Four seconds is taken, and lives its life on a schedule, not in a loop.
+    let (count, actions) = an_hour_with_a_server_granting(4, 4);
+    assert!(configured(&actions).is_some());
+    assert!(
+        count < 3 * 3600 / 4 + 10,
+        "{count} messages for a 4 s lease"
+    );
+}
+
+#[test]
+fn option_57_is_never_under_576() {
+    use dhcpc::core::max_message_size;
+    assert_eq!(max_message_size(None), 1472);
+    assert_eq!(max_message_size(Some(1500)), 1472);
+    assert_eq!(max_message_size(Some(9000)), 8972);
+    assert_eq!(max_message_size(Some(604)), 576);
+    assert_eq!(max_message_size(Some(576)), 576);
+    assert_eq!(max_message_size(Some(68)), 576);
+    assert_eq!(max_message_size(Some(1_000_000)), 65535);
+}
+
+#[test]
+fn the_acquire_timeout_says_why_no_lease_was_taken() {
+    // Nobody answers.
+    let mut cfg = config();
+    cfg.acquire_timeout = Some(Duration::from_secs(10));
+    let mut c = Client::new(cfg.clone(), 1);
+    c.handle(t(0.0), Event::Start);
+    let mut report = None;
+    while report.is_none() {
+        let at = c.poll_at().unwrap();
+        assert!(at <= t(10.0));
+        report = no_lease(&c.handle(at, Event::Tick));
+    }
+    assert_eq!(report.unwrap(), "no DHCP server answered");
+    assert_eq!(c.state(), StateName::Selecting, "it goes on trying");
+    assert!(c.timers().get(Timer::AcquireTimeout).is_none(), "said once");
+
+    // A server whose offers are refused, and an unreadable message.
+    let mut c = Client::new(cfg.clone(), 2);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let mut bad = offer(d.xid());
+    bad.opts_mut()
+        .insert(DhcpOption::SubnetMask(Ipv4Addr::new(255, 0, 255, 0)));
+    for _ in 0..3 {
+        assert!(c.handle(t(1.0), Event::Reply(&rx(&bad))).is_empty());
+    }
+    c.handle(
+        t(1.0),
+        Event::Unreadable {
+            from: OTHER_SERVER,
+            why: "bad magic cookie".into(),
+        },
+    );
+    let a = c.handle(t(10.0), Event::Tick);
+    assert_eq!(
+        no_lease(&a).unwrap(),
+        "3 replies from 198.51.100.1 dropped: subnet mask 255.0.255.0 is not contiguous; \
+         1 unreadable message from 198.51.100.2 dropped: bad magic cookie"
+    );
+
+    // A lease bound in time: no report.
+    let mut c = Client::new(cfg, 3);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.1), Event::Reply(&rx(&offer(d.xid()))));
+    c.handle(t(0.2), Event::Reply(&rx(&ack(d.xid(), 3600))));
+    assert!(c.timers().get(Timer::AcquireTimeout).is_none());
+}
+
+#[test]
+fn every_deadline_is_in_the_named_table() {
+    let (c, _, lease) = bound(3600);
+    let timers = c.timers();
+    assert_eq!(timers.get(Timer::Renew), lease.renew_at());
+    assert_eq!(timers.get(Timer::Rebind), lease.rebind_at());
+    assert_eq!(timers.get(Timer::Expire), lease.expires_at());
+    assert_eq!(timers.get(Timer::Retransmit), None);
+    assert_eq!(c.poll_at(), timers.next().map(|(_, at)| at));
+    assert_eq!(timers.next().unwrap().0, Timer::Renew);
+}
+
+/// A probing client bound to ADDR, renewing at T1: returns it with the REQUEST's xid.
+fn renewing_with_probe() -> (Client, u32, Lease) {
+    let mut cfg = Config::new(MAC);
+    cfg.probe = ProbeMode::Quick(Duration::from_millis(200));
+    let (_, _, lease) = bound(3600);
+    let mut c = Client::new(cfg, 5).into_bound(lease.clone());
+    let (r, _) = sent(&c.handle(lease.renew_at().unwrap(), Event::Tick));
+    (c, r.xid(), lease)
+}
+
+fn ack_of(xid: u32, addr: Ipv4Addr) -> Message {
+    let mut m = ack(xid, 3600);
+    m.set_yiaddr(addr);
+    m
+}
+
+#[test]
+fn a_conflict_while_probing_a_changed_address_removes_the_old_one() {
+    let (mut c, xid, old) = renewing_with_probe();
+    let now = old.renew_at().unwrap();
+    let a = c.handle(now, Event::Reply(&rx(&ack_of(xid, NEW_ADDR))));
+    assert!(a.contains(&Action::ArpListen { addr: NEW_ADDR }));
+    assert_eq!(c.state(), StateName::Probing);
+    assert_eq!(c.applied(), Some(&old), "the old address is still held");
+    let conflict = ArpSeen {
+        sender_mac: [2, 0, 0, 0, 0, 9],
+        sender_ip: NEW_ADDR,
+        target_ip: NEW_ADDR,
+    };
+    let a = c.handle(now, Event::Arp(conflict));
+    assert_eq!(kind(&sent(&a).0), MessageType::Decline);
+    assert_eq!(deconfigured(&a), Some((old, Reason::Declined)));
+    assert!(a.contains(&Action::ForgetLease));
+    assert!(c.applied().is_none());
+    assert_eq!(c.state(), StateName::Init);
+}
+
+#[test]
+fn a_release_while_probing_gives_back_what_the_server_granted() {
+    // The first lease, still being probed: nothing is held, the server's grant is released.
+    let (mut c, xid) = probing_client(ProbeMode::Quick(Duration::from_millis(200)));
+    c.handle(t(0.02), Event::Reply(&rx(&ack(xid, 3600))));
+    let a = c.handle(t(0.05), Event::Release);
+    let (m, dest) = sent(&a);
+    assert_eq!(
+        (kind(&m), m.ciaddr(), dest),
+        (MessageType::Release, ADDR, Dest::Unicast(SERVER))
+    );
+    assert!(a.contains(&Action::ArpStop) && a.contains(&Action::ForgetLease));
+    assert!(deconfigured(&a).is_none());
+    assert_eq!((c.state(), c.poll_at()), (StateName::Released, None));
+
+    // A changed address being probed: the new one is released, the old one removed.
+    let (mut c, xid, old) = renewing_with_probe();
+    let now = old.renew_at().unwrap();
+    c.handle(now, Event::Reply(&rx(&ack_of(xid, NEW_ADDR))));
+    let a = c.handle(now, Event::Release);
+    assert_eq!(sent(&a).0.ciaddr(), NEW_ADDR);
+    assert_eq!(deconfigured(&a), Some((old, Reason::Released)));
+    assert!(c.applied().is_none());
+}
+
+#[test]
+fn a_failed_configure_starts_over_after_a_growing_pause() {
+    let (mut c, _, lease) = bound(3600);
+    let now = t(1.0);
+    let a = c.handle(
+        now,
+        Event::ConfigureFailed("Operation not permitted".into()),
+    );
+    assert_eq!(deconfigured(&a), Some((lease, Reason::NotApplied)));
+    assert_eq!(
+        (c.state(), c.poll_at()),
+        (StateName::Init, Some(now + backoff_base(1)))
+    );
+    let at = c.poll_at().unwrap();
+    let (d, _) = sent(&c.handle(at, Event::Tick));
+    c.handle(at, Event::Reply(&rx(&offer(d.xid()))));
+    assert!(configured(&c.handle(at, Event::Reply(&rx(&ack(d.xid(), 3600))))).is_some());
+    c.handle(at, Event::ConfigureFailed("again".into()));
+    assert_eq!(c.poll_at(), Some(at + backoff_base(2)));
+    // Out of place (nothing was just configured): ignored.
+    assert!(c
+        .handle(at, Event::ConfigureFailed("late".into()))
+        .is_empty());
+}
+
+#[test]
+fn an_unanswered_renewal_of_an_infinite_lease_keeps_it() {
+    let (mut c, _, lease) = bound(u32::MAX);
+    sent(&c.handle(t(10.0), Event::Renew));
+    let mut tries = 1;
+    while c.state() == StateName::Renewing {
+        let at = c.poll_at().expect("a retry is due");
+        let a = c.handle(at, Event::Tick);
+        assert!(deconfigured(&a).is_none(), "an infinite lease never goes");
+        tries += sends(&a);
+    }
+    assert_eq!(tries, 4);
+    assert_eq!((c.state(), c.lease()), (StateName::Bound, Some(&lease)));
+    assert_eq!(c.poll_at(), None);
+}
+
+/// The interface as the shell would leave it after carrying out the core's actions.
+#[derive(Default)]
+struct Iface {
+    holds: Option<Lease>,
+}
+
+impl Iface {
+    fn apply(&mut self, actions: &[Action], ctx: &str) {
+        for a in actions {
+            match a {
+                Action::Configure { lease, previous } => {
+                    assert_eq!(
+                        previous, &self.holds,
+                        "{ctx}: Configure replaces something else than the interface holds"
+                    );
+                    self.holds = Some(lease.clone());
+                }
+                Action::Deconfigure { lease, .. } => {
+                    assert_eq!(
+                        Some(lease),
+                        self.holds.as_ref(),
+                        "{ctx}: Deconfigure of something the interface does not hold"
+                    );
+                    self.holds = None;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Drives clients through random paths (offers, ACKs of the same or another address, refused
+/// leases, NAKs, silence, conflicts, renewals asked for, failed configures, releases, expiry)
+/// and checks after every step that the core's record is exactly what its Configure and
+/// Deconfigure actions left on the interface.
+#[test]
+fn the_record_always_matches_what_the_interface_holds() {
+    // What the walks went through, so that the test shows it covered every path.
+    let mut reasons = std::collections::BTreeSet::new();
+    let mut moved = 0;
+    for seed in 0..400u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut cfg = Config::new(MAC);
+        cfg.probe = match rng.u8(0..3) {
+            0 => ProbeMode::Off,
+            1 => ProbeMode::Quick(Duration::from_millis(200)),
+            _ => ProbeMode::Rfc5227,
+        };
+        cfg.acquire_timeout = Some(Duration::from_secs(30));
+        let mut iface = Iface::default();
+        let mut c = Client::new(cfg, seed);
+        if rng.bool() {
+            let saved = saved_lease(t(0.0), 3600);
+            iface.holds = Some(saved.clone());
+            c = c.with_saved_lease(saved);
+        }
+        let mut now = t(1.0);
+        let mut last: Option<Message> = None;
+        let mut actions = c.handle(now, Event::Start);
+        for step in 0..200 {
+            let ctx = format!("seed {seed} step {step} in {}", c.state());
+            for a in &actions {
+                match a {
+                    Action::Deconfigure { reason, .. } => {
+                        reasons.insert(format!("{reason:?}"));
+                    }
+                    Action::Configure {
+                        lease,
+                        previous: Some(p),
+                    } if p.address != lease.address => moved += 1,
+                    _ => {}
+                }
+            }
+            iface.apply(&actions, &ctx);
+            assert_eq!(c.applied(), iface.holds.as_ref(), "{ctx}");
+            if let Some(l) = c.lease() {
+                assert_eq!(Some(l), c.applied(), "{ctx}: the lease in force is held");
+            }
+            if c.state() == StateName::Released {
+                break;
+            }
+            let configured_now = configured(&actions).is_some();
+            if let Some(m) = actions.iter().rev().find_map(|a| match a {
+                Action::Send { msg, .. } => Some((**msg).clone()),
+                _ => None,
+            }) {
+                last = Some(m);
+            }
+            let addr = if rng.bool() { ADDR } else { NEW_ADDR };
+            actions = match rng.u8(0..20) {
+                0..=7 => {
+                    now = c
+                        .poll_at()
+                        .unwrap_or(now + Duration::from_secs(60))
+                        .max(now);
+                    c.handle(now, Event::Tick)
+                }
+                8..=12 => match &last {
+                    Some(m) if kind(m) == MessageType::Discover => {
+                        let mut o = offer(m.xid());
+                        o.set_yiaddr(addr);
+                        c.handle(now, Event::Reply(&rx(&o)))
+                    }
+                    Some(m) if kind(m) == MessageType::Request => {
+                        let lease = [3600, 60, 1, u32::MAX][rng.usize(0..4)];
+                        let mut a = ack(m.xid(), lease);
+                        a.set_yiaddr(addr);
+                        c.handle(now, Event::Reply(&rx(&a)))
+                    }
+                    _ => Vec::new(),
+                },
+                13 => match &last {
+                    Some(m) => c.handle(now, Event::Reply(&rx(&nak(m.xid(), SERVER)))),
+                    None => Vec::new(),
+                },
+                14 => c.handle(
+                    now,
+                    Event::Arp(ArpSeen {
+                        sender_mac: [2, 0, 0, 0, 0, 9],
+                        sender_ip: addr,
+                        target_ip: addr,
+                    }),
+                ),
+                15 => c.handle(now, Event::Renew),
+                16 if configured_now => c.handle(now, Event::ConfigureFailed("EPERM".into())),
+                17 if rng.u8(0..4) == 0 => c.handle(now, Event::Release),
+                _ => {
+                    now = now + Duration::from_secs(rng.u64(1..4000));
+                    c.handle(now, Event::Tick)
+                }
+            };
+        }
+    }
+    assert_eq!(
+        reasons.into_iter().collect::<Vec<_>>(),
+        [
+            "Declined",
+            "Expired",
+            "Nak",
+            "NotApplied",
+            "Released",
+            "Unconfirmed"
+        ]
+    );
+    assert!(moved > 0, "no lease ever moved to another address");
 }

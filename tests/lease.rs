@@ -312,3 +312,122 @@ fn human_secs() {
     assert_eq!(lease::human_secs(90_061), "1d1h1m1s");
     assert_eq!(lease::human_secs(INFINITE), "infinite");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The lease check, one rule at a time (issue 8).
+
+#[test]
+fn rule_a_lease_lasts_at_least_four_seconds() {
+    for secs in [0u32, 1, 3] {
+        assert_eq!(
+            from_reply(
+                &with(ack(), DhcpOption::AddressLeaseTime(secs)),
+                Instant::ZERO
+            ),
+            Err(LeaseError::TooShort(secs))
+        );
+        assert_eq!(
+            lease::check_lease_time(secs),
+            Err(LeaseError::TooShort(secs))
+        );
+    }
+    let l = from_reply(&with(ack(), DhcpOption::AddressLeaseTime(4)), Instant::ZERO).unwrap();
+    assert_eq!((l.lease_secs, l.t1_secs, l.t2_secs), (4, 2, 3));
+    assert_eq!(
+        LeaseError::TooShort(0).to_string(),
+        "lease time 0 s is under the minimum of 4 s"
+    );
+}
+
+#[test]
+fn rule_a_zero_mask_is_refused() {
+    let m = with(ack(), DhcpOption::SubnetMask(Ipv4Addr::UNSPECIFIED));
+    assert_eq!(from_reply(&m, Instant::ZERO), Err(LeaseError::BadPrefix(0)));
+    assert!(lease::check_prefix(33).is_err());
+    assert!(lease::check_prefix(1).is_ok() && lease::check_prefix(32).is_ok());
+}
+
+#[test]
+fn rule_a_non_contiguous_mask_is_refused() {
+    for mask in [Ipv4Addr::new(255, 0, 255, 0), Ipv4Addr::new(0, 0, 0, 255)] {
+        let m = with(ack(), DhcpOption::SubnetMask(mask));
+        assert_eq!(
+            from_reply(&m, Instant::ZERO),
+            Err(LeaseError::BadSubnetMask(mask))
+        );
+    }
+}
+
+#[test]
+fn rule_the_address_is_not_its_subnets_network_or_broadcast_address() {
+    let at = |addr: Ipv4Addr, mask: Ipv4Addr| {
+        let mut m = with(ack(), DhcpOption::SubnetMask(mask));
+        m.opts_mut().remove(OptionCode::BroadcastAddr);
+        m.set_yiaddr(addr);
+        from_reply(&m, Instant::ZERO)
+    };
+    let m24 = Ipv4Addr::new(255, 255, 255, 0);
+    let net = Ipv4Addr::new(198, 51, 100, 0);
+    let brd = Ipv4Addr::new(198, 51, 100, 255);
+    assert_eq!(at(net, m24), Err(LeaseError::NetworkAddress(net, 24)));
+    assert_eq!(at(brd, m24), Err(LeaseError::BroadcastAddress(brd, 24)));
+    // RFC 3021 /31 and /32 have no network or broadcast address.
+    assert!(at(net, Ipv4Addr::new(255, 255, 255, 254)).is_ok());
+    assert!(at(brd, Ipv4Addr::new(255, 255, 255, 255)).is_ok());
+    let a30 = Ipv4Addr::new(198, 51, 100, 132);
+    assert!(at(a30, Ipv4Addr::new(255, 255, 255, 252)).is_err());
+}
+
+#[test]
+fn rule_option_28_counts_only_as_the_subnets_broadcast() {
+    let elsewhere = Ipv4Addr::new(198, 51, 100, 127);
+    let l = from_reply(
+        &with(ack(), DhcpOption::BroadcastAddr(elsewhere)),
+        Instant::ZERO,
+    )
+    .unwrap();
+    assert_eq!(l.broadcast, Ipv4Addr::new(198, 51, 100, 255));
+    assert_eq!(
+        lease::check_broadcast(YIADDR, 24, elsewhere),
+        Err(LeaseError::BadBroadcast(elsewhere))
+    );
+}
+
+#[test]
+fn rule_a_server_id_that_cannot_be_read_says_why() {
+    let mut b = wire::encode(&without(ack(), OptionCode::ServerIdentifier)).unwrap();
+    // Option 54 of three bytes, in the padding after END: put it before END.
+    let end = b.iter().rposition(|&x| x == 255).unwrap();
+    b.splice(end..end, [54, 3, 198, 51, 100]);
+    let r = Reply::parse(&b, SERVER).unwrap();
+    let e = Lease::from_reply(&r, Instant::ZERO).unwrap_err();
+    assert!(matches!(e, LeaseError::NoServerId(Some(_))), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with("no server identifier (option 54) (malformed"),
+        "{e}"
+    );
+    assert!(lease::check_server_id(Ipv4Addr::BROADCAST).is_err());
+}
+
+#[test]
+fn rule_times_are_in_order() {
+    assert!(lease::check_times(1, 2, 4).is_ok());
+    assert!(lease::check_times(0, 2, 4).is_err());
+    assert!(lease::check_times(2, 2, 4).is_err());
+    assert!(lease::check_times(1, 4, 4).is_err());
+    assert!(lease::check_times(0, 0, INFINITE).is_ok());
+}
+
+#[test]
+fn rules_for_what_a_saved_lease_may_hold() {
+    assert!(lease::check_server(Ipv4Addr::new(224, 0, 0, 1)).is_err());
+    assert!(lease::check_domain("lab.test").is_ok());
+    assert!(lease::check_domain("lab.test; reboot").is_err());
+    assert!(
+        lease::check_domain("lab.test.").is_err(),
+        "stored without the dot"
+    );
+    assert!(lease::check_mtu(67).is_err() && lease::check_mtu(68).is_ok());
+    assert!(lease::check_address(Ipv4Addr::new(127, 0, 0, 1)).is_err());
+}

@@ -101,3 +101,55 @@ fn bad_files_are_errors_not_panics() {
         let _ = parse(&good[..n], Instant::ZERO, 1_000);
     }
 }
+
+#[test]
+fn a_saved_lease_passes_the_same_check_as_a_reply() {
+    let good = render("eth0", &MAC, &lease(Instant::ZERO, 3600), 1_000);
+    assert!(parse(&good, Instant::ZERO, 1_000).is_ok());
+    for (from, to) in [
+        ("lease=3600", "lease=1"),
+        ("prefix=24", "prefix=0"),
+        ("address=198.51.100.77", "address=198.51.100.255"),
+        ("address=198.51.100.77", "address=198.51.100.0"),
+        ("broadcast=198.51.100.255", "broadcast=198.51.100.127"),
+        ("server=198.51.100.1", "server=255.255.255.255"),
+        ("routers=198.51.100.1", "routers=224.0.0.1"),
+        ("domain=lab.test", "domain=lab.test;reboot"),
+        ("domain=lab.test", "domain=$(reboot)"),
+        ("mtu=1400", "mtu=10"),
+        ("t1=1800", "t1=0"),
+        ("t1=1800", "t1=3200"),
+    ] {
+        let bad = good.replace(from, to);
+        assert_ne!(bad, good, "{from}");
+        assert!(
+            parse(&bad, Instant::ZERO, 1_000).is_err(),
+            "{to} was accepted"
+        );
+    }
+}
+
+#[test]
+fn whether_a_saved_lease_may_be_asked_for_again() {
+    use dhcpc::leasefile::Unusable;
+    let l = lease(Instant::from_secs(100), 3600);
+    let text = render("eth0", &MAC, &l, 1_000_000);
+    let read = |now_unix| parse(&text, Instant::from_secs(100), now_unix).unwrap();
+    assert_eq!(read(1_000_000).usable_for("eth0", &MAC), Ok(l.clone()));
+    assert_eq!(
+        read(1_000_000).usable_for("eth1", &MAC),
+        Err(Unusable::OtherInterface("eth0".into()))
+    );
+    assert_eq!(
+        read(1_000_000).usable_for("eth0", &[2, 0, 0, 0, 0, 2]),
+        Err(Unusable::OtherHardware)
+    );
+    assert_eq!(
+        read(1_003_600).usable_for("eth0", &MAC),
+        Err(Unusable::Expired)
+    );
+    // A file from before the hwaddr field is taken on any NIC.
+    let old = text.replace("hwaddr=02:00:00:00:00:01\n", "");
+    let saved = parse(&old, Instant::from_secs(100), 1_000_000).unwrap();
+    assert!(saved.usable_for("eth0", &[2, 0, 0, 0, 0, 2]).is_ok());
+}

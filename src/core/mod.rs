@@ -846,7 +846,6 @@ impl Client {
     /// The address is ours to use: configure it, start its timers and announce it.
     fn bind(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
         self.naks = 0;
-        self.failures = 0;
         self.tally.clear();
         self.timers.stop(Timer::AcquireTimeout);
         let new_address = self
@@ -908,6 +907,8 @@ impl Client {
     // --- Keeping it -------------------------------------------------------------------------
 
     fn enter_renewing(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+        // The lease got this far on the interface: the system took it.
+        self.failures = 0;
         let x = self.new_exchange(now);
         info!("renewing {} with {}", lease.address, lease.server_id);
         let msg = request::request_bound(&self.config, x.xid, 0, &lease);
