@@ -157,10 +157,22 @@ struct Daemon {
 
 impl Daemon {
     fn start(lab: &Lab, name: &str, extra: &[&str], ifaces: &[&str]) -> Daemon {
+        Daemon::start_as(lab, name, &[], extra, ifaces)
+    }
+
+    /// Starts dhcpc through `prefix` (a program and its arguments, such as setpriv).
+    fn start_as(lab: &Lab, name: &str, prefix: &[&str], extra: &[&str], ifaces: &[&str]) -> Daemon {
         let log = lab.dir.join(format!("{name}.log"));
         let file = fs::File::create(&log).expect("dhcpc log");
-        let child = lab
-            .client_command(dhcpc_bin())
+        let mut cmd = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = lab.client_command(program);
+                c.args(args).arg(dhcpc_bin());
+                c
+            }
+            None => lab.client_command(dhcpc_bin()),
+        };
+        let child = cmd
             .args(lab.dhcpc_dir_args())
             .args(["-d", "-v"])
             .args(extra)
@@ -712,4 +724,99 @@ fn sigterm_keeps_the_lease_unless_release_on_exit() {
         wait_for(Duration::from_secs(5), || kea.count("DHCP4_RELEASE ") >= 1),
         "Kea saw no release"
     );
+}
+
+/// The default route dhcpc installed, if the client namespace has one.
+fn has_default_route(lab: &Lab) -> bool {
+    lab.client_routes().iter().any(|r| r.is_default())
+}
+
+#[test]
+fn a_link_flap_while_bound_does_not_stop_the_daemon() {
+    let lab = Lab::new();
+    let _kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 8, 3, 6);
+    let mut daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    assert!(has_default_route(&lab));
+    sh(
+        "ip",
+        &["-n", &lab.client_ns, "link", "set", CLIENT_IF, "down"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    sh(
+        "ip",
+        &["-n", &lab.client_ns, "link", "set", CLIENT_IF, "up"],
+    );
+    // Two renewals after the flap (T1 = 3 s), each answered: the socket works again.
+    let before = daemon.log_text().matches("renewed").count();
+    assert!(
+        wait_for(Duration::from_secs(15), || daemon
+            .log_text()
+            .matches("renewed")
+            .count()
+            >= before + 2),
+        "no renewals after the link flap\n{}",
+        daemon.log_text()
+    );
+    assert!(
+        matches!(daemon.child.try_wait(), Ok(None)),
+        "the daemon ended\n{}",
+        daemon.log_text()
+    );
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    // The kernel dropped the default route with the link; the renewal put it back.
+    assert!(has_default_route(&lab), "{:?}", lab.client_routes());
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
+#[test]
+fn a_system_that_refuses_the_address_does_not_stop_the_daemon() {
+    let lab = Lab::new();
+    let _kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 600, 300, 500);
+    let setpriv = require_program(
+        "setpriv",
+        "run the tests with `sudo scripts/test`, which installs it (package util-linux)",
+    );
+    let setpriv = setpriv.to_str().expect("UTF-8 path");
+    // Without CAP_NET_ADMIN the kernel refuses the address (EPERM); DHCP itself still works.
+    let no_admin = [setpriv, "--bounding-set", "-net_admin"];
+    let mut daemon = Daemon::start_as(
+        &lab,
+        "dhcpc",
+        &no_admin,
+        &["--arp-probe", "0"],
+        &[CLIENT_IF],
+    );
+    // Refused, said, and tried again after a pause: the daemon keeps going.
+    assert!(
+        wait_for(Duration::from_secs(20), || daemon
+            .log_text()
+            .matches("could not configure")
+            .count()
+            >= 2),
+        "no second attempt\n{}",
+        daemon.log_text()
+    );
+    assert!(
+        matches!(daemon.child.try_wait(), Ok(None)),
+        "the daemon ended\n{}",
+        daemon.log_text()
+    );
+    assert!(daemon.log_text().contains("Operation not permitted"));
+    assert!(addresses(&lab, CLIENT_IF).is_empty());
+    daemon.kill();
+
+    // A one-shot run has nothing to keep alive: it says what is missing, status 3.
+    let mut cmd = lab.client_command(setpriv);
+    cmd.args(&no_admin[1..])
+        .arg(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["-1", "--arp-probe", "0", "-t", "10", CLIENT_IF])
+        .env_remove("DHCPC_LOG");
+    let out = run_with_deadline(cmd, DHCPC_DEADLINE);
+    assert_no_panic(&out);
+    assert_exit(&out, 3);
+    assert_stderr_contains(&out, "needs CAP_NET_RAW and CAP_NET_ADMIN");
+    assert!(addresses(&lab, CLIENT_IF).is_empty());
 }

@@ -305,3 +305,42 @@ fn broadcast_flag_lease() {
         "dnsmasq should have seen the broadcast flag:\n{log}"
     );
 }
+
+#[test]
+fn no_carrier_is_named_when_no_lease_comes() {
+    let lab = Lab::new();
+    // The server's end of the veth down: the client's end has no carrier.
+    common::sh(
+        "ip",
+        &["-n", &lab.server_ns, "link", "set", lab.server_if, "down"],
+    );
+    let out = dhcpc(&lab, &["-1", "-t", "2", CLIENT_IF]);
+    assert_exit(&out, 1);
+    assert_stderr_contains(
+        &out,
+        &format!("no lease after 2 s: no carrier on {CLIENT_IF}"),
+    );
+}
+
+#[test]
+fn release_without_a_daemon_leaves_a_down_link_down() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let out = dhcpc(&lab, &["-1", "--arp-probe", "0", "-t", "15", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert_eq!(lab.client_addrs().len(), 1);
+    common::sh(
+        "ip",
+        &["-n", &lab.client_ns, "link", "set", CLIENT_IF, "down"],
+    );
+    let out = dhcpc(&lab, &["-r", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(
+        !lab.client_link().up,
+        "-r brought the link up\n{}",
+        describe(&out)
+    );
+    assert!(lab.client_addrs().is_empty(), "the address stayed");
+    assert!(!lab.dir.join("lease").join("vc.lease").exists());
+    assert_stderr_contains(&out, "is down: DHCPRELEASE is not sent");
+}

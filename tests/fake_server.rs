@@ -342,3 +342,166 @@ fn a_nak_storm_is_met_with_backoff_not_a_flood() {
     );
     assert!(lab.client_addrs().is_empty());
 }
+
+/// `m` encoded, with `extra` raw option bytes put in front of its END option.
+fn bytes_with(m: &Message, extra: &[u8]) -> Vec<u8> {
+    let mut b = bytes(m);
+    let mut i = 240;
+    while b[i] != 255 {
+        i += if b[i] == 0 {
+            1
+        } else {
+            2 + usize::from(b[i + 1])
+        };
+    }
+    b.splice(i..i, extra.iter().copied());
+    b
+}
+
+/// A server that offers and ACKs GOOD for `lease` seconds; `extra` raw options ride along.
+fn plain_server(lab: &Lab, lease: u32, extra: &'static [u8]) -> FakeServer {
+    FakeServer::start(
+        lab,
+        Box::new(move |req| {
+            let kind = match req.opts().msg_type() {
+                Some(MessageType::Discover) => MessageType::Offer,
+                Some(MessageType::Request) => MessageType::Ack,
+                _ => return Vec::new(),
+            };
+            vec![bytes_with(&reply(req, kind, GOOD, SERVER, lease), extra)]
+        }),
+    )
+}
+
+#[test]
+fn a_garbled_option_the_client_does_not_need_costs_nothing() {
+    let lab = Lab::new();
+    // An FQDN (81) whose name runs past its end and a host name (12) that is not UTF-8.
+    let _server = plain_server(
+        &lab,
+        3600,
+        &[81, 6, 0, 0, 0, 9, b'a', b'b', 12, 3, b'a', 0xff, b'b'],
+    );
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "-v", "--arp-probe", "0", "-t", "10", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_no_panic(&out);
+    assert_exit(&out, 0);
+    let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
+    assert_eq!(addrs, vec![GOOD], "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("option 12 from 198.51.100.1 left out"),
+        "the bad option is named at -v\n{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_nak_with_text_that_is_not_utf8_still_ends_the_lease() {
+    let lab = Lab::new();
+    let _server = FakeServer::start(
+        &lab,
+        Box::new(|req| match req.opts().msg_type() {
+            Some(MessageType::Discover) => {
+                vec![bytes(&reply(req, MessageType::Offer, GOOD, SERVER, 6))]
+            }
+            Some(MessageType::Request) if req.ciaddr().is_unspecified() => {
+                vec![bytes(&reply(req, MessageType::Ack, GOOD, SERVER, 6))]
+            }
+            // The renewal: revoked, with a message that is not UTF-8.
+            Some(MessageType::Request) => vec![bytes_with(
+                &reply(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, SERVER, 0),
+                &[56, 5, b'g', b'o', 0xff, 0xfe, b'!'],
+            )],
+            _ => Vec::new(),
+        }),
+    );
+    let log = lab.dir.join("dhcpc.log");
+    let mut daemon = lab
+        .client_command(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["-d", "-v", "--arp-probe", "0", CLIENT_IF])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // Renewal at T1 = 2 s.
+    let revoked = wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(&format!("removed {GOOD} (server sent NAK)"))
+    });
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!text.contains("panicked"), "{text}");
+    assert!(revoked, "the NAK was not taken\n{text}");
+}
+
+#[test]
+fn a_server_granting_zero_second_leases_cannot_stop_the_daemon() {
+    let lab = Lab::new();
+    let _server = plain_server(&lab, 0, &[]);
+    // One-shot: no lease, and the timeout says why.
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "--arp-probe", "0", "-t", "3", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_no_panic(&out);
+    assert_exit(&out, 1);
+    assert_stderr_contains(
+        &out,
+        "from 198.51.100.1 dropped: lease time 0 s is under the minimum of 4 s",
+    );
+    assert!(lab.client_addrs().is_empty());
+
+    // The daemon: still running long after, still trying, nothing on the interface.
+    let log = lab.dir.join("dhcpc.log");
+    let mut daemon = lab
+        .client_command(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["-d", "--arp-probe", "0", "-t", "2", CLIENT_IF])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    let running = daemon.try_wait().unwrap().is_none();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(running, "the daemon ended:\n{text}");
+    assert!(
+        text.contains("lease time 0 s is under the minimum"),
+        "{text}"
+    );
+    assert!(lab.client_addrs().is_empty());
+}
+
+#[test]
+fn option_57_is_at_least_576_on_a_small_mtu_link() {
+    let lab = Lab::new();
+    sh(
+        "ip",
+        &["-n", &lab.client_ns, "link", "set", CLIENT_IF, "mtu", "576"],
+    );
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let _server = FakeServer::start(
+        &lab,
+        Box::new(move |req| {
+            if let Some(DhcpOption::MaxMessageSize(n)) =
+                req.opts().get(v4::OptionCode::MaxMessageSize)
+            {
+                seen2.lock().unwrap().push(*n);
+            }
+            Vec::new()
+        }),
+    );
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "--arp-probe", "0", "-t", "1", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_no_panic(&out);
+    let sizes = seen.lock().unwrap().clone();
+    assert!(!sizes.is_empty(), "no DISCOVER seen\n{}", describe(&out));
+    assert!(sizes.iter().all(|&n| n == 576), "option 57: {sizes:?}");
+}
