@@ -1,5 +1,7 @@
 //! The RFC 2131 state machine on virtual time: hours of lease life in microseconds.
 
+mod common;
+
 use dhcpc::core::{
     backoff_base, Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, Reason, StateName,
     Timer, DECLINE_WAIT,
@@ -842,16 +844,7 @@ const NEW_ADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 88);
 
 /// A reply from raw option bytes (after the cookie, END added), as the boundary parses it.
 fn raw(xid: u32, yiaddr: Ipv4Addr, options: &[u8]) -> Reply {
-    let mut b = vec![0u8; wire::HEADER_LEN];
-    b[0] = 2;
-    b[1] = 1;
-    b[2] = 6;
-    b[4..8].copy_from_slice(&xid.to_be_bytes());
-    b[16..20].copy_from_slice(&yiaddr.octets());
-    b[28..34].copy_from_slice(&MAC);
-    b.extend_from_slice(&wire::MAGIC_COOKIE);
-    b.extend_from_slice(options);
-    b.push(255);
+    let b = common::raw_reply(xid, yiaddr, MAC, &[options, &[255]].concat());
     Reply::parse(&b, SERVER).expect("framing is good")
 }
 

@@ -124,6 +124,32 @@ fn reply(
     m
 }
 
+/// `dhcpc <lab dirs> ARGS vc` run to its end in the lab; fails the test on a panic.
+fn oneshot(lab: &Lab, args: &[&str]) -> std::process::Output {
+    let mut all = lab.dhcpc_dir_args();
+    all.extend(args.iter().map(|a| a.to_string()));
+    all.push(CLIENT_IF.to_string());
+    let out = lab.run_dhcpc(&all);
+    assert_no_panic(&out);
+    out
+}
+
+/// `dhcpc <lab dirs> ARGS vc` started in the background, its stderr in the returned log file.
+/// The caller kills it.
+fn start_daemon(lab: &Lab, args: &[&str]) -> (std::process::Child, std::path::PathBuf) {
+    let log = lab.dir.join("dhcpc.log");
+    let child = lab
+        .client_command(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(args)
+        .arg(CLIENT_IF)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    (child, log)
+}
+
 fn bytes(m: &Message) -> Vec<u8> {
     wire::encode(m).unwrap()
 }
@@ -228,10 +254,7 @@ fn malformed_and_misdirected_replies_are_dropped_and_the_good_one_taken() {
             out
         }),
     );
-    let mut args = lab.dhcpc_dir_args();
-    args.extend(["-1", "-v", "--arp-probe", "0", "-t", "10", CLIENT_IF].map(String::from));
-    let out = lab.run_dhcpc(&args);
-    assert_no_panic(&out);
+    let out = oneshot(&lab, &["-1", "-v", "--arp-probe", "0", "-t", "10"]);
     assert_exit(&out, 0);
     let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
     assert_eq!(addrs, vec![GOOD], "{}", describe(&out));
@@ -280,15 +303,7 @@ fn garbage_while_renewing_does_not_lose_the_lease() {
             _ => Vec::new(),
         }),
     );
-    let log = lab.dir.join("dhcpc.log");
-    let mut daemon = lab
-        .client_command(dhcpc_bin())
-        .args(lab.dhcpc_dir_args())
-        .args(["-d", "-v", "--arp-probe", "0", CLIENT_IF])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let (mut daemon, log) = start_daemon(&lab, &["-d", "-v", "--arp-probe", "0"]);
     // A 6 s lease renewed at 2 s: over 10 s, several renewals, each answered with garbage.
     let mut held = true;
     for _ in 0..100 {
@@ -328,10 +343,7 @@ fn a_nak_storm_is_met_with_backoff_not_a_flood() {
             _ => Vec::new(),
         }),
     );
-    let mut args = lab.dhcpc_dir_args();
-    args.extend(["-1", "--arp-probe", "0", "-t", "8", CLIENT_IF].map(String::from));
-    let out = lab.run_dhcpc(&args);
-    assert_no_panic(&out);
+    let out = oneshot(&lab, &["-1", "--arp-probe", "0", "-t", "8"]);
     assert_exit(&out, 1);
     // NAK pauses of 0, 4, 8 s: at most four rounds in 8 s, not hundreds.
     let discovers = server.count(MessageType::Discover);
@@ -382,10 +394,7 @@ fn a_garbled_option_the_client_does_not_need_costs_nothing() {
         3600,
         &[81, 6, 0, 0, 0, 9, b'a', b'b', 12, 3, b'a', 0xff, b'b'],
     );
-    let mut args = lab.dhcpc_dir_args();
-    args.extend(["-1", "-v", "--arp-probe", "0", "-t", "10", CLIENT_IF].map(String::from));
-    let out = lab.run_dhcpc(&args);
-    assert_no_panic(&out);
+    let out = oneshot(&lab, &["-1", "-v", "--arp-probe", "0", "-t", "10"]);
     assert_exit(&out, 0);
     let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
     assert_eq!(addrs, vec![GOOD], "{}", describe(&out));
@@ -416,15 +425,7 @@ fn a_nak_with_text_that_is_not_utf8_still_ends_the_lease() {
             _ => Vec::new(),
         }),
     );
-    let log = lab.dir.join("dhcpc.log");
-    let mut daemon = lab
-        .client_command(dhcpc_bin())
-        .args(lab.dhcpc_dir_args())
-        .args(["-d", "-v", "--arp-probe", "0", CLIENT_IF])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let (mut daemon, log) = start_daemon(&lab, &["-d", "-v", "--arp-probe", "0"]);
     // Renewal at T1 = 2 s.
     let revoked = wait_for(Duration::from_secs(10), || {
         std::fs::read_to_string(&log)
@@ -443,10 +444,7 @@ fn a_server_granting_zero_second_leases_cannot_stop_the_daemon() {
     let lab = Lab::new();
     let _server = plain_server(&lab, 0, &[]);
     // One-shot: no lease, and the timeout says why.
-    let mut args = lab.dhcpc_dir_args();
-    args.extend(["-1", "--arp-probe", "0", "-t", "3", CLIENT_IF].map(String::from));
-    let out = lab.run_dhcpc(&args);
-    assert_no_panic(&out);
+    let out = oneshot(&lab, &["-1", "--arp-probe", "0", "-t", "3"]);
     assert_exit(&out, 1);
     assert_stderr_contains(
         &out,
@@ -455,15 +453,7 @@ fn a_server_granting_zero_second_leases_cannot_stop_the_daemon() {
     assert!(lab.client_addrs().is_empty());
 
     // The daemon: still running long after, still trying, nothing on the interface.
-    let log = lab.dir.join("dhcpc.log");
-    let mut daemon = lab
-        .client_command(dhcpc_bin())
-        .args(lab.dhcpc_dir_args())
-        .args(["-d", "--arp-probe", "0", "-t", "2", CLIENT_IF])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let (mut daemon, log) = start_daemon(&lab, &["-d", "--arp-probe", "0", "-t", "2"]);
     std::thread::sleep(Duration::from_secs(5));
     let running = daemon.try_wait().unwrap().is_none();
     let _ = daemon.kill();
@@ -497,10 +487,7 @@ fn option_57_is_at_least_576_on_a_small_mtu_link() {
             Vec::new()
         }),
     );
-    let mut args = lab.dhcpc_dir_args();
-    args.extend(["-1", "--arp-probe", "0", "-t", "1", CLIENT_IF].map(String::from));
-    let out = lab.run_dhcpc(&args);
-    assert_no_panic(&out);
+    let out = oneshot(&lab, &["-1", "--arp-probe", "0", "-t", "1"]);
     let sizes = seen.lock().unwrap().clone();
     assert!(!sizes.is_empty(), "no DISCOVER seen\n{}", describe(&out));
     assert!(sizes.iter().all(|&n| n == 576), "option 57: {sizes:?}");

@@ -1,12 +1,14 @@
 //! The DHCP codec: round trips, exact bytes, the captured dnsmasq exchange, malformed input,
 //! RFC 3396 long options, option overload, and a deterministic fuzz loop.
 
+mod common;
+
 use dhcpc::frame;
 use dhcpc::lease::Lease;
 use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire::v4::{DhcpOption, Flags, Message, MessageType, Opcode, OptionCode, UnknownOption};
-use dhcpc::wire::{self, WireError, HEADER_LEN, MAGIC_COOKIE, MIN_MESSAGE_LEN};
+use dhcpc::wire::{self, WireError, MAGIC_COOKIE, MIN_MESSAGE_LEN};
 use dhcproto::Encodable;
 use std::net::Ipv4Addr;
 
@@ -41,16 +43,7 @@ fn decode_captured(name: &str) -> Message {
 
 /// A BOOTREPLY with the given raw option bytes (after the cookie), no padding.
 fn raw_reply(options: &[u8]) -> Vec<u8> {
-    let mut b = vec![0u8; HEADER_LEN];
-    b[0] = 2; // op BOOTREPLY
-    b[1] = 1; // htype Ethernet
-    b[2] = 6; // hlen
-    b[4..8].copy_from_slice(&0x1234_5678u32.to_be_bytes());
-    b[16..20].copy_from_slice(&YIADDR.octets());
-    b[28..34].copy_from_slice(&MAC);
-    b.extend_from_slice(&MAGIC_COOKIE);
-    b.extend_from_slice(options);
-    b
+    common::raw_reply(0x1234_5678, YIADDR, MAC, options)
 }
 
 fn request(mt: MessageType) -> Message {

@@ -767,6 +767,21 @@ fn sweep_stale() {
     }
 }
 
+/// A BOOTREPLY from raw option bytes: the fixed header (op 2, Ethernet, `xid`, `yiaddr`,
+/// chaddr `mac`), the magic cookie, then `options` exactly as given (no END added).
+pub fn raw_reply(xid: u32, yiaddr: Ipv4Addr, mac: [u8; 6], options: &[u8]) -> Vec<u8> {
+    let mut b = vec![0u8; dhcpc::wire::HEADER_LEN];
+    b[0] = 2; // op BOOTREPLY
+    b[1] = 1; // htype Ethernet
+    b[2] = 6; // hlen
+    b[4..8].copy_from_slice(&xid.to_be_bytes());
+    b[16..20].copy_from_slice(&yiaddr.octets());
+    b[28..34].copy_from_slice(&mac);
+    b.extend_from_slice(&dhcpc::wire::MAGIC_COOKIE);
+    b.extend_from_slice(options);
+    b
+}
+
 /// Waits until `cond` holds, at most `limit`; returns whether it did.
 pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
