@@ -7,7 +7,7 @@
 //! A file is trusted no more than a server: the lease it holds passes the same check
 //! ([`Lease::check`]) as one read from an ACK.
 
-use crate::lease::{Lease, INFINITE};
+use crate::lease::{Lease, INFINITE, MIN_LEASE_SECS};
 use crate::time::Instant;
 use std::fmt;
 use std::fmt::Write as _;
@@ -168,9 +168,10 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
     if lease_secs == INFINITE {
         return Ok(saved(Some(lease)));
     }
-    // A clock that went backwards counts as no time spent.
+    // A clock that went backwards counts as no time spent. A lease with less than the
+    // shortest one dhcpc takes left is as good as expired.
     let spent = now_unix.saturating_sub(acquired);
-    if spent >= u64::from(lease_secs) {
+    if spent + u64::from(MIN_LEASE_SECS) > u64::from(lease_secs) {
         return Ok(saved(None));
     }
     let spent = spent as u32;

@@ -848,6 +848,14 @@ fn raw(xid: u32, yiaddr: Ipv4Addr, options: &[u8]) -> Reply {
     Reply::parse(&b, SERVER).expect("framing is good")
 }
 
+/// What the shell tells the core when the kernel refuses `lease`.
+fn refused(lease: &Lease) -> Event<'_> {
+    Event::ConfigureFailed {
+        lease,
+        why: "Operation not permitted".into(),
+    }
+}
+
 fn sends(actions: &[Action]) -> usize {
     actions
         .iter()
@@ -917,9 +925,12 @@ fn an_hour_with_a_server_granting(lease_secs: u32, offer_secs: u32) -> (usize, V
         }
         let mut actions = c.handle(at, Event::Tick);
         let mut i = 0;
-        // Answer what was sent, at once.
-        while let Some(Action::Send { msg, .. }) = actions.get(i).cloned() {
+        // Answer everything sent, at once (answers may send more: those are answered too).
+        while let Some(action) = actions.get(i).cloned() {
             i += 1;
+            let Action::Send { msg, .. } = action else {
+                continue;
+            };
             let answer = match kind(&msg) {
                 MessageType::Discover => {
                     let mut o = offer(msg.xid());
@@ -1087,10 +1098,16 @@ fn a_release_while_probing_gives_back_what_the_server_granted() {
     let (mut c, xid) = probing_client(ProbeMode::Quick(Duration::from_millis(200)));
     c.handle(t(0.02), Event::Reply(&rx(&ack(xid, 3600))));
     let a = c.handle(t(0.05), Event::Release);
+    // The interface has no address to send from yet: broadcast, with option 54 naming the
+    // server.
     let (m, dest) = sent(&a);
     assert_eq!(
         (kind(&m), m.ciaddr(), dest),
-        (MessageType::Release, ADDR, Dest::Unicast(SERVER))
+        (MessageType::Release, ADDR, Dest::Broadcast)
+    );
+    assert_eq!(
+        opt(&m, OptionCode::ServerIdentifier),
+        Some(&DhcpOption::ServerIdentifier(SERVER))
     );
     assert!(a.contains(&Action::ArpStop) && a.contains(&Action::ForgetLease));
     assert!(deconfigured(&a).is_none());
@@ -1102,6 +1119,7 @@ fn a_release_while_probing_gives_back_what_the_server_granted() {
     c.handle(now, Event::Reply(&rx(&ack_of(xid, NEW_ADDR))));
     let a = c.handle(now, Event::Release);
     assert_eq!(sent(&a).0.ciaddr(), NEW_ADDR);
+    assert_eq!(sent(&a).1, Dest::Broadcast);
     assert_eq!(deconfigured(&a), Some((old, Reason::Released)));
     assert!(c.applied().is_none());
 }
@@ -1110,11 +1128,8 @@ fn a_release_while_probing_gives_back_what_the_server_granted() {
 fn a_failed_configure_starts_over_after_a_growing_pause() {
     let (mut c, _, lease) = bound(3600);
     let now = t(1.0);
-    let a = c.handle(
-        now,
-        Event::ConfigureFailed("Operation not permitted".into()),
-    );
-    assert_eq!(deconfigured(&a), Some((lease, Reason::NotApplied)));
+    let a = c.handle(now, refused(&lease));
+    assert_eq!(deconfigured(&a), Some((lease.clone(), Reason::NotApplied)));
     assert_eq!(
         (c.state(), c.poll_at()),
         (StateName::Init, Some(now + backoff_base(1)))
@@ -1122,13 +1137,12 @@ fn a_failed_configure_starts_over_after_a_growing_pause() {
     let at = c.poll_at().unwrap();
     let (d, _) = sent(&c.handle(at, Event::Tick));
     c.handle(at, Event::Reply(&rx(&offer(d.xid()))));
-    assert!(configured(&c.handle(at, Event::Reply(&rx(&ack(d.xid(), 3600))))).is_some());
-    c.handle(at, Event::ConfigureFailed("again".into()));
+    let (again, _) = configured(&c.handle(at, Event::Reply(&rx(&ack(d.xid(), 3600))))).unwrap();
+    c.handle(at, refused(&again));
     assert_eq!(c.poll_at(), Some(at + backoff_base(2)));
-    // Out of place (nothing was just configured): ignored.
-    assert!(c
-        .handle(at, Event::ConfigureFailed("late".into()))
-        .is_empty());
+    // About a lease the record has moved past: ignored.
+    assert!(c.handle(at, refused(&lease)).is_empty());
+    assert!(c.handle(at, refused(&again)).is_empty());
 }
 
 #[test]
@@ -1178,6 +1192,60 @@ impl Iface {
     }
 }
 
+/// The rules of the timer table and of conflict detection, after one step of a walk: lease
+/// timers only while a lease is held, each state's own step only in that state, ARP listened
+/// to exactly while probing, and every probed address announced once bound.
+fn check_timers_and_arp(c: &Client, actions: &[Action], listening: &mut bool, ctx: &str) {
+    let timers = c.timers();
+    let state = c.state();
+    for t in [Timer::Renew, Timer::Rebind, Timer::Expire] {
+        if timers.get(t).is_some() {
+            assert!(c.applied().is_some(), "{ctx}: {t:?} set with nothing held");
+        }
+    }
+    use StateName::*;
+    if timers.get(Timer::Retransmit).is_some() {
+        assert!(
+            matches!(
+                state,
+                Selecting | Requesting | Rebooting | Renewing | Rebinding
+            ),
+            "{ctx}: a retransmission with no exchange"
+        );
+    }
+    assert_eq!(timers.get(Timer::Restart).is_some(), state == Init, "{ctx}");
+    assert_eq!(
+        timers.get(Timer::Probe).is_some(),
+        state == Probing,
+        "{ctx}"
+    );
+    if state == Released {
+        assert_eq!(timers.next(), None, "{ctx}: timers left after release");
+    }
+    let mut probed = false;
+    for a in actions {
+        match a {
+            Action::ArpListen { .. } => {
+                assert!(!*listening, "{ctx}: ArpListen twice");
+                *listening = true;
+            }
+            Action::ArpStop => {
+                assert!(*listening, "{ctx}: ArpStop without ArpListen");
+                *listening = false;
+                probed = true;
+            }
+            Action::Configure { lease, .. } if probed => assert!(
+                actions.contains(&Action::ArpAnnounce {
+                    addr: lease.address
+                }),
+                "{ctx}: a probed address bound without an announcement"
+            ),
+            _ => {}
+        }
+    }
+    assert_eq!(*listening, state == Probing, "{ctx}: listening to ARP");
+}
+
 /// Drives clients through random paths (offers, ACKs of the same or another address, refused
 /// leases, NAKs, silence, conflicts, renewals asked for, failed configures, releases, expiry)
 /// and checks after every step that the core's record is exactly what its Configure and
@@ -1205,6 +1273,7 @@ fn the_record_always_matches_what_the_interface_holds() {
         }
         let mut now = t(1.0);
         let mut last: Option<Message> = None;
+        let mut listening = false;
         let mut actions = c.handle(now, Event::Start);
         for step in 0..200 {
             let ctx = format!("seed {seed} step {step} in {}", c.state());
@@ -1225,10 +1294,10 @@ fn the_record_always_matches_what_the_interface_holds() {
             if let Some(l) = c.lease() {
                 assert_eq!(Some(l), c.applied(), "{ctx}: the lease in force is held");
             }
+            check_timers_and_arp(&c, &actions, &mut listening, &ctx);
             if c.state() == StateName::Released {
                 break;
             }
-            let configured_now = configured(&actions).is_some();
             if let Some(m) = actions.iter().rev().find_map(|a| match a {
                 Action::Send { msg, .. } => Some((**msg).clone()),
                 _ => None,
@@ -1271,7 +1340,10 @@ fn the_record_always_matches_what_the_interface_holds() {
                     }),
                 ),
                 15 => c.handle(now, Event::Renew),
-                16 if configured_now => c.handle(now, Event::ConfigureFailed("EPERM".into())),
+                16 => match configured(&actions) {
+                    Some((lease, _)) => c.handle(now, refused(&lease)),
+                    None => Vec::new(),
+                },
                 17 if rng.u8(0..4) == 0 => c.handle(now, Event::Release),
                 _ => {
                     now = now + Duration::from_secs(rng.u64(1..4000));
@@ -1292,4 +1364,85 @@ fn the_record_always_matches_what_the_interface_holds() {
         ]
     );
     assert!(moved > 0, "no lease ever moved to another address");
+}
+
+#[test]
+fn a_first_lease_the_system_refuses_is_reported_at_the_acquire_timeout() {
+    let mut cfg = config();
+    cfg.acquire_timeout = Some(Duration::from_secs(10));
+    let mut c = Client::new(cfg, 4);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.1), Event::Reply(&rx(&offer(d.xid()))));
+    let (lease, _) = configured(&c.handle(t(0.2), Event::Reply(&rx(&ack(d.xid(), 3600))))).unwrap();
+    assert_eq!(c.timers().get(Timer::AcquireTimeout), None);
+    c.handle(t(0.3), refused(&lease));
+    // Whoever waits for the first lease is still told, at the deadline, and why.
+    assert_eq!(c.timers().get(Timer::AcquireTimeout), Some(t(10.0)));
+    let mut why = None;
+    while why.is_none() {
+        let at = c.poll_at().unwrap();
+        assert!(at <= t(10.0));
+        let a = c.handle(at, Event::Tick);
+        why = no_lease(&a);
+        for m in a.iter().filter_map(|a| match a {
+            Action::Send { msg, .. } => Some(msg),
+            _ => None,
+        }) {
+            // The server keeps offering; the system keeps refusing.
+            let answer = match kind(m) {
+                MessageType::Discover => offer(m.xid()),
+                _ => ack(m.xid(), 3600),
+            };
+            if let Some((lease, _)) = configured(&c.handle(at, Event::Reply(&rx(&answer)))) {
+                c.handle(at, refused(&lease));
+            }
+        }
+    }
+    assert!(
+        why.as_deref()
+            .unwrap()
+            .contains("could not configure 198.51.100.77: Operation not permitted"),
+        "{why:?}"
+    );
+    // Said once.
+    assert_eq!(c.timers().get(Timer::AcquireTimeout), None);
+}
+
+#[test]
+fn init_reboot_probes_and_then_announces_the_address() {
+    let mut cfg = Config::new(MAC);
+    cfg.probe = ProbeMode::Quick(Duration::from_millis(200));
+    let saved = saved_lease(t(0.0), 3600);
+    let mut c = Client::new(cfg, 6).with_saved_lease(saved.clone());
+    let (r, _) = sent(&c.handle(t(10.0), Event::Start));
+    let a = c.handle(t(10.1), Event::Reply(&rx(&ack(r.xid(), 3600))));
+    assert!(a.contains(&Action::ArpListen { addr: ADDR }));
+    let mut bound = Vec::new();
+    while c.state() == StateName::Probing {
+        let at = c.poll_at().unwrap();
+        bound = c.handle(at, Event::Tick);
+    }
+    let (lease, previous) = configured(&bound).unwrap();
+    assert_eq!((lease.address, previous), (ADDR, Some(saved)));
+    // RFC 5227 2.3: a probed address is announced, even the one the interface had before.
+    assert!(bound.contains(&Action::ArpAnnounce { addr: ADDR }));
+}
+
+#[test]
+fn a_lease_that_runs_out_while_it_is_probed_is_not_configured() {
+    let mut cfg = Config::new(MAC);
+    cfg.probe = ProbeMode::Quick(Duration::from_secs(10));
+    let mut c = Client::new(cfg, 7);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.1), Event::Reply(&rx(&offer(d.xid()))));
+    c.handle(t(0.2), Event::Reply(&rx(&ack(d.xid(), 4))));
+    let mut last = Vec::new();
+    while c.state() == StateName::Probing {
+        let at = c.poll_at().unwrap();
+        last = c.handle(at, Event::Tick);
+    }
+    assert!(configured(&last).is_none(), "{last:?}");
+    assert!(last.contains(&Action::ArpStop));
+    assert_eq!(kind(&sent(&last).0), MessageType::Discover);
+    assert_eq!(c.state(), StateName::Selecting);
 }

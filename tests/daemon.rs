@@ -748,7 +748,9 @@ fn a_link_flap_while_bound_does_not_stop_the_daemon() {
         "ip",
         &["-n", &lab.client_ns, "link", "set", CLIENT_IF, "up"],
     );
-    // Two renewals after the flap (T1 = 3 s), each answered: the socket works again.
+    // Two renewals after the flap (T1 = 3 s), each answered at once (no REBINDING: the reply
+    // that arrived with the link's error was not lost with the socket).
+    let log_at_flap = daemon.log_text().len();
     let before = daemon.log_text().matches("renewed").count();
     assert!(
         wait_for(Duration::from_secs(15), || daemon
@@ -763,6 +765,11 @@ fn a_link_flap_while_bound_does_not_stop_the_daemon() {
         matches!(daemon.child.try_wait(), Ok(None)),
         "the daemon ended\n{}",
         daemon.log_text()
+    );
+    let after = daemon.log_text()[log_at_flap..].to_string();
+    assert!(
+        !after.contains("rebinding"),
+        "a renewal went unanswered:\n{after}"
     );
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
     // The kernel dropped the default route with the link; the renewal put it back.
@@ -806,6 +813,20 @@ fn a_system_that_refuses_the_address_does_not_stop_the_daemon() {
     assert!(daemon.log_text().contains("Operation not permitted"));
     assert!(addresses(&lab, CLIENT_IF).is_empty());
     daemon.kill();
+
+    // Started in the background, it still tells the shell that started it (status 1, and
+    // why) instead of keeping it waiting; the daemon goes on in the background.
+    let mut cmd = lab.client_command(setpriv);
+    cmd.args(&no_admin[1..])
+        .arg(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["--arp-probe", "0", "-t", "3", CLIENT_IF])
+        .env_remove("DHCPC_LOG");
+    let out = run_with_deadline(cmd, DHCPC_DEADLINE);
+    assert_no_panic(&out);
+    assert_exit(&out, 1);
+    assert_stderr_contains(&out, "no lease after 3 s: could not configure");
+    assert_exit(&dhcpc(&lab, &["-x", CLIENT_IF]), 0);
 
     // A one-shot run has nothing to keep alive: it says what is missing, status 3.
     let mut cmd = lab.client_command(setpriv);

@@ -153,3 +153,18 @@ fn whether_a_saved_lease_may_be_asked_for_again() {
     let saved = parse(&old, Instant::from_secs(100), 1_000_000).unwrap();
     assert!(saved.usable_for("eth0", &[2, 0, 0, 0, 0, 2]).is_ok());
 }
+
+#[test]
+fn a_saved_lease_with_under_four_seconds_left_counts_as_expired() {
+    let l = lease(Instant::from_secs(0), 3600);
+    let text = render("eth0", &MAC, &l, 1_000_000);
+    let left = |secs: u64| {
+        parse(&text, Instant::from_secs(1), 1_000_000 + 3600 - secs)
+            .unwrap()
+            .lease
+            .map(|l| l.lease_secs)
+    };
+    assert_eq!(left(4), Some(4));
+    assert_eq!(left(3), None);
+    assert_eq!(left(0), None);
+}

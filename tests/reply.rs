@@ -175,6 +175,8 @@ fn rule_mtu_is_at_least_68() {
     assert_eq!(reply::interface_mtu(68), Ok(68));
     assert!(reply::interface_mtu(67).is_err());
     assert_eq!(parse(&[26, 2, 5, 220]).mtu, Some(1500));
+    let r = parse(&[26, 2, 0, 67]);
+    assert_eq!((r.mtu, left_out(&r)), (None, vec![26]));
 }
 
 #[test]
@@ -182,6 +184,12 @@ fn rule_broadcast_is_neither_zero_nor_multicast() {
     assert!(reply::broadcast(Ipv4Addr::new(198, 51, 100, 255)).is_ok());
     assert!(reply::broadcast(Ipv4Addr::UNSPECIFIED).is_err());
     assert!(reply::broadcast(Ipv4Addr::new(224, 0, 0, 1)).is_err());
+    let r = parse(&[28, 4, 224, 0, 0, 1]);
+    assert_eq!((r.broadcast, left_out(&r)), (None, vec![28]));
+    assert_eq!(
+        parse(&[28, 4, 198, 51, 100, 255]).broadcast,
+        Some(Ipv4Addr::new(198, 51, 100, 255))
+    );
 }
 
 #[test]
@@ -231,7 +239,9 @@ fn fuzzed_replies_never_panic() {
     for _ in 0..50_000 {
         let mut b = base.clone();
         for _ in 0..rng.usize(1..6) {
-            let at = rng.usize(236..b.len());
+            // Mostly the options, sometimes the header (op, hlen, chaddr, cookie).
+            let from = if rng.u8(0..4) == 0 { 0 } else { 236 };
+            let at = rng.usize(from..b.len());
             b[at] = rng.u8(..);
         }
         if let Ok(r) = Reply::parse(&b, SERVER) {

@@ -128,9 +128,9 @@ pub enum Event<'a> {
     Release,
     /// An ARP packet seen on the interface while probing.
     Arp(ArpSeen),
-    /// The shell could not apply the last [`Action::Configure`] (the kernel refused it); the
-    /// text says why.
-    ConfigureFailed(String),
+    /// The shell could not apply [`Action::Configure`] of this lease (the kernel refused it);
+    /// the text says why.
+    ConfigureFailed { lease: &'a Lease, why: String },
 }
 
 /// Where a message goes.
@@ -339,6 +339,13 @@ pub struct Client {
     announcements: u8,
     /// What stood in the way of a lease, until there is one.
     tally: Tally,
+    /// The acquire timeout's deadline, until the first lease is known to have stuck (it
+    /// reached T1) or the timeout has been reported: a first lease the system refuses to
+    /// configure sets the timer again.
+    acquiring: Option<Instant>,
+    /// When the latest lease was bound: T1 at that same moment (a lease that spent its T1
+    /// being probed) does not yet show that the system took it.
+    bound_at: Instant,
 }
 
 /// Backoff before retransmission number `attempt` (1-based): 4, 8, 16, 32, 64, 64… seconds.
@@ -359,6 +366,8 @@ impl Client {
             failures: 0,
             announcements: 0,
             tally: Tally::default(),
+            acquiring: None,
+            bound_at: Instant::ZERO,
         }
     }
 
@@ -431,7 +440,9 @@ impl Client {
             }
             Event::Release => self.release(&mut out),
             Event::Arp(arp) => self.arp(now, arp, &mut out),
-            Event::ConfigureFailed(why) => self.configure_failed(now, why, &mut out),
+            Event::ConfigureFailed { lease, why } => {
+                self.configure_failed(now, lease, why, &mut out)
+            }
         }
         out
     }
@@ -499,7 +510,10 @@ impl Client {
                         self.enter_renewing(now, lease, out);
                     }
                 }
-                Timer::AcquireTimeout => out.push(Action::NoLease(self.tally.report())),
+                Timer::AcquireTimeout => {
+                    self.acquiring = None;
+                    out.push(Action::NoLease(self.no_lease()));
+                }
                 Timer::Restart => {
                     if matches!(self.state, State::Init) {
                         self.discover(now, out);
@@ -516,6 +530,7 @@ impl Client {
 
     fn start(&mut self, now: Instant, out: &mut Vec<Action>) {
         if let Some(wait) = self.config.acquire_timeout {
+            self.acquiring = Some(now + wait);
             self.timers.set(Timer::AcquireTimeout, now + wait);
         }
         match self.saved.take() {
@@ -589,8 +604,7 @@ impl Client {
                         "no answer from {server} to {} REQUESTs; starting over",
                         x.attempts
                     );
-                    self.tally
-                        .add(What::Refused, server, "no answer to REQUEST");
+                    self.tally.add(What::Unanswered, server, "");
                     self.discover(now, out);
                     return;
                 }
@@ -730,6 +744,10 @@ impl Client {
                 self.goto(state, Some((Timer::Retransmit, at)));
             }
             State::Requesting { server, .. } => {
+                if let (None, Some(bad)) = (r.server_id, r.left_out(54)) {
+                    let why = format!("no server identifier ({})", bad.why);
+                    return self.refuse(r, why);
+                }
                 if r.server_id != Some(*server) {
                     debug!(
                         "dropping {} from {}: we chose {server}",
@@ -774,7 +792,7 @@ impl Client {
                     _ => false,
                 };
                 if same {
-                    self.bind(now, lease, out);
+                    self.bind(now, lease, false, out);
                 } else {
                     self.probe_or_bind(now, lease, out);
                 }
@@ -801,7 +819,7 @@ impl Client {
     /// Starts probing `lease` (RFC 5227), or binds at once when probing is off.
     fn probe_or_bind(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
         let (probes, first) = match self.config.probe {
-            ProbeMode::Off => return self.bind(now, lease, out),
+            ProbeMode::Off => return self.bind(now, lease, false, out),
             ProbeMode::Quick(_) => (2, Duration::ZERO),
             ProbeMode::Rfc5227 => (3, Duration::from_millis(self.rng.u64(0..=1000))),
         };
@@ -825,7 +843,17 @@ impl Client {
         let (lease, probes_left) = (lease.clone(), *probes_left);
         if probes_left == 0 {
             out.push(Action::ArpStop);
-            return self.bind(now, lease, out);
+            // A short lease with a long probe (RFC 5227's take up to 9 s) may have run out
+            // meanwhile: the kernel would refuse an address with no lifetime left.
+            if lease.remaining_secs(now) == 0 {
+                info!(
+                    "the lease of {} ran out while it was checked; starting over",
+                    lease.address
+                );
+                self.deconfigure(Reason::Expired, out);
+                return self.discover(now, out);
+            }
+            return self.bind(now, lease, true, out);
         }
         out.push(Action::ArpProbe {
             target: lease.address,
@@ -843,9 +871,11 @@ impl Client {
         self.goto(state, Some((Timer::Probe, now + wait)));
     }
 
-    /// The address is ours to use: configure it, start its timers and announce it.
-    fn bind(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+    /// The address is ours to use: configure it, start its timers, and announce it when it
+    /// was probed (RFC 5227 2.3: every probed address is announced).
+    fn bind(&mut self, now: Instant, lease: Lease, probed: bool, out: &mut Vec<Action>) {
         self.naks = 0;
+        self.bound_at = now;
         self.tally.clear();
         self.timers.stop(Timer::AcquireTimeout);
         let new_address = self
@@ -865,7 +895,7 @@ impl Client {
         }
         self.configure(&lease, out);
         self.set_lease_timers(Some(&lease));
-        if new_address && self.config.probe != ProbeMode::Off {
+        if probed {
             out.push(Action::ArpAnnounce {
                 addr: lease.address,
             });
@@ -908,7 +938,10 @@ impl Client {
 
     fn enter_renewing(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
         // The lease got this far on the interface: the system took it.
-        self.failures = 0;
+        if now > self.bound_at {
+            self.failures = 0;
+            self.acquiring = None;
+        }
         let x = self.new_exchange(now);
         info!("renewing {} with {}", lease.address, lease.server_id);
         let msg = request::request_bound(&self.config, x.xid, 0, &lease);
@@ -971,11 +1004,19 @@ impl Client {
             out.push(Action::ArpStop);
         }
         if let Some(lease) = granted {
+            // Unicast from the address when the interface holds it (RFC 2131 4.4.6); one being
+            // probed, or a saved one that may be gone, has no address to send from: broadcast.
+            let holds_it = matches!(
+                state,
+                State::Bound { .. } | State::Renewing { .. } | State::Rebinding { .. }
+            );
+            let dest = if holds_it {
+                Dest::Unicast(lease.server_id)
+            } else {
+                Dest::Broadcast
+            };
             let xid = self.rng.u32(..);
-            out.push(send(
-                request::release(&self.config, xid, lease),
-                Dest::Unicast(lease.server_id),
-            ));
+            out.push(send(request::release(&self.config, xid, lease), dest));
         }
         let held = self.held.is_some();
         self.deconfigure(Reason::Released, out);
@@ -985,12 +1026,37 @@ impl Client {
         self.timers = TimerTable::default();
     }
 
-    /// The shell could not apply the Configure just emitted: the interface holds nothing of it
-    /// that stays; start over after a growing pause.
-    fn configure_failed(&mut self, now: Instant, why: String, out: &mut Vec<Action>) {
-        let Some(lease) = self.lease().cloned() else {
-            return;
+    /// Why no lease yet: the tally, and what the state is waiting for.
+    fn no_lease(&self) -> NoLease {
+        let mut why = self.tally.report();
+        let waiting = match &self.state {
+            State::Requesting {
+                offered, server, ..
+            } => Some(format!("{offered} offered by {server}, no ACK yet")),
+            State::Probing { lease, .. } => {
+                Some(format!("still checking {} for conflicts", lease.address))
+            }
+            _ => None,
         };
+        if let Some(w) = waiting {
+            why.causes.push(w);
+        }
+        why
+    }
+
+    /// The shell could not apply the Configure of `lease`: the interface holds nothing of it
+    /// that stays; start over after a growing pause. Ignored when the record has moved on.
+    fn configure_failed(
+        &mut self,
+        now: Instant,
+        lease: &Lease,
+        why: String,
+        out: &mut Vec<Action>,
+    ) {
+        if self.held.as_ref() != Some(lease) {
+            return;
+        }
+        let lease = lease.clone();
         self.failures += 1;
         let wait = backoff_base(self.failures);
         warn!(
@@ -999,6 +1065,10 @@ impl Client {
             wait.as_secs()
         );
         self.tally.add(What::NotApplied, lease.address, why);
+        // A first lease that never got onto the interface: the acquire timeout still holds.
+        if let Some(deadline) = self.acquiring {
+            self.timers.set(Timer::AcquireTimeout, deadline.max(now));
+        }
         self.deconfigure(Reason::NotApplied, out);
         self.goto(State::Init, Some((Timer::Restart, now + wait)));
     }

@@ -15,6 +15,8 @@ pub enum What {
     Unreadable,
     /// A NAK.
     Nak,
+    /// A server that offered an address and did not answer the REQUESTs for it.
+    Unanswered,
     /// An offered address another host holds (declined).
     InUse,
     /// An address the system refused to configure.
@@ -56,6 +58,12 @@ impl fmt::Display for Cause {
                     text => write!(f, ": {text}"),
                 }
             }),
+            What::Unanswered => write!(
+                f,
+                "{} offered an address, then did not answer {n} {}",
+                self.from,
+                s("round of REQUESTs", "rounds of REQUESTs")
+            ),
             What::InUse => write!(
                 f,
                 "offered address {} is in use ({}), declined",

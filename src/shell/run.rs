@@ -168,9 +168,12 @@ pub struct Driver {
     /// The packet socket; None while it is being reopened after an error (or, for a release
     /// with no daemon, never opened).
     sock: Option<RawSocket>,
-    /// When to try reopening the packet socket, and the pause after the next failure.
+    /// When to try reopening the packet socket, and the pause after the next failure (kept
+    /// until a read succeeds again).
     reopen_at: tokio::time::Instant,
     reopen_wait: Duration,
+    /// A read failed since the last good one (so that a failure is said once).
+    read_failed: bool,
     /// The ARP filter the core asked for (set again on a reopened socket).
     arp_for: Option<Ipv4Addr>,
     udp: Option<tokio::net::UdpSocket>,
@@ -230,6 +233,7 @@ impl Driver {
             sock,
             reopen_at: tokio::time::Instant::now(),
             reopen_wait: Duration::ZERO,
+            read_failed: false,
             arp_for: None,
             udp: None,
             ready: None,
@@ -303,17 +307,20 @@ impl Driver {
                         None => std::future::pending().await,
                     }
                 } => match r {
-                    Ok((len, csum_not_ready)) => match read_frame(&buf[..len], csum_not_ready) {
-                        Some(input) => input,
-                        None => continue,
-                    },
+                    Ok((len, csum_not_ready)) => {
+                        self.read_ok();
+                        match read_frame(&buf[..len], csum_not_ready) {
+                            Some(input) => input,
+                            None => continue,
+                        }
+                    }
                     Err(e) => {
                         self.socket_failed(e);
                         continue;
                     }
                 },
                 _ = tokio::time::sleep_until(self.reopen_at), if self.sock.is_none() => {
-                    self.reopen_socket();
+                    self.reopen_socket().await;
                     continue;
                 }
                 r = timer.sleep_until(next.unwrap_or(crate::time::Instant::ZERO)), if next.is_some() => {
@@ -370,36 +377,63 @@ impl Driver {
         }
     }
 
-    /// A read from the packet socket failed (ENETDOWN after the link went down and up, ENODEV
-    /// when it went away, …): said once, and the socket is reopened, at once and then after a
-    /// growing pause while that fails too.
+    /// A read from the packet socket failed. The link going down leaves ENETDOWN on the
+    /// socket, which the kernel hands on the next read, ahead of the frame that woke it, and
+    /// re-attaches the socket when the link comes back: the socket is kept, so that frame is
+    /// not lost. Any other error (or ENETDOWN twice in a row) has the socket reopened. Said
+    /// once until a read succeeds again.
     fn socket_failed(&mut self, e: io::Error) {
-        warn!(
-            "{}: reading: {e}; reopening the packet socket",
-            self.opts.name
-        );
+        let repeated = std::mem::replace(&mut self.read_failed, true);
+        if e.raw_os_error() == Some(libc::ENETDOWN) && !repeated {
+            warn!("{}: reading: {e}; the link went down", self.opts.name);
+            return;
+        }
+        if repeated {
+            debug!(
+                "{}: reading: {e}; reopening the packet socket",
+                self.opts.name
+            );
+        } else {
+            warn!(
+                "{}: reading: {e}; reopening the packet socket",
+                self.opts.name
+            );
+        }
         self.sock = None;
-        self.reopen_wait = Duration::ZERO;
-        self.reopen_at = tokio::time::Instant::now();
+        self.reopen_at = tokio::time::Instant::now() + self.reopen_wait;
     }
 
-    fn reopen_socket(&mut self) {
-        let opened = RawSocket::dhcp(self.link.index).and_then(|s| {
-            if self.arp_for.is_some() {
-                s.set_arp(self.arp_for)?;
-            }
-            Ok(s)
-        });
+    /// A read succeeded: the socket works.
+    fn read_ok(&mut self) {
+        if std::mem::take(&mut self.read_failed) {
+            info!("{}: the packet socket reads again", self.opts.name);
+        }
+        self.reopen_wait = Duration::ZERO;
+    }
+
+    /// Opens the packet socket again, on the interface of that name as it is now (it may have
+    /// been removed and made again, with a new index). The pause before the next attempt grows
+    /// (1 s, 2 s, … a minute) until a read succeeds.
+    async fn reopen_socket(&mut self) {
+        let opened = match self.net.link(&self.opts.name).await {
+            Ok(link) => RawSocket::dhcp(link.index)
+                .and_then(|s| {
+                    if self.arp_for.is_some() {
+                        s.set_arp(self.arp_for)?;
+                    }
+                    Ok(s)
+                })
+                .map(|s| (s, link.index)),
+            Err(e) => Err(e),
+        };
+        self.reopen_wait = (self.reopen_wait * 2).clamp(Duration::from_secs(1), MAX_REOPEN_WAIT);
         match opened {
-            Ok(s) => {
-                if !self.reopen_wait.is_zero() {
-                    info!("{}: packet socket reopened", self.opts.name);
-                }
+            Ok((s, index)) => {
+                debug!("{}: packet socket reopened", self.opts.name);
+                self.link.index = index;
                 self.sock = Some(s);
             }
             Err(e) => {
-                self.reopen_wait =
-                    (self.reopen_wait * 2).clamp(Duration::from_secs(1), MAX_REOPEN_WAIT);
                 debug!(
                     "{}: reopening the packet socket: {e}; again in {} s",
                     self.opts.name,
@@ -463,14 +497,16 @@ impl Driver {
                         }
                         Err(e) => {
                             warn!("{}: adding address {}: {e}", self.opts.name, lease.address);
-                            // The rest of the batch was about this lease (saving it,
-                            // announcing it); the core says what to do instead.
-                            queue.clear();
+                            // Saving and announcing this lease are moot now; the core says
+                            // what to do instead.
+                            queue.retain(|a| match a {
+                                Action::SaveLease(l) => *l != lease,
+                                Action::ArpAnnounce { addr } => *addr != lease.address,
+                                _ => true,
+                            });
                             let why = e.to_string();
-                            queue.extend(
-                                self.client
-                                    .handle(clock::now(), Event::ConfigureFailed(why)),
-                            );
+                            let failed = Event::ConfigureFailed { lease: &lease, why };
+                            queue.extend(self.client.handle(clock::now(), failed));
                             if self.opts.oneshot {
                                 fatal = Some(io_err(format!(
                                     "{}: adding address {}",
