@@ -1,6 +1,6 @@
 //! Command-line interface.
 
-use crate::core::ProbeMode;
+use crate::core::{ClientId, ProbeMode};
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -97,6 +97,23 @@ pub struct Cli {
     #[arg(long, value_name = "STRING", value_parser = parse_vendor_class)]
     pub vendor_class: Option<String>,
 
+    /// Client identifier (option 61): `mac` (type 1 and the MAC, the default, as dhclient),
+    /// `duid` (RFC 4361: IAID and DUID-LL, derived from the MAC), `none`, or HEX bytes.
+    #[arg(long = "clientid", value_name = "mac|duid|none|HEX", default_value = "mac", value_parser = parse_client_id)]
+    pub client_id: ClientId,
+
+    /// Send this name in option 81 (RFC 4702) so that the server can update DNS.
+    #[arg(long, value_name = "NAME", value_parser = parse_hostname)]
+    pub fqdn: Option<String>,
+
+    /// Ask for these options too (option 55), by number: for example 42,119,252.
+    #[arg(long, value_name = "OPT,...", value_delimiter = ',', value_parser = parse_option_code)]
+    pub request: Vec<u8>,
+
+    /// Do not ask for rapid commit (option 80, RFC 4039: a lease in two messages).
+    #[arg(long)]
+    pub no_rapid_commit: bool,
+
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -145,6 +162,38 @@ fn parse_vendor_class(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         Err("the vendor class must be 1 to 255 printable ASCII characters".to_string())
+    }
+}
+
+fn parse_client_id(s: &str) -> Result<ClientId, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "mac" => return Ok(ClientId::Mac),
+        "duid" => return Ok(ClientId::Duid),
+        "none" => return Ok(ClientId::None),
+        _ => {}
+    }
+    let hex: String = s.chars().filter(|c| *c != ':' && *c != '-').collect();
+    let bytes: Option<Vec<u8>> = (hex.len() % 2 == 0)
+        .then(|| {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten();
+    match bytes {
+        Some(b) if (2..=255).contains(&b.len()) => Ok(ClientId::Raw(b)),
+        _ => Err(format!(
+            "'{s}' is not a client identifier: give mac, duid, none, or 2 to 255 bytes in hex \
+             (for example 01:02:00:00:00:00:01)"
+        )),
+    }
+}
+
+fn parse_option_code(s: &str) -> Result<u8, String> {
+    match s.trim().parse::<u8>() {
+        Ok(n) if (1..=254).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}' is not a DHCP option number (1 to 254)")),
     }
 }
 

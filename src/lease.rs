@@ -23,6 +23,32 @@ pub const INFINITE: u32 = u32::MAX;
 /// and 4 s still lets test servers hand out leases of a few seconds (Kea does).
 pub const MIN_LEASE_SECS: u32 = 4;
 
+/// A route of option 121 (or 249) or the default route of option 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub dest: Ipv4Addr,
+    pub prefix_len: u8,
+    /// The router; 0.0.0.0 means the destination is on the link (RFC 3442).
+    pub gateway: Ipv4Addr,
+}
+
+impl Route {
+    pub fn is_default(&self) -> bool {
+        self.prefix_len == 0
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.dest, self.prefix_len)?;
+        if self.gateway.is_unspecified() {
+            write!(f, " on-link")
+        } else {
+            write!(f, " via {}", self.gateway)
+        }
+    }
+}
+
 /// A lease as granted by a server and as it is applied to the interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
@@ -38,6 +64,14 @@ pub struct Lease {
     pub domain: Option<String>,
     /// Interface MTU from option 26.
     pub mtu: Option<u16>,
+    /// Classless static routes from option 121 (or Microsoft's 249 when there is no 121).
+    pub classless_routes: Vec<Route>,
+    /// Domain search list from option 119.
+    pub search: Vec<String>,
+    /// NTP servers from option 42.
+    pub ntp: Vec<Ipv4Addr>,
+    /// Every option of the reply as received (code, data), for `--status --json` and hooks.
+    pub options: Vec<(u8, Vec<u8>)>,
     /// Lease time in seconds; [`INFINITE`] means no expiry.
     pub lease_secs: u32,
     /// Renewal time (T1) in seconds, already clamped below T2.
@@ -79,6 +113,9 @@ pub enum LeaseError {
     BadMtu(u16),
     /// T1, T2 and the lease time out of order (saved leases only).
     BadTimes { t1: u32, t2: u32, lease: u32 },
+    /// A route with host bits in its destination or a router that is not unicast (saved
+    /// leases only: a reply's routes are checked as they are read).
+    BadRoute(Route),
 }
 
 impl fmt::Display for LeaseError {
@@ -119,6 +156,7 @@ impl fmt::Display for LeaseError {
                     "T1 {t1} s, T2 {t2} s and lease {lease} s are out of order"
                 )
             }
+            LeaseError::BadRoute(r) => write!(f, "route {r} is not usable"),
         }
     }
 }
@@ -222,6 +260,14 @@ impl Lease {
             dns: r.dns.clone(),
             domain: r.domain.clone(),
             mtu: r.mtu,
+            classless_routes: r
+                .classless_routes
+                .clone()
+                .or_else(|| r.ms_classless_routes.clone())
+                .unwrap_or_default(),
+            search: r.search.clone(),
+            ntp: r.ntp.clone(),
+            options: r.options.clone(),
             lease_secs,
             t1_secs,
             t2_secs,
@@ -241,16 +287,49 @@ impl Lease {
         check_host_part(self.address, self.prefix_len)?;
         check_broadcast(self.address, self.prefix_len, self.broadcast)?;
         check_times(self.t1_secs, self.t2_secs, self.lease_secs)?;
-        for &a in self.routers.iter().chain(&self.dns) {
+        for &a in self.routers.iter().chain(&self.dns).chain(&self.ntp) {
             check_server(a)?;
         }
-        if let Some(d) = &self.domain {
+        for r in &self.classless_routes {
+            check_route(r)?;
+        }
+        for d in self.domain.iter().chain(&self.search) {
             check_domain(d)?;
         }
         if let Some(m) = self.mtu {
             check_mtu(m)?;
         }
         Ok(())
+    }
+
+    /// The routes this lease puts on the interface. RFC 3442: when the server sent classless
+    /// static routes, they are the routes and option 3 is ignored; otherwise the default route
+    /// goes via the first router of option 3.
+    pub fn routes(&self) -> Vec<Route> {
+        if !self.classless_routes.is_empty() {
+            return self.classless_routes.clone();
+        }
+        self.routers
+            .first()
+            .map(|&gateway| Route {
+                dest: Ipv4Addr::UNSPECIFIED,
+                prefix_len: 0,
+                gateway,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// The search list resolv.conf gets: the domain (option 15) first, then option 119's names,
+    /// each once.
+    pub fn search_domains(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for d in self.domain.iter().chain(&self.search) {
+            if !out.contains(d) {
+                out.push(d.clone());
+            }
+        }
+        out
     }
 
     pub fn is_infinite(&self) -> bool {
@@ -374,6 +453,18 @@ pub fn check_server(a: Ipv4Addr) -> Result<(), LeaseError> {
     }
 }
 
+/// Rule: a route's destination has no bits past its prefix, and its router is unicast (or
+/// 0.0.0.0, on-link).
+pub fn check_route(r: &Route) -> Result<(), LeaseError> {
+    let host = u32::from(r.dest) & host_mask(r.prefix_len.min(32));
+    let gateway_ok = r.gateway.is_unspecified() || is_usable_unicast(r.gateway);
+    if r.prefix_len <= 32 && host == 0 && gateway_ok {
+        Ok(())
+    } else {
+        Err(LeaseError::BadRoute(*r))
+    }
+}
+
 /// Rule: the domain is a plausible DNS name (nothing else reaches resolv.conf).
 pub fn check_domain(d: &str) -> Result<(), LeaseError> {
     if dns_name(d).as_deref() == Some(d) {
@@ -414,9 +505,14 @@ impl fmt::Display for Lease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.address, self.prefix_len)?;
         write!(f, " brd {}", self.broadcast)?;
-        match self.routers.first() {
-            Some(r) => write!(f, ", router {r}")?,
-            None => write!(f, ", no router")?,
+        let routes = self.routes();
+        match routes.iter().find(|r| r.is_default()) {
+            Some(r) if !r.gateway.is_unspecified() => write!(f, ", router {}", r.gateway)?,
+            _ => write!(f, ", no router")?,
+        }
+        let more = routes.iter().filter(|r| !r.is_default()).count();
+        if more > 0 {
+            write!(f, ", {more} more route{}", if more == 1 { "" } else { "s" })?;
         }
         if self.dns.is_empty() {
             write!(f, ", no dns")?;
@@ -426,6 +522,12 @@ impl fmt::Display for Lease {
         }
         if let Some(d) = &self.domain {
             write!(f, ", domain {d}")?;
+        }
+        if !self.search.is_empty() {
+            write!(f, ", search {}", self.search.join(" "))?;
+        }
+        if let Some(m) = self.mtu {
+            write!(f, ", mtu {m}")?;
         }
         write!(
             f,

@@ -7,7 +7,7 @@
 //! A file is trusted no more than a server: the lease it holds passes the same check
 //! ([`Lease::check`]) as one read from an ACK.
 
-use crate::lease::{Lease, INFINITE, MIN_LEASE_SECS};
+use crate::lease::{Lease, Route, INFINITE, MIN_LEASE_SECS};
 use crate::time::Instant;
 use std::fmt;
 use std::fmt::Write as _;
@@ -106,6 +106,20 @@ pub fn render(iface: &str, hwaddr: &[u8; 6], lease: &Lease, acquired_unix: u64) 
     if let Some(m) = lease.mtu {
         let _ = writeln!(s, "mtu={m}");
     }
+    if !lease.classless_routes.is_empty() {
+        let routes: Vec<String> = lease
+            .classless_routes
+            .iter()
+            .map(|r| format!("{}/{} via {}", r.dest, r.prefix_len, r.gateway))
+            .collect();
+        let _ = writeln!(s, "classless_routes={}", routes.join(","));
+    }
+    if !lease.search.is_empty() {
+        let _ = writeln!(s, "search={}", lease.search.join(","));
+    }
+    if !lease.ntp.is_empty() {
+        let _ = writeln!(s, "ntp={}", list(&lease.ntp));
+    }
     let _ = writeln!(s, "lease={}", lease.lease_secs);
     let _ = writeln!(s, "t1={}", lease.t1_secs);
     let _ = writeln!(s, "t2={}", lease.t2_secs);
@@ -116,6 +130,24 @@ pub fn render(iface: &str, hwaddr: &[u8; 6], lease: &Lease, acquired_unix: u64) 
 fn field<T: FromStr>(key: &str, value: Option<&str>) -> Result<T, String> {
     let v = value.ok_or_else(|| format!("missing {key}"))?;
     v.parse().map_err(|_| format!("bad {key}: {v:?}"))
+}
+
+fn route_list(value: Option<&str>) -> Result<Vec<Route>, String> {
+    let bad = |r: &str| format!("bad classless_routes: {r:?}");
+    let Some(v) = value.filter(|v| !v.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    v.split(',')
+        .map(|r| {
+            let (net, gateway) = r.split_once(" via ").ok_or_else(|| bad(r))?;
+            let (dest, len) = net.split_once('/').ok_or_else(|| bad(r))?;
+            Ok(Route {
+                dest: dest.parse().map_err(|_| bad(r))?,
+                prefix_len: len.parse().map_err(|_| bad(r))?,
+                gateway: gateway.parse().map_err(|_| bad(r))?,
+            })
+        })
+        .collect()
 }
 
 fn addr_list(key: &str, value: Option<&str>) -> Result<Vec<Ipv4Addr>, String> {
@@ -159,6 +191,13 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
         dns: addr_list("dns", get("dns"))?,
         domain: get("domain").map(str::to_string),
         mtu: get("mtu").map(|m| field("mtu", Some(m))).transpose()?,
+        classless_routes: route_list(get("classless_routes"))?,
+        search: get("search")
+            .filter(|v| !v.is_empty())
+            .map(|v| v.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
+        ntp: addr_list("ntp", get("ntp"))?,
+        options: Vec::new(),
         lease_secs,
         t1_secs: field("t1", get("t1"))?,
         t2_secs: field("t2", get("t2"))?,

@@ -11,9 +11,10 @@
 //!
 //! Options the client does not use are kept as raw bytes ([`Reply::other`]), for hooks.
 
-use crate::lease::is_usable_unicast;
+use crate::lease::{is_usable_unicast, Route};
 use crate::wire::{self, OptionError, WireError};
 use dhcproto::v4::{DhcpOption, MessageType, Opcode};
+use dhcproto::Name;
 use std::fmt;
 use std::net::Ipv4Addr;
 use tracing::debug;
@@ -54,6 +55,19 @@ pub struct Reply {
     pub broadcast: Option<Ipv4Addr>,
     /// Option 56, the server's text, printable characters only.
     pub message: Option<String>,
+    /// Option 42, NTP servers: unicast addresses only, each once.
+    pub ntp: Vec<Ipv4Addr>,
+    /// Option 119, the domain search list (RFC 3397), plausible names only, each once.
+    pub search: Vec<String>,
+    /// Option 121, classless static routes (RFC 3442), when the whole option is well formed.
+    pub classless_routes: Option<Vec<Route>>,
+    /// Option 249, Microsoft's classless static routes (same format as 121).
+    pub ms_classless_routes: Option<Vec<Route>>,
+    /// Option 80, rapid commit (RFC 4039): this ACK answers a DISCOVER.
+    pub rapid_commit: bool,
+    /// Every option as received (parts joined), in order of appearance: what `--status
+    /// --json` shows and hooks are given.
+    pub options: Vec<(u8, Vec<u8>)>,
     /// Every option the client does not use, raw (parts joined), in order of appearance.
     pub other: Vec<(u8, Vec<u8>)>,
     /// The options left out, and why.
@@ -74,7 +88,9 @@ impl fmt::Display for LeftOut {
 }
 
 /// The options typed in a [`Reply`]; every other option is kept raw.
-const TYPED: &[u8] = &[1, 3, 6, 12, 15, 26, 28, 51, 53, 54, 56, 58, 59];
+const TYPED: &[u8] = &[
+    1, 3, 6, 12, 15, 26, 28, 42, 51, 53, 54, 56, 58, 59, 80, 119, 121, 249,
+];
 
 impl Reply {
     /// Parses a DHCP message (a UDP payload) that came from `from`. Only a framing error is an
@@ -100,21 +116,26 @@ impl Reply {
             mtu: None,
             broadcast: None,
             message: None,
+            ntp: Vec::new(),
+            search: Vec::new(),
+            classless_routes: None,
+            ms_classless_routes: None,
+            rapid_commit: false,
+            options: Vec::new(),
             other: Vec::new(),
             left_out: Vec::new(),
         };
         for (code, data) in options {
             if !TYPED.contains(&code) {
-                r.other.push((code, data));
-                continue;
-            }
-            if let Err(why) = r.take(code, &data) {
+                r.other.push((code, data.clone()));
+            } else if let Err(why) = r.take(code, &data) {
                 debug!("option {code} from {from} left out: {why}");
                 r.left_out.push(LeftOut {
                     code,
                     why: why.to_string(),
                 });
             }
+            r.options.push((code, data));
         }
         Ok(r)
     }
@@ -132,6 +153,17 @@ impl Reply {
             self.message = Some(server_message(data)?);
             return Ok(());
         }
+        // dhcproto reads option 121 up to the first impossible prefix width and keeps what it
+        // read, and does not know 249; RFC 3442 wants a malformed option ignored as a whole,
+        // so both are read here.
+        if code == 121 {
+            self.classless_routes = Some(classless_routes(data)?);
+            return Ok(());
+        }
+        if code == 249 {
+            self.ms_classless_routes = Some(classless_routes(data)?);
+            return Ok(());
+        }
         match wire::option(code, data)? {
             DhcpOption::MessageType(t) => self.kind = Some(message_type(t)?),
             DhcpOption::ServerIdentifier(a) => self.server_id = Some(server_id(a)?),
@@ -145,6 +177,9 @@ impl Reply {
             DhcpOption::DomainName(d) => self.domain = Some(domain_name(&d)?),
             DhcpOption::InterfaceMtu(m) => self.mtu = Some(interface_mtu(m)?),
             DhcpOption::BroadcastAddr(b) => self.broadcast = Some(broadcast(b)?),
+            DhcpOption::NtpServers(v) => self.ntp = unicast_list(code, &v)?,
+            DhcpOption::DomainSearch(names) => self.search = search_list(&names)?,
+            DhcpOption::RapidCommit => self.rapid_commit = true,
             other => {
                 return Err(Rejected::Rule(format!(
                     "read as another option ({:?})",
@@ -265,6 +300,66 @@ pub fn interface_mtu(m: u16) -> Result<u16, Rejected> {
     } else {
         Err(rule(format!("MTU {m} is under the minimum of 68")))
     }
+}
+
+/// Options 121 and 249 (RFC 3442): routes, each a prefix width (0 to 32), the significant
+/// octets of the destination, and a router (0.0.0.0: on-link). A width over 32 or a route cut
+/// short makes the whole option malformed, as does an empty one (it would leave no route at
+/// all while still overriding option 3). Bits of a destination beyond its width are cleared.
+/// A route whose router is not a unicast address (or 0.0.0.0) is skipped on its own.
+pub fn classless_routes(data: &[u8]) -> Result<Vec<Route>, Rejected> {
+    if data.is_empty() {
+        return Err(rule("holds no route"));
+    }
+    let mut routes = Vec::new();
+    let mut rest = data;
+    while let Some((&width, tail)) = rest.split_first() {
+        if width > 32 {
+            return Err(rule(format!("prefix width {width} is over 32")));
+        }
+        let octets = usize::from(width).div_ceil(8);
+        if tail.len() < octets + 4 {
+            return Err(rule("a route is cut short"));
+        }
+        let mut dest = [0u8; 4];
+        dest[..octets].copy_from_slice(&tail[..octets]);
+        let mask = u32::MAX.checked_shl(32 - u32::from(width)).unwrap_or(0);
+        let dest = Ipv4Addr::from(u32::from_be_bytes(dest) & mask);
+        let g = &tail[octets..octets + 4];
+        let gateway = Ipv4Addr::new(g[0], g[1], g[2], g[3]);
+        rest = &tail[octets + 4..];
+        if !gateway.is_unspecified() && !is_usable_unicast(gateway) {
+            debug!("route {dest}/{width} via {gateway}: not a unicast router, skipped");
+            continue;
+        }
+        let route = Route {
+            dest,
+            prefix_len: width,
+            gateway,
+        };
+        if !routes.contains(&route) {
+            routes.push(route);
+        }
+    }
+    Ok(routes)
+}
+
+/// Option 119 (RFC 3397, names compressed as in DNS messages): plausible names only, each
+/// once; names that are not are skipped, and a list with none is left out.
+pub fn search_list(names: &[Name]) -> Result<Vec<String>, Rejected> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let text = name.to_utf8();
+        match dns_name(&text) {
+            Some(n) if !out.contains(&n) => out.push(n),
+            Some(_) => {}
+            None => debug!("option 119: {text:?} is not a plausible domain name, skipped"),
+        }
+    }
+    if out.is_empty() {
+        return Err(rule("holds no usable domain name"));
+    }
+    Ok(out)
 }
 
 /// Option 28: neither 0.0.0.0 nor multicast (whether it is the subnet's broadcast address is

@@ -1446,3 +1446,126 @@ fn a_lease_that_runs_out_while_it_is_probed_is_not_configured() {
     assert_eq!(kind(&sent(&last).0), MessageType::Discover);
     assert_eq!(c.state(), StateName::Selecting);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 9: what the client asks for and says about itself, rapid commit.
+
+fn prl(msg: &Message) -> Vec<u8> {
+    match opt(msg, OptionCode::ParameterRequestList) {
+        Some(DhcpOption::ParameterRequestList(l)) => l.iter().map(|c| u8::from(*c)).collect(),
+        other => panic!("no option 55: {other:?}"),
+    }
+}
+
+#[test]
+fn the_request_list_asks_for_routes_search_and_ntp_and_what_is_added() {
+    let mut cfg = config();
+    cfg.extra_requests = vec![252, 42, 150];
+    let mut c = Client::new(cfg, 1);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let list = prl(&d);
+    for code in [
+        1, 3, 6, 12, 15, 26, 28, 42, 51, 54, 58, 59, 119, 121, 249, 252, 150,
+    ] {
+        assert!(list.contains(&code), "{code} not asked for: {list:?}");
+    }
+    assert!(
+        list.iter().position(|&c| c == 121) < list.iter().position(|&c| c == 3),
+        "121 before 3"
+    );
+    assert_eq!(list.iter().filter(|&&c| c == 42).count(), 1, "asked once");
+}
+
+#[test]
+fn client_identifier_forms() {
+    use dhcpc::core::{request, ClientId};
+    assert_eq!(
+        request::client_id(&ClientId::Mac, MAC),
+        Some(vec![1, 2, 0, 0, 0, 0, 1])
+    );
+    // RFC 4361: 255, IAID (last four bytes of the MAC), DUID-LL (type 3, hardware 1, MAC).
+    assert_eq!(
+        request::client_id(&ClientId::Duid, MAC),
+        Some(vec![255, 0, 0, 0, 1, 0, 3, 0, 1, 2, 0, 0, 0, 0, 1])
+    );
+    assert_eq!(request::client_id(&ClientId::None, MAC), None);
+    assert_eq!(
+        request::client_id(&ClientId::Raw(vec![0, 1, 2]), MAC),
+        Some(vec![0, 1, 2])
+    );
+    let mut cfg = config();
+    cfg.client_id = None;
+    let mut c = Client::new(cfg, 1);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert!(opt(&d, OptionCode::ClientIdentifier).is_none(), "none sent");
+}
+
+#[test]
+fn fqdn_is_sent_in_canonical_wire_form_with_s_and_e() {
+    use dhcpc::core::request::fqdn_option;
+    // Fully qualified: labels then the root label.
+    assert_eq!(
+        fqdn_option("Box.Lab.test"),
+        [
+            &[0x05, 0, 0, 3][..],
+            b"box",
+            &[3],
+            b"lab",
+            &[4],
+            b"test",
+            &[0]
+        ]
+        .concat()
+    );
+    // A single label is a partial name: no root label.
+    assert_eq!(fqdn_option("box"), [&[0x05, 0, 0, 3][..], b"box"].concat());
+    let mut cfg = config();
+    cfg.fqdn = Some("box.lab.test".into());
+    let mut c = Client::new(cfg, 1);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let bytes = wire::encode(&d).unwrap();
+    let want = fqdn_option("box.lab.test");
+    let tlv = [&[81, want.len() as u8][..], &want].concat();
+    assert!(
+        bytes.windows(tlv.len()).any(|w| w == tlv),
+        "option 81 as encoded"
+    );
+}
+
+fn rapid_ack(xid: u32) -> Message {
+    let mut a = ack(xid, 3600);
+    a.opts_mut().insert(DhcpOption::RapidCommit);
+    a
+}
+
+#[test]
+fn rapid_commit_binds_in_two_messages() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert_eq!(
+        opt(&d, OptionCode::RapidCommit),
+        Some(&DhcpOption::RapidCommit)
+    );
+    // An ACK without option 80 is no answer to a DISCOVER.
+    assert!(c
+        .handle(t(0.1), Event::Reply(&rx(&ack(d.xid(), 3600))))
+        .is_empty());
+    let a = c.handle(t(0.1), Event::Reply(&rx(&rapid_ack(d.xid()))));
+    let (lease, _) = configured(&a).expect("bound from the DISCOVER's ACK");
+    assert_eq!(lease.start, t(0.0), "the lease counts from the DISCOVER");
+    assert_eq!(sends(&a), 0, "no REQUEST");
+    assert_eq!(c.state(), StateName::Bound);
+}
+
+#[test]
+fn rapid_commit_off_asks_for_none_and_takes_none() {
+    let mut cfg = config();
+    cfg.rapid_commit = false;
+    let mut c = Client::new(cfg, 1);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert!(opt(&d, OptionCode::RapidCommit).is_none());
+    assert!(c
+        .handle(t(0.1), Event::Reply(&rx(&rapid_ack(d.xid()))))
+        .is_empty());
+    assert_eq!(c.state(), StateName::Selecting);
+}

@@ -57,12 +57,19 @@ fn lease_from_captured_ack() {
             dns: vec![SERVER, Ipv4Addr::new(198, 51, 100, 2)],
             domain: Some("lab.test".into()),
             mtu: None,
+            classless_routes: vec![],
+            search: vec![],
+            ntp: vec![],
+            // Compared below, code by code.
+            options: l.options.clone(),
             lease_secs: 3600,
             t1_secs: 1800,
             t2_secs: 3150,
             start,
         }
     );
+    let codes: Vec<u8> = l.options.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [1, 3, 6, 15, 28, 51, 53, 54, 58, 59]);
     assert!(!l.is_infinite());
     assert_eq!(l.renew_at(), Some(Instant::from_secs(2800)));
     assert_eq!(l.rebind_at(), Some(Instant::from_secs(4150)));
@@ -79,9 +86,14 @@ fn lease_from_captured_ack() {
 #[test]
 fn offer_gives_the_same_lease() {
     let start = Instant::from_secs(5);
+    // The same but for the message type among the options received.
+    let without_options = |l: Lease| Lease {
+        options: vec![],
+        ..l
+    };
     assert_eq!(
-        from_reply(&captured("dnsmasq-2-offer.eth"), start),
-        from_reply(&ack(), start)
+        from_reply(&captured("dnsmasq-2-offer.eth"), start).map(without_options),
+        from_reply(&ack(), start).map(without_options)
     );
 }
 
@@ -430,4 +442,78 @@ fn rules_for_what_a_saved_lease_may_hold() {
     );
     assert!(lease::check_mtu(67).is_err() && lease::check_mtu(68).is_ok());
     assert!(lease::check_address(Ipv4Addr::new(127, 0, 0, 1)).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options of real networks (issue 9).
+
+fn route(dest: [u8; 4], prefix_len: u8, gateway: [u8; 4]) -> lease::Route {
+    lease::Route {
+        dest: Ipv4Addr::from(dest),
+        prefix_len,
+        gateway: Ipv4Addr::from(gateway),
+    }
+}
+
+/// The captured ACK with raw options (code, data) added.
+fn ack_plus(extra: &[u8]) -> Lease {
+    let mut b = wire::encode(&ack()).unwrap();
+    let end = b.iter().rposition(|&x| x == 255).unwrap();
+    b.splice(end..end, extra.iter().copied());
+    Lease::from_reply(&Reply::parse(&b, SERVER).unwrap(), Instant::ZERO).unwrap()
+}
+
+#[test]
+fn rfc3442_classless_routes_replace_option_3() {
+    // Option 3 says 198.51.100.1; option 121 a default via .254 and 10/8 via .253.
+    let l = ack_plus(&[121, 11, 0, 198, 51, 100, 254, 8, 10, 198, 51, 100, 253]);
+    assert_eq!(l.routers, [SERVER], "option 3 is kept, for what it says");
+    assert_eq!(
+        l.routes(),
+        [
+            route([0, 0, 0, 0], 0, [198, 51, 100, 254]),
+            route([10, 0, 0, 0], 8, [198, 51, 100, 253])
+        ]
+    );
+    // Without 121: the default route via option 3's first router.
+    assert_eq!(
+        ack_plus(&[]).routes(),
+        [route([0, 0, 0, 0], 0, [198, 51, 100, 1])]
+    );
+    // 249 when there is no 121; 121 when there are both.
+    let l = ack_plus(&[249, 5, 0, 198, 51, 100, 9]);
+    assert_eq!(l.routes(), [route([0, 0, 0, 0], 0, [198, 51, 100, 9])]);
+    let l = ack_plus(&[249, 5, 0, 198, 51, 100, 9, 121, 5, 0, 198, 51, 100, 8]);
+    assert_eq!(l.routes(), [route([0, 0, 0, 0], 0, [198, 51, 100, 8])]);
+    // A malformed 121 is ignored as a whole: option 3 again.
+    let l = ack_plus(&[121, 5, 40, 198, 51, 100, 8]);
+    assert_eq!(l.routes(), [route([0, 0, 0, 0], 0, [198, 51, 100, 1])]);
+    // 121 with no default route: none (option 3 still ignored).
+    let l = ack_plus(&[121, 6, 8, 10, 198, 51, 100, 253]);
+    assert!(l.routes().iter().all(|r| !r.is_default()));
+    assert!(l.to_string().contains("no router, 1 more route"), "{l}");
+}
+
+#[test]
+fn search_domains_put_option_15_first_then_119() {
+    let mut names = Vec::new();
+    for n in ["a.test", "lab.test", "b.test"] {
+        for label in n.split('.') {
+            names.push(label.len() as u8);
+            names.extend_from_slice(label.as_bytes());
+        }
+        names.push(0);
+    }
+    let l = ack_plus(&[&[119, names.len() as u8][..], &names].concat());
+    assert_eq!(l.search, ["a.test", "lab.test", "b.test"]);
+    assert_eq!(l.search_domains(), ["lab.test", "a.test", "b.test"]);
+}
+
+#[test]
+fn rule_routes_of_a_saved_lease_are_sane() {
+    assert!(lease::check_route(&route([10, 0, 0, 0], 8, [198, 51, 100, 1])).is_ok());
+    assert!(lease::check_route(&route([10, 0, 0, 0], 8, [0, 0, 0, 0])).is_ok());
+    assert!(lease::check_route(&route([10, 0, 0, 1], 8, [198, 51, 100, 1])).is_err());
+    assert!(lease::check_route(&route([10, 0, 0, 0], 8, [255, 255, 255, 255])).is_err());
+    assert!(lease::check_route(&route([10, 0, 0, 0], 33, [198, 51, 100, 1])).is_err());
 }

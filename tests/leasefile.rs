@@ -20,6 +20,10 @@ fn lease(start: Instant, secs: u32) -> Lease {
         ],
         domain: Some("lab.test".into()),
         mtu: Some(1400),
+        classless_routes: vec![],
+        search: vec![],
+        ntp: vec![],
+        options: vec![],
         lease_secs: secs,
         t1_secs: secs / 2,
         t2_secs: secs / 8 * 7,
@@ -167,4 +171,31 @@ fn a_saved_lease_with_under_four_seconds_left_counts_as_expired() {
     assert_eq!(left(4), Some(4));
     assert_eq!(left(3), None);
     assert_eq!(left(0), None);
+}
+
+#[test]
+fn routes_search_and_ntp_round_trip() {
+    let mut l = lease(Instant::from_secs(100), 3600);
+    l.classless_routes = vec![
+        dhcpc::lease::Route {
+            dest: Ipv4Addr::UNSPECIFIED,
+            prefix_len: 0,
+            gateway: Ipv4Addr::new(198, 51, 100, 254),
+        },
+        dhcpc::lease::Route {
+            dest: Ipv4Addr::new(203, 0, 113, 0),
+            prefix_len: 24,
+            gateway: Ipv4Addr::UNSPECIFIED,
+        },
+    ];
+    l.search = vec!["a.test".into(), "b.test".into()];
+    l.ntp = vec![Ipv4Addr::new(198, 51, 100, 5)];
+    let text = render("eth0", &MAC, &l, 1_000_000);
+    assert!(
+        text.contains("classless_routes=0.0.0.0/0 via 198.51.100.254,203.0.113.0/24 via 0.0.0.0\n")
+    );
+    let back = parse(&text, Instant::from_secs(100), 1_000_000).unwrap();
+    assert_eq!(back.lease, Some(l));
+    let bad = text.replace("203.0.113.0/24", "203.0.113.1/24");
+    assert!(parse(&bad, Instant::from_secs(100), 1_000_000).is_err());
 }

@@ -3,6 +3,7 @@
 
 mod common;
 
+use dhcpc::lease::Route;
 use dhcpc::reply::{self, Reply};
 use dhcpc::wire::v4::{MessageType, Opcode};
 use dhcpc::wire::WireError;
@@ -210,15 +211,21 @@ fn rule_server_message_is_kept_printable_whatever_its_bytes() {
 
 #[test]
 fn options_the_client_does_not_use_are_kept_raw_in_order() {
-    let r = parse(&[224, 2, 1, 2, 42, 4, 198, 51, 100, 7, 37, 1, 64]);
+    let r = parse(&[
+        224, 2, 1, 2, 44, 4, 198, 51, 100, 7, 37, 1, 64, 42, 4, 198, 51, 100, 8,
+    ]);
     assert_eq!(
         r.other,
         [
             (224, vec![1, 2]),
-            (42, vec![198, 51, 100, 7]),
+            (44, vec![198, 51, 100, 7]),
             (37, vec![64])
         ]
     );
+    // And every option, typed or not, as received.
+    let codes: Vec<u8> = r.options.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [53, 54, 51, 224, 44, 37, 42]);
+    assert_eq!(r.ntp, [Ipv4Addr::new(198, 51, 100, 8)]);
 }
 
 #[test]
@@ -249,4 +256,117 @@ fn fuzzed_replies_never_panic() {
             let _ = dhcpc::lease::Lease::check_offer(&r);
         }
     }
+}
+
+fn route(dest: [u8; 4], prefix_len: u8, gateway: [u8; 4]) -> Route {
+    Route {
+        dest: Ipv4Addr::from(dest),
+        prefix_len,
+        gateway: Ipv4Addr::from(gateway),
+    }
+}
+
+#[test]
+fn rule_classless_routes_are_read_whole_or_not_at_all() {
+    // 0.0.0.0/0 via .254, 10.0.0.0/8 via .253, 203.0.113.0/24 on-link, a host route /32.
+    let data = [
+        0, 198, 51, 100, 254, //
+        8, 10, 198, 51, 100, 253, //
+        24, 203, 0, 113, 0, 0, 0, 0, //
+        32, 203, 0, 113, 9, 198, 51, 100, 252,
+    ];
+    assert_eq!(
+        reply::classless_routes(&data),
+        Ok(vec![
+            route([0, 0, 0, 0], 0, [198, 51, 100, 254]),
+            route([10, 0, 0, 0], 8, [198, 51, 100, 253]),
+            route([203, 0, 113, 0], 24, [0, 0, 0, 0]),
+            route([203, 0, 113, 9], 32, [198, 51, 100, 252]),
+        ])
+    );
+    // Bits past the width are cleared: 10.1.2.3/8 is 10.0.0.0/8.
+    assert_eq!(
+        reply::classless_routes(&[16, 10, 1, 198, 51, 100, 1]),
+        Ok(vec![route([10, 1, 0, 0], 16, [198, 51, 100, 1])])
+    );
+    assert_eq!(
+        reply::classless_routes(&[12, 10, 255, 198, 51, 100, 1]),
+        Ok(vec![route([10, 240, 0, 0], 12, [198, 51, 100, 1])])
+    );
+    // A router that is not unicast: that route only is skipped.
+    assert_eq!(
+        reply::classless_routes(&[8, 10, 224, 0, 0, 1, 0, 198, 51, 100, 1]),
+        Ok(vec![route([0, 0, 0, 0], 0, [198, 51, 100, 1])])
+    );
+    // Malformed: the whole option goes.
+    for bad in [
+        &[33, 10, 0, 0, 0, 0, 198, 51, 100, 1][..],
+        &[24, 10, 0, 0, 198, 51, 100][..],
+        &[0, 198, 51, 100, 1, 8][..],
+        &[][..],
+    ] {
+        assert!(reply::classless_routes(bad).is_err(), "{bad:?}");
+    }
+    let r = parse(&[121, 4, 33, 1, 2, 3, 249, 5, 0, 198, 51, 100, 9]);
+    assert_eq!(
+        (r.classless_routes.clone(), left_out(&r)),
+        (None, vec![121])
+    );
+    assert_eq!(
+        r.ms_classless_routes,
+        Some(vec![route([0, 0, 0, 0], 0, [198, 51, 100, 9])])
+    );
+}
+
+#[test]
+fn rule_search_list_is_read_with_name_compression() {
+    // RFC 3397's own example: eng.apple.com, marketing.apple.com (a pointer to "apple.com").
+    let mut data = vec![3];
+    data.extend_from_slice(b"eng");
+    data.push(5);
+    data.extend_from_slice(b"apple");
+    data.push(3);
+    data.extend_from_slice(b"com");
+    data.push(0);
+    data.push(9);
+    data.extend_from_slice(b"marketing");
+    data.extend_from_slice(&[0xc0, 0x04]);
+    let r = parse(&[&[119, data.len() as u8][..], &data].concat());
+    assert_eq!(r.search, ["eng.apple.com", "marketing.apple.com"]);
+    // Long lists come in several parts (RFC 3396): joined before they are read.
+    let long: Vec<String> = (0..30).map(|i| format!("s{i:02}.lab.test")).collect();
+    let mut wire = Vec::new();
+    for name in &long {
+        for label in name.split('.') {
+            wire.push(label.len() as u8);
+            wire.extend_from_slice(label.as_bytes());
+        }
+        wire.push(0);
+    }
+    assert!(wire.len() > 255);
+    let mut opts = Vec::new();
+    for chunk in wire.chunks(255) {
+        opts.extend_from_slice(&[119, chunk.len() as u8]);
+        opts.extend_from_slice(chunk);
+    }
+    assert_eq!(parse(&opts).search, long);
+    // A name that is not plausible is skipped; none at all leaves the option out.
+    let bad = [5, b'a', b' ', b'b', b';', b'c', 0];
+    let r = parse(&[&[119, bad.len() as u8][..], &bad].concat());
+    assert_eq!((r.search.len(), left_out(&r)), (0, vec![119]));
+}
+
+#[test]
+fn rule_ntp_servers_are_unicast() {
+    let r = parse(&[42, 8, 198, 51, 100, 5, 224, 0, 1, 1]);
+    assert_eq!(r.ntp, [Ipv4Addr::new(198, 51, 100, 5)]);
+}
+
+#[test]
+fn rapid_commit_is_seen_and_must_be_empty() {
+    assert!(parse(&[80, 0]).rapid_commit);
+    assert!(!parse(&[]).rapid_commit);
+    let r = parse(&[80, 1, 1]);
+    assert!(!r.rapid_commit);
+    assert_eq!(left_out(&r), [80]);
 }

@@ -23,7 +23,7 @@ pub mod request;
 pub mod timer;
 
 pub use report::NoLease;
-pub use request::{max_message_size, REQUESTED_OPTIONS};
+pub use request::{max_message_size, ClientId, REQUESTED_OPTIONS};
 pub use timer::{Timer, TimerTable};
 
 pub use crate::frame::ArpSeen;
@@ -63,10 +63,17 @@ pub const DECLINE_WAIT: Duration = Duration::from_secs(10);
 pub struct Config {
     /// The interface's Ethernet address (chaddr).
     pub hwaddr: [u8; 6],
-    /// Option 61. Default: hardware type 1 followed by the MAC (RFC 2132 9.14).
-    pub client_id: Vec<u8>,
+    /// Option 61 (see [`request::client_id`]); None sends none. Default: hardware type 1
+    /// followed by the MAC (RFC 2132 9.14).
+    pub client_id: Option<Vec<u8>>,
     /// Option 12, sent when set.
     pub hostname: Option<String>,
+    /// Option 81 (RFC 4702), sent when set: the name the server may put in DNS.
+    pub fqdn: Option<String>,
+    /// Options asked for (option 55) beyond [`REQUESTED_OPTIONS`].
+    pub extra_requests: Vec<u8>,
+    /// Ask for rapid commit (RFC 4039): a server may answer the DISCOVER with an ACK.
+    pub rapid_commit: bool,
     /// Option 60, sent when set.
     pub vendor_class: Option<Vec<u8>>,
     /// Ask servers to broadcast their replies (`--broadcast`); off by default since the raw
@@ -95,12 +102,13 @@ pub enum ProbeMode {
 
 impl Config {
     pub fn new(hwaddr: [u8; 6]) -> Config {
-        let mut client_id = vec![1u8];
-        client_id.extend_from_slice(&hwaddr);
         Config {
             hwaddr,
-            client_id,
+            client_id: request::client_id(&ClientId::Mac, hwaddr),
             hostname: None,
+            fqdn: None,
+            extra_requests: Vec::new(),
+            rapid_commit: true,
             vendor_class: None,
             broadcast_flag: false,
             max_message_size: max_message_size(None),
@@ -143,6 +151,9 @@ pub enum Dest {
 }
 
 /// What the shell must do.
+// A batch of actions lives for one event; boxing the leases would cost an allocation each
+// for no saving worth having.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Send {
@@ -715,6 +726,14 @@ impl Client {
             return;
         };
         match &self.state {
+            State::Selecting { .. } if kind == MessageType::Ack && r.rapid_commit => {
+                // RFC 4039: the server committed the lease to the DISCOVER.
+                if !self.config.rapid_commit {
+                    debug!("dropping a rapid-commit ACK: rapid commit is off");
+                    return;
+                }
+                self.answer(now, kind, r, out);
+            }
             State::Selecting { x } => {
                 if kind != MessageType::Offer {
                     debug!("dropping {} while selecting", kind_name(kind));

@@ -3,12 +3,17 @@
 
 use super::Config;
 use crate::lease::Lease;
-use dhcproto::v4::{DhcpOption, Flags, HType, Message, MessageType, Opcode, OptionCode};
+use dhcproto::v4::{
+    DhcpOption, Flags, HType, Message, MessageType, Opcode, OptionCode, UnknownOption,
+};
 use std::net::Ipv4Addr;
 
-/// The options dhcpc asks servers for (option 55), in the order they are asked.
+/// The options dhcpc asks servers for (option 55), in the order they are asked. Classless
+/// routes come before the router option: some servers fill a reply in the order asked.
 pub const REQUESTED_OPTIONS: &[OptionCode] = &[
     OptionCode::SubnetMask,
+    OptionCode::ClasslessStaticRoute,
+    OptionCode::Unknown(MS_CLASSLESS_ROUTES),
     OptionCode::Router,
     OptionCode::DomainNameServer,
     OptionCode::Hostname,
@@ -19,7 +24,67 @@ pub const REQUESTED_OPTIONS: &[OptionCode] = &[
     OptionCode::ServerIdentifier,
     OptionCode::Renewal,
     OptionCode::Rebinding,
+    OptionCode::NtpServers,
+    OptionCode::DomainSearch,
 ];
+
+/// Option 249: Microsoft's classless static routes, which Windows servers send instead of 121
+/// (dhcproto has no name for it).
+pub const MS_CLASSLESS_ROUTES: u8 = 249;
+
+/// Which client identifier (option 61) to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientId {
+    /// Hardware type 1 and the MAC (RFC 2132 9.14), as dhclient sends: the default.
+    Mac,
+    /// RFC 4361: type 255, an IAID and a DUID (see [`duid_client_id`]).
+    Duid,
+    /// No option 61 at all (servers key the lease on chaddr).
+    None,
+    /// These bytes, as given.
+    Raw(Vec<u8>),
+}
+
+/// Option 61 for `mode` on an interface with hardware address `mac`.
+pub fn client_id(mode: &ClientId, mac: [u8; 6]) -> Option<Vec<u8>> {
+    match mode {
+        ClientId::Mac => Some([&[1u8][..], &mac].concat()),
+        ClientId::Duid => Some(duid_client_id(mac)),
+        ClientId::None => None,
+        ClientId::Raw(bytes) => Some(bytes.clone()),
+    }
+}
+
+/// RFC 4361's client identifier: 255, a 4-byte IAID, then a DUID. Both are derived, not
+/// stored, so they stay the same across reboots and reinstalls for as long as the interface
+/// keeps its MAC: the IAID is the last four bytes of the MAC (as dhcpcd derives it) and the
+/// DUID is a DUID-LL (RFC 8415 11.4: type 3, hardware type 1, the MAC).
+pub fn duid_client_id(mac: [u8; 6]) -> Vec<u8> {
+    let mut id = vec![255];
+    id.extend_from_slice(&mac[2..]);
+    id.extend_from_slice(&[0, 3, 0, 1]);
+    id.extend_from_slice(&mac);
+    id
+}
+
+/// Option 81 (RFC 4702) for `name`: flags S (the server updates the A record) and E (the name
+/// in canonical wire format), RCODE1 and RCODE2 zero, then the name as DNS labels; a name with
+/// a dot is fully qualified and ends with the root label, a single label is a partial name.
+/// Encoded here: dhcproto's type always writes a fully qualified name.
+pub fn fqdn_option(name: &str) -> Vec<u8> {
+    const S: u8 = 0x01;
+    const E: u8 = 0x04;
+    let full = name.contains('.');
+    let mut data = vec![S | E, 0, 0];
+    for label in name.trim_end_matches('.').split('.') {
+        data.push(label.len() as u8);
+        data.extend(label.bytes().map(|b| b.to_ascii_lowercase()));
+    }
+    if full {
+        data.push(0);
+    }
+    data
+}
 
 /// RFC 2132 9.10: the smallest value option 57 may carry.
 pub const MIN_MAX_MESSAGE_SIZE: u16 = 576;
@@ -45,7 +110,9 @@ fn base(cfg: &Config, xid: u32, kind: MessageType, secs: u16, ciaddr: Ipv4Addr) 
         .set_ciaddr(ciaddr);
     let opts = msg.opts_mut();
     opts.insert(DhcpOption::MessageType(kind));
-    opts.insert(DhcpOption::ClientIdentifier(cfg.client_id.clone()));
+    if let Some(id) = &cfg.client_id {
+        opts.insert(DhcpOption::ClientIdentifier(id.clone()));
+    }
     msg
 }
 
@@ -56,10 +123,20 @@ fn with_wishes(cfg: &Config, mut msg: Message) -> Message {
         msg.set_flags(Flags::default().set_broadcast());
     }
     let opts = msg.opts_mut();
-    opts.insert(DhcpOption::ParameterRequestList(REQUESTED_OPTIONS.to_vec()));
+    let mut wanted = REQUESTED_OPTIONS.to_vec();
+    for &code in &cfg.extra_requests {
+        if !wanted.contains(&OptionCode::from(code)) {
+            wanted.push(OptionCode::from(code));
+        }
+    }
+    opts.insert(DhcpOption::ParameterRequestList(wanted));
     opts.insert(DhcpOption::MaxMessageSize(cfg.max_message_size));
     if let Some(h) = &cfg.hostname {
         opts.insert(DhcpOption::Hostname(h.clone()));
+    }
+    if let Some(name) = &cfg.fqdn {
+        let raw = UnknownOption::new(OptionCode::ClientFQDN, fqdn_option(name));
+        opts.insert(DhcpOption::Unknown(raw));
     }
     if let Some(v) = &cfg.vendor_class {
         opts.insert(DhcpOption::ClassIdentifier(v.clone()));
@@ -67,9 +144,12 @@ fn with_wishes(cfg: &Config, mut msg: Message) -> Message {
     msg
 }
 
-/// DISCOVER (SELECTING): broadcast, ciaddr 0.
+/// DISCOVER (SELECTING): broadcast, ciaddr 0; option 80 when rapid commit is on (RFC 4039).
 pub fn discover(cfg: &Config, xid: u32, secs: u16) -> Message {
-    let msg = base(cfg, xid, MessageType::Discover, secs, Ipv4Addr::UNSPECIFIED);
+    let mut msg = base(cfg, xid, MessageType::Discover, secs, Ipv4Addr::UNSPECIFIED);
+    if cfg.rapid_commit {
+        msg.opts_mut().insert(DhcpOption::RapidCommit);
+    }
     with_wishes(cfg, msg)
 }
 

@@ -79,7 +79,7 @@ impl Files {
     pub fn set_dns(&self, iface: &str, lease: Option<&Lease>) {
         let dns = lease
             .map(Dns::from_lease)
-            .filter(|d| !d.servers.is_empty() || d.domain.is_some());
+            .filter(|d| !d.servers.is_empty() || !d.domains.is_empty());
         self.send(Op::Dns(iface.to_string(), dns));
     }
 

@@ -1,11 +1,13 @@
 //! Everything dhcpc changes on the interface, through rtnetlink (no shelling out to `ip`).
 
-use crate::lease::Lease;
+use crate::lease::{Lease, Route};
 use crate::time::Instant;
 use futures::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, CacheInfo};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType};
-use netlink_packet_route::route::RouteProtocol;
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope,
+};
 use rtnetlink::{Handle, LinkUnspec, RouteMessageBuilder};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
@@ -150,34 +152,35 @@ impl Netlink {
         Ok(())
     }
 
-    fn default_route(
-        index: u32,
-        lease: &Lease,
-        gateway: Ipv4Addr,
-        metric: u32,
-    ) -> RouteMessageBuilder<Ipv4Addr> {
+    fn route_message(index: u32, lease: &Lease, route: &Route, metric: u32) -> RouteMessage {
         let mut b = RouteMessageBuilder::<Ipv4Addr>::new()
+            .destination_prefix(route.dest, route.prefix_len)
             .output_interface(index)
-            .gateway(gateway)
             .pref_source(lease.address)
             .priority(metric)
             .protocol(RouteProtocol::Dhcp);
-        if !same_subnet(lease, gateway) {
-            // A router outside the leased subnet is still reached over this link.
-            b = b.onlink();
+        if route.gateway.is_unspecified() {
+            // RFC 3442: a router of 0.0.0.0 means the destination is on this link.
+            b = b.scope(RouteScope::Link);
+        } else {
+            b = b.gateway(route.gateway);
+            if !same_subnet(lease, route.gateway) {
+                // A router outside the leased subnet is still reached over this link.
+                b = b.onlink();
+            }
         }
-        b
+        b.build()
     }
 
-    /// Adds (or replaces) the default route via `gateway`.
-    pub async fn add_default_route(
+    /// Adds (or replaces) one of the lease's routes.
+    pub async fn add_route(
         &self,
         index: u32,
         lease: &Lease,
-        gateway: Ipv4Addr,
+        route: &Route,
         metric: u32,
     ) -> io::Result<()> {
-        let msg = Self::default_route(index, lease, gateway, metric).build();
+        let msg = Self::route_message(index, lease, route, metric);
         self.handle
             .route()
             .add(msg)
@@ -187,19 +190,59 @@ impl Netlink {
             .map_err(to_io)
     }
 
-    /// Removes the default route dhcpc added; gone already is fine.
-    pub async fn del_default_route(
+    /// Removes one of the lease's routes; gone already is fine.
+    pub async fn del_route(
         &self,
         index: u32,
         lease: &Lease,
-        gateway: Ipv4Addr,
+        route: &Route,
         metric: u32,
     ) -> io::Result<()> {
-        let msg = Self::default_route(index, lease, gateway, metric).build();
+        let msg = Self::route_message(index, lease, route, metric);
         match self.handle.route().del(msg).execute().await.map_err(to_io) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,
         }
+    }
+
+    /// The IPv4 routes of the main table that go out of `index` with protocol dhcp and metric
+    /// `metric`, as the kernel holds them now.
+    pub async fn dhcp_routes(&self, index: u32, metric: u32) -> io::Result<Vec<Route>> {
+        let query = RouteMessageBuilder::<Ipv4Addr>::new().build();
+        let mut stream = self.handle.route().get(query).execute();
+        let mut routes = Vec::new();
+        while let Some(msg) = stream.try_next().await.map_err(to_io)? {
+            if msg.header.protocol != RouteProtocol::Dhcp
+                || msg.header.table != RouteHeader::RT_TABLE_MAIN
+            {
+                continue;
+            }
+            let (mut oif, mut prio) = (None, 0);
+            let (mut dest, mut gateway) = (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED);
+            for attr in &msg.attributes {
+                match attr {
+                    RouteAttribute::Oif(i) => oif = Some(*i),
+                    RouteAttribute::Priority(p) => prio = *p,
+                    RouteAttribute::Destination(RouteAddress::Inet(a)) => dest = *a,
+                    RouteAttribute::Gateway(RouteAddress::Inet(a)) => gateway = *a,
+                    _ => {}
+                }
+            }
+            if oif == Some(index) && prio == metric {
+                routes.push(Route {
+                    dest,
+                    prefix_len: msg.header.destination_prefix_length,
+                    gateway,
+                });
+            }
+        }
+        Ok(routes)
+    }
+
+    /// Sets the interface's MTU.
+    pub async fn set_mtu(&self, index: u32, mtu: u32) -> io::Result<()> {
+        let msg = LinkUnspec::new_with_index(index).mtu(mtu).build();
+        self.handle.link().set(msg).execute().await.map_err(to_io)
     }
 }
 

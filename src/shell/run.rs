@@ -8,9 +8,11 @@
 //! the kernel refuses goes back to the core, which starts over after a pause. Only a
 //! `--oneshot` run, which has nothing to keep alive, ends on such an error.
 
-use crate::core::{self, Action, Client, Config, Dest, Event, NoLease, ProbeMode, Reason};
+use crate::core::{
+    self, Action, Client, ClientId, Config, Dest, Event, NoLease, ProbeMode, Reason,
+};
 use crate::frame::{self, ArpSeen};
-use crate::lease::Lease;
+use crate::lease::{Lease, Route};
 use crate::leasefile;
 use crate::reply::{kind_name, Reply};
 use crate::shell::clock;
@@ -36,6 +38,14 @@ pub struct IfaceOptions {
     pub broadcast_flag: bool,
     pub hostname: Option<String>,
     pub vendor_class: Option<String>,
+    /// Option 61.
+    pub client_id: ClientId,
+    /// Option 81.
+    pub fqdn: Option<String>,
+    /// More options to ask for (option 55).
+    pub extra_requests: Vec<u8>,
+    /// Ask for rapid commit (option 80).
+    pub rapid_commit: bool,
     /// Stop once bound (leaving the address configured).
     pub oneshot: bool,
     /// Say why there is no lease if none is bound within this time.
@@ -148,7 +158,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ended {
     /// Oneshot mode: bound with this lease.
-    Bound(Lease),
+    Bound(Box<Lease>),
     Released,
     Stopped,
 }
@@ -176,6 +186,8 @@ pub struct Driver {
     read_failed: bool,
     /// The ARP filter the core asked for (set again on a reopened socket).
     arp_for: Option<Ipv4Addr>,
+    /// The MTU the interface had before option 26 changed it, to be put back.
+    mtu_before: Option<u32>,
     udp: Option<tokio::net::UdpSocket>,
     client: Client,
     ready: Option<Ready>,
@@ -213,6 +225,10 @@ impl Driver {
         let mut config = Config::new(link.mac);
         config.broadcast_flag = opts.broadcast_flag;
         config.hostname = opts.hostname.clone();
+        config.client_id = core::request::client_id(&opts.client_id, link.mac);
+        config.fqdn = opts.fqdn.clone();
+        config.extra_requests = opts.extra_requests.clone();
+        config.rapid_commit = opts.rapid_commit;
         config.vendor_class = opts.vendor_class.as_ref().map(|v| v.as_bytes().to_vec());
         config.probe = opts.probe;
         config.max_message_size = core::max_message_size(link.mtu);
@@ -235,6 +251,7 @@ impl Driver {
             reopen_wait: Duration::ZERO,
             read_failed: false,
             arp_for: None,
+            mtu_before: None,
             udp: None,
             ready: None,
             settled: None,
@@ -460,6 +477,20 @@ impl Driver {
             v["routers"] = lease.routers.iter().map(|a| a.to_string()).collect();
             v["dns"] = lease.dns.iter().map(|a| a.to_string()).collect();
             v["domain"] = lease.domain.clone().into();
+            v["search"] = lease.search.clone().into();
+            v["routes"] = lease.routes().iter().map(|r| r.to_string()).collect();
+            v["mtu"] = lease.mtu.into();
+            v["ntp"] = lease.ntp.iter().map(|a| a.to_string()).collect();
+            // Every option the server sent, by code, as hex.
+            let options: serde_json::Map<String, serde_json::Value> = lease
+                .options
+                .iter()
+                .map(|(code, data)| {
+                    let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+                    (code.to_string(), hex.into())
+                })
+                .collect();
+            v["options"] = options.into();
             v["lease_secs"] = lease.lease_secs.into();
             v["renew_in"] = secs_to(lease.renew_at()).into();
             v["rebind_in"] = secs_to(lease.rebind_at()).into();
@@ -492,7 +523,7 @@ impl Driver {
                                 first = Some((ready, lease.clone()));
                             }
                             if self.opts.oneshot {
-                                done = Some(Ended::Bound(lease));
+                                done = Some(Ended::Bound(Box::new(lease)));
                             }
                         }
                         Err(e) => {
@@ -643,51 +674,93 @@ impl Driver {
         }
     }
 
-    /// Makes the interface hold `lease`, taking away what of `previous` it does not keep.
+    /// Makes the interface hold `lease`, taking away what of `previous` it does not keep:
+    /// address (with its lifetimes), routes (option 121, else option 3's default route), MTU
+    /// (option 26) and DNS settings.
     async fn configure(&mut self, lease: &Lease, previous: Option<&Lease>) -> io::Result<()> {
-        let index = self.link.index;
+        let (index, metric) = (self.link.index, self.opts.metric);
+        let routes = lease.routes();
         if let Some(old) = previous {
             if old.address != lease.address || old.prefix_len != lease.prefix_len {
                 self.remove(old).await;
-            } else if old.routers.first() != lease.routers.first() {
-                if let Some(gw) = old.routers.first() {
-                    let _ = self
-                        .net
-                        .del_default_route(index, old, *gw, self.opts.metric)
-                        .await;
+            } else {
+                for r in old.routes().iter().filter(|r| !routes.contains(r)) {
+                    self.del_route(old, r).await;
                 }
             }
         }
         self.net.add_address(index, lease, clock::now()).await?;
-        // Routes are put back at every renewal: the kernel drops them when the link goes down.
-        if let Some(gw) = lease.routers.first() {
-            if let Err(e) = self
-                .net
-                .add_default_route(index, lease, *gw, self.opts.metric)
-                .await
-            {
-                warn!("adding default route via {gw}: {e}");
+        self.apply_mtu(lease.mtu).await;
+        // Only routes the kernel does not hold already are added: a renewal that changes
+        // nothing touches no route, and routes the kernel dropped with the link come back.
+        // On-link routes go first, as a router may be reached through one of them.
+        let held = self
+            .net
+            .dhcp_routes(index, metric)
+            .await
+            .unwrap_or_default();
+        let mut missing: Vec<&Route> = routes.iter().filter(|r| !held.contains(r)).collect();
+        missing.sort_by_key(|r| !r.gateway.is_unspecified());
+        for r in missing {
+            if let Err(e) = self.net.add_route(index, lease, r, metric).await {
+                warn!("{}: adding route {r}: {e}", self.opts.name);
             }
         }
         self.files.set_dns(&self.opts.name, Some(lease));
         Ok(())
     }
 
-    /// Removes the address and default route of `lease` (gone already is fine).
-    async fn remove(&mut self, lease: &Lease) {
-        let index = self.link.index;
-        if let Some(gw) = lease.routers.first() {
-            if let Err(e) = self
-                .net
-                .del_default_route(index, lease, *gw, self.opts.metric)
-                .await
-            {
-                warn!("removing default route via {gw}: {e}");
+    async fn del_route(&self, lease: &Lease, r: &Route) {
+        let (index, metric) = (self.link.index, self.opts.metric);
+        if let Err(e) = self.net.del_route(index, lease, r, metric).await {
+            warn!("{}: removing route {r}: {e}", self.opts.name);
+        }
+    }
+
+    /// Sets the MTU option 26 asks for (the MTU the interface had is put back when no lease
+    /// asks for one any more); a value the device does not take is said and ignored.
+    async fn apply_mtu(&mut self, want: Option<u16>) {
+        let Some(want) = want.map(u32::from) else {
+            return self.restore_mtu().await;
+        };
+        let now = match self.net.link(&self.opts.name).await {
+            Ok(link) => link.mtu,
+            Err(_) => self.link.mtu,
+        };
+        if now == Some(want) {
+            return;
+        }
+        match self.net.set_mtu(self.link.index, want).await {
+            Ok(()) => {
+                if self.mtu_before.is_none() {
+                    self.mtu_before = now;
+                }
+                info!("{}: MTU {want} (option 26)", self.opts.name);
             }
+            Err(e) => warn!(
+                "{}: option 26 asks for MTU {want}, which the device does not take ({e}): ignored",
+                self.opts.name
+            ),
+        }
+    }
+
+    async fn restore_mtu(&mut self) {
+        if let Some(mtu) = self.mtu_before.take() {
+            match self.net.set_mtu(self.link.index, mtu).await {
+                Ok(()) => info!("{}: MTU {mtu} again", self.opts.name),
+                Err(e) => warn!("{}: putting MTU {mtu} back: {e}", self.opts.name),
+            }
+        }
+    }
+
+    /// Removes the routes and address of `lease` (gone already is fine).
+    async fn remove(&mut self, lease: &Lease) {
+        for r in lease.routes() {
+            self.del_route(lease, &r).await;
         }
         if let Err(e) = self
             .net
-            .del_address(index, lease.address, lease.prefix_len)
+            .del_address(self.link.index, lease.address, lease.prefix_len)
             .await
         {
             warn!("removing {}: {e}", lease.address);
@@ -696,6 +769,7 @@ impl Driver {
 
     async fn deconfigure(&mut self, lease: &Lease, reason: Reason) {
         self.remove(lease).await;
+        self.restore_mtu().await;
         self.files.set_dns(&self.opts.name, None);
         info!("removed {} ({reason})", lease.address);
     }
