@@ -109,7 +109,9 @@ fn nak(xid: u32, server: Ipv4Addr) -> Message {
 
 fn configured(actions: &[Action]) -> Option<(Lease, Option<Lease>)> {
     actions.iter().find_map(|a| match a {
-        Action::Configure { lease, previous } => Some((lease.clone(), previous.clone())),
+        Action::Configure {
+            lease, previous, ..
+        } => Some((lease.clone(), previous.clone())),
         _ => None,
     })
 }
@@ -1171,7 +1173,9 @@ impl Iface {
     fn apply(&mut self, actions: &[Action], ctx: &str) {
         for a in actions {
             match a {
-                Action::Configure { lease, previous } => {
+                Action::Configure {
+                    lease, previous, ..
+                } => {
                     assert_eq!(
                         previous, &self.holds,
                         "{ctx}: Configure replaces something else than the interface holds"
@@ -1284,8 +1288,15 @@ fn the_record_always_matches_what_the_interface_holds() {
                     }
                     Action::Configure {
                         lease,
-                        previous: Some(p),
-                    } if p.address != lease.address => moved += 1,
+                        previous,
+                        renewal,
+                    } => {
+                        let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
+                        assert!(!renewal || same, "{ctx}: a renewal of another address");
+                        if previous.is_some() && !same {
+                            moved += 1;
+                        }
+                    }
                     _ => {}
                 }
             }

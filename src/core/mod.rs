@@ -165,6 +165,9 @@ pub enum Action {
     Configure {
         lease: Lease,
         previous: Option<Lease>,
+        /// A renewal (an ACK in RENEWING or REBINDING for the address held), not a new
+        /// binding: for the log line.
+        renewal: bool,
     },
     /// Remove everything `lease` put on the interface; it then holds nothing of ours.
     Deconfigure {
@@ -462,10 +465,11 @@ impl Client {
 
     /// The interface is to hold `lease`, replacing what it holds: the one place a Configure is
     /// emitted. The lease is saved with it.
-    fn configure(&mut self, lease: &Lease, out: &mut Vec<Action>) {
+    fn configure(&mut self, lease: &Lease, renewal: bool, out: &mut Vec<Action>) {
         out.push(Action::Configure {
             lease: lease.clone(),
             previous: self.held.replace(lease.clone()),
+            renewal,
         });
         out.push(Action::SaveLease(lease.clone()));
     }
@@ -903,16 +907,7 @@ impl Client {
             .is_none_or(|h| h.address != lease.address);
         let renewal =
             !new_address && matches!(self.state, State::Renewing { .. } | State::Rebinding { .. });
-        if renewal {
-            info!(
-                "renewed {}, lease {}",
-                lease.address,
-                crate::lease::human_secs(lease.lease_secs)
-            );
-        } else {
-            info!("bound {lease}");
-        }
-        self.configure(&lease, out);
+        self.configure(&lease, renewal, out);
         self.set_lease_timers(Some(&lease));
         if probed {
             out.push(Action::ArpAnnounce {

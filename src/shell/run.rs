@@ -504,6 +504,8 @@ impl Driver {
         let mut done = None;
         let mut first = None;
         let mut fatal = None;
+        // "bound" and "renewed" are said once the batch is carried out (the lease saved).
+        let mut said = Vec::new();
         let changes = actions
             .iter()
             .any(|a| matches!(a, Action::Configure { .. } | Action::Deconfigure { .. }));
@@ -516,9 +518,19 @@ impl Driver {
         while let Some(action) = queue.pop_front() {
             match action {
                 Action::Send { msg, dest } => self.send(&msg, dest).await,
-                Action::Configure { lease, previous } => {
+                Action::Configure {
+                    lease,
+                    previous,
+                    renewal,
+                } => {
                     match self.configure(&lease, previous.as_ref()).await {
                         Ok(()) => {
+                            said.push(if renewal {
+                                let time = crate::lease::human_secs(lease.lease_secs);
+                                format!("renewed {}, lease {time}", lease.address)
+                            } else {
+                                format!("bound {lease}")
+                            });
                             if let Some(ready) = self.ready.take() {
                                 first = Some((ready, lease.clone()));
                             }
@@ -589,6 +601,9 @@ impl Driver {
         if let Some((ready, lease)) = first {
             self.files.flush().await;
             let _ = ready.send(Ok(lease));
+        }
+        for line in said {
+            info!("{line}");
         }
         Ok(done)
     }
