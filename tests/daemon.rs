@@ -149,144 +149,6 @@ impl Drop for Kea {
     }
 }
 
-/// A `dhcpc -d` in the lab's client namespace, its stderr in a log file; killed on drop.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(lab: &Lab, name: &str, extra: &[&str], ifaces: &[&str]) -> Daemon {
-        Daemon::start_as(lab, name, &[], extra, ifaces)
-    }
-
-    /// Starts dhcpc through `prefix` (a program and its arguments, such as setpriv).
-    fn start_as(lab: &Lab, name: &str, prefix: &[&str], extra: &[&str], ifaces: &[&str]) -> Daemon {
-        let log = lab.dir.join(format!("{name}.log"));
-        let file = fs::File::create(&log).expect("dhcpc log");
-        let mut cmd = match prefix.split_first() {
-            Some((program, args)) => {
-                let mut c = lab.client_command(program);
-                c.args(args).arg(dhcpc_bin());
-                c
-            }
-            None => lab.client_command(dhcpc_bin()),
-        };
-        let child = cmd
-            .args(lab.dhcpc_dir_args())
-            .args(["-d", "-v"])
-            .args(extra)
-            .args(ifaces)
-            .env_remove("DHCPC_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("starting dhcpc -d");
-        Daemon { child, log }
-    }
-
-    fn log_text(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_log(&self, needle: &str, limit: Duration) {
-        assert!(
-            wait_for(limit, || self.log_text().contains(needle)),
-            "dhcpc did not log {needle:?} within {limit:?}\n--- dhcpc log ---\n{}",
-            self.log_text()
-        );
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "--- dhcpc log ({}) ---\n{}",
-                self.log.display(),
-                self.log_text()
-            );
-        }
-        self.kill();
-        assert!(
-            !self.log_text().contains("panicked") || std::thread::panicking(),
-            "dhcpc panicked:\n{}",
-            self.log_text()
-        );
-    }
-}
-
-/// Runs a short dhcpc command (a control request, or the backgrounding start) in the lab.
-fn dhcpc(lab: &Lab, args: &[&str]) -> std::process::Output {
-    let mut all = lab.dhcpc_dir_args();
-    all.extend(args.iter().map(|s| s.to_string()));
-    let out = lab.run_dhcpc(&all);
-    assert_no_panic(&out);
-    out
-}
-
-fn status_json(lab: &Lab) -> Vec<serde_json::Value> {
-    let out = dhcpc(lab, &["--status", "--json"]);
-    serde_json::from_str::<serde_json::Value>(&stdout(&out))
-        .unwrap_or_else(|e| panic!("--status --json is not JSON ({e})\n{}", describe(&out)))
-        .as_array()
-        .cloned()
-        .expect("--status --json prints an array")
-}
-
-fn status_of(lab: &Lab, iface: &str) -> serde_json::Value {
-    status_json(lab)
-        .into_iter()
-        .find(|v| v["interface"] == iface)
-        .unwrap_or_else(|| panic!("no status for {iface}"))
-}
-
-fn addresses(lab: &Lab, iface: &str) -> Vec<Ipv4Addr> {
-    let text = sh(
-        "ip",
-        &[
-            "-n",
-            &lab.client_ns,
-            "-j",
-            "-4",
-            "addr",
-            "show",
-            "dev",
-            iface,
-        ],
-    );
-    parse_addrs(&text).into_iter().map(|a| a.local).collect()
-}
-
-fn in_pool(a: Ipv4Addr, pool: (&str, &str)) -> bool {
-    let lo: Ipv4Addr = pool.0.parse().unwrap();
-    let hi: Ipv4Addr = pool.1.parse().unwrap();
-    (u32::from(lo)..=u32::from(hi)).contains(&u32::from(a))
-}
-
-/// The one address dhcpc put on `iface`, once there is one.
-fn wait_address(lab: &Lab, iface: &str, pool: (&str, &str)) -> Ipv4Addr {
-    let mut found = None;
-    wait_for(Duration::from_secs(15), || {
-        found = addresses(lab, iface)
-            .into_iter()
-            .find(|a| in_pool(*a, pool));
-        found.is_some()
-    });
-    found.unwrap_or_else(|| {
-        panic!(
-            "no address from {pool:?} on {iface}: {:?}",
-            addresses(lab, iface)
-        )
-    })
-}
-
 #[test]
 fn renews_at_t1_rebinds_and_expires_when_the_server_stops() {
     let lab = Lab::new();
@@ -348,7 +210,7 @@ fn nak_after_a_server_restart_with_another_pool_gives_a_new_address() {
     let mut first = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
     let old = wait_address(&lab, CLIENT_IF, POOL_A);
     // Stop without releasing: the address and the saved lease stay.
-    let out = dhcpc(&lab, &["-x", CLIENT_IF]);
+    let out = dhcpc_run(&lab, &["-x", CLIENT_IF]);
     assert_exit(&out, 0);
     assert!(wait_for(Duration::from_secs(5), || matches!(
         first.child.try_wait(),
@@ -418,7 +280,7 @@ fn release_removes_the_address_and_frees_the_servers_lease() {
     .unwrap();
 
     // Without -d: waits for the lease, prints it, detaches and returns 0.
-    let out = dhcpc(&lab, &[CLIENT_IF]);
+    let out = dhcpc_run(&lab, &[CLIENT_IF]);
     assert_exit(&out, 0);
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
     assert!(
@@ -440,7 +302,7 @@ fn release_removes_the_address_and_frees_the_servers_lease() {
         .starts_with("# Generated by dhcpc"));
     assert!(lab.client_routes().iter().any(|r| r.is_default()));
 
-    let out = dhcpc(&lab, &["-r", CLIENT_IF]);
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
     assert_exit(&out, 0);
     assert!(addresses(&lab, CLIENT_IF).is_empty(), "address still there");
     assert!(!lab.client_routes().iter().any(|r| r.is_default()));
@@ -466,13 +328,13 @@ fn release_removes_the_address_and_frees_the_servers_lease() {
         .contains(&format!("address {addr} was released")));
 
     // With no daemon, -r releases from the saved lease.
-    let out = dhcpc(&lab, &["-1", "--arp-probe", "0", CLIENT_IF]);
+    let out = dhcpc_run(&lab, &["-1", "--arp-probe", "0", CLIENT_IF]);
     assert_exit(&out, 0);
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
     assert!(fs::read_to_string(&resolv)
         .unwrap()
         .starts_with("# Generated by dhcpc"));
-    let out = dhcpc(&lab, &["-r", CLIENT_IF]);
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
     assert_exit(&out, 0);
     assert!(addresses(&lab, CLIENT_IF).is_empty());
     assert_eq!(
@@ -487,7 +349,7 @@ fn release_removes_the_address_and_frees_the_servers_lease() {
         "Kea saw no release of the saved lease"
     );
     // Nothing left to release now: a clear message and status 1.
-    let out = dhcpc(&lab, &["-r", CLIENT_IF]);
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
     assert_exit(&out, 1);
     assert_stderr_contains(&out, "nothing to release");
 }
@@ -585,7 +447,7 @@ fn two_interfaces_in_one_daemon_renew_and_status() {
     };
     let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF), second], 600, 300, 500);
 
-    let out = dhcpc(&lab, &["--metric", "5", CLIENT_IF, "vc2"]);
+    let out = dhcpc_run(&lab, &["--metric", "5", CLIENT_IF, "vc2"]);
     assert_exit(&out, 0);
     let a = wait_address(&lab, CLIENT_IF, POOL_A);
     let b = wait_address(&lab, "vc2", ("203.0.113.50", "203.0.113.59"));
@@ -634,7 +496,7 @@ fn two_interfaces_in_one_daemon_renew_and_status() {
             "nameserver 203.0.113.1"
         ]
     );
-    let human = stdout(&dhcpc(&lab, &["--status", "vc2"]));
+    let human = stdout(&dhcpc_run(&lab, &["--status", "vc2"]));
     assert!(
         human.starts_with(&format!("vc2: BOUND {b}/24 from 203.0.113.1")),
         "{human}"
@@ -644,26 +506,26 @@ fn two_interfaces_in_one_daemon_renew_and_status() {
     // a rival.
     let from_a = format!("DHCPREQUEST (type 3) received from {a} to 198.51.100.1");
     let before = kea.count(&from_a);
-    assert_exit(&dhcpc(&lab, &["-n", CLIENT_IF]), 0);
+    assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
     assert!(wait_for(Duration::from_secs(5), || kea.count(&from_a) > before));
-    let out = dhcpc(&lab, &[CLIENT_IF]);
+    let out = dhcpc_run(&lab, &[CLIENT_IF]);
     assert_exit(&out, 0);
     assert_stderr_contains(&out, "already runs it; asked it to renew");
     assert!(wait_for(Duration::from_secs(5), || kea.count(&from_a) > before + 1));
     assert_eq!(pid("vc"), pid("vc2"), "a rival daemon was started");
 
     // Stopping one interface leaves the other running.
-    assert_exit(&dhcpc(&lab, &["-x", "vc2"]), 0);
+    assert_exit(&dhcpc_run(&lab, &["-x", "vc2"]), 0);
     let all = status_json(&lab);
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0]["interface"], "vc");
-    let out = dhcpc(&lab, &["--status", "vc2"]);
+    let out = dhcpc_run(&lab, &["--status", "vc2"]);
     assert_exit(&out, 1);
     assert!(stdout(&out).contains("NOT RUNNING"), "{}", describe(&out));
     assert_eq!(addresses(&lab, "vc2"), vec![b], "-x must keep the address");
 
     // Releasing one lease takes only its DNS server out of resolv.conf.
-    assert_exit(&dhcpc(&lab, &["-r", CLIENT_IF]), 0);
+    assert_exit(&dhcpc_run(&lab, &["-r", CLIENT_IF]), 0);
     assert_eq!(
         body(resolv()),
         ["domain kea.test", "nameserver 203.0.113.1"]
@@ -826,7 +688,7 @@ fn a_system_that_refuses_the_address_does_not_stop_the_daemon() {
     assert_no_panic(&out);
     assert_exit(&out, 1);
     assert_stderr_contains(&out, "no lease after 3 s: could not configure");
-    assert_exit(&dhcpc(&lab, &["-x", CLIENT_IF]), 0);
+    assert_exit(&dhcpc_run(&lab, &["-x", CLIENT_IF]), 0);
 
     // A one-shot run has nothing to keep alive: it says what is missing, status 3.
     let mut cmd = lab.client_command(setpriv);

@@ -439,19 +439,8 @@ impl Lab {
             namespaces: Vec::new(),
             etc_dirs: Vec::new(),
         };
-        {
-            let _setup = SETUP.lock().unwrap_or_else(|e| e.into_inner());
-            for ns in [lab.server_ns.clone(), lab.client_ns.clone()] {
-                // /etc/netns first: `ip netns exec` then bind-mounts it from the first run on.
-                let etc = Path::new("/etc/netns").join(&ns);
-                lab.etc_dirs.push(etc.clone());
-                fs::create_dir_all(&etc)
-                    .unwrap_or_else(|e| panic!("creating {}: {e}", etc.display()));
-                fs::write(etc.join("resolv.conf"), NETNS_RESOLV_SENTINEL)
-                    .unwrap_or_else(|e| panic!("writing {}/resolv.conf: {e}", etc.display()));
-                lab.namespaces.push(ns.clone());
-                sh("ip", &["netns", "add", &ns]);
-            }
+        for ns in [lab.server_ns.clone(), lab.client_ns.clone()] {
+            lab.make_namespace(&ns);
         }
         let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
         // Created directly inside the namespaces: nothing appears in the host's namespace.
@@ -462,8 +451,6 @@ impl Lab {
                 "netns", &c,
             ],
         );
-        sh("ip", &["-n", &s, "link", "set", "lo", "up"]);
-        sh("ip", &["-n", &c, "link", "set", "lo", "up"]);
         sh(
             "ip",
             &["-n", &s, "addr", "add", opts.server_addr, "dev", SERVER_IF],
@@ -475,11 +462,54 @@ impl Lab {
         lab
     }
 
+    /// Creates namespace `ns` (with its own /etc/netns resolv.conf and lo up), removed with
+    /// the lab.
+    fn make_namespace(&mut self, ns: &str) {
+        let _setup = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+        // /etc/netns first: `ip netns exec` then bind-mounts it from the first run on.
+        let etc = Path::new("/etc/netns").join(ns);
+        self.etc_dirs.push(etc.clone());
+        fs::create_dir_all(&etc).unwrap_or_else(|e| panic!("creating {}: {e}", etc.display()));
+        fs::write(etc.join("resolv.conf"), NETNS_RESOLV_SENTINEL)
+            .unwrap_or_else(|e| panic!("writing {}/resolv.conf: {e}", etc.display()));
+        self.namespaces.push(ns.to_string());
+        sh("ip", &["netns", "add", ns]);
+        sh("ip", &["-n", ns, "link", "set", "lo", "up"]);
+    }
+
+    /// One more namespace for this lab (a router, a second server, a switch), named after the
+    /// lab with `suffix` (lower-case letters) appended. Removed with the lab.
+    pub fn add_namespace(&mut self, suffix: &str) -> String {
+        assert!(suffix.bytes().all(|b| b.is_ascii_lowercase()), "{suffix}");
+        let base = self.server_ns.trim_end_matches('s');
+        let ns = format!("{base}{suffix}");
+        self.make_namespace(&ns);
+        ns
+    }
+
+    /// A veth pair: `a_if` in namespace `a_ns`, `b_if` in `b_ns`, both up.
+    pub fn veth(&self, a_ns: &str, a_if: &str, b_ns: &str, b_if: &str) {
+        sh(
+            "ip",
+            &[
+                "link", "add", a_if, "netns", a_ns, "type", "veth", "peer", "name", b_if, "netns",
+                b_ns,
+            ],
+        );
+        sh("ip", &["-n", a_ns, "link", "set", a_if, "up"]);
+        sh("ip", &["-n", b_ns, "link", "set", b_if, "up"]);
+    }
+
+    /// A command that runs `program` in namespace `ns`.
+    pub fn command_in(&self, ns: &str, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns]).arg(program);
+        cmd
+    }
+
     /// A command that runs `program` in the server namespace.
     pub fn server_command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.server_ns]).arg(program);
-        cmd
+        self.command_in(&self.server_ns, program)
     }
 
     /// A command that runs `program` in the client namespace.
@@ -493,11 +523,24 @@ impl Lab {
     /// `<dir>/<name>.log`, and waits (at most 10 s) until that log contains `ready`.
     /// Fails the test, showing the log, if the server exits or never gets ready.
     pub fn start_server(&mut self, name: &str, program: &Path, args: &[String], ready: &str) {
+        let ns = self.server_ns.clone();
+        self.start_server_in(&ns, name, program, args, ready);
+    }
+
+    /// [`Lab::start_server`] in namespace `ns`.
+    pub fn start_server_in(
+        &mut self,
+        ns: &str,
+        name: &str,
+        program: &Path,
+        args: &[String],
+        ready: &str,
+    ) {
         let log = self.dir.join(format!("{name}.log"));
         let file = fs::File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let file2 = file.try_clone().expect("cloning a log file handle");
         let child = self
-            .server_command(program)
+            .command_in(ns, program)
             .args(args)
             .stdin(Stdio::null())
             .stdout(file)
@@ -794,4 +837,151 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         }
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A dhcpc daemon in the lab, and what it configured.
+
+/// A `dhcpc -d` in the lab's client namespace, its stderr in a log file; killed on drop.
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(lab: &Lab, name: &str, extra: &[&str], ifaces: &[&str]) -> Daemon {
+        Daemon::start_as(lab, name, &[], extra, ifaces)
+    }
+
+    /// Starts dhcpc through `prefix` (a program and its arguments, such as setpriv).
+    pub fn start_as(
+        lab: &Lab,
+        name: &str,
+        prefix: &[&str],
+        extra: &[&str],
+        ifaces: &[&str],
+    ) -> Daemon {
+        let log = lab.dir.join(format!("{name}.log"));
+        let file = fs::File::create(&log).expect("dhcpc log");
+        let mut cmd = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = lab.client_command(program);
+                c.args(args).arg(dhcpc_bin());
+                c
+            }
+            None => lab.client_command(dhcpc_bin()),
+        };
+        let child = cmd
+            .args(lab.dhcpc_dir_args())
+            .args(["-d", "-v"])
+            .args(extra)
+            .args(ifaces)
+            .env_remove("DHCPC_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("starting dhcpc -d");
+        Daemon { child, log }
+    }
+
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn wait_log(&self, needle: &str, limit: Duration) {
+        assert!(
+            wait_for(limit, || self.log_text().contains(needle)),
+            "dhcpc did not log {needle:?} within {limit:?}\n--- dhcpc log ---\n{}",
+            self.log_text()
+        );
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- dhcpc log ({}) ---\n{}",
+                self.log.display(),
+                self.log_text()
+            );
+        }
+        self.kill();
+        assert!(
+            !self.log_text().contains("panicked") || std::thread::panicking(),
+            "dhcpc panicked:\n{}",
+            self.log_text()
+        );
+    }
+}
+
+/// Runs a short dhcpc command (a control request, or the backgrounding start) in the lab.
+pub fn dhcpc_run(lab: &Lab, args: &[&str]) -> std::process::Output {
+    let mut all = lab.dhcpc_dir_args();
+    all.extend(args.iter().map(|s| s.to_string()));
+    let out = lab.run_dhcpc(&all);
+    assert_no_panic(&out);
+    out
+}
+
+pub fn status_json(lab: &Lab) -> Vec<serde_json::Value> {
+    let out = dhcpc_run(lab, &["--status", "--json"]);
+    serde_json::from_str::<serde_json::Value>(&stdout(&out))
+        .unwrap_or_else(|e| panic!("--status --json is not JSON ({e})\n{}", describe(&out)))
+        .as_array()
+        .cloned()
+        .expect("--status --json prints an array")
+}
+
+pub fn status_of(lab: &Lab, iface: &str) -> serde_json::Value {
+    status_json(lab)
+        .into_iter()
+        .find(|v| v["interface"] == iface)
+        .unwrap_or_else(|| panic!("no status for {iface}"))
+}
+
+pub fn addresses(lab: &Lab, iface: &str) -> Vec<Ipv4Addr> {
+    let text = sh(
+        "ip",
+        &[
+            "-n",
+            &lab.client_ns,
+            "-j",
+            "-4",
+            "addr",
+            "show",
+            "dev",
+            iface,
+        ],
+    );
+    parse_addrs(&text).into_iter().map(|a| a.local).collect()
+}
+
+pub fn in_pool(a: Ipv4Addr, pool: (&str, &str)) -> bool {
+    let lo: Ipv4Addr = pool.0.parse().unwrap();
+    let hi: Ipv4Addr = pool.1.parse().unwrap();
+    (u32::from(lo)..=u32::from(hi)).contains(&u32::from(a))
+}
+
+/// The one address dhcpc put on `iface`, once there is one.
+pub fn wait_address(lab: &Lab, iface: &str, pool: (&str, &str)) -> Ipv4Addr {
+    let mut found = None;
+    wait_for(Duration::from_secs(15), || {
+        found = addresses(lab, iface)
+            .into_iter()
+            .find(|a| in_pool(*a, pool));
+        found.is_some()
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "no address from {pool:?} on {iface}: {:?}",
+            addresses(lab, iface)
+        )
+    })
 }
