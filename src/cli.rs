@@ -114,6 +114,13 @@ pub struct Cli {
     #[arg(long)]
     pub no_rapid_commit: bool,
 
+    /// Fall back to an IPv4 link-local address (RFC 3927, 169.254.0.0/16) when no lease comes
+    /// within SECS seconds (default 10); DHCP goes on in the background, and the link-local
+    /// address goes as soon as a lease is bound.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = true,
+          default_missing_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ipv4ll: Option<u64>,
+
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,

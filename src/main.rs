@@ -50,6 +50,7 @@ fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
         fqdn: cli.fqdn.clone(),
         extra_requests: cli.request.clone(),
         rapid_commit: !cli.no_rapid_commit,
+        ipv4ll: cli.ipv4ll.map(Duration::from_secs),
         oneshot: cli.oneshot,
         timeout: Duration::from_secs(cli.timeout),
         probe: cli.arp_probe,

@@ -657,7 +657,7 @@ fn default_is_a_quick_probe_of_200_ms() {
 fn ack_is_probed_with_arp_before_it_is_used_then_announced() {
     let (mut c, xid) = probing_client(ProbeMode::Quick(Duration::from_millis(200)));
     let a = c.handle(t(0.02), Event::Reply(&rx(&ack(xid, 3600))));
-    assert!(a.contains(&Action::ArpListen { addr: ADDR }));
+    assert!(a.contains(&Action::ArpWatch(vec![ADDR])));
     assert!(configured(&a).is_none(), "not used before the probe");
     assert_eq!(c.state(), StateName::Probing);
     assert!(c.lease().is_none());
@@ -681,7 +681,7 @@ fn ack_is_probed_with_arp_before_it_is_used_then_announced() {
     };
     assert!(c.handle(t(0.15), Event::Arp(unrelated)).is_empty());
     let a = c.handle(t(0.22), Event::Tick);
-    assert!(a.contains(&Action::ArpStop));
+    assert!(a.contains(&Action::ArpWatch(vec![])));
     assert_eq!(configured(&a).unwrap().0.address, ADDR);
     assert!(a.contains(&Action::ArpAnnounce { addr: ADDR }));
     assert_eq!(c.state(), StateName::Bound);
@@ -714,7 +714,7 @@ fn a_conflict_while_probing_declines_and_waits_ten_seconds() {
         };
         let a = c.handle(t(0.05), Event::Arp(seen));
         assert!(configured(&a).is_none());
-        assert!(a.contains(&Action::ArpStop));
+        assert!(a.contains(&Action::ArpWatch(vec![])));
         let (decline, dest) = sent(&a);
         assert_eq!(dest, Dest::Broadcast);
         assert_eq!(kind(&decline), MessageType::Decline);
@@ -779,7 +779,9 @@ fn a_renewal_of_the_same_address_is_not_probed() {
     let (r, _) = sent(&c.handle(t1, Event::Tick));
     let a = c.handle(t1, Event::Reply(&rx(&ack(r.xid(), 3600))));
     assert!(configured(&a).is_some());
-    assert!(!a.iter().any(|a| matches!(a, Action::ArpListen { .. })));
+    assert!(!a
+        .iter()
+        .any(|a| matches!(a, Action::ArpWatch(w) if !w.is_empty())));
     assert_eq!(c.state(), StateName::Bound);
 }
 
@@ -1078,7 +1080,7 @@ fn a_conflict_while_probing_a_changed_address_removes_the_old_one() {
     let (mut c, xid, old) = renewing_with_probe();
     let now = old.renew_at().unwrap();
     let a = c.handle(now, Event::Reply(&rx(&ack_of(xid, NEW_ADDR))));
-    assert!(a.contains(&Action::ArpListen { addr: NEW_ADDR }));
+    assert!(a.contains(&Action::ArpWatch(vec![NEW_ADDR])));
     assert_eq!(c.state(), StateName::Probing);
     assert_eq!(c.applied(), Some(&old), "the old address is still held");
     let conflict = ArpSeen {
@@ -1111,7 +1113,7 @@ fn a_release_while_probing_gives_back_what_the_server_granted() {
         opt(&m, OptionCode::ServerIdentifier),
         Some(&DhcpOption::ServerIdentifier(SERVER))
     );
-    assert!(a.contains(&Action::ArpStop) && a.contains(&Action::ForgetLease));
+    assert!(a.contains(&Action::ArpWatch(vec![])) && a.contains(&Action::ForgetLease));
     assert!(deconfigured(&a).is_none());
     assert_eq!((c.state(), c.poll_at()), (StateName::Released, None));
 
@@ -1197,9 +1199,10 @@ impl Iface {
 }
 
 /// The rules of the timer table and of conflict detection, after one step of a walk: lease
-/// timers only while a lease is held, each state's own step only in that state, ARP listened
-/// to exactly while probing, and every probed address announced once bound.
-fn check_timers_and_arp(c: &Client, actions: &[Action], listening: &mut bool, ctx: &str) {
+/// timers only while a lease is held, each state's own step only in that state, ARP watched
+/// for exactly the address being probed (and told only when that changes), and every probed
+/// address announced once bound.
+fn check_timers_and_arp(c: &Client, actions: &[Action], watching: &mut Vec<Ipv4Addr>, ctx: &str) {
     let timers = c.timers();
     let state = c.state();
     for t in [Timer::Renew, Timer::Rebind, Timer::Expire] {
@@ -1226,19 +1229,14 @@ fn check_timers_and_arp(c: &Client, actions: &[Action], listening: &mut bool, ct
     if state == Released {
         assert_eq!(timers.next(), None, "{ctx}: timers left after release");
     }
-    let mut probed = false;
+    let before = watching.clone();
     for a in actions {
         match a {
-            Action::ArpListen { .. } => {
-                assert!(!*listening, "{ctx}: ArpListen twice");
-                *listening = true;
+            Action::ArpWatch(addrs) => {
+                assert_ne!(addrs, watching, "{ctx}: the same watch set told twice");
+                *watching = addrs.clone();
             }
-            Action::ArpStop => {
-                assert!(*listening, "{ctx}: ArpStop without ArpListen");
-                *listening = false;
-                probed = true;
-            }
-            Action::Configure { lease, .. } if probed => assert!(
+            Action::Configure { lease, .. } if before.contains(&lease.address) => assert!(
                 actions.contains(&Action::ArpAnnounce {
                     addr: lease.address
                 }),
@@ -1247,7 +1245,11 @@ fn check_timers_and_arp(c: &Client, actions: &[Action], listening: &mut bool, ct
             _ => {}
         }
     }
-    assert_eq!(*listening, state == Probing, "{ctx}: listening to ARP");
+    assert_eq!(
+        !watching.is_empty(),
+        state == Probing,
+        "{ctx}: watching ARP for {watching:?}"
+    );
 }
 
 /// Drives clients through random paths (offers, ACKs of the same or another address, refused
@@ -1277,7 +1279,7 @@ fn the_record_always_matches_what_the_interface_holds() {
         }
         let mut now = t(1.0);
         let mut last: Option<Message> = None;
-        let mut listening = false;
+        let mut watching = Vec::new();
         let mut actions = c.handle(now, Event::Start);
         for step in 0..200 {
             let ctx = format!("seed {seed} step {step} in {}", c.state());
@@ -1305,7 +1307,7 @@ fn the_record_always_matches_what_the_interface_holds() {
             if let Some(l) = c.lease() {
                 assert_eq!(Some(l), c.applied(), "{ctx}: the lease in force is held");
             }
-            check_timers_and_arp(&c, &actions, &mut listening, &ctx);
+            check_timers_and_arp(&c, &actions, &mut watching, &ctx);
             if c.state() == StateName::Released {
                 break;
             }
@@ -1427,7 +1429,7 @@ fn init_reboot_probes_and_then_announces_the_address() {
     let mut c = Client::new(cfg, 6).with_saved_lease(saved.clone());
     let (r, _) = sent(&c.handle(t(10.0), Event::Start));
     let a = c.handle(t(10.1), Event::Reply(&rx(&ack(r.xid(), 3600))));
-    assert!(a.contains(&Action::ArpListen { addr: ADDR }));
+    assert!(a.contains(&Action::ArpWatch(vec![ADDR])));
     let mut bound = Vec::new();
     while c.state() == StateName::Probing {
         let at = c.poll_at().unwrap();
@@ -1453,7 +1455,7 @@ fn a_lease_that_runs_out_while_it_is_probed_is_not_configured() {
         last = c.handle(at, Event::Tick);
     }
     assert!(configured(&last).is_none(), "{last:?}");
-    assert!(last.contains(&Action::ArpStop));
+    assert!(last.contains(&Action::ArpWatch(vec![])));
     assert_eq!(kind(&sent(&last).0), MessageType::Discover);
     assert_eq!(c.state(), StateName::Selecting);
 }
@@ -1579,4 +1581,203 @@ fn rapid_commit_off_asks_for_none_and_takes_none() {
         .handle(t(0.1), Event::Reply(&rx(&rapid_ack(d.xid()))))
         .is_empty());
     assert_eq!(c.state(), StateName::Selecting);
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPv4 link-local fallback (RFC 3927).
+
+fn ll_client(wait_secs: u64) -> Client {
+    let mut cfg = config();
+    cfg.ipv4ll = Some(Duration::from_secs(wait_secs));
+    Client::new(cfg, 21)
+}
+
+fn link_local_configured(actions: &[Action]) -> Option<Ipv4Addr> {
+    actions.iter().find_map(|a| match a {
+        Action::ConfigureLinkLocal { addr } => Some(*addr),
+        _ => None,
+    })
+}
+
+fn probes_for(actions: &[Action], addr: Ipv4Addr) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::ArpProbe { target } if *target == addr))
+        .count()
+}
+
+/// Runs the client's timers (no DHCP server answers) until `until` holds of a batch; returns
+/// every action up to and with it, and the time.
+fn run_until(
+    c: &mut Client,
+    limit: Instant,
+    until: impl Fn(&[Action]) -> bool,
+) -> (Vec<Action>, Instant) {
+    let mut all = Vec::new();
+    loop {
+        let at = c.poll_at().expect("a timer");
+        assert!(at <= limit, "nothing by {limit:?}: {all:?}");
+        let a = c.handle(at, Event::Tick);
+        let done = until(&a);
+        all.extend(a);
+        if done {
+            return (all, at);
+        }
+    }
+}
+
+#[test]
+fn with_no_lease_a_link_local_address_is_probed_announced_and_used() {
+    use dhcpc::core::linklocal::candidate;
+    let mut c = ll_client(10);
+    c.handle(t(0.0), Event::Start);
+    assert_eq!(c.timers().get(Timer::LinkLocal), Some(t(10.0)));
+    let (all, at) = run_until(&mut c, t(30.0), |a| link_local_configured(a).is_some());
+    let addr = link_local_configured(&all).unwrap();
+    assert_eq!(addr, candidate(MAC, 0), "the MAC's first pick");
+    let o = addr.octets();
+    assert!(
+        o[0] == 169 && o[1] == 254 && (1..=254).contains(&o[2]),
+        "{addr}"
+    );
+    // PROBE_WAIT up to 1 s, three probes 1-2 s apart, ANNOUNCE_WAIT 2 s.
+    assert!(at >= t(14.0) && at <= t(17.0), "used at {at:?}");
+    assert_eq!(probes_for(&all, addr), 3);
+    assert!(all.contains(&Action::ArpWatch(vec![addr])));
+    assert!(all.contains(&Action::ArpAnnounce { addr }));
+    // DHCP goes on meanwhile.
+    let discovers = all
+        .iter()
+        .filter(|a| matches!(a, Action::Send { msg, .. } if kind(msg) == MessageType::Discover))
+        .count();
+    assert!(discovers >= 1, "{all:?}");
+    assert_eq!(c.link_local(), Some(addr));
+    // The second announcement 2 s later, then no more link-local steps.
+    let a = c.handle(at + Duration::from_secs(2), Event::Tick);
+    assert!(a.contains(&Action::ArpAnnounce { addr }));
+    assert_eq!(c.timers().get(Timer::LinkLocal), None);
+}
+
+#[test]
+fn a_lease_drops_the_link_local_address_and_losing_it_brings_the_fallback_back() {
+    let mut c = ll_client(2);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    let (_, at) = run_until(&mut c, t(30.0), |a| link_local_configured(a).is_some());
+    let addr = c.link_local().unwrap();
+    // A server answers at last (the DISCOVER's retransmission).
+    let (d2, _) = sent(&run_until(&mut c, t(40.0), |a| sends(a) > 0).0);
+    let _ = d;
+    c.handle(at, Event::Reply(&rx(&offer(d2.xid()))));
+    let a = c.handle(at, Event::Reply(&rx(&ack(d2.xid(), 60))));
+    assert!(configured(&a).is_some());
+    assert!(a.contains(&Action::DeconfigureLinkLocal { addr }));
+    assert!(a.contains(&Action::ArpWatch(vec![])));
+    assert_eq!(
+        (c.link_local(), c.timers().get(Timer::LinkLocal)),
+        (None, None)
+    );
+    // The lease runs out with no server: the fallback starts again after its wait.
+    let (_, gone) = run_until(&mut c, t(200.0), |a| deconfigured(a).is_some());
+    assert_eq!(
+        c.timers().get(Timer::LinkLocal),
+        Some(gone + Duration::from_secs(2))
+    );
+}
+
+#[test]
+fn a_link_local_conflict_while_probing_moves_to_the_next_address() {
+    use dhcpc::core::linklocal::candidate;
+    let mut c = ll_client(1);
+    c.handle(t(0.0), Event::Start);
+    let first = candidate(MAC, 0);
+    let (_, at) = run_until(&mut c, t(10.0), |a| probes_for(a, first) > 0);
+    let a = c.handle(
+        at,
+        Event::Arp(ArpSeen {
+            sender_mac: [2, 0, 0, 0, 0, 9],
+            sender_ip: first,
+            target_ip: first,
+        }),
+    );
+    let second = candidate(MAC, 1);
+    assert_ne!(first, second);
+    assert!(a.contains(&Action::ArpWatch(vec![second])), "{a:?}");
+    let (all, _) = run_until(&mut c, t(30.0), |a| link_local_configured(a).is_some());
+    assert_eq!(link_local_configured(&all), Some(second));
+}
+
+#[test]
+fn a_link_local_address_is_defended_once_then_given_up() {
+    let mut c = ll_client(1);
+    c.handle(t(0.0), Event::Start);
+    let (_, at) = run_until(&mut c, t(30.0), |a| link_local_configured(a).is_some());
+    let addr = c.link_local().unwrap();
+    let claim = ArpSeen {
+        sender_mac: [2, 0, 0, 0, 0, 9],
+        sender_ip: addr,
+        target_ip: addr,
+    };
+    // Our own frames are no conflict.
+    let own = ArpSeen {
+        sender_mac: MAC,
+        ..claim
+    };
+    assert!(c.handle(at, Event::Arp(own)).is_empty());
+    // First claim: defended with an announcement.
+    let a = c.handle(at + Duration::from_secs(5), Event::Arp(claim));
+    assert_eq!(a, vec![Action::ArpAnnounce { addr }]);
+    assert_eq!(c.link_local(), Some(addr));
+    // Another within DEFEND_INTERVAL (10 s): given up, another address tried.
+    let a = c.handle(at + Duration::from_secs(9), Event::Arp(claim));
+    assert!(a.contains(&Action::DeconfigureLinkLocal { addr }), "{a:?}");
+    assert_eq!(c.link_local(), None);
+    assert!(c.timers().get(Timer::LinkLocal).is_some());
+}
+
+#[test]
+fn after_ten_link_local_conflicts_the_next_try_waits_a_minute() {
+    let mut c = ll_client(1);
+    c.handle(t(0.0), Event::Start);
+    let mut now = t(0.0);
+    for _ in 0..10 {
+        let (all, at) = run_until(&mut c, t(1000.0), |a| {
+            a.iter()
+                .any(|x| matches!(x, Action::ArpProbe { target } if target.octets()[0] == 169))
+        });
+        let target = all
+            .iter()
+            .rev()
+            .find_map(|x| match x {
+                Action::ArpProbe { target } => Some(*target),
+                _ => None,
+            })
+            .unwrap();
+        now = at;
+        c.handle(
+            at,
+            Event::Arp(ArpSeen {
+                sender_mac: [2, 0, 0, 0, 0, 9],
+                sender_ip: target,
+                target_ip: target,
+            }),
+        );
+    }
+    assert_eq!(
+        c.timers().get(Timer::LinkLocal),
+        Some(now + Duration::from_secs(60))
+    );
+}
+
+#[test]
+fn release_and_stop_drop_the_link_local_address() {
+    for event in [Event::Release, Event::Stop] {
+        let mut c = ll_client(1);
+        c.handle(t(0.0), Event::Start);
+        let (_, at) = run_until(&mut c, t(30.0), |a| link_local_configured(a).is_some());
+        let addr = c.link_local().unwrap();
+        let a = c.handle(at, event);
+        assert!(a.contains(&Action::DeconfigureLinkLocal { addr }), "{a:?}");
+        assert_eq!(c.link_local(), None);
+        assert_eq!(c.timers().get(Timer::LinkLocal), None);
+    }
 }

@@ -344,3 +344,92 @@ fn release_without_a_daemon_leaves_a_down_link_down() {
     assert!(!lab.dir.join("lease").join("vc.lease").exists());
     assert_stderr_contains(&out, "is down: DHCPRELEASE is not sent");
 }
+
+/// The first IPv4 address of `iface` in 169.254.0.0/16, if any, with its prefix.
+fn link_local_on(lab: &Lab) -> Option<(Ipv4Addr, u8)> {
+    lab.client_addrs()
+        .iter()
+        .find(|a| a.local.octets()[..2] == [169, 254])
+        .map(|a| (a.local, a.prefixlen))
+}
+
+#[test]
+fn ipv4ll_falls_back_to_a_link_local_address_until_a_lease_comes() {
+    let mut lab = Lab::new();
+    let daemon = common::Daemon::start(&lab, "dhcpc", &["--ipv4ll=1"], &[CLIENT_IF]);
+    // 1 s without a lease, then up to 1 s, three probes 1-2 s apart, and 2 s.
+    let mut ll = None;
+    assert!(
+        wait_for(Duration::from_secs(12), || {
+            ll = link_local_on(&lab);
+            ll.is_some()
+        }),
+        "no link-local address\n{}",
+        daemon.log_text()
+    );
+    let (addr, prefix) = ll.unwrap();
+    assert_eq!(prefix, 16);
+    assert_eq!(
+        common::status_of(&lab, CLIENT_IF)["link_local"],
+        addr.to_string()
+    );
+    // A server comes: DHCP went on trying; the lease replaces the link-local address.
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    daemon.wait_log("bound", Duration::from_secs(40));
+    assert!(
+        wait_for(Duration::from_secs(3), || link_local_on(&lab).is_none()),
+        "the link-local address stayed: {:?}",
+        lab.client_addrs()
+    );
+    let addrs = lab.client_addrs();
+    assert_eq!(addrs.len(), 1, "{addrs:?}");
+    assert!(POOL.contains(&addrs[0].local));
+    assert!(daemon
+        .log_text()
+        .contains(&format!("dropping link-local address {addr}")));
+}
+
+#[test]
+fn ipv4ll_leaves_an_address_another_host_holds() {
+    let lab = Lab::new();
+    // A known MAC, so that the address dhcpc picks first is known: give it to the server's
+    // end, whose kernel then answers dhcpc's probes for it.
+    let mac = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30];
+    let mac_text = mac.map(|b| format!("{b:02x}")).join(":");
+    common::sh(
+        "ip",
+        &[
+            "-n",
+            &lab.client_ns,
+            "link",
+            "set",
+            CLIENT_IF,
+            "address",
+            &mac_text,
+        ],
+    );
+    let taken = dhcpc::core::linklocal::candidate(mac, 0);
+    let next = dhcpc::core::linklocal::candidate(mac, 1);
+    common::sh(
+        "ip",
+        &[
+            "-n",
+            &lab.server_ns,
+            "addr",
+            "add",
+            &format!("{taken}/16"),
+            "dev",
+            lab.server_if,
+        ],
+    );
+    let daemon = common::Daemon::start(&lab, "dhcpc", &["--ipv4ll=1"], &[CLIENT_IF]);
+    assert!(
+        wait_for(Duration::from_secs(20), || link_local_on(&lab).is_some()),
+        "no link-local address\n{}",
+        daemon.log_text()
+    );
+    assert_eq!(link_local_on(&lab).map(|(a, _)| a), Some(next));
+    assert!(daemon
+        .log_text()
+        .contains(&format!("link-local address {taken} is taken")));
+}

@@ -492,3 +492,142 @@ fn option_57_is_at_least_576_on_a_small_mtu_link() {
     assert!(!sizes.is_empty(), "no DISCOVER seen\n{}", describe(&out));
     assert!(sizes.iter().all(|&n| n == 576), "option 57: {sizes:?}");
 }
+
+#[test]
+fn a_malformed_option_121_is_ignored_whole_and_option_3_used() {
+    let lab = Lab::new();
+    // A prefix width of 40: the whole option is ignored, and option 3 (198.51.100.1) used.
+    let _server = plain_server(
+        &lab,
+        3600,
+        &[121, 10, 40, 10, 0, 0, 0, 0, 198, 51, 100, 254, 0, 0],
+    );
+    let out = oneshot(&lab, &["-1", "-v", "--arp-probe", "0", "-t", "10"]);
+    assert_exit(&out, 0);
+    let routes = lab.client_routes();
+    let default = routes.iter().find(|r| r.is_default());
+    assert_eq!(default.and_then(|r| r.gateway), Some(SERVER), "{routes:#?}");
+    assert!(
+        stderr(&out).contains("option 121 from 198.51.100.1 left out: prefix width 40 is over 32"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn client_identity_fqdn_and_extra_requests_reach_the_server() {
+    let lab = Lab::new();
+    let seen: Arc<Mutex<Vec<Message>>> = Arc::default();
+    let seen2 = seen.clone();
+    let _server = FakeServer::start(
+        &lab,
+        Box::new(move |req| {
+            seen2.lock().unwrap().push(req.clone());
+            Vec::new()
+        }),
+    );
+    let mac: Vec<u8> = lab
+        .client_link()
+        .mac
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect();
+    let run = |extra: &[&str]| {
+        seen.lock().unwrap().clear();
+        let mut args = vec!["-1", "--arp-probe", "0", "-t", "1"];
+        args.extend_from_slice(extra);
+        oneshot(&lab, &args);
+        let all = seen.lock().unwrap().clone();
+        all.into_iter().next().expect("the server saw a DISCOVER")
+    };
+    let opt = |m: &Message, code: v4::OptionCode| m.opts().get(code).cloned();
+    let d = run(&[]);
+    assert_eq!(
+        opt(&d, v4::OptionCode::ClientIdentifier),
+        Some(DhcpOption::ClientIdentifier([&[1u8][..], &mac].concat()))
+    );
+    let d = run(&["--clientid", "duid"]);
+    let want = [&[255u8][..], &mac[2..], &[0, 3, 0, 1], &mac].concat();
+    assert_eq!(
+        opt(&d, v4::OptionCode::ClientIdentifier),
+        Some(DhcpOption::ClientIdentifier(want))
+    );
+    let d = run(&["--clientid", "none"]);
+    assert_eq!(opt(&d, v4::OptionCode::ClientIdentifier), None);
+    let d = run(&["--clientid", "00:11:22:33"]);
+    assert_eq!(
+        opt(&d, v4::OptionCode::ClientIdentifier),
+        Some(DhcpOption::ClientIdentifier(vec![0, 0x11, 0x22, 0x33]))
+    );
+    let d = run(&[
+        "--fqdn",
+        "box.lab.test",
+        "-H",
+        "box",
+        "--request",
+        "252,150",
+    ]);
+    match opt(&d, v4::OptionCode::ClientFQDN) {
+        Some(DhcpOption::ClientFQDN(f)) => {
+            assert_eq!(f.domain().to_utf8(), "box.lab.test.");
+            assert!(f.flags().s() && f.flags().e() && !f.flags().o() && !f.flags().n());
+        }
+        other => panic!("option 81: {other:?}"),
+    }
+    assert_eq!(
+        opt(&d, v4::OptionCode::Hostname),
+        Some(DhcpOption::Hostname("box".into()))
+    );
+    match opt(&d, v4::OptionCode::ParameterRequestList) {
+        Some(DhcpOption::ParameterRequestList(l)) => {
+            let l: Vec<u8> = l.iter().map(|c| u8::from(*c)).collect();
+            for code in [121, 249, 119, 42, 26, 252, 150] {
+                assert!(l.contains(&code), "{code}: {l:?}");
+            }
+        }
+        other => panic!("option 55: {other:?}"),
+    }
+    assert_eq!(
+        opt(&d, v4::OptionCode::RapidCommit),
+        Some(DhcpOption::RapidCommit)
+    );
+    let d = run(&["--no-rapid-commit"]);
+    assert_eq!(opt(&d, v4::OptionCode::RapidCommit), None);
+}
+
+#[test]
+fn an_mtu_under_68_or_one_the_device_will_not_take_is_ignored() {
+    let lab = Lab::new();
+    // Under RFC 2132's minimum: left out of the reply, the MTU stays.
+    let _server = plain_server(&lab, 3600, &[26, 2, 0, 60]);
+    let out = oneshot(&lab, &["-1", "-v", "--arp-probe", "0", "-t", "10"]);
+    assert_exit(&out, 0);
+    assert_eq!(lab.client_link().raw["mtu"], 1500);
+    assert!(
+        stderr(&out).contains("option 26 from 198.51.100.1 left out"),
+        "{}",
+        describe(&out)
+    );
+    drop(_server);
+
+    // A macvlan cannot go above its lower device's MTU: the kernel refuses 9000.
+    let lab = Lab::new();
+    let c = lab.client_ns.clone();
+    sh("ip", &["-n", &c, "link", "set", CLIENT_IF, "name", "low"]);
+    sh(
+        "ip",
+        &[
+            "-n", &c, "link", "add", CLIENT_IF, "link", "low", "type", "macvlan", "mode", "bridge",
+        ],
+    );
+    sh("ip", &["-n", &c, "link", "set", CLIENT_IF, "up"]);
+    let _server = plain_server(&lab, 3600, &[26, 2, 0x23, 0x28]);
+    let out = oneshot(&lab, &["-1", "--arp-probe", "0", "-t", "10"]);
+    assert_exit(&out, 0);
+    assert_eq!(lab.client_link().raw["mtu"], 1500);
+    assert!(
+        stderr(&out).contains("option 26 asks for MTU 9000, which the device does not take"),
+        "{}",
+        describe(&out)
+    );
+}

@@ -766,12 +766,23 @@ fn fix_ip_checksum_lenient(f: &mut [u8]) {
     }
 }
 
-/// While probing an address, the filter swapped in lets through the ARP frames whose sender or
-/// target protocol address is that address, and otherwise decides exactly as the plain one:
-/// checked on real, built and randomly mutated frames.
+/// While addresses are watched, the filter swapped in lets through the ARP frames whose sender
+/// or target protocol address is one of them, and otherwise decides exactly as the plain one:
+/// checked on real, built and randomly mutated frames, for one address (a probe) and two (a
+/// probe beside a link-local address).
 #[test]
 fn bpf_while_probing_is_the_dhcp_filter_plus_arp_about_the_address() {
-    let with_arp = bpf::bpf_dhcp_client_and_arp_for(YIADDR);
+    assert_eq!(
+        bpf::bpf_dhcp_client_and_arp_for(&[]),
+        BPF_DHCP_CLIENT.to_vec()
+    );
+    check_watch_filter(&[YIADDR]);
+    check_watch_filter(&[YIADDR, Ipv4Addr::new(169, 254, 7, 9)]);
+    check_watch_filter(&[Ipv4Addr::new(169, 254, 7, 9), YIADDR]);
+}
+
+fn check_watch_filter(addrs: &[Ipv4Addr]) {
+    let with_arp = bpf::bpf_dhcp_client_and_arp_for(addrs);
     for (pc, i) in with_arp.iter().enumerate() {
         if i.code & 0x07 == BPF_JMP {
             assert!(pc + 1 + usize::from(i.jt) < with_arp.len(), "insn {pc} jt");
@@ -779,11 +790,13 @@ fn bpf_while_probing_is_the_dhcp_filter_plus_arp_about_the_address() {
         }
     }
     assert_eq!(with_arp.last().unwrap().code, BPF_RET | BPF_K);
-    let addr = YIADDR.octets();
     let about_addr = |f: &[u8]| {
         f.len() >= 14
             && f[12..14] == [0x08, 0x06]
-            && (f.get(28..32) == Some(&addr[..]) || f.get(38..42) == Some(&addr[..]))
+            && addrs.iter().any(|a| {
+                let a = a.octets();
+                f.get(28..32) == Some(&a[..]) || f.get(38..42) == Some(&a[..])
+            })
     };
     let same = |f: &[u8]| {
         let is_arp = f.len() >= 14 && f[12..14] == [0x08, 0x06];
@@ -792,35 +805,36 @@ fn bpf_while_probing_is_the_dhcp_filter_plus_arp_about_the_address() {
         } else {
             run_bpf(&BPF_DHCP_CLIENT, f) != 0
         };
-        assert_eq!(run_bpf(&with_arp, f) != 0, want, "{f:02x?}");
+        assert_eq!(run_bpf(&with_arp, f) != 0, want, "{addrs:?}: {f:02x?}");
     };
-    // Another host's probe or announcement of the address, a reply from it: through.
     let other = [0x02, 0, 0, 0, 0, 0x99];
-    assert!(run_bpf(&with_arp, &frame::arp_probe(other, YIADDR)) != 0);
-    assert!(run_bpf(&with_arp, &frame::arp_announce(other, YIADDR)) != 0);
-    let mut reply = frame::arp_announce(other, YIADDR);
-    reply[21] = 2; // operation: reply, sender = the address
-    reply[38..42].copy_from_slice(&[198, 51, 100, 1]);
-    assert!(run_bpf(&with_arp, &reply) != 0);
-    // ARP about any other address: dropped in the kernel.
     let elsewhere = std::net::Ipv4Addr::new(198, 51, 100, 99);
-    assert!(run_bpf(&with_arp, &frame::arp_probe(other, elsewhere)) == 0);
-    assert!(run_bpf(&with_arp, &frame::arp_announce(other, elsewhere)) == 0);
-    let mut ann = frame::arp_announce(MAC, YIADDR);
-    assert!(run_bpf(&with_arp, &ann) != 0);
-    assert!(run_bpf(&BPF_DHCP_CLIENT, &ann) == 0);
-    ann.truncate(14);
-    let bases = [
+    let mut bases = vec![
         ack(),
         data("dnsmasq-1-discover.eth"),
         data("dnsmasq-ack-partial-csum.eth"),
         ack_with_ip_options(),
-        frame::arp_probe(MAC, YIADDR),
         frame::arp_probe(other, elsewhere),
         frame::arp_announce(other, elsewhere),
-        reply,
-        ann,
     ];
+    assert!(run_bpf(&with_arp, &frame::arp_probe(other, elsewhere)) == 0);
+    assert!(run_bpf(&with_arp, &frame::arp_announce(other, elsewhere)) == 0);
+    for &addr in addrs {
+        // Another host's probe or announcement of the address, a reply from it: through.
+        assert!(run_bpf(&with_arp, &frame::arp_probe(other, addr)) != 0);
+        assert!(run_bpf(&with_arp, &frame::arp_announce(other, addr)) != 0);
+        let mut reply = frame::arp_announce(other, addr);
+        reply[21] = 2; // operation: reply, sender = the address
+        reply[38..42].copy_from_slice(&[198, 51, 100, 1]);
+        assert!(run_bpf(&with_arp, &reply) != 0);
+        let mut ann = frame::arp_announce(MAC, addr);
+        assert!(run_bpf(&with_arp, &ann) != 0);
+        assert!(run_bpf(&BPF_DHCP_CLIENT, &ann) == 0);
+        bases.push(frame::arp_probe(MAC, addr));
+        bases.push(reply);
+        ann.truncate(14);
+        bases.push(ann);
+    }
     let mut rng = fastrand::Rng::with_seed(5227);
     for i in 0..50_000 {
         let mut f = bases[i % bases.len()].clone();

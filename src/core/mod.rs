@@ -18,6 +18,7 @@
 //! - what a reply says, option by option: [`crate::reply`]; whether it is a usable lease:
 //!   [`crate::lease`]; whether a saved lease may be asked for again: [`crate::leasefile`].
 
+pub mod linklocal;
 pub mod report;
 pub mod request;
 pub mod timer;
@@ -31,6 +32,7 @@ use crate::lease::Lease;
 use crate::reply::{kind_name, Reply};
 use crate::time::Instant;
 use dhcproto::v4::{Message, MessageType, Opcode};
+use linklocal::LinkLocal;
 use report::{Tally, What};
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -86,6 +88,9 @@ pub struct Config {
     /// How long to wait for the first lease before [`Action::NoLease`] says why there is none
     /// (`--timeout`); the client goes on trying. None waits silently.
     pub acquire_timeout: Option<Duration>,
+    /// Fall back to an IPv4 link-local address (RFC 3927) when no lease comes within this
+    /// long (`--ipv4ll`); None never does.
+    pub ipv4ll: Option<Duration>,
 }
 
 /// How an offered address is checked for conflicts before it is used (RFC 5227).
@@ -114,6 +119,7 @@ impl Config {
             max_message_size: max_message_size(None),
             probe: ProbeMode::Quick(DEFAULT_PROBE_WINDOW),
             acquire_timeout: None,
+            ipv4ll: None,
         }
     }
 }
@@ -134,6 +140,8 @@ pub enum Event<'a> {
     Renew,
     /// Give the lease back (DHCPRELEASE) and stop.
     Release,
+    /// Stop, keeping the lease (a link-local address, which nobody would defend, goes).
+    Stop,
     /// An ARP packet seen on the interface while probing.
     Arp(ArpSeen),
     /// The shell could not apply [`Action::Configure`] of this lease (the kernel refused it);
@@ -178,23 +186,28 @@ pub enum Action {
     SaveLease(Lease),
     /// Delete the saved lease.
     ForgetLease,
-    /// Start listening for ARP about this address on the interface (conflict detection
-    /// begins).
-    ArpListen {
-        addr: Ipv4Addr,
-    },
+    /// Listen for ARP about exactly these addresses on the interface (the one being probed,
+    /// the link-local one being claimed or defended); none: no ARP at all.
+    ArpWatch(Vec<Ipv4Addr>),
     /// Send an ARP probe for this address (sender IP 0.0.0.0, RFC 5227 2.1.1).
     ArpProbe {
         target: Ipv4Addr,
     },
-    /// Stop listening for ARP.
-    ArpStop,
     /// Send an ARP announcement for this address (sender = target = address, RFC 5227 2.3).
     ArpAnnounce {
         addr: Ipv4Addr,
     },
     /// No lease within the acquire timeout, and why. The client goes on trying.
     NoLease(NoLease),
+    /// Put this IPv4 link-local address (RFC 3927) on the interface: 169.254.0.0/16, scope
+    /// link, no lifetime.
+    ConfigureLinkLocal {
+        addr: Ipv4Addr,
+    },
+    /// Take the link-local address off the interface.
+    DeconfigureLinkLocal {
+        addr: Ipv4Addr,
+    },
 }
 
 /// Why a lease is taken off the interface.
@@ -360,6 +373,12 @@ pub struct Client {
     /// When the latest lease was bound: T1 at that same moment (a lease that spent its T1
     /// being probed) does not yet show that the system took it.
     bound_at: Instant,
+    /// The link-local fallback, when configured.
+    link_local: Option<LinkLocal>,
+    /// The addresses the shell was last told to watch ARP for.
+    watching: Vec<Ipv4Addr>,
+    /// Stopped ([`Event::Stop`]): nothing more happens.
+    stopped: bool,
 }
 
 /// Backoff before retransmission number `attempt` (1-based): 4, 8, 16, 32, 64, 64… seconds.
@@ -370,7 +389,7 @@ pub fn backoff_base(attempt: u32) -> Duration {
 impl Client {
     pub fn new(config: Config, seed: u64) -> Client {
         Client {
-            config,
+            config: config.clone(),
             state: State::Init,
             rng: fastrand::Rng::with_seed(seed),
             saved: None,
@@ -382,6 +401,9 @@ impl Client {
             tally: Tally::default(),
             acquiring: None,
             bound_at: Instant::ZERO,
+            link_local: config.ipv4ll.map(|_| LinkLocal::new(config.hwaddr)),
+            watching: Vec::new(),
+            stopped: false,
         }
     }
 
@@ -424,6 +446,11 @@ impl Client {
         self.held.as_ref()
     }
 
+    /// The link-local address the interface holds (RFC 3927), if any.
+    pub fn link_local(&self) -> Option<Ipv4Addr> {
+        self.link_local.as_ref().and_then(LinkLocal::held)
+    }
+
     /// Every deadline of the client.
     pub fn timers(&self) -> &TimerTable {
         &self.timers
@@ -453,12 +480,58 @@ impl Client {
                 }
             }
             Event::Release => self.release(&mut out),
+            Event::Stop => {
+                if let Some(ll) = &mut self.link_local {
+                    ll.stop(&mut out);
+                }
+                // Done: the lease stays as it is, and nothing more is due.
+                self.stopped = true;
+                self.timers = TimerTable::default();
+            }
             Event::Arp(arp) => self.arp(now, arp, &mut out),
             Event::ConfigureFailed { lease, why } => {
                 self.configure_failed(now, lease, why, &mut out)
             }
         }
+        self.arm_link_local(now);
+        self.watch_arp(&mut out);
         out
+    }
+
+    /// With no lease (none yet, or lost) and no link-local address or attempt, the fallback
+    /// waits its time (RFC 3927 1.9: a host without a configured address may use one).
+    fn arm_link_local(&mut self, now: Instant) {
+        let (Some(ll), Some(wait)) = (&self.link_local, self.config.ipv4ll) else {
+            return;
+        };
+        let without_lease = self.held.is_none()
+            && matches!(
+                self.state,
+                State::Init | State::Selecting { .. } | State::Requesting { .. }
+            );
+        if without_lease
+            && !self.stopped
+            && ll.is_idle()
+            && self.timers.get(Timer::LinkLocal).is_none()
+        {
+            self.timers.set(Timer::LinkLocal, now + wait);
+        }
+    }
+
+    /// Tells the shell which addresses' ARP traffic to let through, when that changed: the
+    /// address being probed (RFC 5227) and the link-local one being claimed or defended.
+    fn watch_arp(&mut self, out: &mut Vec<Action>) {
+        let mut watch = Vec::new();
+        if let State::Probing { lease, .. } = &self.state {
+            watch.push(lease.address);
+        }
+        if let Some(addr) = self.link_local.as_ref().and_then(LinkLocal::watched) {
+            watch.push(addr);
+        }
+        if watch != self.watching {
+            self.watching = watch.clone();
+            out.push(Action::ArpWatch(watch));
+        }
     }
 
     // --- The record of what the interface holds -----------------------------------------
@@ -537,6 +610,12 @@ impl Client {
                 Timer::Retransmit => self.retransmit(now, out),
                 Timer::Probe => self.probe_step(now, out),
                 Timer::Announce => self.announce(now, out),
+                Timer::LinkLocal => {
+                    if let Some(ll) = &mut self.link_local {
+                        let next = ll.step(now, out);
+                        self.timers.set_or_stop(Timer::LinkLocal, next);
+                    }
+                }
             }
         }
     }
@@ -847,9 +926,6 @@ impl Client {
             ProbeMode::Rfc5227 => (3, Duration::from_millis(self.rng.u64(0..=1000))),
         };
         debug!("probing {} for conflicts", lease.address);
-        out.push(Action::ArpListen {
-            addr: lease.address,
-        });
         let state = State::Probing {
             lease,
             probes_left: probes,
@@ -865,7 +941,6 @@ impl Client {
         };
         let (lease, probes_left) = (lease.clone(), *probes_left);
         if probes_left == 0 {
-            out.push(Action::ArpStop);
             // A short lease with a long probe (RFC 5227's take up to 9 s) may have run out
             // meanwhile: the kernel would refuse an address with no lifetime left.
             if lease.remaining_secs(now) == 0 {
@@ -909,6 +984,11 @@ impl Client {
             !new_address && matches!(self.state, State::Renewing { .. } | State::Rebinding { .. });
         self.configure(&lease, renewal, out);
         self.set_lease_timers(Some(&lease));
+        // A routable address: the link-local one is no longer needed (RFC 3927 1.9).
+        if let Some(ll) = &mut self.link_local {
+            ll.stop(out);
+        }
+        self.timers.stop(Timer::LinkLocal);
         if probed {
             out.push(Action::ArpAnnounce {
                 addr: lease.address,
@@ -920,6 +1000,11 @@ impl Client {
     }
 
     fn arp(&mut self, now: Instant, arp: ArpSeen, out: &mut Vec<Action>) {
+        if let Some(ll) = &mut self.link_local {
+            if let Some(next) = ll.arp(now, arp, out) {
+                self.timers.set(Timer::LinkLocal, next);
+            }
+        }
         let State::Probing { lease, .. } = &self.state else {
             return;
         };
@@ -936,7 +1021,6 @@ impl Client {
         let mac = arp.sender_mac.map(|b| format!("{b:02x}")).join(":");
         warn!("{addr} is in use by {mac}: declining it");
         self.tally.add(What::InUse, addr, format!("by {mac}"));
-        out.push(Action::ArpStop);
         let xid = self.rng.u32(..);
         out.push(send(
             request::decline(&self.config, xid, &lease),
@@ -1014,9 +1098,6 @@ impl Client {
             | State::Probing { lease, .. } => Some(lease),
             _ => None,
         };
-        if matches!(state, State::Probing { .. }) {
-            out.push(Action::ArpStop);
-        }
         if let Some(lease) = granted {
             // Unicast from the address when the interface holds it (RFC 2131 4.4.6); one being
             // probed, or a saved one that may be gone, has no address to send from: broadcast.
@@ -1031,6 +1112,9 @@ impl Client {
             };
             let xid = self.rng.u32(..);
             out.push(send(request::release(&self.config, xid, lease), dest));
+        }
+        if let Some(ll) = &mut self.link_local {
+            ll.stop(out);
         }
         let held = self.held.is_some();
         self.deconfigure(Reason::Released, out);

@@ -24,10 +24,13 @@ pub enum Timer {
     Probe,
     /// The next ARP announcement of a newly bound address (RFC 5227 2.3).
     Announce,
+    /// The next step of the link-local fallback (RFC 3927): its start, a probe, an
+    /// announcement.
+    LinkLocal,
 }
 
 impl Timer {
-    pub const ALL: [Timer; 8] = [
+    pub const ALL: [Timer; 9] = [
         Timer::Expire,
         Timer::Rebind,
         Timer::Renew,
@@ -36,6 +39,7 @@ impl Timer {
         Timer::Retransmit,
         Timer::Probe,
         Timer::Announce,
+        Timer::LinkLocal,
     ];
 }
 

@@ -47,29 +47,44 @@ pub const BPF_DHCP_CLIENT: [BpfInsn; 11] = [
     insn(BPF_RET_K, 0, 0, 0),                  // 10: drop
 ];
 
-/// The filter while `addr` is being probed (RFC 5227): the DHCP filter, plus the ARP frames
-/// that can tell of a conflict over `addr`, those whose sender or target protocol address is
-/// `addr` (2.1.1: a reply or request from the address, or another host's probe for it).
-/// Swapped in only for the probe window, so that a bound daemon is not woken by a LAN's ARP
-/// traffic; and a probing interface is not woken by ARP about other addresses (on one
-/// broadcast domain, a hundred interfaces probing at once would otherwise each read all the
-/// others' probes).
-pub fn bpf_dhcp_client_and_arp_for(addr: Ipv4Addr) -> [BpfInsn; 16] {
-    let a = u32::from(addr);
-    // The ARP test in front (A holds the ethertype at 1), then the DHCP filter from its
-    // second instruction on: its jumps are relative, so they land as they do there. Accept
-    // and drop are its last two instructions, 14 and 15 here.
-    let arp = [
-        insn(BPF_LD_H_ABS, 0, 0, 12),      // 0: A = ethertype
-        insn(BPF_JEQ_K, 0, 4, 0x0806),     // 1: ARP? else to 6, the DHCP filter's IPv4 test
-        insn(BPF_LD_W_ABS, 0, 0, 14 + 14), // 2: A = sender protocol address
-        insn(BPF_JEQ_K, 10, 0, a),         // 3: the probed address? accept
-        insn(BPF_LD_W_ABS, 0, 0, 14 + 24), // 4: A = target protocol address
-        insn(BPF_JEQ_K, 8, 9, a),          // 5: the probed address? accept, else drop
-    ];
-    let mut program = [BPF_DHCP_CLIENT[0]; 16];
-    program[..6].copy_from_slice(&arp);
-    program[6..].copy_from_slice(&BPF_DHCP_CLIENT[1..]);
+/// The filter while `addrs` are watched: an address being probed (RFC 5227), a link-local
+/// one being claimed or defended (RFC 3927). The DHCP filter, plus the ARP frames that can
+/// tell of a conflict over one of them, those whose sender or target protocol address is that
+/// address (RFC 5227 2.1.1: a reply or request from the address, or another host's probe for
+/// it). With no address it is the DHCP filter alone, so that a bound daemon is not woken by a
+/// LAN's ARP traffic; and a probing interface is not woken by ARP about other addresses (on
+/// one broadcast domain, a hundred interfaces probing at once would otherwise each read all
+/// the others' probes).
+pub fn bpf_dhcp_client_and_arp_for(addrs: &[Ipv4Addr]) -> Vec<BpfInsn> {
+    if addrs.is_empty() {
+        return BPF_DHCP_CLIENT.to_vec();
+    }
+    // The ARP tests in front (A holds the ethertype at 1): every address against the sender
+    // protocol address, then every address against the target one (senders first: a short
+    // frame whose sender matches is taken before the target's load could fall off its end);
+    // then the DHCP filter from its second instruction on: its jumps are relative, so they
+    // land as they do there. Accept and drop are its last two instructions.
+    let tail = &BPF_DHCP_CLIENT[1..];
+    let arp_len = 2 + 2 * addrs.len();
+    let total = 2 + arp_len + tail.len();
+    let (accept, drop) = (total - 2, total - 1);
+    // The jump from the instruction at `pc` to `to`.
+    let hop = |pc: usize, to: usize| (to - pc - 1) as u8;
+    let mut program = Vec::with_capacity(total);
+    program.push(insn(BPF_LD_H_ABS, 0, 0, 12)); // A = ethertype
+    program.push(insn(BPF_JEQ_K, 0, arp_len as u8, 0x0806)); // ARP? else the IPv4 test
+    for (offset, last_miss) in [(14 + 14, None), (14 + 24, Some(drop))] {
+        program.push(insn(BPF_LD_W_ABS, 0, 0, offset)); // A = sender, then target address
+        for (i, addr) in addrs.iter().enumerate() {
+            let pc = program.len();
+            let miss = match last_miss {
+                Some(to) if i + 1 == addrs.len() => hop(pc, to),
+                _ => 0,
+            };
+            program.push(insn(BPF_JEQ_K, hop(pc, accept), miss, u32::from(*addr)));
+        }
+    }
+    program.extend_from_slice(tail);
     program
 }
 

@@ -3,7 +3,7 @@
 use crate::lease::{Lease, Route};
 use crate::time::Instant;
 use futures::TryStreamExt;
-use netlink_packet_route::address::{AddressAttribute, CacheInfo};
+use netlink_packet_route::address::{AddressAttribute, AddressScope, CacheInfo};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope,
@@ -123,6 +123,25 @@ impl Netlink {
         ci.ifa_valid = left;
         ci.ifa_preferred = left;
         msg.attributes.push(AddressAttribute::CacheInfo(ci));
+        req.execute().await.map_err(to_io)
+    }
+
+    /// Puts an IPv4 link-local address on the interface (RFC 3927): 169.254.0.0/16, broadcast
+    /// 169.254.255.255, scope link, no lifetime.
+    pub async fn add_link_local(&self, index: u32, addr: Ipv4Addr) -> io::Result<()> {
+        let mut req = self
+            .handle
+            .address()
+            .add(index, IpAddr::V4(addr), 16)
+            .replace();
+        let msg = req.message_mut();
+        msg.header.scope = AddressScope::Link;
+        msg.attributes
+            .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+        msg.attributes
+            .push(AddressAttribute::Broadcast(Ipv4Addr::new(
+                169, 254, 255, 255,
+            )));
         req.execute().await.map_err(to_io)
     }
 

@@ -84,13 +84,10 @@ impl RawSocket {
         Ok(RawSocket { fd, ifindex })
     }
 
-    /// Lets the ARP frames about `addr` through the filter too (while probing it), or (None)
-    /// stops them again.
-    pub fn set_arp(&self, addr: Option<Ipv4Addr>) -> io::Result<()> {
-        let program = match addr {
-            Some(addr) => to_sock_filter(&bpf_dhcp_client_and_arp_for(addr)),
-            None => to_sock_filter(&BPF_DHCP_CLIENT),
-        };
+    /// Lets the ARP frames about `addrs` through the filter too (while they are probed or
+    /// defended), or (none) stops them again.
+    pub fn set_arp(&self, addrs: &[Ipv4Addr]) -> io::Result<()> {
+        let program = to_sock_filter(&bpf_dhcp_client_and_arp_for(addrs));
         self.fd.get_ref().attach_filter(&program)
     }
 

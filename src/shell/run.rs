@@ -46,6 +46,8 @@ pub struct IfaceOptions {
     pub extra_requests: Vec<u8>,
     /// Ask for rapid commit (option 80).
     pub rapid_commit: bool,
+    /// Fall back to an IPv4 link-local address after this long without a lease.
+    pub ipv4ll: Option<Duration>,
     /// Stop once bound (leaving the address configured).
     pub oneshot: bool,
     /// Say why there is no lease if none is bound within this time.
@@ -184,8 +186,8 @@ pub struct Driver {
     reopen_wait: Duration,
     /// A read failed since the last good one (so that a failure is said once).
     read_failed: bool,
-    /// The ARP filter the core asked for (set again on a reopened socket).
-    arp_for: Option<Ipv4Addr>,
+    /// The addresses whose ARP the core asked to see (set again on a reopened socket).
+    arp_for: Vec<Ipv4Addr>,
     /// The MTU the interface had before option 26 changed it, to be put back.
     mtu_before: Option<u32>,
     udp: Option<tokio::net::UdpSocket>,
@@ -233,6 +235,7 @@ impl Driver {
         config.probe = opts.probe;
         config.max_message_size = core::max_message_size(link.mtu);
         config.acquire_timeout = Some(opts.timeout);
+        config.ipv4ll = opts.ipv4ll;
         let mut mac = [0u8; 8];
         mac[..6].copy_from_slice(&link.mac);
         let seed = fastrand::u64(..) ^ u64::from_le_bytes(mac);
@@ -250,7 +253,7 @@ impl Driver {
             reopen_at: tokio::time::Instant::now(),
             reopen_wait: Duration::ZERO,
             read_failed: false,
-            arp_for: None,
+            arp_for: Vec::new(),
             mtu_before: None,
             udp: None,
             ready: None,
@@ -351,6 +354,8 @@ impl Driver {
                     Some(Command::Release) => Input::Release,
                     Some(Command::Stop) | None => {
                         info!("stopping; the lease stays for next time");
+                        let actions = self.client.handle(clock::now(), Event::Stop);
+                        self.perform(actions).await?;
                         return Ok(Ended::Stopped);
                     }
                     Some(Command::Status(reply)) => {
@@ -435,8 +440,8 @@ impl Driver {
         let opened = match self.net.link(&self.opts.name).await {
             Ok(link) => RawSocket::dhcp(link.index)
                 .and_then(|s| {
-                    if self.arp_for.is_some() {
-                        s.set_arp(self.arp_for)?;
+                    if !self.arp_for.is_empty() {
+                        s.set_arp(&self.arp_for)?;
                     }
                     Ok(s)
                 })
@@ -468,6 +473,9 @@ impl Driver {
             "interface": self.opts.name,
             "state": self.client.state().to_string(),
         });
+        if let Some(addr) = self.client.link_local() {
+            v["link_local"] = addr.to_string().into();
+        }
         if let Some(lease) = self.client.applied() {
             let secs_to =
                 |at: Option<crate::time::Instant>| at.map(|at| at.saturating_since(now).as_secs());
@@ -571,8 +579,17 @@ impl Driver {
                         self.files.remove_lease(path);
                     }
                 }
-                Action::ArpListen { addr } => self.set_arp(Some(addr)),
-                Action::ArpStop => self.set_arp(None),
+                Action::ArpWatch(addrs) => self.set_arp(addrs),
+                Action::ConfigureLinkLocal { addr } => {
+                    if let Err(e) = self.net.add_link_local(self.link.index, addr).await {
+                        warn!("{}: adding link-local {addr}: {e}", self.opts.name);
+                    }
+                }
+                Action::DeconfigureLinkLocal { addr } => {
+                    if let Err(e) = self.net.del_address(self.link.index, addr, 16).await {
+                        warn!("{}: removing link-local {addr}: {e}", self.opts.name);
+                    }
+                }
                 Action::ArpProbe { target } => {
                     self.send_arp(&frame::arp_probe(self.link.mac, target));
                 }
@@ -624,10 +641,10 @@ impl Driver {
         }
     }
 
-    fn set_arp(&mut self, addr: Option<Ipv4Addr>) {
-        self.arp_for = addr;
+    fn set_arp(&mut self, addrs: Vec<Ipv4Addr>) {
+        self.arp_for = addrs;
         if let Some(sock) = &self.sock {
-            if let Err(e) = sock.set_arp(addr) {
+            if let Err(e) = sock.set_arp(&self.arp_for) {
                 warn!("socket filter for ARP: {e}; conflict detection is off");
             }
         }
