@@ -631,3 +631,69 @@ fn an_mtu_under_68_or_one_the_device_will_not_take_is_ignored() {
         describe(&out)
     );
 }
+
+/// The routes of protocol dhcp in the client namespace.
+fn dhcp_routes(lab: &Lab) -> Vec<RouteInfo> {
+    lab.client_routes()
+        .into_iter()
+        .filter(|r| matches!(r.protocol.as_deref(), Some("dhcp" | "16")))
+        .collect()
+}
+
+#[test]
+fn classless_routes_go_with_a_nak_and_with_expiry() {
+    // Default via .254, 10.0.0.0/8 via .253.
+    const ROUTES: &[u8] = &[121, 11, 0, 198, 51, 100, 254, 8, 10, 198, 51, 100, 253];
+    for end in ["nak", "expiry"] {
+        let lab = Lab::new();
+        let renewals = Arc::new(Mutex::new(0u32));
+        let r2 = renewals.clone();
+        let nak = end == "nak";
+        let _server = FakeServer::start(
+            &lab,
+            Box::new(move |req| {
+                let kind = match req.opts().msg_type() {
+                    Some(MessageType::Discover) => MessageType::Offer,
+                    Some(MessageType::Request) => MessageType::Ack,
+                    _ => return Vec::new(),
+                };
+                // Only the first lease; then a NAK to the renewal, or silence to the end.
+                if !req.ciaddr().is_unspecified() || *r2.lock().unwrap() > 0 {
+                    *r2.lock().unwrap() += 1;
+                    return match (nak, *r2.lock().unwrap()) {
+                        (true, 1) => vec![bytes(&reply(
+                            req,
+                            MessageType::Nak,
+                            Ipv4Addr::UNSPECIFIED,
+                            SERVER,
+                            0,
+                        ))],
+                        _ => Vec::new(),
+                    };
+                }
+                vec![bytes_with(&reply(req, kind, GOOD, SERVER, 6), ROUTES)]
+            }),
+        );
+        let (mut daemon, log) = start_daemon(&lab, &["-d", "--arp-probe", "0"]);
+        assert!(
+            wait_for(Duration::from_secs(5), || dhcp_routes(&lab).len() == 2),
+            "{end}: routes never came: {:#?}",
+            lab.client_routes()
+        );
+        let gone = wait_for(Duration::from_secs(12), || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("removed 198.51.100.66")
+        });
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        assert!(gone, "{end}: the lease was not removed\n{text}");
+        assert!(
+            dhcp_routes(&lab).is_empty(),
+            "{end}: {:#?}",
+            lab.client_routes()
+        );
+        assert!(lab.client_addrs().is_empty(), "{end}");
+    }
+}
