@@ -725,12 +725,16 @@ impl Driver {
         self.apply_mtu(lease.mtu).await;
         // Only routes the kernel does not hold already are added: a renewal that changes
         // nothing touches no route, and routes the kernel dropped with the link come back.
-        // On-link routes go first, as a router may be reached through one of them.
-        let held = self
-            .net
-            .dhcp_routes(index, metric)
-            .await
-            .unwrap_or_default();
+        // (A first lease has none there: no need to ask the kernel.) On-link routes go
+        // first, as a router may be reached through one of them.
+        let held = match previous {
+            Some(_) => self
+                .net
+                .dhcp_routes(index, metric)
+                .await
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         let mut missing: Vec<&Route> = routes.iter().filter(|r| !held.contains(r)).collect();
         missing.sort_by_key(|r| !r.gateway.is_unspecified());
         for r in missing {
