@@ -103,7 +103,8 @@ pub struct Cli {
     pub client_id: ClientId,
 
     /// Send this name in option 81 (RFC 4702) so that the server can update DNS.
-    #[arg(long, value_name = "NAME", value_parser = parse_hostname)]
+    /// (Sent instead of option 12, as RFC 4702 requires.)
+    #[arg(long, value_name = "NAME", value_parser = parse_fqdn)]
     pub fqdn: Option<String>,
 
     /// Ask for these options too (option 55), by number: for example 42,119,252.
@@ -117,8 +118,10 @@ pub struct Cli {
     /// Fall back to an IPv4 link-local address (RFC 3927, 169.254.0.0/16) when no lease comes
     /// within SECS seconds (default 10); DHCP goes on in the background, and the link-local
     /// address goes as soon as a lease is bound.
+    /// Not with -1: a link-local address needs a daemon to defend it.
     #[arg(long, value_name = "SECS", num_args = 0..=1, require_equals = true,
-          default_missing_value = "10", value_parser = clap::value_parser!(u64).range(1..=3600))]
+          default_missing_value = "10", conflicts_with = "oneshot",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ipv4ll: Option<u64>,
 
     /// More log output (-v debug, -vv trace).
@@ -162,6 +165,12 @@ fn parse_hostname(s: &str) -> Result<String, String> {
             "'{s}' is not a valid host name (letters, digits, '-' and dots)"
         ))
     }
+}
+
+/// A host name, fully qualified when it ends with a dot.
+fn parse_fqdn(s: &str) -> Result<String, String> {
+    let name = s.strip_suffix('.').unwrap_or(s);
+    parse_hostname(name).map(|_| s.to_string())
 }
 
 fn parse_vendor_class(s: &str) -> Result<String, String> {

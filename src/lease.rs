@@ -305,9 +305,21 @@ impl Lease {
     /// The routes this lease puts on the interface. RFC 3442: when the server sent classless
     /// static routes, they are the routes and option 3 is ignored; otherwise the default route
     /// goes via the first router of option 3.
+    /// An on-link route to the lease's own subnet is left out: the kernel has that one with
+    /// the address, and replacing it would take it away with the lease.
     pub fn routes(&self) -> Vec<Route> {
         if !self.classless_routes.is_empty() {
-            return self.classless_routes.clone();
+            let network = Ipv4Addr::from(u32::from(self.address) & !host_mask(self.prefix_len));
+            return self
+                .classless_routes
+                .iter()
+                .filter(|r| {
+                    !(r.gateway.is_unspecified()
+                        && r.prefix_len == self.prefix_len
+                        && r.dest == network)
+                })
+                .copied()
+                .collect();
         }
         self.routers
             .first()

@@ -17,7 +17,7 @@ use dhcproto::v4::{DhcpOption, MessageType, Opcode};
 use dhcproto::Name;
 use std::fmt;
 use std::net::Ipv4Addr;
-use tracing::debug;
+use tracing::{debug, warn};
 
 /// One received DHCP message, with every option the client uses checked and typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +129,12 @@ impl Reply {
             if !TYPED.contains(&code) {
                 r.other.push((code, data.clone()));
             } else if let Err(why) = r.take(code, &data) {
-                debug!("option {code} from {from} left out: {why}");
+                // Options that would change routing or the MTU are said out loud.
+                if matches!(code, 26 | 121 | 249) {
+                    warn!("option {code} from {from} left out: {why}");
+                } else {
+                    debug!("option {code} from {from} left out: {why}");
+                }
                 r.left_out.push(LeftOut {
                     code,
                     why: why.to_string(),

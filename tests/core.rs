@@ -1493,17 +1493,29 @@ fn the_request_list_asks_for_routes_search_and_ntp_and_what_is_added() {
 fn client_identifier_forms() {
     use dhcpc::core::{request, ClientId};
     assert_eq!(
-        request::client_id(&ClientId::Mac, MAC),
+        request::client_id(&ClientId::Mac, MAC, &[]),
         Some(vec![1, 2, 0, 0, 0, 0, 1])
     );
-    // RFC 4361: 255, IAID (last four bytes of the MAC), DUID-LL (type 3, hardware 1, MAC).
+    // RFC 4361: 255, IAID (last four bytes of the MAC), then the host's DUID.
+    let duid = request::new_duid([7; 16]);
     assert_eq!(
-        request::client_id(&ClientId::Duid, MAC),
-        Some(vec![255, 0, 0, 0, 1, 0, 3, 0, 1, 2, 0, 0, 0, 0, 1])
+        duid,
+        [&[0u8, 4][..], &[7; 16]].concat(),
+        "RFC 6355 DUID-UUID"
     );
-    assert_eq!(request::client_id(&ClientId::None, MAC), None);
     assert_eq!(
-        request::client_id(&ClientId::Raw(vec![0, 1, 2]), MAC),
+        request::client_id(&ClientId::Duid, MAC, &duid),
+        Some([&[255u8, 0, 0, 0, 1][..], &duid].concat())
+    );
+    // Another interface of the same host: the same DUID, another IAID.
+    let other = [2, 0, 0, 0, 0, 2];
+    assert_eq!(
+        request::client_id(&ClientId::Duid, other, &duid),
+        Some([&[255u8, 0, 0, 0, 2][..], &duid].concat())
+    );
+    assert_eq!(request::client_id(&ClientId::None, MAC, &[]), None);
+    assert_eq!(
+        request::client_id(&ClientId::Raw(vec![0, 1, 2]), MAC, &[]),
         Some(vec![0, 1, 2])
     );
     let mut cfg = config();
@@ -1665,8 +1677,9 @@ fn a_lease_drops_the_link_local_address_and_losing_it_brings_the_fallback_back()
     let (_, at) = run_until(&mut c, t(30.0), |a| link_local_configured(a).is_some());
     let addr = c.link_local().unwrap();
     // A server answers at last (the DISCOVER's retransmission).
-    let (d2, _) = sent(&run_until(&mut c, t(40.0), |a| sends(a) > 0).0);
-    let _ = d;
+    let _ = (d, at);
+    let (batch, at) = run_until(&mut c, t(40.0), |a| sends(a) > 0);
+    let (d2, _) = sent(&batch);
     c.handle(at, Event::Reply(&rx(&offer(d2.xid()))));
     let a = c.handle(at, Event::Reply(&rx(&ack(d2.xid(), 60))));
     assert!(configured(&a).is_some());
@@ -1735,11 +1748,11 @@ fn a_link_local_address_is_defended_once_then_given_up() {
 }
 
 #[test]
-fn after_ten_link_local_conflicts_the_next_try_waits_a_minute() {
+fn after_more_than_ten_link_local_conflicts_the_next_try_waits_a_minute() {
     let mut c = ll_client(1);
     c.handle(t(0.0), Event::Start);
     let mut now = t(0.0);
-    for _ in 0..10 {
+    for _ in 0..11 {
         let (all, at) = run_until(&mut c, t(1000.0), |a| {
             a.iter()
                 .any(|x| matches!(x, Action::ArpProbe { target } if target.octets()[0] == 169))
@@ -1780,4 +1793,42 @@ fn release_and_stop_drop_the_link_local_address() {
         assert_eq!(c.link_local(), None);
         assert_eq!(c.timers().get(Timer::LinkLocal), None);
     }
+}
+
+#[test]
+fn option_12_is_not_sent_beside_option_81() {
+    let mut cfg = config();
+    cfg.hostname = Some("box".into());
+    let mut c = Client::new(cfg.clone(), 1);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert!(opt(&d, OptionCode::Hostname).is_some());
+    // RFC 4702 3.1.
+    cfg.fqdn = Some("box.lab.test".into());
+    let mut c = Client::new(cfg, 1);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    assert!(opt(&d, OptionCode::Hostname).is_none());
+    assert!(opt(&d, OptionCode::ClientFQDN).is_some());
+}
+
+#[test]
+fn arp_is_watched_for_a_probe_and_a_link_local_address_at_once() {
+    let mut cfg = Config::new(MAC);
+    cfg.probe = ProbeMode::Quick(Duration::from_millis(200));
+    cfg.ipv4ll = Some(Duration::from_secs(1));
+    let mut c = Client::new(cfg, 21);
+    c.handle(t(0.0), Event::Start);
+    let (batch, at) = run_until(&mut c, t(40.0), |a| link_local_configured(a).is_some());
+    let ll = link_local_configured(&batch).unwrap();
+    // DHCP's next DISCOVER is answered; the ACK's address is probed beside the link-local one.
+    let (batch, at2) = run_until(&mut c, at + Duration::from_secs(60), |a| sends(a) > 0);
+    let (d, _) = sent(&batch);
+    c.handle(at2, Event::Reply(&rx(&offer(d.xid()))));
+    let a = c.handle(at2, Event::Reply(&rx(&ack(d.xid(), 3600))));
+    assert!(a.contains(&Action::ArpWatch(vec![ADDR, ll])), "{a:?}");
+    // Bound: the link-local address goes, and with it all ARP.
+    let (batch, _) = run_until(&mut c, at2 + Duration::from_secs(1), |a| {
+        configured(a).is_some()
+    });
+    assert!(batch.contains(&Action::DeconfigureLinkLocal { addr: ll }));
+    assert!(batch.contains(&Action::ArpWatch(vec![])));
 }

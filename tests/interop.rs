@@ -43,6 +43,8 @@ fn default_gateway(lab: &Lab) -> Option<Ipv4Addr> {
 fn lease_life(lab: &Lab, name: &str, marks: &Marks, short: bool, gateway: Ipv4Addr) {
     let daemon = Daemon::start(lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(lab, CLIENT_IF, POOL);
+    // Counted before T1 can come (with short leases, 4 s after the bind).
+    let acks = count(&server_log(lab, name), marks.ack);
     daemon.wait_log("bound", Duration::from_secs(5));
     assert_eq!(
         default_gateway(lab),
@@ -54,7 +56,6 @@ fn lease_life(lab: &Lab, name: &str, marks: &Marks, short: bool, gateway: Ipv4Ad
     assert!(resolv.contains("nameserver 198.51.100.1"), "{resolv}");
 
     // Renew: the server acknowledges again.
-    let acks = count(&server_log(lab, name), marks.ack);
     if !short {
         assert_exit(&dhcpc_run(lab, &["-n", CLIENT_IF]), 0);
     }
@@ -255,7 +256,8 @@ fn dnsmasq_with_classless_routes_mtu_search_list_and_ntp() {
         &mut lab,
         &[
             "--dhcp-option=option:classless-static-route,0.0.0.0/0,198.51.100.254,\
-             10.0.0.0/8,198.51.100.253,203.0.113.0/24,0.0.0.0",
+             10.0.0.0/8,198.51.100.253,203.0.113.0/24,0.0.0.0,10.1.0.0/16,203.0.113.7,\
+             198.51.100.0/24,0.0.0.0",
             "--dhcp-option=option:mtu,1400",
             "--dhcp-option=option:domain-name,lab.test",
             "--dhcp-option=option:domain-search,a.test,b.test",
@@ -283,6 +285,13 @@ fn dnsmasq_with_classless_routes_mtu_search_list_and_ntp() {
         (onlink.gateway, onlink.dev.as_deref()),
         (None, Some(CLIENT_IF))
     );
+    // A router outside the leased subnet is reached on the link all the same.
+    let far = find("10.1.0.0/16").expect("the route via 203.0.113.7");
+    assert_eq!(far.gateway, Some(Ipv4Addr::new(203, 0, 113, 7)));
+    assert!(far.raw["flags"].to_string().contains("onlink"), "{far:?}");
+    // The leased subnet's own route stays the kernel's.
+    let own = find("198.51.100.0/24").expect("the subnet's route");
+    assert_eq!(own.protocol.as_deref(), Some("kernel"), "{own:?}");
     for r in [find("10.0.0.0/8"), find("203.0.113.0/24")]
         .into_iter()
         .flatten()
@@ -311,11 +320,38 @@ fn dnsmasq_with_classless_routes_mtu_search_list_and_ntp() {
     assert_eq!(status["options"]["26"], "0578", "{status}");
     assert!(status["options"]["121"].is_string(), "{status}");
 
-    // A renewal with nothing changed touches no route; a release takes them all away and
-    // puts the MTU back.
+    // A renewal with nothing changed touches no route: `ip monitor` sees nothing.
+    let renewed = |n: usize| {
+        wait_for(Duration::from_secs(5), || {
+            daemon.log_text().matches("renewed").count() >= n
+        })
+    };
+    let watch = lab.dir.join("monitor.txt");
+    let mut monitor = lab
+        .client_command("ip")
+        .args(["monitor", "route"])
+        .stdout(fs::File::create(&watch).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
     assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
-    daemon.wait_log("renewed", Duration::from_secs(5));
-    assert_eq!(lab.client_routes().len(), routes.len());
+    assert!(renewed(1), "{}", daemon.log_text());
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    let seen = fs::read_to_string(&watch).unwrap_or_default();
+    assert!(seen.trim().is_empty(), "a renewal changed routes:\n{seen}");
+    // A route the kernel lost comes back at the next renewal.
+    sh("ip", &["-n", &lab.client_ns, "route", "del", "10.0.0.0/8"]);
+    assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
+    assert!(renewed(2), "{}", daemon.log_text());
+    assert_eq!(
+        lab.client_routes().len(),
+        routes.len(),
+        "{:#?}",
+        lab.client_routes()
+    );
+    // A release takes them all away and puts the MTU back.
     assert_exit(&dhcpc_run(&lab, &["-r", CLIENT_IF]), 0);
     let left: Vec<_> = lab
         .client_routes()

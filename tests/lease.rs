@@ -517,3 +517,11 @@ fn rule_routes_of_a_saved_lease_are_sane() {
     assert!(lease::check_route(&route([10, 0, 0, 0], 8, [255, 255, 255, 255])).is_err());
     assert!(lease::check_route(&route([10, 0, 0, 0], 33, [198, 51, 100, 1])).is_err());
 }
+
+#[test]
+fn an_on_link_route_to_the_leases_own_subnet_is_left_to_the_kernel() {
+    // 121: the leased 198.51.100.0/24 on-link (the kernel's own prefix route), and a default.
+    let l = ack_plus(&[121, 13, 24, 198, 51, 100, 0, 0, 0, 0, 0, 198, 51, 100, 1]);
+    assert_eq!(l.classless_routes.len(), 2);
+    assert_eq!(l.routes(), [route([0, 0, 0, 0], 0, [198, 51, 100, 1])]);
+}

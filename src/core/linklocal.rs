@@ -158,14 +158,15 @@ impl LinkLocal {
     }
 
     /// Picks the next address and starts probing it: after a random wait of up to PROBE_WAIT,
-    /// or, after MAX_CONFLICTS conflicts in a row, after RATE_LIMIT_INTERVAL.
+    /// or, once the conflicts in a row exceed MAX_CONFLICTS, after RATE_LIMIT_INTERVAL.
     fn begin(&mut self, now: Instant) -> Instant {
         let addr = pick(&mut self.addrs);
+        self.last_defence = None;
         self.phase = Phase::Probing {
             addr,
             probes_left: PROBE_NUM,
         };
-        if self.conflicts >= MAX_CONFLICTS {
+        if self.conflicts > MAX_CONFLICTS {
             now + RATE_LIMIT_INTERVAL
         } else {
             now + Duration::from_millis(self.jitter.u64(0..=PROBE_WAIT))

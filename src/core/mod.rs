@@ -70,7 +70,8 @@ pub struct Config {
     pub client_id: Option<Vec<u8>>,
     /// Option 12, sent when set.
     pub hostname: Option<String>,
-    /// Option 81 (RFC 4702), sent when set: the name the server may put in DNS.
+    /// Option 81 (RFC 4702), sent when set (instead of option 12): the name the server may
+    /// put in DNS.
     pub fqdn: Option<String>,
     /// Options asked for (option 55) beyond [`REQUESTED_OPTIONS`].
     pub extra_requests: Vec<u8>,
@@ -109,7 +110,7 @@ impl Config {
     pub fn new(hwaddr: [u8; 6]) -> Config {
         Config {
             hwaddr,
-            client_id: request::client_id(&ClientId::Mac, hwaddr),
+            client_id: request::client_id(&ClientId::Mac, hwaddr, &[]),
             hostname: None,
             fqdn: None,
             extra_requests: Vec::new(),

@@ -37,7 +37,7 @@ pub const MS_CLASSLESS_ROUTES: u8 = 249;
 pub enum ClientId {
     /// Hardware type 1 and the MAC (RFC 2132 9.14), as dhclient sends: the default.
     Mac,
-    /// RFC 4361: type 255, an IAID and a DUID (see [`duid_client_id`]).
+    /// RFC 4361: type 255, an IAID and the host's DUID (see [`duid_client_id`]).
     Duid,
     /// No option 61 at all (servers key the lease on chaddr).
     None,
@@ -45,26 +45,31 @@ pub enum ClientId {
     Raw(Vec<u8>),
 }
 
-/// Option 61 for `mode` on an interface with hardware address `mac`.
-pub fn client_id(mode: &ClientId, mac: [u8; 6]) -> Option<Vec<u8>> {
+/// Option 61 for `mode` on an interface with hardware address `mac`, on a host whose DUID is
+/// `duid` (used by [`ClientId::Duid`] only).
+pub fn client_id(mode: &ClientId, mac: [u8; 6], duid: &[u8]) -> Option<Vec<u8>> {
     match mode {
         ClientId::Mac => Some([&[1u8][..], &mac].concat()),
-        ClientId::Duid => Some(duid_client_id(mac)),
+        ClientId::Duid => Some(duid_client_id(mac, duid)),
         ClientId::None => None,
         ClientId::Raw(bytes) => Some(bytes.clone()),
     }
 }
 
-/// RFC 4361's client identifier: 255, a 4-byte IAID, then a DUID. Both are derived, not
-/// stored, so they stay the same across reboots and reinstalls for as long as the interface
-/// keeps its MAC: the IAID is the last four bytes of the MAC (as dhcpcd derives it) and the
-/// DUID is a DUID-LL (RFC 8415 11.4: type 3, hardware type 1, the MAC).
-pub fn duid_client_id(mac: [u8; 6]) -> Vec<u8> {
+/// RFC 4361's client identifier: 255, a 4-byte IAID, then the DUID. The DUID is the host's,
+/// one for all its interfaces (RFC 8415 11), which tell themselves apart by the IAID: the last
+/// four bytes of the interface's MAC (as dhcpcd derives it), the same at every boot.
+pub fn duid_client_id(mac: [u8; 6], duid: &[u8]) -> Vec<u8> {
     let mut id = vec![255];
     id.extend_from_slice(&mac[2..]);
-    id.extend_from_slice(&[0, 3, 0, 1]);
-    id.extend_from_slice(&mac);
+    id.extend_from_slice(duid);
     id
+}
+
+/// A new DUID-UUID (RFC 6355: type 4 and 16 bytes) from 16 random bytes: what a host uses
+/// when it has none yet (it is then stored, and kept).
+pub fn new_duid(random: [u8; 16]) -> Vec<u8> {
+    [&[0u8, 4][..], &random].concat()
 }
 
 /// Option 81 (RFC 4702) for `name`: flags S (the server updates the A record) and E (the name
@@ -131,12 +136,16 @@ fn with_wishes(cfg: &Config, mut msg: Message) -> Message {
     }
     opts.insert(DhcpOption::ParameterRequestList(wanted));
     opts.insert(DhcpOption::MaxMessageSize(cfg.max_message_size));
-    if let Some(h) = &cfg.hostname {
-        opts.insert(DhcpOption::Hostname(h.clone()));
-    }
-    if let Some(name) = &cfg.fqdn {
-        let raw = UnknownOption::new(OptionCode::ClientFQDN, fqdn_option(name));
-        opts.insert(DhcpOption::Unknown(raw));
+    // RFC 4702 3.1: a client that sends option 81 must not send option 12 too.
+    match (&cfg.fqdn, &cfg.hostname) {
+        (Some(name), _) => {
+            let raw = UnknownOption::new(OptionCode::ClientFQDN, fqdn_option(name));
+            opts.insert(DhcpOption::Unknown(raw));
+        }
+        (None, Some(h)) => {
+            opts.insert(DhcpOption::Hostname(h.clone()));
+        }
+        (None, None) => {}
     }
     if let Some(v) = &cfg.vendor_class {
         opts.insert(DhcpOption::ClassIdentifier(v.clone()));

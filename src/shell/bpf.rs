@@ -59,6 +59,9 @@ pub fn bpf_dhcp_client_and_arp_for(addrs: &[Ipv4Addr]) -> Vec<BpfInsn> {
     if addrs.is_empty() {
         return BPF_DHCP_CLIENT.to_vec();
     }
+    // The jumps are a byte long: far more addresses than the two the core ever watches fit,
+    // and no more than that many are taken.
+    let addrs = &addrs[..addrs.len().min(MAX_WATCHED)];
     // The ARP tests in front (A holds the ethertype at 1): every address against the sender
     // protocol address, then every address against the target one (senders first: a short
     // frame whose sender matches is taken before the target's load could fall off its end);
@@ -87,6 +90,9 @@ pub fn bpf_dhcp_client_and_arp_for(addrs: &[Ipv4Addr]) -> Vec<BpfInsn> {
     program.extend_from_slice(tail);
     program
 }
+
+/// The most addresses [`bpf_dhcp_client_and_arp_for`] watches (its jumps stay under 256).
+pub const MAX_WATCHED: usize = 64;
 
 /// The program in the form the kernel takes (socket2's `struct sock_filter`).
 pub fn to_sock_filter(program: &[BpfInsn]) -> Vec<socket2::SockFilter> {

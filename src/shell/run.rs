@@ -227,7 +227,11 @@ impl Driver {
         let mut config = Config::new(link.mac);
         config.broadcast_flag = opts.broadcast_flag;
         config.hostname = opts.hostname.clone();
-        config.client_id = core::request::client_id(&opts.client_id, link.mac);
+        let duid = match opts.client_id {
+            ClientId::Duid => host_duid(&opts, link.mac),
+            _ => Vec::new(),
+        };
+        config.client_id = core::request::client_id(&opts.client_id, link.mac, &duid);
         config.fqdn = opts.fqdn.clone();
         config.extra_requests = opts.extra_requests.clone();
         config.rapid_commit = opts.rapid_commit;
@@ -239,6 +243,9 @@ impl Driver {
         let mut mac = [0u8; 8];
         mac[..6].copy_from_slice(&link.mac);
         let seed = fastrand::u64(..) ^ u64::from_le_bytes(mac);
+        let mtu_before = std::fs::read_to_string(mtu_path(&opts))
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
         let mut client = Client::new(config, seed);
         if let Some(saved) = load_lease(&opts, &link.mac) {
             client = client.with_saved_lease(saved);
@@ -254,7 +261,7 @@ impl Driver {
             reopen_wait: Duration::ZERO,
             read_failed: false,
             arp_for: Vec::new(),
-            mtu_before: None,
+            mtu_before,
             udp: None,
             ready: None,
             settled: None,
@@ -770,6 +777,15 @@ impl Driver {
             Ok(()) => {
                 if self.mtu_before.is_none() {
                     self.mtu_before = now;
+                    // Kept in the run directory too, so that a later daemon (after -x, or
+                    // `-r` with none running) can still put it back.
+                    if let Some(mtu) = now {
+                        let path = mtu_path(&self.opts);
+                        let _ = std::fs::create_dir_all(&self.opts.run_dir);
+                        if let Err(e) = std::fs::write(&path, format!("{mtu}\n")) {
+                            warn!("writing {}: {e}", path.display());
+                        }
+                    }
                 }
                 info!("{}: MTU {want} (option 26)", self.opts.name);
             }
@@ -782,6 +798,7 @@ impl Driver {
 
     async fn restore_mtu(&mut self) {
         if let Some(mtu) = self.mtu_before.take() {
+            let _ = std::fs::remove_file(mtu_path(&self.opts));
             match self.net.set_mtu(self.link.index, mtu).await {
                 Ok(()) => info!("{}: MTU {mtu} again", self.opts.name),
                 Err(e) => warn!("{}: putting MTU {mtu} back: {e}", self.opts.name),
@@ -849,6 +866,11 @@ fn read_frame(bytes: &[u8], csum_not_ready: bool) -> Option<Input> {
     })
 }
 
+/// Where the MTU the interface had before option 26 changed it is kept (`RUN_DIR/IFACE.mtu`).
+fn mtu_path(opts: &IfaceOptions) -> PathBuf {
+    opts.run_dir.join(format!("{}.mtu", opts.name))
+}
+
 fn lease_path(opts: &IfaceOptions) -> Option<PathBuf> {
     opts.lease_dir
         .as_ref()
@@ -860,6 +882,56 @@ fn unix_now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The host's DUID (for `--clientid duid`): stored in the lease directory as `duid` (hex), and
+/// made the first time it is needed: a DUID-UUID (RFC 6355) of 16 random bytes, one for every
+/// interface of the host, kept across reboots and NIC changes. Should the directory not take
+/// it, the interface's DUID-LL (type 3, hardware type 1, the MAC) serves for this run.
+fn host_duid(opts: &IfaceOptions, mac: [u8; 6]) -> Vec<u8> {
+    let fallback = || [&[0u8, 3, 0, 1][..], &mac].concat();
+    let Some(dir) = &opts.lease_dir else {
+        return fallback();
+    };
+    let path = dir.join("duid");
+    let parse = |text: &str| -> Option<Vec<u8>> {
+        let hex = text.trim();
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect();
+        bytes.filter(|b| (3..=130).contains(&b.len()))
+    };
+    if let Some(duid) = std::fs::read_to_string(&path)
+        .ok()
+        .as_deref()
+        .and_then(parse)
+    {
+        return duid;
+    }
+    let mut random = [0u8; 16];
+    let made = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
+        .and_then(|()| std::fs::create_dir_all(dir))
+        .map(|()| core::request::new_duid(random))
+        .and_then(|duid| {
+            let hex: String = duid.iter().map(|b| format!("{b:02x}")).collect();
+            crate::shell::atomic::write_atomic(&path, format!("{hex}\n").as_bytes())?;
+            Ok(duid)
+        });
+    match made {
+        Ok(duid) => {
+            info!("made this host's DUID, kept in {}", path.display());
+            duid
+        }
+        Err(e) => {
+            warn!(
+                "cannot keep a DUID in {} ({e}): using the interface's DUID-LL",
+                path.display()
+            );
+            fallback()
+        }
+    }
 }
 
 /// The saved lease of this interface, if the file is there, reads as a sane lease, and may be
