@@ -19,6 +19,10 @@ pub fn replace(path: &Path, contents: &[u8]) -> io::Result<()> {
         .prefix(".dhcpc-tmp-")
         .permissions(fs::Permissions::from_mode(0o644))
         .tempfile_in(dir)?;
+    // The mode given at creation passes through the umask (the unit's is 0077): set it again,
+    // so that resolv.conf stays readable by every user.
+    tmp.as_file()
+        .set_permissions(fs::Permissions::from_mode(0o644))?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     match tmp.persist(path) {
