@@ -6,6 +6,7 @@ use dhcpc::shell::files::{Files, ResolvTarget};
 use dhcpc::shell::log::LogWriter;
 use dhcpc::shell::netlink::Netlink;
 use dhcpc::shell::run::{Command, Driver, Ended, IfaceOptions, RunError};
+use dhcpc::shell::systemd;
 use dhcpc::shell::trim;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -254,6 +255,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
     let mut senders = Vec::new();
     let mut readies = Vec::new();
     let settled = std::sync::Arc::new(tokio::sync::Notify::new());
+    let manager = systemd::Status::new(&names);
     let drivers: Vec<Driver> = match drivers.into_iter().collect() {
         Ok(d) => d,
         Err(e) => return fail(&e),
@@ -271,30 +273,19 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
             driver.notify_changes(settled.clone());
             readies.push((name.clone(), ready_rx));
         }
+        driver.notify_status(manager.clone());
         senders.push(tx);
         tasks.push((name.clone(), tokio::spawn(driver.run(rx).instrument(span))));
     }
 
-    // Daemon: wait until every interface is bound or has given up waiting, then detach.
-    if daemon {
-        let mut status = 0u8;
-        for (name, ready) in readies {
-            match ready.await {
-                Ok(Ok(lease)) => println!("{name}: {lease}"),
-                Ok(Err(e)) => {
-                    eprintln!("dhcpc: {e}; still trying in the background");
-                    status = status.max(e.exit_code() as u8);
-                }
-                Err(_) => status = 3,
-            }
+    // Signals are honoured at once, in every state: while the leases are still being
+    // acquired as much as once they are bound.
+    let shutdown = async {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = tokio::signal::ctrl_c() => "interrupted",
         }
-        if let Some(n) = notifier {
-            n.detach(status);
-        }
-        trim::shrink();
-        tokio::spawn(shrink_when_settled(settled));
-    }
-
+    };
     let all = async {
         let mut code = ExitCode::SUCCESS;
         for (name, task) in tasks.iter_mut() {
@@ -315,14 +306,41 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         }
         code
     };
-    let code = tokio::select! {
-        code = all => code,
-        _ = term.recv() => {
-            stop_all(&senders, cli.release_on_exit, "SIGTERM").await;
-            ExitCode::SUCCESS
+    let work = async {
+        // Daemon: wait until every interface is bound or has given up waiting, then say so
+        // (to systemd, and to the parent waiting to exit) and detach.
+        if daemon {
+            let mut status = 0u8;
+            let mut missing = Vec::new();
+            for (name, ready) in readies {
+                match ready.await {
+                    Ok(Ok(lease)) => println!("{name}: {lease}"),
+                    Ok(Err(e)) => {
+                        eprintln!("dhcpc: {e}; still trying in the background");
+                        status = status.max(e.exit_code() as u8);
+                        missing.push(format!("{e}; still trying"));
+                    }
+                    Err(_) => status = 3,
+                }
+            }
+            let missing = missing.join("; ");
+            manager.ready((!missing.is_empty()).then_some(missing.as_str()));
+            if let Some(n) = notifier {
+                n.detach(status);
+            }
+            trim::shrink();
+            tokio::spawn(shrink_when_settled(settled));
         }
-        _ = tokio::signal::ctrl_c() => {
-            stop_all(&senders, cli.release_on_exit, "interrupted").await;
+        all.await
+    };
+    let code = tokio::select! {
+        code = work => {
+            manager.stopping();
+            code
+        }
+        why = shutdown => {
+            manager.stopping();
+            stop_all(&senders, cli.release_on_exit, why).await;
             ExitCode::SUCCESS
         }
     };

@@ -6,6 +6,7 @@
 //! - [`files`] (the writer thread), [`resolv`] (resolv.conf) and [`atomic`] (atomic writes);
 //! - [`control`]: the control socket of `-r`, `-x`, `-n` and `--status`;
 //! - [`clock`]: CLOCK_BOOTTIME and its timerfd;
+//! - [`systemd`]: readiness and status for the service manager (sd_notify);
 //! - [`daemon`] (going to the background), [`log`] (stderr or syslog), [`trim`] (staying small).
 
 pub mod atomic;
@@ -19,4 +20,5 @@ pub mod netlink;
 pub mod rawsock;
 pub mod resolv;
 pub mod run;
+pub mod systemd;
 pub mod trim;

@@ -19,6 +19,7 @@ use crate::shell::clock;
 use crate::shell::files::Files;
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::rawsock::RawSocket;
+use crate::shell::systemd;
 use crate::wire;
 use std::collections::VecDeque;
 use std::fmt;
@@ -195,6 +196,8 @@ pub struct Driver {
     ready: Option<Ready>,
     /// Told after every change to the interface, so that the daemon can shrink once quiet.
     settled: Option<std::sync::Arc<tokio::sync::Notify>>,
+    /// The service manager's view of the interfaces (`STATUS=`).
+    manager: Option<systemd::Status>,
 }
 
 impl Driver {
@@ -265,6 +268,7 @@ impl Driver {
             udp: None,
             ready: None,
             settled: None,
+            manager: None,
         }
     }
 
@@ -276,6 +280,22 @@ impl Driver {
     /// Asks to be told after every lease event (bind, renewal, removal).
     pub fn notify_changes(&mut self, settled: std::sync::Arc<tokio::sync::Notify>) {
         self.settled = Some(settled);
+    }
+
+    /// Asks to tell the service manager the interface's state whenever it changes.
+    pub fn notify_status(&mut self, manager: systemd::Status) {
+        self.manager = Some(manager);
+    }
+
+    /// The interface's state in a few words, for the service manager: `BOUND
+    /// 198.51.100.10/24`, `SELECTING`, `SELECTING, link-local 169.254.7.9`.
+    fn state_line(&self) -> String {
+        let state = self.client.state();
+        match (self.client.lease(), self.client.link_local()) {
+            (Some(l), _) => format!("{state} {}/{}", l.address, l.prefix_len),
+            (None, Some(ll)) => format!("{state}, link-local {ll}"),
+            (None, None) => state.to_string(),
+        }
     }
 
     /// Releases the saved lease of an interface no daemon runs for (`dhcpc -r` alone):
@@ -628,6 +648,9 @@ impl Driver {
         }
         for line in said {
             info!("{line}");
+        }
+        if let Some(m) = self.manager.as_ref().filter(|m| m.enabled()) {
+            m.set(&self.opts.name, self.state_line());
         }
         Ok(done)
     }

@@ -850,7 +850,18 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(lab: &Lab, name: &str, extra: &[&str], ifaces: &[&str]) -> Daemon {
-        Daemon::start_as(lab, name, &[], extra, ifaces)
+        Daemon::launch(lab, name, &[], &[], extra, ifaces)
+    }
+
+    /// Starts dhcpc with these environment variables set.
+    pub fn start_env(
+        lab: &Lab,
+        name: &str,
+        env: &[(&str, &str)],
+        extra: &[&str],
+        ifaces: &[&str],
+    ) -> Daemon {
+        Daemon::launch(lab, name, &[], env, extra, ifaces)
     }
 
     /// Starts dhcpc through `prefix` (a program and its arguments, such as setpriv).
@@ -858,6 +869,17 @@ impl Daemon {
         lab: &Lab,
         name: &str,
         prefix: &[&str],
+        extra: &[&str],
+        ifaces: &[&str],
+    ) -> Daemon {
+        Daemon::launch(lab, name, prefix, &[], extra, ifaces)
+    }
+
+    fn launch(
+        lab: &Lab,
+        name: &str,
+        prefix: &[&str],
+        env: &[(&str, &str)],
         extra: &[&str],
         ifaces: &[&str],
     ) -> Daemon {
@@ -877,6 +899,7 @@ impl Daemon {
             .args(extra)
             .args(ifaces)
             .env_remove("DHCPC_LOG")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(file)

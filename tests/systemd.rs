@@ -1,0 +1,256 @@
+//! dhcpc under systemd: the unit file, and the daemon's readiness protocol (sd_notify) seen
+//! from a socket the test reads, as systemd would, with dnsmasq in a namespace lab. Also:
+//! SIGTERM is honoured at once while a lease is still being acquired.
+//!
+//! Needs root, dnsmasq and systemd-analyze (`sudo scripts/test` installs what is missing).
+
+mod common;
+
+use common::{addresses, in_pool, require_program, wait_for, Daemon, Lab, CLIENT_IF};
+use std::os::unix::net::UnixDatagram;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
+const DNSMASQ_LAB: &[&str] = &[
+    "--no-ping",
+    "--dhcp-range=198.51.100.50,198.51.100.150,255.255.255.0,1h",
+    "--dhcp-option=option:router,198.51.100.1",
+    "--dhcp-option=option:dns-server,198.51.100.1",
+];
+
+const UNIT: &str = include_str!("../systemd/dhcpc@.service");
+
+/// The value of `key=` in the unit (the last one, as systemd reads it).
+fn unit_value(key: &str) -> Vec<String> {
+    UNIT.lines()
+        .filter_map(|l| l.strip_prefix(&format!("{key}=")))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn unit_waits_for_readiness_and_orders_network_online_after_it() {
+    assert_eq!(
+        unit_value("Type"),
+        ["notify"],
+        "the unit must be Type=notify"
+    );
+    let before = unit_value("Before").join(" ");
+    assert!(
+        before.split(' ').any(|u| u == "network-online.target"),
+        "network-online.target must wait for the lease: Before={before}"
+    );
+    let exec = unit_value("ExecStart").join(" ");
+    assert!(
+        exec.contains("--foreground") || exec.contains(" -d "),
+        "systemd follows the main process: the daemon must not fork ({exec})"
+    );
+}
+
+#[test]
+fn unit_passes_systemd_analyze_verify() {
+    let analyze = require_program(
+        "systemd-analyze",
+        "install systemd (Debian package systemd) to check the unit file",
+    );
+    let dir = tempdir("verify");
+    // verify checks that ExecStart exists and that the Documentation= page is there: point
+    // them at what this tree has.
+    let man = dir.join("man/man8");
+    std::fs::create_dir_all(&man).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/man/dhcpc.8"),
+        man.join("dhcpc.8"),
+    )
+    .unwrap();
+    let unit = dir.join("dhcpc@.service");
+    let bin = common::dhcpc_bin();
+    std::fs::write(
+        &unit,
+        UNIT.replace("/usr/local/sbin/dhcpc", bin.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = Command::new(analyze)
+        .arg("verify")
+        .arg(&unit)
+        .env("MANPATH", dir.join("man"))
+        .output()
+        .expect("running systemd-analyze verify");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.trim().is_empty(),
+        "systemd-analyze verify: {}\n{text}",
+        out.status
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempdir(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhcpc-systemd-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A socket standing in for systemd's notification socket, in the lab's dir.
+struct NotifySocket {
+    sock: UnixDatagram,
+    path: std::path::PathBuf,
+    seen: Vec<String>,
+}
+
+impl NotifySocket {
+    fn new(lab: &Lab) -> NotifySocket {
+        let path = lab.dir.join("notify.sock");
+        let sock = UnixDatagram::bind(&path).expect("binding the notify socket");
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        NotifySocket {
+            sock,
+            path,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a message with `field` (such as `READY=1`) and returns it.
+    fn wait_for(&mut self, field: &str, limit: Duration) -> String {
+        let start = Instant::now();
+        let mut buf = [0u8; 4096];
+        while start.elapsed() < limit {
+            if let Ok(n) = self.sock.recv(&mut buf) {
+                let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+                self.seen.push(msg.clone());
+                if msg.lines().any(|l| l == field) {
+                    return msg;
+                }
+            }
+        }
+        panic!(
+            "no {field} within {limit:?}; the daemon sent {:#?}",
+            self.seen
+        );
+    }
+}
+
+fn start_notified(lab: &Lab, sock: &NotifySocket, extra: &[&str]) -> Daemon {
+    Daemon::start_env(
+        lab,
+        "dhcpc",
+        &[("NOTIFY_SOCKET", sock.path.to_str().unwrap())],
+        extra,
+        &[CLIENT_IF],
+    )
+}
+
+#[test]
+fn ready_is_sent_only_once_the_address_is_on_the_interface() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let mut sock = NotifySocket::new(&lab);
+    // The default conflict probe keeps the address off the interface for 200 ms after the
+    // ACK: a READY=1 sent at the ACK would be seen before the address.
+    let mut daemon = start_notified(&lab, &sock, &["-t", "20"]);
+    let ready = sock.wait_for("READY=1", Duration::from_secs(20));
+    let held: Vec<_> = addresses(&lab, CLIENT_IF)
+        .into_iter()
+        .filter(|a| in_pool(*a, POOL))
+        .collect();
+    assert_eq!(
+        held.len(),
+        1,
+        "READY=1 came before the address was on {CLIENT_IF}: {held:?}\n{}",
+        daemon.log_text()
+    );
+    let status = format!("STATUS={CLIENT_IF}: BOUND {}/24", held[0]);
+    assert!(
+        ready.lines().any(|l| l == status),
+        "READY=1 should come with {status:?}: {ready:?}"
+    );
+    // Each state on the way was told as it changed.
+    assert!(
+        sock.seen.iter().any(|m| m.contains("SELECTING")),
+        "no STATUS= for SELECTING: {:#?}",
+        sock.seen
+    );
+    kill_term(&daemon);
+    sock.wait_for("STOPPING=1", Duration::from_secs(5));
+    assert!(
+        wait_for(Duration::from_secs(5), || matches!(
+            daemon.child.try_wait(),
+            Ok(Some(_))
+        )),
+        "dhcpc did not exit after SIGTERM"
+    );
+    daemon.kill();
+}
+
+#[test]
+fn ready_at_the_timeout_says_why_there_is_no_lease() {
+    let lab = Lab::new(); // no server
+    let mut sock = NotifySocket::new(&lab);
+    let _daemon = start_notified(&lab, &sock, &["-t", "2"]);
+    let ready = sock.wait_for("READY=1", Duration::from_secs(10));
+    assert!(
+        ready.contains(&format!(
+            "STATUS={CLIENT_IF}: no lease after 2 s: no DHCP server answered"
+        )) && ready.contains("still trying"),
+        "READY=1 at the timeout should say why: {ready:?}"
+    );
+}
+
+fn kill_term(daemon: &Daemon) {
+    let pid = daemon.child.id().to_string();
+    common::sh("kill", &["-TERM", &pid]);
+}
+
+#[test]
+fn sigterm_is_honoured_at_once_while_acquiring() {
+    let lab = Lab::new(); // no server: the daemon keeps sending DISCOVERs
+    let mut daemon = Daemon::start(&lab, "dhcpc", &["-t", "60"], &[CLIENT_IF]);
+    daemon.wait_log("sent DISCOVER", Duration::from_secs(10));
+    let sent = Instant::now();
+    kill_term(&daemon);
+    let mut status = None;
+    // Well under the 60 s the daemon would otherwise wait for a lease.
+    wait_for(Duration::from_secs(10), || {
+        status = daemon.child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    let status = status.unwrap_or_else(|| {
+        panic!(
+            "dhcpc still runs {:?} after SIGTERM\n{}",
+            sent.elapsed(),
+            daemon.log_text()
+        )
+    });
+    assert!(status.success(), "SIGTERM should exit 0: {status}");
+    assert!(
+        daemon.log_text().contains("SIGTERM: stopping"),
+        "the log should say why it stopped:\n{}",
+        daemon.log_text()
+    );
+}
+
+#[test]
+fn resolv_conf_stays_readable_by_everyone_under_the_units_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(unit_value("UMask"), ["0077"]);
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let umask = ["sh", "-c", "umask 077; exec \"$0\" \"$@\""];
+    let daemon = Daemon::start_as(&lab, "dhcpc", &umask, &["--arp-probe", "0"], &[CLIENT_IF]);
+    common::wait_address(&lab, CLIENT_IF, POOL);
+    let resolv = lab.dir.join("resolv.conf");
+    assert!(
+        wait_for(Duration::from_secs(5), || resolv.exists()),
+        "no resolv.conf\n{}",
+        daemon.log_text()
+    );
+    let mode = std::fs::metadata(&resolv).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "resolv.conf must be readable by every user");
+}
