@@ -21,7 +21,7 @@ const DNSMASQ_LAB: &[&str] = &[
 
 const UNIT: &str = include_str!("../systemd/dhcpc@.service");
 
-/// The value of `key=` in the unit (the last one, as systemd reads it).
+/// Every value of `key=` in the unit, in order.
 fn unit_value(key: &str) -> Vec<String> {
     UNIT.lines()
         .filter_map(|l| l.strip_prefix(&format!("{key}=")))
