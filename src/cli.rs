@@ -124,6 +124,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ipv4ll: Option<u64>,
 
+    /// Wait for an interface that is not there (yet) instead of failing; an interface that
+    /// is removed is always waited for, and picked up again by its new index.
+    #[arg(long)]
+    pub allow_missing: bool,
+
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,

@@ -184,10 +184,15 @@ pub struct ArpSeen {
 
 const ARP_LEN: usize = 28;
 
-/// An ARP request frame from `mac`, broadcast, asking for `target`, with `sender_ip` as the
-/// sender protocol address: 0.0.0.0 for a probe, the address itself for an announcement
-/// (RFC 5227 2.1.1 and 2.3).
-fn arp_request(mac: [u8; 6], sender_ip: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
+/// An ARP request frame from `mac`, asking for `target`, with `sender_ip` as the sender
+/// protocol address: 0.0.0.0 for a probe, the address itself for an announcement (RFC 5227
+/// 2.1.1 and 2.3). Broadcast, or sent to `to` alone (RFC 4436's unicast reachability test).
+pub fn arp_request(
+    mac: [u8; 6],
+    sender_ip: Ipv4Addr,
+    target: Ipv4Addr,
+    to: Option<[u8; 6]>,
+) -> Vec<u8> {
     let mut buf = vec![0u8; ETH_LEN + ARP_LEN];
     {
         let mut arp = MutableArpPacket::new(&mut buf[ETH_LEN..]).expect("buffer sized for ARP");
@@ -202,7 +207,7 @@ fn arp_request(mac: [u8; 6], sender_ip: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
         arp.set_target_proto_addr(target);
     }
     let mut eth = MutableEthernetPacket::new(&mut buf).expect("buffer sized for Ethernet");
-    eth.set_destination(BROADCAST_MAC.into());
+    eth.set_destination(to.unwrap_or(BROADCAST_MAC).into());
     eth.set_source(mac.into());
     eth.set_ethertype(EtherTypes::Arp);
     buf
@@ -210,12 +215,12 @@ fn arp_request(mac: [u8; 6], sender_ip: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
 
 /// An ARP probe for `target` (RFC 5227 2.1.1).
 pub fn arp_probe(mac: [u8; 6], target: Ipv4Addr) -> Vec<u8> {
-    arp_request(mac, Ipv4Addr::UNSPECIFIED, target)
+    arp_request(mac, Ipv4Addr::UNSPECIFIED, target, None)
 }
 
 /// An ARP announcement of `addr` (RFC 5227 2.3).
 pub fn arp_announce(mac: [u8; 6], addr: Ipv4Addr) -> Vec<u8> {
-    arp_request(mac, addr, addr)
+    arp_request(mac, addr, addr, None)
 }
 
 /// Reads an Ethernet/IPv4 ARP packet (request or reply); None for anything else.

@@ -3,6 +3,7 @@ use dhcpc::cli::Cli;
 use dhcpc::shell::control;
 use dhcpc::shell::daemon::{self, Notifier};
 use dhcpc::shell::files::{Files, ResolvTarget};
+use dhcpc::shell::linkwatch::LinkMonitor;
 use dhcpc::shell::log::LogWriter;
 use dhcpc::shell::netlink::Netlink;
 use dhcpc::shell::run::{Command, Driver, Ended, IfaceOptions, RunError};
@@ -57,6 +58,7 @@ fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
         probe: cli.arp_probe,
         lease_dir: Some(cli.lease_dir.clone()),
         run_dir: cli.run_dir.clone(),
+        allow_missing: cli.allow_missing,
     }
 }
 
@@ -244,11 +246,21 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         Ok(f) => f,
         Err(code) => return code,
     };
+    let monitor = match LinkMonitor::start() {
+        Ok(m) => m,
+        Err(e) => return fail(&RunError::Io("subscribing to link events".into(), e)),
+    };
     // Every interface is looked up and opened at once (their netlink requests share one
     // socket), so that a hundred interfaces start together rather than one after another.
     let drivers = futures::future::join_all(names.iter().map(|name| {
         let span = tracing::info_span!("if", name = %name);
-        Driver::new(iface_options(&cli, name), net.clone(), files.clone()).instrument(span)
+        Driver::new(
+            iface_options(&cli, name),
+            net.clone(),
+            files.clone(),
+            &monitor,
+        )
+        .instrument(span)
     }))
     .await;
     let mut tasks = Vec::new();

@@ -24,6 +24,8 @@ use tracing::{debug, warn};
 pub struct Reply {
     /// The IPv4 source of the datagram: the server, or a relay agent.
     pub from: Ipv4Addr,
+    /// The Ethernet source of its frame, when the shell knows it (set after parsing).
+    pub from_mac: Option<[u8; 6]>,
     pub op: Opcode,
     pub xid: u32,
     /// The client hardware address (hlen bytes).
@@ -99,6 +101,7 @@ impl Reply {
         let wire::Parts { header, options } = wire::parts(bytes)?;
         let mut r = Reply {
             from,
+            from_mac: None,
             op: header.opcode(),
             xid: header.xid(),
             chaddr: header.chaddr().to_vec(),

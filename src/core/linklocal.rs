@@ -222,4 +222,9 @@ impl LinkLocal {
         }
         self.phase = Phase::Idle;
     }
+
+    /// Stops with nothing to take off: the interface is gone, and its address with it.
+    pub fn forget(&mut self) {
+        self.phase = Phase::Idle;
+    }
 }

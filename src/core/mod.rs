@@ -54,6 +54,10 @@ const MIN_RENEW_RETRY: Duration = Duration::from_secs(60);
 /// Wi-Fi; 200 ms covers that with margin while keeping time to lease far under a second.
 /// RFC 5227's full timings (up to 9 s) are there for who wants them (`--arp-probe rfc5227`).
 pub const DEFAULT_PROBE_WINDOW: Duration = Duration::from_millis(200);
+/// When carrier comes back, how long the router has to answer RFC 4436's unicast ARP (or a
+/// server the INIT-REBOOT) before the link is taken to be another network. A router on the
+/// same segment answers ARP in well under a millisecond; a second covers slow bridges.
+pub const DNA_WAIT: Duration = Duration::from_secs(1);
 /// RFC 5227 ANNOUNCE_NUM and ANNOUNCE_INTERVAL.
 const ANNOUNCE_NUM: u8 = 2;
 const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(2);
@@ -148,6 +152,11 @@ pub enum Event<'a> {
     /// The shell could not apply [`Action::Configure`] of this lease (the kernel refused it);
     /// the text says why.
     ConfigureFailed { lease: &'a Lease, why: String },
+    /// The link can carry traffic (`true`: up, with carrier) or no longer can. Told on every
+    /// change; telling the same state again is harmless.
+    Link { carrier: bool },
+    /// The interface was removed: what it held went with it. The client is done.
+    Gone,
 }
 
 /// Where a message goes.
@@ -209,6 +218,19 @@ pub enum Action {
     DeconfigureLinkLocal {
         addr: Ipv4Addr,
     },
+    /// Send an ARP request for `target` with `sender` as the sender protocol address,
+    /// broadcast, or to the MAC `to` alone (RFC 4436's reachability test of the router).
+    ArpRequest {
+        sender: Ipv4Addr,
+        target: Ipv4Addr,
+        to: Option<[u8; 6]>,
+    },
+    /// Put back on the interface whatever of `lease` (which it is meant to hold already) the
+    /// kernel dropped while the link was down: the address, its routes, its MTU. The record
+    /// does not change.
+    Reapply {
+        lease: Lease,
+    },
 }
 
 /// Why a lease is taken off the interface.
@@ -223,6 +245,11 @@ pub enum Reason {
     Declined,
     /// The system refused to configure it.
     NotApplied,
+    /// Carrier came back on another network: the router or a server said so, or nothing
+    /// there answered (RFC 4436).
+    Moved,
+    /// The interface was removed (the kernel took the address and routes with it).
+    Gone,
 }
 
 impl fmt::Display for Reason {
@@ -234,6 +261,8 @@ impl fmt::Display for Reason {
             Reason::Unconfirmed => "saved lease not confirmed",
             Reason::Declined => "the new address offered is in use",
             Reason::NotApplied => "could not be configured",
+            Reason::Moved => "the link is on another network now",
+            Reason::Gone => "the interface was removed",
         })
     }
 }
@@ -296,10 +325,12 @@ enum State {
         /// The `secs` of the DISCOVER the offer answered (RFC 2131 4.4.1: REQUEST repeats it).
         secs: u16,
     },
-    /// Asking for a saved lease again; the interface may hold it (an earlier process left it).
+    /// Asking for a lease again with INIT-REBOOT: a saved one at start (the interface may
+    /// hold it, an earlier process left it), or the one in force when carrier came back.
     Rebooting {
         x: Exchange,
         lease: Lease,
+        why: Reboot,
     },
     /// ACKed, checking the address with ARP before using it.
     Probing {
@@ -318,6 +349,24 @@ enum State {
         lease: Lease,
     },
     Released,
+}
+
+/// Why an INIT-REBOOT is under way.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reboot {
+    /// A saved lease, at start.
+    Saved,
+    /// Carrier came back while a lease was in force. With the router's address and MAC
+    /// known, RFC 4436's unicast ARP went to it at the same time as the REQUEST: the same
+    /// router answering from the same MAC shows the lease still good here.
+    Carrier { dna: Option<Router> },
+}
+
+/// The router of the lease in force, as ARP showed it (for RFC 4436).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Router {
+    ip: Ipv4Addr,
+    mac: [u8; 6],
 }
 
 impl State {
@@ -380,6 +429,12 @@ pub struct Client {
     watching: Vec<Ipv4Addr>,
     /// Stopped ([`Event::Stop`]): nothing more happens.
     stopped: bool,
+    /// The link can carry traffic. While it cannot, nothing is sent: the exchanges keep
+    /// their schedule, and start afresh once carrier is back.
+    carrier: bool,
+    /// The router of the lease in force and its MAC, when the lease came through it (the
+    /// router served or relayed the ACK: the source of its frame).
+    router: Option<Router>,
 }
 
 /// Backoff before retransmission number `attempt` (1-based): 4, 8, 16, 32, 64, 64… seconds.
@@ -405,7 +460,15 @@ impl Client {
             link_local: config.ipv4ll.map(|_| LinkLocal::new(config.hwaddr)),
             watching: Vec::new(),
             stopped: false,
+            carrier: true,
+            router: None,
         }
+    }
+
+    /// A client whose link has no carrier yet: it waits for [`Event::Link`] before it sends.
+    pub fn without_carrier(mut self) -> Client {
+        self.carrier = false;
+        self
     }
 
     /// A client that holds `lease` already (as applied by an earlier process), so that it can
@@ -493,9 +556,24 @@ impl Client {
             Event::ConfigureFailed { lease, why } => {
                 self.configure_failed(now, lease, why, &mut out)
             }
+            Event::Link { carrier } => self.link(now, carrier, &mut out),
+            Event::Gone => self.gone(&mut out),
         }
         self.arm_link_local(now);
         self.watch_arp(&mut out);
+        if !self.carrier {
+            // Nothing reaches the wire without carrier (the kernel would refuse it with
+            // ENETDOWN); what is due again goes out once the link is back.
+            out.retain(|a| {
+                !matches!(
+                    a,
+                    Action::Send { .. }
+                        | Action::ArpProbe { .. }
+                        | Action::ArpAnnounce { .. }
+                        | Action::ArpRequest { .. }
+                )
+            });
+        }
         out
     }
 
@@ -528,6 +606,18 @@ impl Client {
         }
         if let Some(addr) = self.link_local.as_ref().and_then(LinkLocal::watched) {
             watch.push(addr);
+        }
+        let dna = match &self.state {
+            State::Rebooting {
+                why: Reboot::Carrier { dna: Some(r) },
+                ..
+            } => Some(r.ip),
+            _ => None,
+        };
+        if let Some(router) = dna {
+            if !watch.contains(&router) {
+                watch.push(router);
+            }
         }
         if watch != self.watching {
             self.watching = watch.clone();
@@ -640,8 +730,9 @@ impl Client {
                 let x = self.new_exchange(now);
                 let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
                 out.push(send(msg, Dest::Broadcast));
+                let why = Reboot::Saved;
                 self.goto(
-                    State::Rebooting { x, lease },
+                    State::Rebooting { x, lease, why },
                     Some((Timer::Retransmit, now + REBOOT_WAIT / 2)),
                 );
             }
@@ -716,7 +807,22 @@ impl Client {
                 };
                 self.goto(state, Some((Timer::Retransmit, at)));
             }
-            State::Rebooting { mut x, lease } => {
+            State::Rebooting {
+                x,
+                lease,
+                why: Reboot::Carrier { dna: Some(r) },
+            } if now >= x.started + DNA_WAIT => {
+                info!(
+                    "no answer from router {} nor from a server within {} s of carrier: \
+                     another network; starting over",
+                    r.ip,
+                    DNA_WAIT.as_secs()
+                );
+                let _ = (x, lease);
+                self.deconfigure(Reason::Moved, out);
+                self.discover(now, out);
+            }
+            State::Rebooting { mut x, lease, why } => {
                 if now >= x.started + REBOOT_WAIT {
                     info!("no answer for saved lease {}; starting over", lease.address);
                     self.deconfigure(Reason::Unconfirmed, out);
@@ -728,8 +834,14 @@ impl Client {
                 let secs = secs_since(x.started, now);
                 let msg = request::request_reboot(&self.config, x.xid, secs, lease.address);
                 out.push(send(msg, Dest::Broadcast));
-                let at = x.started + REBOOT_WAIT;
-                self.goto(State::Rebooting { x, lease }, Some((Timer::Retransmit, at)));
+                let at = match why {
+                    Reboot::Carrier { dna: Some(_) } => x.started + DNA_WAIT,
+                    _ => x.started + REBOOT_WAIT,
+                };
+                self.goto(
+                    State::Rebooting { x, lease, why },
+                    Some((Timer::Retransmit, at)),
+                );
             }
             State::Renewing { mut x, lease } => {
                 if lease.is_infinite() && x.attempts >= MAX_REQUESTS {
@@ -887,11 +999,16 @@ impl Client {
                     Ok(lease) => lease,
                     Err(e) => return self.refuse(r, e),
                 };
+                self.learn_router(r, &lease);
                 // A renewal of the address in use needs no probe; a new address does.
                 let same = match &self.state {
-                    State::Renewing { lease: cur, .. } | State::Rebinding { lease: cur, .. } => {
-                        cur.address == lease.address
-                    }
+                    State::Renewing { lease: cur, .. }
+                    | State::Rebinding { lease: cur, .. }
+                    | State::Rebooting {
+                        lease: cur,
+                        why: Reboot::Carrier { .. },
+                        ..
+                    } => cur.address == lease.address,
                     _ => false,
                 };
                 if same {
@@ -919,6 +1036,19 @@ impl Client {
         }
     }
 
+    /// The router of `lease` at the MAC the ACK came from, when the router itself sent it (it
+    /// served or relayed the lease: home routers, relay agents on the gateway), for RFC 4436
+    /// once carrier comes back. Learned this way it costs no packet; a lease that came some
+    /// other way is confirmed with INIT-REBOOT alone.
+    fn learn_router(&mut self, r: &Reply, lease: &Lease) {
+        let router = default_router(lease);
+        self.router = match (router, r.from_mac) {
+            (Some(ip), Some(mac)) if ip == r.from => Some(Router { ip, mac }),
+            // A renewal answered by a server that is not the router leaves what was learned.
+            _ => self.router.filter(|known| router == Some(known.ip)),
+        };
+    }
+
     /// Starts probing `lease` (RFC 5227), or binds at once when probing is off.
     fn probe_or_bind(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
         let (probes, first) = match self.config.probe {
@@ -940,7 +1070,12 @@ impl Client {
         let State::Probing { lease, probes_left } = &self.state else {
             return;
         };
-        let (lease, probes_left) = (lease.clone(), *probes_left);
+        let (lease, mut probes_left) = (lease.clone(), *probes_left);
+        if !self.carrier {
+            // A probe that cannot go out proves nothing: the check waits for the link, and
+            // starts over when it is back.
+            probes_left += 1;
+        }
         if probes_left == 0 {
             // A short lease with a long probe (RFC 5227's take up to 9 s) may have run out
             // meanwhile: the kernel would refuse an address with no lifetime left.
@@ -958,6 +1093,7 @@ impl Client {
             target: lease.address,
         });
         let wait = match self.config.probe {
+            _ if !self.carrier => DNA_WAIT,
             ProbeMode::Quick(window) => window / 2,
             // PROBE_MIN..PROBE_MAX between probes, ANNOUNCE_WAIT after the last.
             _ if probes_left > 1 => Duration::from_millis(self.rng.u64(1000..=2000)),
@@ -1006,11 +1142,22 @@ impl Client {
                 self.timers.set(Timer::LinkLocal, next);
             }
         }
+        let ours = arp.sender_mac == self.config.hwaddr;
+        if let State::Rebooting {
+            lease,
+            why: Reboot::Carrier { dna: Some(r) },
+            ..
+        } = &self.state
+        {
+            if !ours && arp.sender_ip == r.ip {
+                let (lease, r) = (lease.clone(), *r);
+                return self.dna_answer(now, lease, r, arp.sender_mac, out);
+            }
+        }
         let State::Probing { lease, .. } = &self.state else {
             return;
         };
         let addr = lease.address;
-        let ours = arp.sender_mac == self.config.hwaddr;
         // RFC 5227 2.1.1: any ARP packet whose sender is the address, or a probe by another
         // host for it, is a conflict.
         let conflict = !ours
@@ -1019,7 +1166,7 @@ impl Client {
             return;
         }
         let lease = lease.clone();
-        let mac = arp.sender_mac.map(|b| format!("{b:02x}")).join(":");
+        let mac = mac_text(arp.sender_mac);
         warn!("{addr} is in use by {mac}: declining it");
         self.tally.add(What::InUse, addr, format!("by {mac}"));
         let xid = self.rng.u32(..);
@@ -1125,6 +1272,154 @@ impl Client {
         self.timers = TimerTable::default();
     }
 
+    // --- The link ---------------------------------------------------------------------------
+
+    /// Carrier went or came back. Gone: the lease stays (nothing is sent meanwhile). Back:
+    /// whatever the kernel dropped is put back at once, and the lease in force is confirmed
+    /// at once, by RFC 4436's unicast ARP to its router and an INIT-REBOOT REQUEST together;
+    /// an exchange that was under way starts afresh.
+    fn link(&mut self, now: Instant, carrier: bool, out: &mut Vec<Action>) {
+        if carrier == self.carrier || self.stopped {
+            self.carrier = carrier;
+            return;
+        }
+        self.carrier = carrier;
+        if !carrier {
+            match self.lease().or(self.held.as_ref()) {
+                Some(l) => info!("carrier lost; keeping {} meanwhile", l.address),
+                None => info!("carrier lost"),
+            }
+            return;
+        }
+        let state = std::mem::replace(&mut self.state, State::Released);
+        match state {
+            State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. }
+            | State::Rebooting {
+                lease,
+                why: Reboot::Carrier { .. },
+                ..
+            } => {
+                out.push(Action::Reapply {
+                    lease: lease.clone(),
+                });
+                let dna = self.router.filter(|r| default_router(&lease) == Some(r.ip));
+                match dna {
+                    Some(r) => {
+                        info!(
+                            "carrier up: confirming {} (ARP to router {}, and INIT-REBOOT)",
+                            lease.address, r.ip
+                        );
+                        out.push(Action::ArpRequest {
+                            sender: lease.address,
+                            target: r.ip,
+                            to: Some(r.mac),
+                        });
+                    }
+                    None => info!("carrier up: confirming {} (INIT-REBOOT)", lease.address),
+                }
+                let x = self.new_exchange(now);
+                let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
+                out.push(send(msg, Dest::Broadcast));
+                let wait = if dna.is_some() {
+                    DNA_WAIT
+                } else {
+                    REBOOT_WAIT / 2
+                };
+                let why = Reboot::Carrier { dna };
+                self.goto(
+                    State::Rebooting { x, lease, why },
+                    Some((Timer::Retransmit, now + wait)),
+                );
+            }
+            State::Rebooting { lease, .. } => {
+                info!("carrier up: asking again for saved lease {}", lease.address);
+                let x = self.new_exchange(now);
+                let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
+                out.push(send(msg, Dest::Broadcast));
+                let why = Reboot::Saved;
+                self.goto(
+                    State::Rebooting { x, lease, why },
+                    Some((Timer::Retransmit, now + REBOOT_WAIT / 2)),
+                );
+            }
+            State::Probing { lease, .. } => {
+                info!("carrier up: checking {} for conflicts again", lease.address);
+                self.state = State::Init;
+                self.probe_or_bind(now, lease, out);
+            }
+            State::Selecting { .. } | State::Requesting { .. } => {
+                info!("carrier up: asking for a lease");
+                self.discover(now, out);
+            }
+            other @ (State::Init | State::Released) => {
+                info!("carrier up");
+                self.state = other;
+            }
+        }
+    }
+
+    /// RFC 4436: the router of the lease answered ARP after carrier came back. The same MAC:
+    /// the same network, and the lease goes on where it was (a renewal or rebinding that
+    /// fell due meanwhile goes out now). Another MAC: another network.
+    fn dna_answer(
+        &mut self,
+        now: Instant,
+        lease: Lease,
+        r: Router,
+        mac: [u8; 6],
+        out: &mut Vec<Action>,
+    ) {
+        if mac != r.mac {
+            info!(
+                "router {} answers from {}, not {}: another network; starting over",
+                r.ip,
+                mac_text(mac),
+                mac_text(r.mac)
+            );
+            self.router = None;
+            self.deconfigure(Reason::Moved, out);
+            return self.discover(now, out);
+        }
+        info!(
+            "carrier back on the same network (router {} at {}): {} stays",
+            r.ip,
+            mac_text(mac),
+            lease.address
+        );
+        let (renew, rebind) = (lease.renew_at(), lease.rebind_at());
+        self.goto(
+            State::Bound {
+                lease: lease.clone(),
+            },
+            None,
+        );
+        if rebind.is_some_and(|at| at <= now) {
+            self.enter_rebinding(now, lease, out);
+        } else if renew.is_some_and(|at| at <= now) {
+            self.enter_renewing(now, lease, out);
+        }
+    }
+
+    /// The interface was removed, and what it held with it: the record is cleared (the saved
+    /// lease is kept, to be asked for again should the interface come back).
+    fn gone(&mut self, out: &mut Vec<Action>) {
+        if let Some(lease) = self.held.take() {
+            out.push(Action::Deconfigure {
+                lease,
+                reason: Reason::Gone,
+            });
+        }
+        if let Some(ll) = &mut self.link_local {
+            ll.forget();
+        }
+        self.router = None;
+        self.timers = TimerTable::default();
+        self.state = State::Released;
+        self.stopped = true;
+    }
+
     /// Why no lease yet: the tally, and what the state is waiting for.
     fn no_lease(&self) -> NoLease {
         let mut why = self.tally.report();
@@ -1178,6 +1473,20 @@ fn send(msg: Message, dest: Dest) -> Action {
         msg: Box::new(msg),
         dest,
     }
+}
+
+/// The router the lease's default route goes through, if there is one.
+fn default_router(lease: &Lease) -> Option<Ipv4Addr> {
+    lease
+        .routes()
+        .iter()
+        .find(|r| r.is_default())
+        .map(|r| r.gateway)
+        .filter(|g| !g.is_unspecified())
+}
+
+fn mac_text(mac: [u8; 6]) -> String {
+    mac.map(|b| format!("{b:02x}")).join(":")
 }
 
 fn secs_since(start: Instant, now: Instant) -> u16 {

@@ -2,7 +2,8 @@
 //!
 //! - [`run`]: one interface's driver (events in, the core's actions carried out);
 //! - [`rawsock`] and [`bpf`]: the packet socket and the kernel filters it attaches;
-//! - [`netlink`]: addresses, routes and links through rtnetlink;
+//! - [`netlink`]: addresses, routes and links through rtnetlink; [`linkwatch`]: the kernel's
+//!   link events (carrier, removal, re-creation);
 //! - [`files`] (the writer thread), [`resolv`] (resolv.conf) and [`atomic`] (atomic writes);
 //! - [`control`]: the control socket of `-r`, `-x`, `-n` and `--status`;
 //! - [`clock`]: CLOCK_BOOTTIME and its timerfd;
@@ -15,6 +16,7 @@ pub mod clock;
 pub mod control;
 pub mod daemon;
 pub mod files;
+pub mod linkwatch;
 pub mod log;
 pub mod netlink;
 pub mod rawsock;

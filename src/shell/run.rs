@@ -17,6 +17,7 @@ use crate::leasefile;
 use crate::reply::{kind_name, Reply};
 use crate::shell::clock;
 use crate::shell::files::Files;
+use crate::shell::linkwatch::{LinkMonitor, LinkWatch};
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::rawsock::RawSocket;
 use crate::shell::systemd;
@@ -59,6 +60,8 @@ pub struct IfaceOptions {
     pub lease_dir: Option<PathBuf>,
     /// Control sockets, pid file and saved resolv.conf.
     pub run_dir: PathBuf,
+    /// An interface not there (yet) is waited for, instead of being an error.
+    pub allow_missing: bool,
 }
 
 /// Why an interface could not be run; each maps to a clear message and an exit status.
@@ -164,6 +167,8 @@ pub enum Ended {
     Bound(Box<Lease>),
     Released,
     Stopped,
+    /// The interface was removed (only between [`Driver::drive`] and [`Driver::run`]).
+    Gone,
 }
 
 /// What a driver reports once, when it first binds or when it gives up waiting.
@@ -198,15 +203,51 @@ pub struct Driver {
     settled: Option<std::sync::Arc<tokio::sync::Notify>>,
     /// The service manager's view of the interfaces (`STATUS=`).
     manager: Option<systemd::Status>,
+    /// The kernel's link events about this interface (none for a release with no daemon).
+    link_events: Option<LinkWatch>,
+    /// The link could carry traffic, as the core was last told.
+    carrier: bool,
+    /// [`crate::shell::linkwatch::LinkState::flaps`] as last seen.
+    flaps: u64,
+    /// The interface is not there: waiting for it to appear.
+    missing: bool,
 }
 
 impl Driver {
     /// A driver to run the interface: brings it up if it is down and opens its packet socket.
-    pub async fn new(opts: IfaceOptions, net: Netlink, files: Files) -> Result<Driver, RunError> {
-        let link = prepare_link(&net, &opts.name, true).await?;
-        let sock = RawSocket::dhcp(link.index)
-            .map_err(io_err(format!("{}: opening a raw socket", opts.name)))?;
-        Ok(Driver::with(opts, link, net, files, Some(sock)))
+    /// With `allow_missing`, an interface that is not there is waited for.
+    pub async fn new(
+        opts: IfaceOptions,
+        net: Netlink,
+        files: Files,
+        monitor: &LinkMonitor,
+    ) -> Result<Driver, RunError> {
+        // Watched before it is looked up, so that no event between the two is missed.
+        let events = monitor.watch(&opts.name);
+        let mut driver = match prepare_link(&net, &opts.name, true).await {
+            Ok(link) => {
+                let sock = RawSocket::dhcp(link.index)
+                    .map_err(io_err(format!("{}: opening a raw socket", opts.name)))?;
+                Driver::with(opts, link, net, files, Some(sock))
+            }
+            Err(RunError::NoSuchInterface(name)) if opts.allow_missing => {
+                info!("{name}: not there yet; waiting for it");
+                let link = Link {
+                    index: 0,
+                    name: name.clone(),
+                    mac: [0; 6],
+                    up: false,
+                    carrier: false,
+                    mtu: None,
+                };
+                let mut d = Driver::with(opts, link, net, files, None);
+                d.missing = true;
+                d
+            }
+            Err(e) => return Err(e),
+        };
+        driver.link_events = Some(events);
+        Ok(driver)
     }
 
     /// A driver only to release the saved lease (`dhcpc -r` with no daemon): the interface is
@@ -253,6 +294,10 @@ impl Driver {
         if let Some(saved) = load_lease(&opts, &link.mac) {
             client = client.with_saved_lease(saved);
         }
+        let carrier = link.up && link.carrier;
+        if !carrier {
+            client = client.without_carrier();
+        }
         Driver {
             client,
             opts,
@@ -269,6 +314,10 @@ impl Driver {
             ready: None,
             settled: None,
             manager: None,
+            link_events: None,
+            carrier,
+            flaps: 0,
+            missing: false,
         }
     }
 
@@ -326,10 +375,143 @@ impl Driver {
     /// `commands` is dropped last: whoever waits for it to close (the control socket answering
     /// a release or stop) is answered once the files are written.
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
-        let result = self.drive(&mut commands).await;
+        let result = loop {
+            if self.missing {
+                match self.await_interface(&mut commands).await {
+                    Ok(None) => {}
+                    other => break other.map(|end| end.unwrap_or(Ended::Stopped)),
+                }
+            }
+            match self.drive(&mut commands).await {
+                Ok(Ended::Gone) if self.opts.oneshot => {
+                    break Err(RunError::NoSuchInterface(self.opts.name.clone()))
+                }
+                Ok(Ended::Gone) => {
+                    self.files.flush().await;
+                    self.missing = true;
+                }
+                other => break other,
+            }
+        };
         self.files.flush().await;
         drop(commands);
         result
+    }
+
+    /// Waits for the interface to appear (again), serving commands meanwhile; then the driver
+    /// starts afresh on it (by its new index), asking for the saved lease again. Ok(None)
+    /// once it is there; Ok(Some) when told to stop first.
+    async fn await_interface(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> Result<Option<Ended>, RunError> {
+        let name = self.opts.name.clone();
+        let give_up = tokio::time::Instant::now() + self.opts.timeout;
+        if let Some(m) = self.manager.as_ref().filter(|m| m.enabled()) {
+            m.set(&name, "waiting for the interface".to_string());
+        }
+        loop {
+            match prepare_link(&self.net, &name, true).await {
+                Ok(link) => match RawSocket::dhcp(link.index) {
+                    Ok(sock) => {
+                        info!("{name} is there (index {}): asking for a lease", link.index);
+                        let fresh = Driver::with(
+                            self.opts.clone(),
+                            link,
+                            self.net.clone(),
+                            self.files.clone(),
+                            Some(sock),
+                        );
+                        let keep = std::mem::replace(self, fresh);
+                        self.ready = keep.ready;
+                        self.settled = keep.settled;
+                        self.manager = keep.manager;
+                        self.link_events = keep.link_events;
+                        if let Some(ev) = &mut self.link_events {
+                            // What happened before is history; the lookup above is now.
+                            if let Some(s) = *ev.borrow_and_update() {
+                                self.flaps = s.flaps;
+                            }
+                        }
+                        return Ok(None);
+                    }
+                    Err(e) => warn!("{name}: opening a raw socket: {e}; waiting"),
+                },
+                Err(RunError::NoSuchInterface(_)) => {}
+                Err(e) => warn!("{e}; waiting"),
+            }
+            let polling = self.link_events.is_none();
+            let events = self.link_events.as_mut();
+            tokio::select! {
+                r = async {
+                    match events {
+                        Some(ev) => ev.changed().await.is_ok(),
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if !r {
+                        self.link_events = None;
+                    }
+                }
+                // Without link events (none could be subscribed), look again now and then.
+                _ = tokio::time::sleep(Duration::from_secs(5)), if polling => {}
+                _ = tokio::time::sleep_until(give_up), if self.ready.is_some() => {
+                    let why = "the interface is not there".to_string();
+                    let err = RunError::NoLease(name.clone(), self.opts.timeout, why);
+                    warn!("{err}; waiting for it");
+                    if let Some(ready) = self.ready.take() {
+                        let _ = ready.send(Err(err));
+                    }
+                }
+                cmd = commands.recv() => match cmd {
+                    Some(Command::Stop) | None => return Ok(Some(Ended::Stopped)),
+                    Some(Command::Release) => {
+                        info!("{name}: nothing to release: the interface is not there");
+                        return Ok(Some(Ended::Released));
+                    }
+                    Some(Command::Renew) => info!("{name}: cannot renew: the interface is not there"),
+                    Some(Command::Status(reply)) => {
+                        let _ = reply.send(serde_json::json!({
+                            "interface": name,
+                            "state": "MISSING",
+                        }));
+                    }
+                },
+            }
+        }
+    }
+
+    /// What the kernel's latest link event means for the core: the interface gone (or made
+    /// again under a new index), or the carrier events to tell (a flap too quick to see is
+    /// told as both).
+    fn link_changed(&mut self) -> LinkChange {
+        let Some(state) = self
+            .link_events
+            .as_mut()
+            .and_then(|ev| *ev.borrow_and_update())
+        else {
+            return LinkChange::Carrier(Vec::new());
+        };
+        if state.index != Some(self.link.index) {
+            return LinkChange::Gone;
+        }
+        let flapped = state.flaps > self.flaps;
+        self.flaps = state.flaps;
+        let mut events = Vec::new();
+        if flapped && self.carrier && state.carrier {
+            events.push(false);
+        }
+        if flapped || state.carrier != self.carrier {
+            events.push(state.carrier);
+        }
+        events.dedup();
+        if events.first() == Some(&self.carrier) {
+            events.remove(0);
+        }
+        if let Some(&last) = events.last() {
+            self.carrier = last;
+        }
+        LinkChange::Carrier(events)
     }
 
     async fn drive(&mut self, commands: &mut mpsc::Receiver<Command>) -> Result<Ended, RunError> {
@@ -340,6 +522,9 @@ impl Driver {
         let mut udp_buf = [0u8; 1];
         let timer = clock::BootTimer::new()
             .map_err(io_err(format!("{}: creating a timer", self.opts.name)))?;
+        if !self.carrier {
+            info!("{}: no carrier yet; waiting for it", self.opts.name);
+        }
         let actions = self.client.handle(clock::now(), Event::Start);
         if let Some(end) = self.perform(actions).await? {
             return Ok(end);
@@ -347,6 +532,7 @@ impl Driver {
         loop {
             let next = self.client.poll_at();
             let (sock, udp) = (self.sock.as_ref(), self.udp.as_ref());
+            let events = self.link_events.as_mut();
             let input = tokio::select! {
                 r = async {
                     match sock {
@@ -390,6 +576,38 @@ impl Driver {
                         continue;
                     }
                 },
+                r = async {
+                    match events {
+                        Some(ev) => ev.changed().await.is_ok(),
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if !r {
+                        self.link_events = None;
+                        continue;
+                    }
+                    match self.link_changed() {
+                        LinkChange::Gone => {
+                            info!(
+                                "{} was removed: its lease stops here; waiting for it to come back",
+                                self.opts.name
+                            );
+                            let actions = self.client.handle(clock::now(), Event::Gone);
+                            self.perform(actions).await?;
+                            return Ok(Ended::Gone);
+                        }
+                        LinkChange::Carrier(changes) => {
+                            for carrier in changes {
+                                let event = Event::Link { carrier };
+                                let actions = self.client.handle(clock::now(), event);
+                                if let Some(end) = self.perform(actions).await? {
+                                    return Ok(end);
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                }
                 // Replies to unicast renewals reach the raw socket too; the UDP socket's copy is
                 // read and dropped so that its queue never fills.
                 _ = async {
@@ -499,6 +717,7 @@ impl Driver {
         let mut v = serde_json::json!({
             "interface": self.opts.name,
             "state": self.client.state().to_string(),
+            "carrier": self.carrier,
         });
         if let Some(addr) = self.client.link_local() {
             v["link_local"] = addr.to_string().into();
@@ -622,6 +841,15 @@ impl Driver {
                 }
                 Action::ArpAnnounce { addr } => {
                     self.send_arp(&frame::arp_announce(self.link.mac, addr));
+                }
+                Action::ArpRequest { sender, target, to } => {
+                    self.send_arp(&frame::arp_request(self.link.mac, sender, target, to));
+                }
+                Action::Reapply { lease } => {
+                    debug!("{}: putting {} back", self.opts.name, lease.address);
+                    if let Err(e) = self.configure(&lease, Some(&lease)).await {
+                        warn!("{}: putting {} back: {e}", self.opts.name, lease.address);
+                    }
                 }
                 Action::NoLease(why) => {
                     let why = self.why_no_lease(why).await;
@@ -844,6 +1072,18 @@ impl Driver {
     }
 
     async fn deconfigure(&mut self, lease: &Lease, reason: Reason) {
+        if reason == Reason::Gone {
+            // The kernel took the address, routes and MTU with the interface.
+            if self.mtu_before.take().is_some() {
+                let _ = std::fs::remove_file(mtu_path(&self.opts));
+            }
+            self.files.set_dns(&self.opts.name, None);
+            info!(
+                "{}: {} went with the interface",
+                self.opts.name, lease.address
+            );
+            return;
+        }
         self.remove(lease).await;
         self.restore_mtu().await;
         self.files.set_dns(&self.opts.name, None);
@@ -858,6 +1098,13 @@ impl Driver {
             self.files.save_lease(path, text);
         }
     }
+}
+
+/// What a link event means for the driver.
+enum LinkChange {
+    Gone,
+    /// Carrier states to tell the core, in order (often none: another attribute changed).
+    Carrier(Vec<bool>),
 }
 
 /// What woke the driver up.
@@ -881,7 +1128,10 @@ fn read_frame(bytes: &[u8], csum_not_ready: bool) -> Option<Input> {
         .inspect_err(|e| debug!("dropping frame: {e}"))
         .ok()?;
     Some(match Reply::parse(dgram.payload, dgram.src_ip) {
-        Ok(r) => Input::Reply(Box::new(r)),
+        Ok(mut r) => {
+            r.from_mac = Some(dgram.src_mac);
+            Input::Reply(Box::new(r))
+        }
         Err(e) => Input::Unreadable {
             from: dgram.src_ip,
             why: e.to_string(),
