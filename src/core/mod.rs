@@ -621,7 +621,9 @@ impl Client {
         }
         if watch != self.watching {
             self.watching = watch.clone();
-            out.push(Action::ArpWatch(watch));
+            // First, so that the filter lets the answers in before anything that asks goes
+            // out.
+            out.insert(0, Action::ArpWatch(watch));
         }
     }
 
@@ -1117,8 +1119,18 @@ impl Client {
             .held
             .as_ref()
             .is_none_or(|h| h.address != lease.address);
-        let renewal =
-            !new_address && matches!(self.state, State::Renewing { .. } | State::Rebinding { .. });
+        // A renewal: the address held, ACKed again in RENEWING or REBINDING, or when carrier
+        // came back.
+        let renewal = !new_address
+            && matches!(
+                self.state,
+                State::Renewing { .. }
+                    | State::Rebinding { .. }
+                    | State::Rebooting {
+                        why: Reboot::Carrier { .. },
+                        ..
+                    }
+            );
         self.configure(&lease, renewal, out);
         self.set_lease_timers(Some(&lease));
         // A routable address: the link-local one is no longer needed (RFC 3927 1.9).

@@ -1,0 +1,285 @@
+//! Carrier and interfaces, in namespace labs with dnsmasq: a flap on the same network (the
+//! lease confirmed by RFC 4436 with no server answering, and its routes put back), a move to another server's subnet (a
+//! fresh lease within seconds), no carrier at start, an interface removed and made again
+//! (picked up by its new index), and `--allow-missing`.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
+const OTHER_POOL: (&str, &str) = ("203.0.113.50", "203.0.113.150");
+
+const DNSMASQ_LAB: &[&str] = &[
+    "--no-ping",
+    "--dhcp-range=198.51.100.50,198.51.100.150,255.255.255.0,1h",
+    "--dhcp-option=option:router,198.51.100.1",
+    "--dhcp-option=option:dns-server,198.51.100.1",
+];
+
+fn ip(lab_ns: &str, args: &[&str]) {
+    let mut all = vec!["-n", lab_ns];
+    all.extend_from_slice(args);
+    sh("ip", &all);
+}
+
+fn default_route(lab: &Lab) -> Option<RouteInfo> {
+    lab.client_routes().into_iter().find(|r| r.is_default())
+}
+
+fn carrier(lab: &Lab) -> bool {
+    status_of(lab, CLIENT_IF)["carrier"] == true
+}
+
+/// A dnsmasq serving 203.0.113.0/24 on `iface` in namespace `ns`.
+fn start_other_dnsmasq(lab: &mut Lab, ns: &str, iface: &str) {
+    let dnsmasq = require_program("dnsmasq", "sudo scripts/test installs dnsmasq-base");
+    let d = |f: &str| lab.dir.join(f).display().to_string();
+    let args = vec![
+        "--no-daemon".to_string(),
+        "--conf-file=/dev/null".to_string(),
+        "--port=0".to_string(),
+        "--bind-interfaces".to_string(),
+        format!("--interface={iface}"),
+        "--log-facility=-".to_string(),
+        format!("--pid-file={}", d("dnsmasq-other.pid")),
+        format!("--dhcp-leasefile={}", d("dnsmasq-other.leases")),
+        "--no-ping".to_string(),
+        "--dhcp-range=203.0.113.50,203.0.113.150,255.255.255.0,1h".to_string(),
+        "--dhcp-option=option:router,203.0.113.1".to_string(),
+        "--dhcp-option=option:dns-server,203.0.113.1".to_string(),
+    ];
+    lab.start_server_in(ns, "dnsmasq-other", &dnsmasq, &args, "sockets bound");
+}
+
+#[test]
+fn a_flap_on_the_same_network_is_confirmed_by_the_router_and_routes_come_back() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    assert!(default_route(&lab).is_some());
+
+    // The server goes away (a router whose DHCP server does not answer for a while, or a
+    // non-authoritative one that stays silent): only the router can confirm the lease now.
+    for pid in sh("ip", &["netns", "pids", &lab.server_ns]).split_whitespace() {
+        sh("kill", &["-9", pid]);
+    }
+    // The far end goes down: the client's end loses carrier; the lease stays meanwhile.
+    ip(&lab.server_ns, &["link", "set", SERVER_IF, "down"]);
+    assert!(wait_for(Duration::from_secs(5), || !carrier(&lab)));
+    daemon.wait_log("carrier lost; keeping", Duration::from_secs(5));
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    // Whatever the kernel does with the routes meanwhile, they must be back after: take the
+    // default route away by hand so that only dhcpc can bring it back.
+    ip(&lab.client_ns, &["route", "del", "default"]);
+    ip(&lab.server_ns, &["link", "set", SERVER_IF, "up"]);
+    // RFC 4436: the router (dnsmasq's host, which sent the ACK) answers the unicast ARP from
+    // the MAC it had.
+    daemon.wait_log("carrier back on the same network", Duration::from_secs(5));
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    let route = default_route(&lab).expect("the default route is back");
+    assert_eq!(route.gateway, Some(Ipv4Addr::new(198, 51, 100, 1)));
+    let status = status_of(&lab, CLIENT_IF);
+    assert_eq!(status["state"], "BOUND");
+    assert_eq!(status["carrier"], true);
+    assert!(
+        !daemon.log_text().contains("removed"),
+        "{}",
+        daemon.log_text()
+    );
+}
+
+#[test]
+fn an_own_link_flap_puts_the_address_and_routes_back() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    // Setting the interface itself down flushes its routes in the kernel.
+    ip(&lab.client_ns, &["link", "set", CLIENT_IF, "down"]);
+    assert!(wait_for(Duration::from_secs(5), || default_route(&lab).is_none()));
+    ip(&lab.client_ns, &["link", "set", CLIENT_IF, "up"]);
+    // Confirmed by whichever answers first: the router's ARP, or dnsmasq's ACK.
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            let log = daemon.log_text();
+            log.contains("carrier back on the same network") || log.contains("renewed")
+        }),
+        "{}",
+        daemon.log_text()
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || default_route(&lab).is_some()),
+        "no default route after the flap: {:?}",
+        lab.client_routes()
+    );
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
+#[test]
+fn a_move_to_another_network_takes_a_fresh_lease_at_once() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let old = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    // The cable goes to another network: the far end moves to a namespace where another
+    // server hands out 203.0.113.0/24, and another host is its router.
+    let other = lab.add_namespace("o");
+    ip(&lab.server_ns, &["link", "set", SERVER_IF, "netns", &other]);
+    assert!(wait_for(Duration::from_secs(5), || !carrier(&lab)));
+    ip(&other, &["addr", "add", "203.0.113.1/24", "dev", SERVER_IF]);
+    ip(&other, &["link", "set", SERVER_IF, "up"]);
+    start_other_dnsmasq(&mut lab, &other, SERVER_IF);
+    let new = wait_address(&lab, CLIENT_IF, OTHER_POOL);
+    assert!(
+        wait_for(Duration::from_secs(5), || addresses(&lab, CLIENT_IF)
+            == vec![new]),
+        "the old address {old} stays: {:?}",
+        addresses(&lab, CLIENT_IF)
+    );
+    let route = default_route(&lab).expect("a default route on the new network");
+    assert_eq!(route.gateway, Some(Ipv4Addr::new(203, 0, 113, 1)));
+    let log = daemon.log_text();
+    assert!(
+        log.contains("another network") || log.contains("NAK from"),
+        "{log}"
+    );
+    assert!(
+        fs::read_to_string(lab.dir.join("resolv.conf"))
+            .unwrap_or_default()
+            .contains("nameserver 203.0.113.1"),
+        "resolv.conf keeps the old network's DNS"
+    );
+}
+
+#[test]
+fn no_carrier_at_start_waits_for_it_then_binds() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    ip(&lab.server_ns, &["link", "set", SERVER_IF, "down"]);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    daemon.wait_log("no carrier yet; waiting for it", Duration::from_secs(5));
+    // Nothing is sent into a link with no carrier (the kernel would refuse it).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !daemon.log_text().contains("sent DISCOVER"),
+        "{}",
+        daemon.log_text()
+    );
+    ip(&lab.server_ns, &["link", "set", SERVER_IF, "up"]);
+    wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("carrier up: asking for a lease", Duration::from_secs(5));
+}
+
+/// Makes the lab's veth pair again (as after a hot-unplug and replug), with the server's
+/// address, and a fresh dnsmasq on it.
+fn replug(lab: &mut Lab, name: &str) {
+    let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
+    lab.veth(&s, SERVER_IF, &c, CLIENT_IF);
+    ip(&s, &["addr", "add", "198.51.100.1/24", "dev", SERVER_IF]);
+    let dnsmasq = require_program("dnsmasq", "sudo scripts/test installs dnsmasq-base");
+    let d = |f: &str| lab.dir.join(f).display().to_string();
+    let mut args = vec![
+        "--no-daemon".to_string(),
+        "--conf-file=/dev/null".to_string(),
+        "--port=0".to_string(),
+        "--bind-interfaces".to_string(),
+        format!("--interface={SERVER_IF}"),
+        "--log-facility=-".to_string(),
+        format!("--pid-file={}", d(&format!("{name}.pid"))),
+        format!("--dhcp-leasefile={}", d(&format!("{name}.leases"))),
+    ];
+    args.extend(DNSMASQ_LAB.iter().map(|a| a.to_string()));
+    lab.start_server(name, &dnsmasq, &args, "sockets bound");
+}
+
+fn index_of(lab: &Lab) -> u64 {
+    let text = sh(
+        "ip",
+        &["-n", &lab.client_ns, "-j", "link", "show", "dev", CLIENT_IF],
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).expect("ip -j link");
+    v[0]["ifindex"].as_u64().expect("ifindex")
+}
+
+#[test]
+fn a_removed_interface_stops_its_lease_and_is_served_again_by_its_new_index() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let first_index = index_of(&lab);
+    let mut daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    let resolv = lab.dir.join("resolv.conf");
+    assert!(fs::read_to_string(&resolv)
+        .unwrap_or_default()
+        .contains("198.51.100.1"));
+
+    ip(&lab.client_ns, &["link", "del", CLIENT_IF]);
+    daemon.wait_log("was removed", Duration::from_secs(5));
+    // Its DNS goes with it; the daemon goes on, and says what it waits for.
+    assert!(wait_for(Duration::from_secs(5), || !fs::read_to_string(
+        &resolv
+    )
+    .unwrap_or_default()
+    .contains("198.51.100.1")));
+    assert!(wait_for(Duration::from_secs(5), || status_of(
+        &lab, CLIENT_IF
+    )["state"]
+        == "MISSING"));
+    assert!(
+        matches!(daemon.child.try_wait(), Ok(None)),
+        "the daemon ended"
+    );
+
+    replug(&mut lab, "dnsmasq-again");
+    assert_ne!(
+        index_of(&lab),
+        first_index,
+        "the interface should be a new one"
+    );
+    wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log(
+        &format!("{CLIENT_IF} is there (index {})", index_of(&lab)),
+        Duration::from_secs(5),
+    );
+    assert!(wait_for(Duration::from_secs(5), || status_of(
+        &lab, CLIENT_IF
+    )["state"]
+        == "BOUND"));
+}
+
+#[test]
+fn allow_missing_waits_for_an_interface_that_is_not_there_yet() {
+    let mut lab = Lab::new();
+    ip(&lab.client_ns, &["link", "del", CLIENT_IF]);
+    // Without --allow-missing: a clear error, status 3.
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "-t", "3", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_exit(&out, 3);
+    assert_stderr_contains(&out, "no such interface");
+
+    let daemon = Daemon::start(
+        &lab,
+        "dhcpc",
+        &["--arp-probe", "0", "--allow-missing"],
+        &[CLIENT_IF],
+    );
+    daemon.wait_log("not there yet; waiting for it", Duration::from_secs(5));
+    assert!(wait_for(Duration::from_secs(5), || status_of(
+        &lab, CLIENT_IF
+    )["state"]
+        == "MISSING"));
+    replug(&mut lab, "dnsmasq");
+    wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+}
