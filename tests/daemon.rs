@@ -640,6 +640,45 @@ fn a_link_flap_while_bound_does_not_stop_the_daemon() {
 }
 
 #[test]
+fn a_flap_over_t1_renews_as_soon_as_carrier_is_back() {
+    let lab = Lab::new();
+    let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 12, 3, 9);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    // Carrier goes (the far end down) before T1 and comes back after it: the renewal due
+    // meanwhile could not go out.
+    sh(
+        "ip",
+        &["-n", &lab.server_ns, "link", "set", SERVER_IF, "down"],
+    );
+    daemon.wait_log("carrier lost", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(4));
+    let requests = kea.count("DHCP4_PACKET_RECEIVED");
+    sh(
+        "ip",
+        &["-n", &lab.server_ns, "link", "set", SERVER_IF, "up"],
+    );
+    // Confirmed at once (the router's ARP or Kea's ACK), and renewed at once: no waiting for
+    // T2 (9 s), nor for the next retransmission.
+    assert!(
+        wait_for(Duration::from_secs(3), || kea
+            .count("DHCP4_PACKET_RECEIVED")
+            > requests
+            && daemon.log_text().contains("renewed")),
+        "no renewal right after carrier came back\n{}",
+        daemon.log_text()
+    );
+    assert!(
+        !daemon.log_text().contains("rebinding"),
+        "{}",
+        daemon.log_text()
+    );
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    assert!(has_default_route(&lab), "{:?}", lab.client_routes());
+}
+
+#[test]
 fn a_system_that_refuses_the_address_does_not_stop_the_daemon() {
     let lab = Lab::new();
     let _kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 600, 300, 500);
