@@ -24,6 +24,9 @@ pub struct Saved {
     pub hwaddr: Option<[u8; 6]>,
     /// The lease, re-based on now; None once it has expired.
     pub lease: Option<Lease>,
+    /// Where unicast messages to the server go on the link (the Ethernet source of its
+    /// DHCPACK: the server, or the relay agent), when it was known.
+    pub server_mac: Option<[u8; 6]>,
 }
 
 /// Why a saved lease is not asked for again.
@@ -81,6 +84,18 @@ fn parse_mac(s: &str) -> Result<[u8; 6], String> {
 /// Renders `lease` for interface `iface` with hardware address `hwaddr`; `acquired_unix` is
 /// the wall-clock time (seconds since the Unix epoch) at which the lease started.
 pub fn render(iface: &str, hwaddr: &[u8; 6], lease: &Lease, acquired_unix: u64) -> String {
+    render_with_peer(iface, hwaddr, lease, acquired_unix, None)
+}
+
+/// [`render`], with the MAC address unicast messages to the server go to
+/// ([`Saved::server_mac`]).
+pub fn render_with_peer(
+    iface: &str,
+    hwaddr: &[u8; 6],
+    lease: &Lease,
+    acquired_unix: u64,
+    server_mac: Option<[u8; 6]>,
+) -> String {
     let list = |v: &[Ipv4Addr]| {
         v.iter()
             .map(|a| a.to_string())
@@ -98,6 +113,9 @@ pub fn render(iface: &str, hwaddr: &[u8; 6], lease: &Lease, acquired_unix: u64) 
     let _ = writeln!(s, "prefix={}", lease.prefix_len);
     let _ = writeln!(s, "broadcast={}", lease.broadcast);
     let _ = writeln!(s, "server={}", lease.server_id);
+    if let Some(mac) = server_mac {
+        let _ = writeln!(s, "server_mac={}", mac_text(&mac));
+    }
     let _ = writeln!(s, "routers={}", list(&lease.routers));
     let _ = writeln!(s, "dns={}", list(&lease.dns));
     if let Some(d) = &lease.domain {
@@ -175,10 +193,12 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
     let get = |k: &str| map.get(k).copied();
     let iface: String = field("interface", get("interface"))?;
     let hwaddr = get("hwaddr").map(parse_mac).transpose()?;
+    let server_mac = get("server_mac").map(parse_mac).transpose()?;
     let saved = |lease| Saved {
         iface: iface.clone(),
         hwaddr,
         lease,
+        server_mac,
     };
     let lease_secs: u32 = field("lease", get("lease"))?;
     let acquired: u64 = field("acquired", get("acquired"))?;

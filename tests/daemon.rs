@@ -742,3 +742,97 @@ fn a_system_that_refuses_the_address_does_not_stop_the_daemon() {
     assert_stderr_contains(&out, "needs CAP_NET_RAW and CAP_NET_ADMIN");
     assert!(addresses(&lab, CLIENT_IF).is_empty());
 }
+
+/// The socket inodes of process `pid` that are IPv4 sockets (UDP, TCP or raw IP) in its
+/// network namespace.
+fn inet_sockets(pid: u32) -> Vec<String> {
+    let mine: Vec<String> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| fs::read_link(e.path()).ok())
+                .filter_map(|t| {
+                    let t = t.to_string_lossy().into_owned();
+                    t.strip_prefix("socket:[")
+                        .and_then(|r| r.strip_suffix(']'))
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut inet = Vec::new();
+    for table in ["udp", "tcp", "raw"] {
+        let text = fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            if let Some(inode) = line.split_whitespace().nth(9) {
+                if mine.iter().any(|m| m == inode) {
+                    inet.push(format!("{table} {line}"));
+                }
+            }
+        }
+    }
+    inet
+}
+
+#[test]
+fn as_an_unprivileged_user_with_two_capabilities_it_binds_renews_and_releases() {
+    // What the systemd unit grants: a user of its own, CAP_NET_RAW and CAP_NET_ADMIN as
+    // ambient capabilities, and no AF_INET socket (RestrictAddressFamilies): renewals and the
+    // release go out through the packet socket.
+    let lab = Lab::new();
+    let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 8, 2, 6);
+    sh(
+        "chown",
+        &["-R", "65534:65534", &lab.dir.display().to_string()],
+    );
+    let setpriv = require_program("setpriv", "sudo scripts/test installs util-linux");
+    let setpriv = setpriv.display().to_string();
+    let daemon = Daemon::start_as(
+        &lab,
+        "dhcpc",
+        &[
+            &setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all,+net_raw,+net_admin",
+            "--ambient-caps=-all,+net_raw,+net_admin",
+            "--bounding-set=-all,+net_raw,+net_admin",
+        ],
+        &["--arp-probe", "0"],
+        &[CLIENT_IF],
+    );
+    let addr = wait_address(&lab, CLIENT_IF, POOL_A);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    let status = fs::read_to_string(format!("/proc/{}/status", daemon.child.id())).unwrap();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.contains("65534")),
+        "{status}"
+    );
+    // A renewal at T1 (2 s), unicast to Kea, answered.
+    daemon.wait_log("renewed", Duration::from_secs(6));
+    assert!(
+        !daemon.log_text().contains("rebinding"),
+        "the unicast renewal went unanswered\n{}",
+        daemon.log_text()
+    );
+    assert_eq!(
+        inet_sockets(daemon.child.id()),
+        Vec::<String>::new(),
+        "the daemon holds AF_INET sockets"
+    );
+    // The lease file says where unicast goes on the link, for a later release.
+    let saved = fs::read_to_string(lab.dir.join("lease/vc.lease")).unwrap();
+    assert!(saved.contains("server_mac="), "{saved}");
+    let releases = kea.count("DHCP4_RELEASE ");
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(
+        wait_for(Duration::from_secs(5), || kea.count("DHCP4_RELEASE ")
+            > releases),
+        "Kea saw no release\n{}",
+        kea.log_text()
+    );
+    assert!(!addresses(&lab, CLIENT_IF).contains(&addr));
+}

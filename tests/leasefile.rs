@@ -1,7 +1,7 @@
 //! The saved lease file: round trip, re-basing on a new boot's clock, expiry, bad files.
 
 use dhcpc::lease::Lease;
-use dhcpc::leasefile::{acquired_unix, parse, render};
+use dhcpc::leasefile::{acquired_unix, parse, render, render_with_peer};
 use dhcpc::time::Instant;
 use std::net::Ipv4Addr;
 
@@ -45,6 +45,27 @@ fn round_trip_on_the_same_clock() {
     assert_eq!(saved.iface, "eth0");
     assert_eq!(saved.hwaddr, Some(MAC));
     assert_eq!(saved.lease, Some(l));
+}
+
+#[test]
+fn the_servers_mac_is_kept_for_unicast_and_optional() {
+    let l = lease(Instant::from_secs(100), 3600);
+    let peer = [0x02, 0, 0, 0, 0, 0xfe];
+    let text = render_with_peer("eth0", &MAC, &l, 1_000_000, Some(peer));
+    assert!(text.contains("server_mac=02:00:00:00:00:fe\n"), "{text}");
+    let saved = parse(&text, Instant::from_secs(100), 1_000_000).unwrap();
+    assert_eq!(saved.server_mac, Some(peer));
+    // Files written before the field (or with no ACK source known) have none.
+    let saved = parse(
+        &render("eth0", &MAC, &l, 1_000_000),
+        Instant::from_secs(100),
+        1_000_000,
+    )
+    .unwrap();
+    assert_eq!(saved.server_mac, None);
+    // A garbled one makes the file unreadable, as every other field does.
+    let bad = text.replace("server_mac=02:00:00:00:00:fe", "server_mac=02:zz");
+    assert!(parse(&bad, Instant::from_secs(100), 1_000_000).is_err());
 }
 
 #[test]

@@ -49,6 +49,63 @@ fn unit_waits_for_readiness_and_orders_network_online_after_it() {
 }
 
 #[test]
+fn unit_exposure_is_at_most_1_5() {
+    let analyze = require_program(
+        "systemd-analyze",
+        "install systemd (Debian package systemd) to score the unit file",
+    );
+    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcpc@.service");
+    let out = Command::new(analyze)
+        .args(["security", "--offline=yes", "--no-pager", unit])
+        .output()
+        .expect("running systemd-analyze security");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let score: f64 = text
+        .lines()
+        .find_map(|l| l.split("Overall exposure level for ").nth(1))
+        .and_then(|rest| rest.split(": ").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure score in:\n{text}"));
+    assert!(score <= 1.5, "exposure {score} > 1.5:\n{text}");
+    // What the score rests on.
+    assert_eq!(unit_value("User"), ["dhcpc"]);
+    assert_eq!(
+        unit_value("AmbientCapabilities"),
+        ["CAP_NET_RAW CAP_NET_ADMIN"]
+    );
+    assert_eq!(unit_value("ProtectSystem"), ["strict"]);
+    assert!(!unit_value("RestrictAddressFamilies")[0].contains("AF_INET"));
+}
+
+#[test]
+fn the_units_user_is_made_by_its_sysusers_file() {
+    let sysusers = require_program(
+        "systemd-sysusers",
+        "install systemd (Debian package systemd) to check the sysusers file",
+    );
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcpc.sysusers");
+    let root = tempdir("sysusers");
+    // --dry-run into an empty root: nothing is written, on the host or there.
+    let out = Command::new(sysusers)
+        .arg("--dry-run")
+        .arg(format!("--root={}", root.display()))
+        .arg(conf)
+        .output()
+        .expect("running systemd-sysusers");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Creating user 'dhcpc'"), "{text}");
+    let written = std::fs::read_dir(&root).map(|d| d.count()).unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(written, 0, "sysusers wrote into its root");
+}
+
+#[test]
 fn unit_passes_systemd_analyze_verify() {
     let analyze = require_program(
         "systemd-analyze",

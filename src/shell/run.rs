@@ -25,7 +25,7 @@ use crate::wire;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -133,20 +133,6 @@ pub async fn prepare_link(net: &Netlink, name: &str, bring_up: bool) -> Result<L
     Ok(link)
 }
 
-/// A UDP socket on port 68 of one interface, for unicast renewals and releases.
-fn unicast_socket(ifname: &str) -> io::Result<tokio::net::UdpSocket> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let sock = Socket::new(
-        Domain::IPV4,
-        Type::DGRAM.nonblocking().cloexec(),
-        Some(Protocol::UDP),
-    )?;
-    sock.set_reuse_address(true)?;
-    sock.bind_device(Some(ifname.as_bytes()))?;
-    sock.bind(&SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, frame::CLIENT_PORT).into())?;
-    tokio::net::UdpSocket::from_std(sock.into())
-}
-
 /// A request from the control socket (or the signal handler) to one interface's driver.
 #[derive(Debug)]
 pub enum Command {
@@ -196,7 +182,12 @@ pub struct Driver {
     arp_for: Vec<Ipv4Addr>,
     /// The MTU the interface had before option 26 changed it, to be put back.
     mtu_before: Option<u32>,
-    udp: Option<tokio::net::UdpSocket>,
+    /// Where unicast messages to the server go on the link: the Ethernet source of the
+    /// DHCPACK of the lease held (the server, or the relay agent that forwarded it). Unknown:
+    /// Ethernet broadcast (the IP destination is still the server).
+    server_mac: Option<[u8; 6]>,
+    /// The Ethernet source of the latest DHCPACK, until its lease is configured.
+    ack_mac: Option<[u8; 6]>,
     client: Client,
     ready: Option<Ready>,
     /// Told after every change to the interface, so that the daemon can shrink once quiet.
@@ -251,7 +242,8 @@ impl Driver {
     }
 
     /// A driver only to release the saved lease (`dhcpc -r` with no daemon): the interface is
-    /// left up or down as it is, and no packet socket is needed (RELEASE is unicast).
+    /// left up or down as it is; the packet socket is opened by [`Driver::release_saved`] only
+    /// when there is a lease to release over a link that is up.
     pub async fn for_release(
         opts: IfaceOptions,
         net: Netlink,
@@ -291,8 +283,10 @@ impl Driver {
             .ok()
             .and_then(|t| t.trim().parse().ok());
         let mut client = Client::new(config, seed);
-        if let Some(saved) = load_lease(&opts, &link.mac) {
+        let mut server_mac = None;
+        if let Some((saved, mac)) = load_lease(&opts, &link.mac) {
             client = client.with_saved_lease(saved);
+            server_mac = mac;
         }
         let carrier = link.up && link.carrier;
         if !carrier {
@@ -310,7 +304,8 @@ impl Driver {
             read_failed: false,
             arp_for: Vec::new(),
             mtu_before,
-            udp: None,
+            server_mac,
+            ack_mac: None,
             ready: None,
             settled: None,
             manager: None,
@@ -351,9 +346,16 @@ impl Driver {
     /// DHCPRELEASE to the server, address and route removed, resolv.conf restored, lease file
     /// deleted. Returns the released lease, or None if there was no unexpired saved lease.
     pub async fn release_saved(mut self) -> Result<Option<Lease>, RunError> {
-        let Some(lease) = load_lease(&self.opts, &self.link.mac) else {
+        let Some((lease, server_mac)) = load_lease(&self.opts, &self.link.mac) else {
             return Ok(None);
         };
+        self.server_mac = server_mac;
+        if self.link.up && self.sock.is_none() {
+            // DHCPRELEASE goes out through a packet socket, as every message does.
+            let sock = RawSocket::dhcp(self.link.index)
+                .map_err(io_err(format!("{}: opening a raw socket", self.opts.name)))?;
+            self.sock = Some(sock);
+        }
         let config = self.client.config().clone();
         self.client = Client::new(config, fastrand::u64(..)).into_bound(lease.clone());
         self.files.adopt_dns(&self.opts.name, &lease);
@@ -519,7 +521,6 @@ impl Driver {
         // minimum every DHCP client must accept).
         let mtu = self.link.mtu.unwrap_or(1500).clamp(576, 9000) as usize;
         let mut buf = vec![0u8; mtu + 14];
-        let mut udp_buf = [0u8; 1];
         let timer = clock::BootTimer::new()
             .map_err(io_err(format!("{}: creating a timer", self.opts.name)))?;
         if !self.carrier {
@@ -531,7 +532,7 @@ impl Driver {
         }
         loop {
             let next = self.client.poll_at();
-            let (sock, udp) = (self.sock.as_ref(), self.udp.as_ref());
+            let sock = self.sock.as_ref();
             let events = self.link_events.as_mut();
             let input = tokio::select! {
                 r = async {
@@ -608,18 +609,15 @@ impl Driver {
                         }
                     }
                 }
-                // Replies to unicast renewals reach the raw socket too; the UDP socket's copy is
-                // read and dropped so that its queue never fills.
-                _ = async {
-                    match udp {
-                        Some(u) => { let _ = u.recv(&mut udp_buf).await; }
-                        None => std::future::pending::<()>().await,
-                    }
-                } => continue,
             };
             let now = clock::now();
             let actions = match input {
-                Input::Reply(r) => self.client.handle(now, Event::Reply(&r)),
+                Input::Reply(r) => {
+                    if r.kind == Some(dhcproto::v4::MessageType::Ack) {
+                        self.ack_mac = r.from_mac;
+                    }
+                    self.client.handle(now, Event::Reply(&r))
+                }
                 Input::Unreadable { from, why } => {
                     self.client.handle(now, Event::Unreadable { from, why })
                 }
@@ -777,6 +775,9 @@ impl Driver {
                     previous,
                     renewal,
                 } => {
+                    if let Some(mac) = self.ack_mac.take() {
+                        self.server_mac = Some(mac);
+                    }
                     match self.configure(&lease, previous.as_ref()).await {
                         Ok(()) => {
                             said.push(if renewal {
@@ -930,31 +931,28 @@ impl Driver {
                 return;
             }
         };
-        let result = match dest {
-            Dest::Broadcast => {
-                let frame = frame::build_broadcast(self.link.mac, &payload);
-                match &self.sock {
-                    Some(sock) => sock.send(&frame),
-                    None => Err(io::Error::new(
-                        io::ErrorKind::NotConnected,
-                        "the packet socket is being reopened",
-                    )),
-                }
-            }
-            Dest::Unicast(server) => {
-                if self.udp.is_none() {
-                    self.udp = unicast_socket(&self.opts.name)
-                        .inspect_err(|e| warn!("UDP socket: {e}"))
-                        .ok();
-                }
-                match &self.udp {
-                    Some(u) => u
-                        .send_to(&payload, SocketAddrV4::new(server, frame::SERVER_PORT))
-                        .await
-                        .map(|_| ()),
-                    None => Ok(()),
-                }
-            }
+        // Unicast messages (renewals, releases) go out through the packet socket too, as
+        // complete frames from the leased address (ciaddr) to the server, at the MAC its
+        // DHCPACK came from: no UDP socket is needed, so the daemon needs no AF_INET socket at
+        // all (the unit forbids them), and each interface one descriptor less. The kernel,
+        // having no socket on port 68, answers the server's unicast reply with an ICMP port
+        // unreachable as well; servers ignore it, and the packet socket reads the reply.
+        let frame = match dest {
+            Dest::Broadcast => frame::build_broadcast(self.link.mac, &payload),
+            Dest::Unicast(server) => frame::build(
+                self.link.mac,
+                self.server_mac.unwrap_or(frame::BROADCAST_MAC),
+                msg.ciaddr(),
+                server,
+                &payload,
+            ),
+        };
+        let result = match &self.sock {
+            Some(sock) => sock.send(&frame),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the packet socket is being reopened",
+            )),
         };
         match (result, dest) {
             (Ok(()), Dest::Broadcast) => debug!("sent {kind} xid {:#010x}, broadcast", msg.xid()),
@@ -1094,7 +1092,13 @@ impl Driver {
         if let Some(path) = lease_path(&self.opts) {
             let now = clock::now();
             let acquired = leasefile::acquired_unix(lease.start, now, unix_now());
-            let text = leasefile::render(&self.opts.name, &self.link.mac, lease, acquired);
+            let text = leasefile::render_with_peer(
+                &self.opts.name,
+                &self.link.mac,
+                lease,
+                acquired,
+                self.server_mac,
+            );
             self.files.save_lease(path, text);
         }
     }
@@ -1209,12 +1213,14 @@ fn host_duid(opts: &IfaceOptions, mac: [u8; 6]) -> Vec<u8> {
 
 /// The saved lease of this interface, if the file is there, reads as a sane lease, and may be
 /// asked for again here ([`leasefile::Saved::usable_for`]).
-fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<Lease> {
+/// With it, where unicast messages to its server went ([`leasefile::Saved::server_mac`]).
+fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<(Lease, Option<[u8; 6]>)> {
     let path = lease_path(opts)?;
     let text = std::fs::read_to_string(&path).ok()?;
     let saved = leasefile::parse(&text, clock::now(), unix_now())
         .inspect_err(|e| warn!("ignoring {}: {e}", path.display()))
         .ok()?;
+    let server_mac = saved.server_mac;
     saved
         .usable_for(&opts.name, mac)
         .inspect_err(|why| {
@@ -1224,4 +1230,5 @@ fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<Lease> {
             )
         })
         .ok()
+        .map(|lease| (lease, server_mac))
 }
