@@ -283,3 +283,32 @@ fn allow_missing_waits_for_an_interface_that_is_not_there_yet() {
     wait_address(&lab, CLIENT_IF, POOL);
     daemon.wait_log("bound", Duration::from_secs(5));
 }
+
+#[test]
+fn removing_one_interface_leaves_the_others_running() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
+    lab.veth(&s, "vs2", &c, "vc2");
+    ip(&s, &["addr", "add", "203.0.113.1/24", "dev", "vs2"]);
+    start_other_dnsmasq(&mut lab, &s, "vs2");
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF, "vc2"]);
+    wait_address(&lab, CLIENT_IF, POOL);
+    let other = wait_address(&lab, "vc2", OTHER_POOL);
+    let resolv = lab.dir.join("resolv.conf");
+    assert!(wait_for(Duration::from_secs(5), || {
+        let text = fs::read_to_string(&resolv).unwrap_or_default();
+        text.contains("198.51.100.1") && text.contains("203.0.113.1")
+    }));
+
+    ip(&c, &["link", "del", CLIENT_IF]);
+    daemon.wait_log("was removed", Duration::from_secs(5));
+    // vc's DNS server goes; vc2's stays, and so do its lease and address.
+    assert!(wait_for(Duration::from_secs(5), || {
+        let text = fs::read_to_string(&resolv).unwrap_or_default();
+        !text.contains("198.51.100.1") && text.contains("203.0.113.1")
+    }));
+    assert_eq!(status_of(&lab, "vc2")["state"], "BOUND");
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "MISSING");
+    assert_eq!(addresses(&lab, "vc2"), vec![other]);
+}
