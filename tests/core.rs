@@ -1397,6 +1397,7 @@ fn the_record_always_matches_what_the_interface_holds() {
     assert_eq!(
         reasons.into_iter().collect::<Vec<_>>(),
         [
+            "Conflict",
             "Declined",
             "Expired",
             "Moved",
@@ -2073,4 +2074,83 @@ fn an_interface_removed_ends_the_client_and_keeps_the_saved_lease() {
     assert!(!a.contains(&Action::ForgetLease), "{a:?}");
     assert_eq!(c.applied(), None);
     assert_eq!(c.poll_at(), None);
+}
+
+// --- Defence of the address in use (RFC 5227 2.4) and FORCERENEW ----------------------------
+
+fn claim(at: f64) -> (Instant, Event<'static>) {
+    (
+        t(at),
+        Event::Arp(ArpSeen {
+            sender_mac: [2, 0, 0, 0, 0, 0x66],
+            sender_ip: ADDR,
+            target_ip: ADDR,
+        }),
+    )
+}
+
+#[test]
+fn the_bound_address_is_watched_and_defended_once_then_given_up() {
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.01), Event::Reply(&rx(&offer(d.xid()))));
+    let a = c.handle(t(0.02), Event::Reply(&rx(&ack(d.xid(), 3600))));
+    // The filter lets through ARP whose sender claims the address, from binding on.
+    assert_eq!(a.first(), Some(&Action::ArpDefend(Some(ADDR))), "{a:?}");
+    // Our own announcement is no conflict.
+    let a = c.handle(
+        t(1.0),
+        Event::Arp(ArpSeen {
+            sender_mac: MAC,
+            sender_ip: ADDR,
+            target_ip: ADDR,
+        }),
+    );
+    assert!(a.is_empty(), "{a:?}");
+    // A first claim: one announcement, the lease stays.
+    let (at, ev) = claim(5.0);
+    let a = c.handle(at, ev);
+    assert_eq!(a, vec![Action::ArpAnnounce { addr: ADDR }]);
+    assert_eq!(c.state(), StateName::Bound);
+    // Another one 10 s or more later: defended again.
+    let (at, ev) = claim(15.0);
+    assert_eq!(c.handle(at, ev), vec![Action::ArpAnnounce { addr: ADDR }]);
+    // A second within 10 s: given up, released (never declined), and started over.
+    let (at, ev) = claim(20.0);
+    let a = c.handle(at, ev);
+    let (lease, reason) = deconfigured(&a).expect("deconfigured");
+    assert_eq!((lease.address, reason), (ADDR, Reason::Conflict));
+    let kinds: Vec<(MessageType, Dest)> = a
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { msg, dest } => Some((kind(msg), *dest)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (MessageType::Release, Dest::Unicast(SERVER)),
+            (MessageType::Discover, Dest::Broadcast)
+        ]
+    );
+    assert!(a.contains(&Action::ArpDefend(None)), "{a:?}");
+}
+
+#[test]
+fn forcerenew_is_ignored() {
+    let (mut c, _, lease) = bound(3600);
+    let mut m = reply(
+        0x1234,
+        MessageType::ForceRenew,
+        Ipv4Addr::UNSPECIFIED,
+        Some(SERVER),
+    );
+    m.set_ciaddr(ADDR);
+    for _ in 0..3 {
+        let a = c.handle(t(10.0), Event::Reply(&rx(&m)));
+        assert!(a.is_empty(), "{a:?}");
+    }
+    assert_eq!(c.state(), StateName::Bound);
+    assert_eq!(c.poll_at(), lease.renew_at());
 }

@@ -776,13 +776,33 @@ fn bpf_while_probing_is_the_dhcp_filter_plus_arp_about_the_address() {
         bpf::bpf_dhcp_client_and_arp_for(&[]),
         BPF_DHCP_CLIENT.to_vec()
     );
-    check_watch_filter(&[YIADDR]);
-    check_watch_filter(&[YIADDR, Ipv4Addr::new(169, 254, 7, 9)]);
-    check_watch_filter(&[Ipv4Addr::new(169, 254, 7, 9), YIADDR]);
+    check_watch_filter(&[YIADDR], &[]);
+    check_watch_filter(&[YIADDR, Ipv4Addr::new(169, 254, 7, 9)], &[]);
+    check_watch_filter(&[Ipv4Addr::new(169, 254, 7, 9), YIADDR], &[]);
 }
 
-fn check_watch_filter(addrs: &[Ipv4Addr]) {
-    let with_arp = bpf::bpf_dhcp_client_and_arp_for(addrs);
+/// An address held and defended (RFC 5227 2.4): only ARP whose sender claims it gets through;
+/// probes and requests for it (which the kernel answers) do not wake the daemon.
+#[test]
+fn bpf_while_bound_lets_through_only_arp_from_the_address() {
+    assert_eq!(
+        bpf::bpf_dhcp_client_and_arp(&[], &[]),
+        BPF_DHCP_CLIENT.to_vec()
+    );
+    check_watch_filter(&[], &[YIADDR]);
+    // Beside a probe of another address, and the same address in both lists.
+    check_watch_filter(&[Ipv4Addr::new(169, 254, 7, 9)], &[YIADDR]);
+    check_watch_filter(&[YIADDR], &[YIADDR]);
+    let with = bpf::bpf_dhcp_client_and_arp(&[], &[YIADDR]);
+    let other = [0x02, 0, 0, 0, 0, 0x99];
+    assert!(run_bpf(&with, &frame::arp_announce(other, YIADDR)) != 0);
+    assert!(run_bpf(&with, &frame::arp_probe(other, YIADDR)) == 0);
+    let lookup = frame::arp_request(other, Ipv4Addr::new(198, 51, 100, 1), YIADDR, None);
+    assert!(run_bpf(&with, &lookup) == 0);
+}
+
+fn check_watch_filter(addrs: &[Ipv4Addr], senders: &[Ipv4Addr]) {
+    let with_arp = bpf::bpf_dhcp_client_and_arp(addrs, senders);
     for (pc, i) in with_arp.iter().enumerate() {
         if i.code & 0x07 == BPF_JMP {
             assert!(pc + 1 + usize::from(i.jt) < with_arp.len(), "insn {pc} jt");
@@ -793,10 +813,12 @@ fn check_watch_filter(addrs: &[Ipv4Addr]) {
     let about_addr = |f: &[u8]| {
         f.len() >= 14
             && f[12..14] == [0x08, 0x06]
-            && addrs.iter().any(|a| {
+            && (addrs.iter().any(|a| {
                 let a = a.octets();
                 f.get(28..32) == Some(&a[..]) || f.get(38..42) == Some(&a[..])
-            })
+            }) || senders
+                .iter()
+                .any(|a| f.get(28..32) == Some(&a.octets()[..])))
     };
     let same = |f: &[u8]| {
         let is_arp = f.len() >= 14 && f[12..14] == [0x08, 0x06];
@@ -819,6 +841,12 @@ fn check_watch_filter(addrs: &[Ipv4Addr]) {
     ];
     assert!(run_bpf(&with_arp, &frame::arp_probe(other, elsewhere)) == 0);
     assert!(run_bpf(&with_arp, &frame::arp_announce(other, elsewhere)) == 0);
+    for &addr in senders {
+        // A claim of a defended address (announcement, reply): through.
+        assert!(run_bpf(&with_arp, &frame::arp_announce(other, addr)) != 0);
+        bases.push(frame::arp_announce(other, addr));
+        bases.push(frame::arp_probe(other, addr));
+    }
     for &addr in addrs {
         // Another host's probe or announcement of the address, a reply from it: through.
         assert!(run_bpf(&with_arp, &frame::arp_probe(other, addr)) != 0);

@@ -61,6 +61,9 @@ pub const DNA_WAIT: Duration = Duration::from_secs(1);
 /// RFC 5227 ANNOUNCE_NUM and ANNOUNCE_INTERVAL.
 const ANNOUNCE_NUM: u8 = 2;
 const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(2);
+/// RFC 5227 DEFEND_INTERVAL: a second conflict over a bound address within this long gives
+/// the address up.
+pub const DEFEND_INTERVAL: Duration = Duration::from_secs(10);
 /// RFC 2131 3.1 step 5: after a DECLINE, wait this long before starting over.
 pub const DECLINE_WAIT: Duration = Duration::from_secs(10);
 
@@ -199,6 +202,9 @@ pub enum Action {
     /// Listen for ARP about exactly these addresses on the interface (the one being probed,
     /// the link-local one being claimed or defended); none: no ARP at all.
     ArpWatch(Vec<Ipv4Addr>),
+    /// Listen also for ARP whose sender claims this address: the leased address in use,
+    /// defended (RFC 5227 2.4); None: not.
+    ArpDefend(Option<Ipv4Addr>),
     /// Send an ARP probe for this address (sender IP 0.0.0.0, RFC 5227 2.1.1).
     ArpProbe {
         target: Ipv4Addr,
@@ -250,6 +256,8 @@ pub enum Reason {
     Moved,
     /// The interface was removed (the kernel took the address and routes with it).
     Gone,
+    /// Another host kept claiming the address in use (RFC 5227 2.4).
+    Conflict,
 }
 
 impl fmt::Display for Reason {
@@ -263,6 +271,7 @@ impl fmt::Display for Reason {
             Reason::NotApplied => "could not be configured",
             Reason::Moved => "the link is on another network now",
             Reason::Gone => "the interface was removed",
+            Reason::Conflict => "another host uses the address",
         })
     }
 }
@@ -435,6 +444,12 @@ pub struct Client {
     /// The router of the lease in force and its MAC, when the lease came through it (the
     /// router served or relayed the ACK: the source of its frame).
     router: Option<Router>,
+    /// The address the shell was last told to defend.
+    defending: Option<Ipv4Addr>,
+    /// When the address in use was last defended (RFC 5227 2.4).
+    last_defence: Option<Instant>,
+    /// FORCERENEW messages ignored so far (the first is logged at info, the rest at debug).
+    forcerenews: u32,
 }
 
 /// Backoff before retransmission number `attempt` (1-based): 4, 8, 16, 32, 64, 64… seconds.
@@ -462,6 +477,9 @@ impl Client {
             stopped: false,
             carrier: true,
             router: None,
+            defending: None,
+            last_defence: None,
+            forcerenews: 0,
         }
     }
 
@@ -618,6 +636,16 @@ impl Client {
             if !watch.contains(&router) {
                 watch.push(router);
             }
+        }
+        let defend = match &self.state {
+            State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. } => Some(lease.address),
+            _ => None,
+        };
+        if defend != self.defending {
+            self.defending = defend;
+            out.insert(0, Action::ArpDefend(defend));
         }
         if watch != self.watching {
             self.watching = watch.clone();
@@ -904,6 +932,22 @@ impl Client {
     }
 
     fn receive(&mut self, now: Instant, r: &Reply, out: &mut Vec<Action>) {
+        if r.kind == Some(MessageType::ForceRenew) {
+            // RFC 3203 without RFC 6704's authentication lets anyone on the segment make the
+            // client renew at will; dhcpc does not implement the nonce exchange, so it ignores
+            // every FORCERENEW (and renews at T1 as ever).
+            self.forcerenews = self.forcerenews.saturating_add(1);
+            let text = format!(
+                "ignoring FORCERENEW from {}: unauthenticated (RFC 6704 is not supported)",
+                r.from
+            );
+            if self.forcerenews == 1 {
+                info!("{text}");
+            } else {
+                debug!("{text}");
+            }
+            return;
+        }
         let Some(x) = self.state.exchange() else {
             debug!(
                 "dropping a reply from {}: not expecting one in {}",
@@ -1155,6 +1199,9 @@ impl Client {
             }
         }
         let ours = arp.sender_mac == self.config.hwaddr;
+        if !ours && self.defending == Some(arp.sender_ip) && self.lease().is_some() {
+            return self.defend(now, arp, out);
+        }
         if let State::Rebooting {
             lease,
             why: Reboot::Carrier { dna: Some(r) },
@@ -1282,6 +1329,45 @@ impl Client {
             out.push(Action::ForgetLease);
         }
         self.timers = TimerTable::default();
+    }
+
+    /// RFC 5227 2.4 (b) and (c): another host claims the address in use. The first time, one
+    /// announcement says it is ours; a second claim within [`DEFEND_INTERVAL`] gives it up:
+    /// RELEASE (a DECLINE is only for an address not yet used), deconfigure, start over.
+    fn defend(&mut self, now: Instant, arp: ArpSeen, out: &mut Vec<Action>) {
+        let Some(lease) = self.lease().cloned() else {
+            return;
+        };
+        let mac = mac_text(arp.sender_mac);
+        let recent = self
+            .last_defence
+            .is_some_and(|at| now.saturating_since(at) < DEFEND_INTERVAL);
+        if !recent {
+            warn!(
+                "{} is claimed by {mac}: defending it (RFC 5227)",
+                lease.address
+            );
+            self.last_defence = Some(now);
+            out.push(Action::ArpAnnounce {
+                addr: lease.address,
+            });
+            return;
+        }
+        warn!(
+            "{} is claimed by {mac} again within {} s: giving it up",
+            lease.address,
+            DEFEND_INTERVAL.as_secs()
+        );
+        self.last_defence = None;
+        self.tally
+            .add(What::InUse, lease.address, format!("by {mac}"));
+        let xid = self.rng.u32(..);
+        out.push(send(
+            request::release(&self.config, xid, &lease),
+            Dest::Unicast(lease.server_id),
+        ));
+        self.deconfigure(Reason::Conflict, out);
+        self.discover(now, out);
     }
 
     // --- The link ---------------------------------------------------------------------------

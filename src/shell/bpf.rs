@@ -56,19 +56,37 @@ pub const BPF_DHCP_CLIENT: [BpfInsn; 11] = [
 /// one broadcast domain, a hundred interfaces probing at once would otherwise each read all
 /// the others' probes).
 pub fn bpf_dhcp_client_and_arp_for(addrs: &[Ipv4Addr]) -> Vec<BpfInsn> {
-    if addrs.is_empty() {
+    bpf_dhcp_client_and_arp(addrs, &[])
+}
+
+/// [`bpf_dhcp_client_and_arp_for`]`(watch)`, plus the ARP frames whose sender protocol
+/// address is one of `senders`: an address held and defended (RFC 5227 2.4), where only a
+/// sender that claims it is a conflict. Requests for it, which the kernel answers, are not let
+/// through: a bound daemon is not woken each time a neighbour looks it up.
+pub fn bpf_dhcp_client_and_arp(watch: &[Ipv4Addr], senders: &[Ipv4Addr]) -> Vec<BpfInsn> {
+    // The jumps are a byte long: far more addresses than the few the core ever watches fit,
+    // and no more than that many are taken.
+    let watch = &watch[..watch.len().min(MAX_WATCHED)];
+    let mut by_sender: Vec<Ipv4Addr> = watch.to_vec();
+    for a in senders {
+        if !by_sender.contains(a) && by_sender.len() < MAX_WATCHED {
+            by_sender.push(*a);
+        }
+    }
+    if by_sender.is_empty() {
         return BPF_DHCP_CLIENT.to_vec();
     }
-    // The jumps are a byte long: far more addresses than the two the core ever watches fit,
-    // and no more than that many are taken.
-    let addrs = &addrs[..addrs.len().min(MAX_WATCHED)];
     // The ARP tests in front (A holds the ethertype at 1): every address against the sender
-    // protocol address, then every address against the target one (senders first: a short
+    // protocol address, then the watched ones against the target one (senders first: a short
     // frame whose sender matches is taken before the target's load could fall off its end);
     // then the DHCP filter from its second instruction on: its jumps are relative, so they
     // land as they do there. Accept and drop are its last two instructions.
     let tail = &BPF_DHCP_CLIENT[1..];
-    let arp_len = 2 + 2 * addrs.len();
+    let blocks: Vec<(u32, &[Ipv4Addr])> = [(14 + 14, &by_sender[..]), (14 + 24, watch)]
+        .into_iter()
+        .filter(|(_, addrs)| !addrs.is_empty())
+        .collect();
+    let arp_len: usize = blocks.iter().map(|(_, a)| 1 + a.len()).sum();
     let total = 2 + arp_len + tail.len();
     let (accept, drop) = (total - 2, total - 1);
     // The jump from the instruction at `pc` to `to`.
@@ -76,13 +94,16 @@ pub fn bpf_dhcp_client_and_arp_for(addrs: &[Ipv4Addr]) -> Vec<BpfInsn> {
     let mut program = Vec::with_capacity(total);
     program.push(insn(BPF_LD_H_ABS, 0, 0, 12)); // A = ethertype
     program.push(insn(BPF_JEQ_K, 0, arp_len as u8, 0x0806)); // ARP? else the IPv4 test
-    for (offset, last_miss) in [(14 + 14, None), (14 + 24, Some(drop))] {
-        program.push(insn(BPF_LD_W_ABS, 0, 0, offset)); // A = sender, then target address
+    for (b, (offset, addrs)) in blocks.iter().enumerate() {
+        let last_block = b + 1 == blocks.len();
+        program.push(insn(BPF_LD_W_ABS, 0, 0, *offset)); // A = sender, or target address
         for (i, addr) in addrs.iter().enumerate() {
             let pc = program.len();
-            let miss = match last_miss {
-                Some(to) if i + 1 == addrs.len() => hop(pc, to),
-                _ => 0,
+            // The last address of the last block misses to drop; the others fall through.
+            let miss = if last_block && i + 1 == addrs.len() {
+                hop(pc, drop)
+            } else {
+                0
             };
             program.push(insn(BPF_JEQ_K, hop(pc, accept), miss, u32::from(*addr)));
         }

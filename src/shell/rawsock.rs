@@ -3,10 +3,11 @@
 //! socket2 opens it, attaches the kernel filter ([`crate::shell::bpf`]) and sends; nix receives
 //! (recvmsg, whose control messages it walks for us: the kernel's PACKET_AUXDATA says whether
 //! a frame's checksum was left to offload). Two things neither crate has are done by hand, in
-//! one small `unsafe` block each: the PACKET_AUXDATA socket option, and the `sockaddr_ll`
+//! one small `unsafe` block each: the SOL_PACKET socket options (PACKET_AUXDATA,
+//! PACKET_IGNORE_OUTGOING), and the `sockaddr_ll`
 //! (interface and EtherType) the socket is bound and sends to.
 
-use crate::shell::bpf::{bpf_dhcp_client_and_arp_for, to_sock_filter, BPF_DHCP_CLIENT};
+use crate::shell::bpf::{bpf_dhcp_client_and_arp, to_sock_filter, BPF_DHCP_CLIENT};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
 use socket2::{Domain, Protocol, SockAddr, SockAddrStorage, Socket, Type};
 use std::io;
@@ -18,6 +19,7 @@ use tokio::io::Interest;
 
 pub const ETH_P_ALL: u16 = 0x0003;
 const PACKET_AUXDATA: libc::c_int = 8;
+const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 const TP_STATUS_CSUMNOTREADY: u32 = 1 << 3;
 
 /// A raw Ethernet socket bound to one interface.
@@ -41,15 +43,16 @@ fn packet_addr(ifindex: u32, proto: u16) -> SockAddr {
     }
 }
 
-/// Asks the kernel for a PACKET_AUXDATA control message with every frame.
-fn request_auxdata(sock: &Socket) -> io::Result<()> {
+/// Turns a SOL_PACKET option on: PACKET_AUXDATA (a control message with every frame), or
+/// PACKET_IGNORE_OUTGOING.
+fn packet_option(sock: &Socket, option: libc::c_int) -> io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: `on` is a live c_int for the duration of the call and its size is passed.
     let ret = unsafe {
         libc::setsockopt(
             sock.as_raw_fd(),
             libc::SOL_PACKET,
-            PACKET_AUXDATA,
+            option,
             (&on as *const libc::c_int).cast(),
             size_of::<libc::c_int>() as libc::socklen_t,
         )
@@ -75,7 +78,11 @@ impl RawSocket {
             Some(Protocol::from(0)),
         )?;
         sock.attach_filter(&to_sock_filter(&BPF_DHCP_CLIENT))?;
-        request_auxdata(&sock)?;
+        packet_option(&sock, PACKET_AUXDATA)?;
+        // What this host sends is not read back: the kernel's own ARP replies for the address
+        // in use would otherwise wake the daemon each time a neighbour looks it up. (Linux
+        // 4.20 and later; on older kernels such frames reach the core, which ignores them.)
+        let _ = packet_option(&sock, PACKET_IGNORE_OUTGOING);
         sock.bind(&packet_addr(ifindex, ETH_P_ALL))?;
         // SAFETY: the socket moves into the AsyncFd, which owns it from here on: its
         // descriptor stays open and the same until the AsyncFd is dropped. Must run inside
@@ -85,9 +92,10 @@ impl RawSocket {
     }
 
     /// Lets the ARP frames about `addrs` through the filter too (while they are probed or
-    /// defended), or (none) stops them again.
-    pub fn set_arp(&self, addrs: &[Ipv4Addr]) -> io::Result<()> {
-        let program = to_sock_filter(&bpf_dhcp_client_and_arp_for(addrs));
+    /// defended), and those whose sender claims one of `senders` (an address in use), or
+    /// (none) stops them again.
+    pub fn set_arp(&self, addrs: &[Ipv4Addr], senders: &[Ipv4Addr]) -> io::Result<()> {
+        let program = to_sock_filter(&bpf_dhcp_client_and_arp(addrs, senders));
         self.fd.get_ref().attach_filter(&program)
     }
 

@@ -180,6 +180,8 @@ pub struct Driver {
     read_failed: bool,
     /// The addresses whose ARP the core asked to see (set again on a reopened socket).
     arp_for: Vec<Ipv4Addr>,
+    /// The address in use whose claims by others the core asked to see (RFC 5227 2.4).
+    defend: Option<Ipv4Addr>,
     /// The MTU the interface had before option 26 changed it, to be put back.
     mtu_before: Option<u32>,
     /// Where unicast messages to the server go on the link: the Ethernet source of the
@@ -303,6 +305,7 @@ impl Driver {
             reopen_wait: Duration::ZERO,
             read_failed: false,
             arp_for: Vec::new(),
+            defend: None,
             mtu_before,
             server_mac,
             ack_mac: None,
@@ -683,8 +686,8 @@ impl Driver {
         let opened = match self.net.link(&self.opts.name).await {
             Ok(link) => RawSocket::dhcp(link.index)
                 .and_then(|s| {
-                    if !self.arp_for.is_empty() {
-                        s.set_arp(&self.arp_for)?;
+                    if !self.arp_for.is_empty() || self.defend.is_some() {
+                        s.set_arp(&self.arp_for, self.defend.as_slice())?;
                     }
                     Ok(s)
                 })
@@ -826,7 +829,14 @@ impl Driver {
                         self.files.remove_lease(path);
                     }
                 }
-                Action::ArpWatch(addrs) => self.set_arp(addrs),
+                Action::ArpWatch(addrs) => {
+                    self.arp_for = addrs;
+                    self.set_arp();
+                }
+                Action::ArpDefend(addr) => {
+                    self.defend = addr;
+                    self.set_arp();
+                }
                 Action::ConfigureLinkLocal { addr } => {
                     if let Err(e) = self.net.add_link_local(self.link.index, addr).await {
                         warn!("{}: adding link-local {addr}: {e}", self.opts.name);
@@ -900,10 +910,9 @@ impl Driver {
         }
     }
 
-    fn set_arp(&mut self, addrs: Vec<Ipv4Addr>) {
-        self.arp_for = addrs;
+    fn set_arp(&self) {
         if let Some(sock) = &self.sock {
-            if let Err(e) = sock.set_arp(&self.arp_for) {
+            if let Err(e) = sock.set_arp(&self.arp_for, self.defend.as_slice()) {
                 warn!("socket filter for ARP: {e}; conflict detection is off");
             }
         }
