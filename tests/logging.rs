@@ -217,13 +217,27 @@ fn assert_clean(lines: &[String]) {
 /// `dhcpc -v IFACE` (it goes to the background) through `prefix`, stderr to `<dir>/NAME.log`;
 /// returns its stdout once the starting process has exited.
 fn start_detached(lab: &Lab, name: &str, prefix: &[String]) -> (String, PathBuf) {
+    let (out, log) = start_detached_with(lab, name, prefix, &[]);
+    assert!(out.contains(CLIENT_IF), "no lease printed: {out:?}");
+    (out, log)
+}
+
+/// [`start_detached`] with more options; the start may report no lease (status 1).
+fn start_detached_with(
+    lab: &Lab,
+    name: &str,
+    prefix: &[String],
+    extra: &[&str],
+) -> (String, PathBuf) {
     let log = lab.dir.join(format!("{name}.log"));
     let file = std::fs::File::create(&log).unwrap();
     let mut cmd = lab.client_command(&prefix[0]);
     cmd.args(&prefix[1..])
         .arg(dhcpc_bin())
         .args(lab.dhcpc_dir_args())
-        .args(["-v", "--arp-probe", "0", CLIENT_IF])
+        .args(["-v", "--arp-probe", "0"])
+        .args(extra)
+        .arg(CLIENT_IF)
         .env_remove("DHCPC_LOG")
         .env_remove("JOURNAL_STREAM")
         .stdin(Stdio::null())
@@ -245,7 +259,7 @@ fn start_detached(lab: &Lab, name: &str, prefix: &[String]) -> (String, PathBuf)
     }
     let status = child.wait().unwrap();
     assert!(
-        exited && status.success(),
+        exited && matches!(status.code(), Some(0 | 1)),
         "dhcpc did not start in the background ({status})\n--- stdout ---\n{out}--- stderr ---\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
@@ -519,4 +533,41 @@ fn renew_release_and_stop_say_what_they_did() {
         "{}",
         describe(&out)
     );
+}
+
+#[test]
+fn each_error_is_said_once() {
+    let lab = lab();
+    // A one-shot run the system refuses the address to (no CAP_NET_ADMIN): the error it
+    // exits with, and no warning before it saying the same.
+    let setpriv = require_program(
+        "setpriv",
+        "run the tests with `sudo scripts/test`, which installs it (package util-linux)",
+    );
+    let mut cmd = lab.client_command(setpriv);
+    cmd.args(["--bounding-set", "-net_admin"])
+        .arg(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["-1", "--arp-probe", "0", "-t", "10", CLIENT_IF])
+        .env_remove("DHCPC_LOG");
+    let out = common::run_with_deadline(cmd, common::DHCPC_DEADLINE);
+    common::assert_exit(&out, 3);
+    let err = common::stderr(&out);
+    assert_eq!(
+        err.matches("Operation not permitted").count(),
+        1,
+        "the refusal should be said once:\n{err}"
+    );
+
+    // Started in the background with no lease within the timeout: said once, before the
+    // starting process returns (the daemon goes on trying).
+    let quiet = Lab::new(); // no server
+    let (_, log) = start_detached_with(&quiet, "dhcpc", &private_mounts(None, None), &["-t", "1"]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        text.matches("no lease after 1 s").count(),
+        1,
+        "no lease should be said once:\n{text}"
+    );
+    stop(&quiet);
 }
