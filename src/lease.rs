@@ -3,6 +3,7 @@
 //! saved lease file alike ([`Lease::check`]).
 
 use crate::reply::{dns_name, Reply};
+use crate::text::Quoted;
 use crate::time::Instant;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -148,7 +149,9 @@ impl fmt::Display for LeaseError {
             LeaseError::NotUnicastServer(a) => {
                 write!(f, "router or DNS server {a} is not a unicast address")
             }
-            LeaseError::BadDomain(d) => write!(f, "domain {d:?} is not a valid domain name"),
+            LeaseError::BadDomain(d) => {
+                write!(f, "domain {} is not a valid domain name", Quoted(d))
+            }
             LeaseError::BadMtu(m) => write!(f, "MTU {m} is under the minimum of 68"),
             LeaseError::BadTimes { t1, t2, lease } => {
                 write!(

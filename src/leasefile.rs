@@ -8,6 +8,7 @@
 //! ([`Lease::check`]) as one read from an ACK.
 
 use crate::lease::{Lease, Route, INFINITE, MIN_LEASE_SECS};
+use crate::text::Quoted;
 use crate::time::Instant;
 use std::fmt;
 use std::fmt::Write as _;
@@ -73,10 +74,10 @@ fn parse_mac(s: &str) -> Result<[u8; 6], String> {
     let mut out = [0u8; 6];
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 {
-        return Err(format!("bad hwaddr: {s:?}"));
+        return Err(format!("bad hwaddr: {}", Quoted(s)));
     }
     for (o, p) in out.iter_mut().zip(parts) {
-        *o = u8::from_str_radix(p, 16).map_err(|_| format!("bad hwaddr: {s:?}"))?;
+        *o = u8::from_str_radix(p, 16).map_err(|_| format!("bad hwaddr: {}", Quoted(s)))?;
     }
     Ok(out)
 }
@@ -147,11 +148,11 @@ pub fn render_with_peer(
 
 fn field<T: FromStr>(key: &str, value: Option<&str>) -> Result<T, String> {
     let v = value.ok_or_else(|| format!("missing {key}"))?;
-    v.parse().map_err(|_| format!("bad {key}: {v:?}"))
+    v.parse().map_err(|_| format!("bad {key}: {}", Quoted(v)))
 }
 
 fn route_list(value: Option<&str>) -> Result<Vec<Route>, String> {
-    let bad = |r: &str| format!("bad classless_routes: {r:?}");
+    let bad = |r: &str| format!("bad classless_routes: {}", Quoted(r));
     let Some(v) = value.filter(|v| !v.is_empty()) else {
         return Ok(Vec::new());
     };
@@ -187,7 +188,7 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
         }
         let (k, v) = line
             .split_once('=')
-            .ok_or_else(|| format!("not key=value: {line:?}"))?;
+            .ok_or_else(|| format!("not key=value: {}", Quoted(line)))?;
         map.insert(k, v);
     }
     let get = |k: &str| map.get(k).copied();

@@ -16,5 +16,6 @@ pub mod lease;
 pub mod leasefile;
 pub mod reply;
 pub mod shell;
+pub mod text;
 pub mod time;
 pub mod wire;

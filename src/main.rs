@@ -4,12 +4,11 @@ use dhcpc::shell::control;
 use dhcpc::shell::daemon::{self, Notifier};
 use dhcpc::shell::files::{Files, ResolvTarget};
 use dhcpc::shell::linkwatch::LinkMonitor;
-use dhcpc::shell::log::LogWriter;
+use dhcpc::shell::log::iface_span;
 use dhcpc::shell::netlink::Netlink;
 use dhcpc::shell::run::{Command, Driver, Ended, IfaceOptions, RunError};
 use dhcpc::shell::systemd;
 use dhcpc::shell::trim;
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -24,7 +23,7 @@ fn init_logging(cli: &Cli) {
         (false, 1) => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
-    // DHCPC_LOG=error|warn|info|debug|trace overrides -v/-q. A plain level, not a filter
+    // DHCPC_LOG=off|error|warn|info|debug|trace overrides -v/-q. A plain level, not a filter
     // expression: that would pull a regex engine into every daemon's memory.
     if let Some(l) = std::env::var("DHCPC_LOG")
         .ok()
@@ -32,13 +31,7 @@ fn init_logging(cli: &Cli) {
     {
         level = l;
     }
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(LogWriter)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .without_time()
-        .init();
+    dhcpc::shell::log::init(level);
 }
 
 fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
@@ -158,12 +151,19 @@ fn human_status(v: &serde_json::Value) -> String {
     out
 }
 
-/// `-x` and `-n`, and `-r` with a daemon: one request per interface.
+/// `-x` and `-n`, and `-r` with a daemon: one request per interface, and a line on stdout
+/// for each saying what was done.
 fn control_request(cli: &Cli, request: &str) -> ExitCode {
     let mut code = ExitCode::SUCCESS;
     for name in &cli.interfaces {
+        // What the daemon holds beforehand, to say what the request did to it.
+        let before = control::request(&cli.run_dir, name, "status")
+            .ok()
+            .and_then(|answer| serde_json::from_str::<serde_json::Value>(&answer).ok());
         match control::request(&cli.run_dir, name, request) {
-            Ok(answer) if answer.starts_with("ok") => {}
+            Ok(answer) if answer.starts_with("ok") => {
+                println!("{}", what_was_done(name, request, before.as_ref()));
+            }
             Ok(answer) => {
                 eprintln!("dhcpc: {name}: {answer}");
                 code = ExitCode::from(3);
@@ -186,6 +186,27 @@ fn control_request(cli: &Cli, request: &str) -> ExitCode {
     code
 }
 
+/// `eth0: released 198.51.100.23`, `eth0: asked the daemon to renew 198.51.100.23`, ...: what
+/// `request` did to a daemon whose status was `before`.
+fn what_was_done(name: &str, request: &str, before: Option<&serde_json::Value>) -> String {
+    let address = before.and_then(|v| v["address"].as_str());
+    let state = before
+        .and_then(|v| v["state"].as_str())
+        .unwrap_or("UNKNOWN");
+    match (request, address) {
+        ("renew", Some(a)) => format!("{name}: asked the daemon to renew {a}"),
+        ("renew", None) => {
+            format!("{name}: asked the daemon to renew; it holds no lease yet ({state})")
+        }
+        ("release", Some(a)) => format!("{name}: released {a}; the daemon has stopped"),
+        ("release", None) => {
+            format!("{name}: the daemon held no lease to release ({state}); it has stopped")
+        }
+        (_, Some(a)) => format!("{name}: stopped the daemon; {a} stays configured"),
+        (_, None) => format!("{name}: stopped the daemon ({state}, no lease)"),
+    }
+}
+
 /// `dhcpc -r IFACE` with no daemon: release from the saved lease.
 fn release_offline(cli: &Cli, name: &str) -> Result<(), ExitCode> {
     let rt = runtime()?;
@@ -196,9 +217,9 @@ fn release_offline(cli: &Cli, name: &str) -> Result<(), ExitCode> {
         let driver = Driver::for_release(opts, net, files)
             .await
             .map_err(|e| fail(&e))?;
-        match driver.release_saved().await {
+        match driver.release_saved().instrument(iface_span(name)).await {
             Ok(Some(lease)) => {
-                info!("{name}: released {}", lease.address);
+                println!("{name}: released {}", lease.address);
                 Ok(())
             }
             Ok(None) => {
@@ -253,7 +274,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
     // Every interface is looked up and opened at once (their netlink requests share one
     // socket), so that a hundred interfaces start together rather than one after another.
     let drivers = futures::future::join_all(names.iter().map(|name| {
-        let span = tracing::info_span!("if", name = %name);
+        let span = iface_span(name);
         Driver::new(
             iface_options(&cli, name),
             net.clone(),
@@ -273,7 +294,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
         Err(e) => return fail(&e),
     };
     for (name, mut driver) in names.iter().zip(drivers) {
-        let span = tracing::info_span!("if", name = %name);
+        let span = iface_span(name);
         let (tx, rx) = mpsc::channel(8);
         if daemon {
             if let Err(e) = control::serve(&cli.run_dir, name, tx.clone()) {
@@ -327,8 +348,8 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
             for (name, ready) in readies {
                 match ready.await {
                     Ok(Ok(lease)) => println!("{name}: {lease}"),
+                    // The interface's driver has said why (once, as a warning).
                     Ok(Err(e)) => {
-                        eprintln!("dhcpc: {e}; still trying in the background");
                         status = status.max(e.exit_code() as u8);
                         missing.push(format!("{e}; still trying"));
                     }

@@ -12,6 +12,7 @@
 //! Options the client does not use are kept as raw bytes ([`Reply::other`]), for hooks.
 
 use crate::lease::{is_usable_unicast, Route};
+use crate::text::Quoted;
 use crate::wire::{self, OptionError, WireError};
 use dhcproto::v4::{DhcpOption, MessageType, Opcode};
 use dhcproto::Name;
@@ -190,8 +191,8 @@ impl Reply {
             DhcpOption::RapidCommit => self.rapid_commit = true,
             other => {
                 return Err(Rejected::Rule(format!(
-                    "read as another option ({:?})",
-                    dhcproto::v4::OptionCode::from(&other)
+                    "read as option {} instead",
+                    u8::from(dhcproto::v4::OptionCode::from(&other))
                 )))
             }
         }
@@ -361,7 +362,10 @@ pub fn search_list(names: &[Name]) -> Result<Vec<String>, Rejected> {
         match dns_name(&text) {
             Some(n) if !out.contains(&n) => out.push(n),
             Some(_) => {}
-            None => debug!("option 119: {text:?} is not a plausible domain name, skipped"),
+            None => debug!(
+                "option 119: {} is not a plausible domain name, skipped",
+                Quoted(&text)
+            ),
         }
     }
     if out.is_empty() {

@@ -557,8 +557,7 @@ impl Client {
             Event::Renew => {
                 if let State::Bound { lease } = &self.state {
                     let lease = lease.clone();
-                    info!("renewing {} now, as asked", lease.address);
-                    self.enter_renewing(now, lease, &mut out);
+                    self.enter_renewing(now, lease, true, &mut out);
                 }
             }
             Event::Release => self.release(&mut out),
@@ -716,7 +715,7 @@ impl Client {
                 Timer::Renew => {
                     if let State::Bound { lease } = &self.state {
                         let lease = lease.clone();
-                        self.enter_renewing(now, lease, out);
+                        self.enter_renewing(now, lease, false, out);
                     }
                 }
                 Timer::AcquireTimeout => {
@@ -1241,14 +1240,20 @@ impl Client {
 
     // --- Keeping it -------------------------------------------------------------------------
 
-    fn enter_renewing(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+    /// T1 has come, or (`asked`) a renewal was asked for.
+    fn enter_renewing(&mut self, now: Instant, lease: Lease, asked: bool, out: &mut Vec<Action>) {
         // The lease got this far on the interface: the system took it.
         if now > self.bound_at {
             self.failures = 0;
             self.acquiring = None;
         }
         let x = self.new_exchange(now);
-        info!("renewing {} with {}", lease.address, lease.server_id);
+        info!(
+            "renewing {} with {}{}",
+            lease.address,
+            lease.server_id,
+            if asked { ", as asked" } else { "" }
+        );
         let msg = request::request_bound(&self.config, x.xid, 0, &lease);
         out.push(send(msg, Dest::Unicast(lease.server_id)));
         let step = renew_retry(now, lease.rebind_at()).map(|at| (Timer::Retransmit, at));
@@ -1496,7 +1501,7 @@ impl Client {
         if rebind.is_some_and(|at| at <= now) {
             self.enter_rebinding(now, lease, out);
         } else if renew.is_some_and(|at| at <= now) {
-            self.enter_renewing(now, lease, out);
+            self.enter_renewing(now, lease, false, out);
         }
     }
 

@@ -3,6 +3,7 @@
 //! mode 0600 and only root (or the daemon's own user) is served. One request line, one answer.
 
 use crate::shell::run::Command;
+use crate::text::Quoted;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream as StdUnixStream;
@@ -138,7 +139,7 @@ async fn answer(stream: tokio::net::UnixStream, commands: mpsc::Sender<Command>)
             let _ = tokio::time::timeout(Duration::from_secs(10), commands.closed()).await;
             format!("ok {cmd}")
         }
-        other => format!("error unknown request {other:?}"),
+        other => format!("error unknown request {}", Quoted(other)),
     };
     write.write_all(format!("{reply}\n").as_bytes()).await?;
     write.shutdown().await

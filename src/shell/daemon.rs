@@ -1,7 +1,7 @@
 //! Going to the background the way dhclient does: the process forks before anything else
 //! runs, the child acquires the leases, and the parent waits for the child's word (through a
-//! pipe) and exits with the status it sends. Once detached, log lines go to syslog
-//! ([`crate::shell::log`]).
+//! pipe) and exits with the status it sends. Once detached, log lines go to the journal or
+//! syslog, or on to stderr when there is neither ([`crate::shell::log::detach`]).
 
 use nix::unistd::{fork, pipe, setsid, ForkResult};
 use std::io::{self, Read, Write};
@@ -42,12 +42,14 @@ pub fn fork_and_wait() -> io::Result<Notifier> {
 
 impl Notifier {
     /// Sends `status` to the parent (which exits with it) and detaches from the terminal:
-    /// standard input, output and error go to /dev/null and log lines to syslog.
+    /// log lines go to the journal or syslog, standard input and output to /dev/null, and
+    /// standard error too unless it still carries the log (there is neither journal nor
+    /// syslog: a log sent nowhere would be lost).
     pub fn detach(self, status: u8) {
         let mut file = std::fs::File::from(self.pipe);
         let _ = file.write_all(&[status]);
         drop(file);
-        crate::shell::log::to_syslog();
+        let keep_stderr = crate::shell::log::detach();
         if let Ok(null) = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -55,7 +57,9 @@ impl Notifier {
         {
             let _ = nix::unistd::dup2_stdin(&null);
             let _ = nix::unistd::dup2_stdout(&null);
-            let _ = nix::unistd::dup2_stderr(&null);
+            if !keep_stderr {
+                let _ = nix::unistd::dup2_stderr(&null);
+            }
         }
     }
 }

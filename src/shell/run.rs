@@ -797,7 +797,9 @@ impl Driver {
                             }
                         }
                         Err(e) => {
-                            warn!("{}: adding address {}: {e}", self.opts.name, lease.address);
+                            // Said once: by the core as a warning (it starts over), or in
+                            // oneshot mode as the error dhcpc exits with.
+                            debug!("{}: adding address {}: {e}", self.opts.name, lease.address);
                             // Saving and announcing this lease are moot now; the core says
                             // what to do instead.
                             queue.retain(|a| match a {
@@ -805,14 +807,15 @@ impl Driver {
                                 Action::ArpAnnounce { addr } => *addr != lease.address,
                                 _ => true,
                             });
-                            let why = e.to_string();
-                            let failed = Event::ConfigureFailed { lease: &lease, why };
-                            queue.extend(self.client.handle(clock::now(), failed));
                             if self.opts.oneshot {
                                 fatal = Some(io_err(format!(
                                     "{}: adding address {}",
                                     self.opts.name, lease.address
                                 ))(e));
+                            } else {
+                                let why = e.to_string();
+                                let failed = Event::ConfigureFailed { lease: &lease, why };
+                                queue.extend(self.client.handle(clock::now(), failed));
                             }
                         }
                     }

@@ -120,7 +120,12 @@ fn sh_quiet(program: &str, args: &[&str]) -> Option<String> {
 
 /// Runs `cmd` with stdin closed, collecting stdout and stderr; kills it and fails the test if it
 /// is still running after `limit`.
+///
+/// A dhcpc that went to the background with neither journal nor syslog to log to keeps its
+/// stderr, this pipe: what the pipes hold is taken once the command has exited and its output
+/// is read (a moment), not when the daemon closes them.
 pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
+    use std::sync::Arc;
     let what = format!("{cmd:?}");
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -128,17 +133,23 @@ pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+    type Pipe = Arc<Mutex<(Vec<u8>, bool)>>;
+    let reader = |pipe: Option<Box<dyn Read + Send>>| -> Pipe {
+        let got: Pipe = Arc::new(Mutex::new((Vec::new(), false)));
+        let into = got.clone();
         thread::spawn(move || {
-            let mut buf = Vec::new();
+            let mut buf = [0u8; 4096];
             if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
+                while let Ok(n @ 1..) = p.read(&mut buf) {
+                    into.lock().unwrap().0.extend_from_slice(&buf[..n]);
+                }
             }
-            buf
-        })
+            into.lock().unwrap().1 = true;
+        });
+        got
     };
-    let out_reader = reader(child.stdout.take().map(|p| Box::new(p) as _));
-    let err_reader = reader(child.stderr.take().map(|p| Box::new(p) as _));
+    let out_pipe = reader(child.stdout.take().map(|p| Box::new(p) as _));
+    let err_pipe = reader(child.stderr.take().map(|p| Box::new(p) as _));
     let start = Instant::now();
     let (status, timed_out) = loop {
         match child.try_wait() {
@@ -151,10 +162,17 @@ pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
             Err(e) => panic!("waiting for {what}: {e}"),
         }
     };
+    let exited = Instant::now();
+    let closed = |p: &Pipe| p.lock().unwrap().1;
+    while !(closed(&out_pipe) && closed(&err_pipe)) && exited.elapsed() < Duration::from_millis(300)
+    {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let taken = |p: &Pipe| p.lock().unwrap().0.clone();
     let output = Output {
         status,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
+        stdout: taken(&out_pipe),
+        stderr: taken(&err_pipe),
     };
     assert!(
         !timed_out,

@@ -1,0 +1,573 @@
+//! Where the daemon's log goes: natively to the journal (as systemd runs it, and once detached
+//! when journald is there), to syslog (facility daemon) when only /dev/log is there, and on to
+//! stderr when neither is; and what `-n`, `-r` and `-x` say they did.
+//!
+//! journald and a syslog daemon are stood in for by datagram sockets the test binds in the
+//! lab's dir and bind-mounts over /run/systemd/journal/socket and /dev/log in a private mount
+//! namespace (with a tmpfs of its own on /run and on /dev, so that the host's journal and
+//! syslog are hidden and nothing on the host changes).
+//!
+//! Needs root, dnsmasq and unshare(1) (`sudo scripts/test` installs what is missing).
+
+mod common;
+
+use common::{
+    describe, dhcpc_bin, dhcpc_run, require_program, stdout, wait_address, wait_for, Daemon, Lab,
+    CLIENT_IF,
+};
+use std::collections::HashMap;
+use std::io::{Read, Seek};
+use std::net::Ipv4Addr;
+use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
+const DNSMASQ_LAB: &[&str] = &[
+    "--no-ping",
+    "--dhcp-range=198.51.100.50,198.51.100.150,255.255.255.0,1h",
+    "--dhcp-option=option:router,198.51.100.1",
+    "--dhcp-option=option:dns-server,198.51.100.1",
+];
+
+fn lab() -> Lab {
+    require_program(
+        "unshare",
+        "install util-linux (the tests run dhcpc in a private mount namespace)",
+    );
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    lab
+}
+
+/// `unshare ... sh -c SCRIPT sh`: runs the program after it in a private mount namespace
+/// whose /run and /dev are tmpfs of its own (with /dev/null and the random devices bound in):
+/// journald's socket is `journal` there if given, /dev/log is `syslog` if given, and there
+/// is neither otherwise.
+fn private_mounts(journal: Option<&Path>, syslog: Option<&Path>) -> Vec<String> {
+    let mut script = String::from(
+        "set -e; mount -t tmpfs tmpfs /run; mkdir /run/dev; mount --bind /dev /run/dev; \
+         mount -t tmpfs tmpfs /dev; \
+         for n in null zero random urandom; do \
+         touch /dev/$n; mount --bind /run/dev/$n /dev/$n; done; ",
+    );
+    if let Some(sock) = journal {
+        script.push_str(&format!(
+            "mkdir -p /run/systemd/journal; touch /run/systemd/journal/socket; \
+             mount --bind '{}' /run/systemd/journal/socket; ",
+            sock.display()
+        ));
+    }
+    if let Some(sock) = syslog {
+        script.push_str(&format!(
+            "touch /dev/log; mount --bind '{}' /dev/log; ",
+            sock.display()
+        ));
+    }
+    script.push_str("exec \"$@\"");
+    [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &script,
+        "sh",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// A datagram socket in the lab's dir standing in for journald or a syslog daemon.
+struct Listener {
+    sock: UnixDatagram,
+    path: PathBuf,
+    /// Every datagram so far (memfd payloads read out), empty ones left out.
+    seen: Vec<Vec<u8>>,
+}
+
+impl Listener {
+    fn new(lab: &Lab, name: &str) -> Listener {
+        let path = lab.dir.join(format!("{name}.sock"));
+        let sock = UnixDatagram::bind(&path).expect("binding a log socket");
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        Listener {
+            sock,
+            path,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads what has arrived, for at most `limit`, until `done` holds for what was seen.
+    fn read_until(&mut self, limit: Duration, mut done: impl FnMut(&[Vec<u8>]) -> bool) -> bool {
+        let start = Instant::now();
+        loop {
+            if done(&self.seen) {
+                return true;
+            }
+            if start.elapsed() > limit {
+                return false;
+            }
+            if let Some(d) = self.recv() {
+                if !d.is_empty() {
+                    self.seen.push(d);
+                }
+            }
+        }
+    }
+
+    /// One datagram, or its memfd's content when it carries one (as tracing-journald sends
+    /// payloads too large for a datagram, https://systemd.io/JOURNAL_NATIVE_PROTOCOL/).
+    fn recv(&self) -> Option<Vec<u8>> {
+        use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
+        use std::os::fd::AsRawFd;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut space = nix::cmsg_space!([RawFd; 1]);
+        let (len, fd) = {
+            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+            let msg = recvmsg::<UnixAddr>(
+                self.sock.as_raw_fd(),
+                &mut iov,
+                Some(&mut space),
+                MsgFlags::empty(),
+            )
+            .ok()?;
+            let fd = msg.cmsgs().ok()?.find_map(|c| match c {
+                ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+                _ => None,
+            });
+            (msg.bytes, fd)
+        };
+        if let Some(fd) = fd {
+            // SAFETY: the fd was just received and is owned by nothing else.
+            let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+            let mut data = Vec::new();
+            file.rewind().ok()?;
+            file.read_to_end(&mut data).ok()?;
+            return Some(data);
+        }
+        buf.truncate(len);
+        Some(buf)
+    }
+}
+
+/// One journal entry in the native protocol: `KEY=VALUE` lines, or `KEY`, a little-endian
+/// 64-bit length and that many bytes of value, and a newline.
+fn journal_entry(data: &[u8]) -> HashMap<String, String> {
+    let mut fields = HashMap::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let nl = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let line = &rest[..nl];
+        if let Some(eq) = line.iter().position(|&b| b == b'=') {
+            fields.insert(
+                String::from_utf8_lossy(&line[..eq]).into_owned(),
+                String::from_utf8_lossy(&line[eq + 1..]).into_owned(),
+            );
+            rest = &rest[(nl + 1).min(rest.len())..];
+        } else {
+            let key = String::from_utf8_lossy(line).into_owned();
+            let after = &rest[nl + 1..];
+            assert!(after.len() >= 8, "truncated journal field {key}: {data:?}");
+            let len = u64::from_le_bytes(after[..8].try_into().unwrap()) as usize;
+            assert!(after.len() >= 8 + len, "truncated journal field {key}");
+            let value = &after[8..8 + len];
+            fields.insert(key, String::from_utf8_lossy(value).into_owned());
+            assert_eq!(
+                after.get(8 + len),
+                Some(&b'\n'),
+                "no newline after a binary field"
+            );
+            rest = &after[9 + len..];
+        }
+    }
+    fields
+}
+
+fn entries(seen: &[Vec<u8>]) -> Vec<HashMap<String, String>> {
+    seen.iter().map(|d| journal_entry(d)).collect()
+}
+
+fn message(e: &HashMap<String, String>) -> &str {
+    e.get("MESSAGE").map(String::as_str).unwrap_or("")
+}
+
+/// Rust's Debug form in a log line (`Some(Discover)`, `Ipv4Addr { .. }`, a quoted string).
+fn looks_like_debug(text: &str) -> bool {
+    ["Some(", "None", "Ok(", "Err(", " { ", "\\\""]
+        .iter()
+        .any(|d| text.contains(d))
+}
+
+fn assert_clean(lines: &[String]) {
+    for l in lines {
+        assert!(!looks_like_debug(l), "Debug formatting in a log line: {l}");
+        assert!(
+            !l.contains(&format!("{CLIENT_IF}: {CLIENT_IF}:")),
+            "interface named twice: {l}"
+        );
+    }
+}
+
+/// `dhcpc -v IFACE` (it goes to the background) through `prefix`, stderr to `<dir>/NAME.log`;
+/// returns its stdout once the starting process has exited.
+fn start_detached(lab: &Lab, name: &str, prefix: &[String]) -> (String, PathBuf) {
+    let (out, log) = start_detached_with(lab, name, prefix, &[]);
+    assert!(out.contains(CLIENT_IF), "no lease printed: {out:?}");
+    (out, log)
+}
+
+/// [`start_detached`] with more options; the start may report no lease (status 1).
+fn start_detached_with(
+    lab: &Lab,
+    name: &str,
+    prefix: &[String],
+    extra: &[&str],
+) -> (String, PathBuf) {
+    let log = lab.dir.join(format!("{name}.log"));
+    let file = std::fs::File::create(&log).unwrap();
+    let mut cmd = lab.client_command(&prefix[0]);
+    cmd.args(&prefix[1..])
+        .arg(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["-v", "--arp-probe", "0"])
+        .args(extra)
+        .arg(CLIENT_IF)
+        .env_remove("DHCPC_LOG")
+        .env_remove("JOURNAL_STREAM")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(file);
+    let mut child = cmd.spawn().expect("starting dhcpc");
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let exited = wait_for(Duration::from_secs(20), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    assert!(
+        exited && matches!(status.code(), Some(0 | 1)),
+        "dhcpc did not start in the background ({status})\n--- stdout ---\n{out}--- stderr ---\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    (out, log)
+}
+
+fn daemon_pid(lab: &Lab) -> u32 {
+    let path = lab.dir.join("run").join(format!("{CLIENT_IF}.pid"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn renew(lab: &Lab) {
+    let out = dhcpc_run(lab, &["-n", CLIENT_IF]);
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+fn stop(lab: &Lab) {
+    let out = dhcpc_run(lab, &["-x", CLIENT_IF]);
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[test]
+fn the_units_daemon_logs_to_the_journal_with_its_interface_and_priority() {
+    let lab = lab();
+    let mut journal = Listener::new(&lab, "journal");
+    // As systemd runs the unit: `dhcpc -d`, stderr a stream whose device and inode
+    // JOURNAL_STREAM names (here a file; Daemon::start reopens it, same inode).
+    let log = lab.dir.join("dhcpc.log");
+    std::fs::File::create(&log).unwrap();
+    let meta = std::fs::metadata(&log).unwrap();
+    let mut prefix = vec![
+        "env".to_string(),
+        format!("JOURNAL_STREAM={}:{}", meta.dev(), meta.ino()),
+    ];
+    prefix.extend(private_mounts(Some(&journal.path), None));
+    let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
+    let daemon = Daemon::start_as(&lab, "dhcpc", &prefix, &["--arp-probe", "0"], &[CLIENT_IF]);
+    let bound = |seen: &[Vec<u8>]| {
+        entries(seen)
+            .iter()
+            .any(|e| message(e).starts_with(&format!("{CLIENT_IF}: bound ")))
+    };
+    assert!(
+        journal.read_until(Duration::from_secs(15), bound),
+        "no bound line in the journal: {:#?}\n--- stderr ---\n{}",
+        entries(&journal.seen),
+        daemon.log_text()
+    );
+    let all = entries(&journal.seen);
+    let line = all
+        .iter()
+        .find(|e| message(e).starts_with(&format!("{CLIENT_IF}: bound ")))
+        .unwrap();
+    assert_eq!(
+        line.get("INTERFACE").map(String::as_str),
+        Some(CLIENT_IF),
+        "{line:#?}"
+    );
+    assert_eq!(
+        line.get("PRIORITY").map(String::as_str),
+        Some("6"),
+        "{line:#?}"
+    );
+    assert_eq!(
+        line.get("SYSLOG_IDENTIFIER").map(String::as_str),
+        Some("dhcpc"),
+        "{line:#?}"
+    );
+    assert_eq!(
+        line.get("SYSLOG_FACILITY").map(String::as_str),
+        Some("3"),
+        "{line:#?}"
+    );
+    // -v: the packets sent are debug lines, priority 7.
+    let sent = all
+        .iter()
+        .find(|e| message(e).contains("sent DISCOVER"))
+        .unwrap_or_else(|| panic!("no DISCOVER line: {all:#?}"));
+    assert_eq!(
+        sent.get("PRIORITY").map(String::as_str),
+        Some("7"),
+        "{sent:#?}"
+    );
+    let messages: Vec<String> = all.iter().map(|e| message(e).to_string()).collect();
+    assert_clean(&messages);
+    // Each line once: nothing went to stderr (which the journal would have taken too).
+    assert_eq!(daemon.log_text(), "", "logged to stderr as well");
+}
+
+#[test]
+fn in_the_foreground_with_stderr_elsewhere_the_log_stays_on_stderr() {
+    let lab = lab();
+    let mut journal = Listener::new(&lab, "journal");
+    let prefix = private_mounts(Some(&journal.path), None);
+    let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
+    let daemon = Daemon::start_as(&lab, "dhcpc", &prefix, &["--arp-probe", "0"], &[CLIENT_IF]);
+    daemon.wait_log(
+        &format!("INFO {CLIENT_IF}: bound "),
+        Duration::from_secs(15),
+    );
+    journal.read_until(Duration::from_millis(300), |_| false);
+    assert!(
+        journal.seen.is_empty(),
+        "a foreground daemon whose stderr is not the journal logged to it: {:#?}",
+        entries(&journal.seen)
+    );
+    let lines: Vec<String> = daemon.log_text().lines().map(String::from).collect();
+    assert_clean(&lines);
+}
+
+#[test]
+fn a_detached_daemon_logs_to_the_journal_rather_than_syslog() {
+    let lab = lab();
+    let mut journal = Listener::new(&lab, "journal");
+    let mut syslog = Listener::new(&lab, "syslog");
+    let prefix = private_mounts(Some(&journal.path), Some(&syslog.path));
+    let (out, _log) = start_detached(&lab, "dhcpc", &prefix);
+    let addr: Ipv4Addr = wait_address(&lab, CLIENT_IF, POOL);
+    assert!(out.contains(&addr.to_string()), "{out}");
+    renew(&lab);
+    let renewed = |seen: &[Vec<u8>]| {
+        entries(seen)
+            .iter()
+            .any(|e| message(e).starts_with(&format!("{CLIENT_IF}: renewed {addr}")))
+    };
+    assert!(
+        journal.read_until(Duration::from_secs(10), renewed),
+        "no renewed line in the journal: {:#?}",
+        entries(&journal.seen)
+    );
+    let all = entries(&journal.seen);
+    let line = all.iter().find(|e| message(e).contains("renewed")).unwrap();
+    assert_eq!(
+        line.get("INTERFACE").map(String::as_str),
+        Some(CLIENT_IF),
+        "{line:#?}"
+    );
+    assert_eq!(
+        line.get("PRIORITY").map(String::as_str),
+        Some("6"),
+        "{line:#?}"
+    );
+    let messages: Vec<String> = all.iter().map(|e| message(e).to_string()).collect();
+    assert_clean(&messages);
+    stop(&lab);
+    syslog.read_until(Duration::from_millis(200), |_| false);
+    assert!(syslog.seen.is_empty(), "logged to syslog as well");
+}
+
+#[test]
+fn without_a_journal_a_detached_daemon_logs_to_syslog_as_a_daemon() {
+    let lab = lab();
+    let mut syslog = Listener::new(&lab, "syslog");
+    let prefix = private_mounts(None, Some(&syslog.path));
+    let (_, log) = start_detached(&lab, "dhcpc", &prefix);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    let pid = daemon_pid(&lab);
+    renew(&lab);
+    let tag = format!("dhcpc[{pid}]: {CLIENT_IF}: renewed {addr}");
+    let text = |seen: &[Vec<u8>]| -> Vec<String> {
+        seen.iter()
+            .map(|d| String::from_utf8_lossy(d).into_owned())
+            .collect()
+    };
+    assert!(
+        syslog.read_until(Duration::from_secs(10), |seen| text(seen)
+            .iter()
+            .any(|l| l.contains(&tag))),
+        "no {tag:?} in syslog: {:#?}",
+        text(&syslog.seen)
+    );
+    let lines = text(&syslog.seen);
+    // RFC 3164: <PRI>TIMESTAMP TAG: MSG, PRI = facility * 8 + severity; daemon is 3, info 6.
+    let line = lines.iter().find(|l| l.contains(&tag)).unwrap();
+    assert!(line.starts_with("<30>"), "not daemon.info: {line}");
+    for l in &lines {
+        let pri: u32 = l
+            .strip_prefix('<')
+            .and_then(|r| r.split_once('>'))
+            .and_then(|(p, _)| p.parse().ok())
+            .unwrap_or_else(|| panic!("no <PRI>: {l}"));
+        assert_eq!(pri / 8, 3, "not facility daemon: {l}");
+        assert!(l.contains(&format!("dhcpc[{pid}]: ")), "no dhcpc[PID]: {l}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<31>") && l.contains("sent REQUEST")),
+        "-v: no daemon.debug line for the REQUEST sent: {lines:#?}"
+    );
+    assert_clean(&lines);
+    stop(&lab);
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !stderr.contains("renewed"),
+        "logged to stderr as well:\n{stderr}"
+    );
+}
+
+#[test]
+fn with_neither_journal_nor_syslog_a_detached_daemon_keeps_stderr() {
+    let lab = lab();
+    let prefix = private_mounts(None, None);
+    let (_, log) = start_detached(&lab, "dhcpc", &prefix);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    renew(&lab);
+    let needle = format!("INFO {CLIENT_IF}: renewed {addr}");
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_for(Duration::from_secs(10), || text().contains(&needle)),
+        "the detached daemon's log was lost: no {needle:?} on its stderr:\n{}",
+        text()
+    );
+    stop(&lab);
+    let lines: Vec<String> = text().lines().map(String::from).collect();
+    assert_clean(&lines);
+}
+
+#[test]
+fn renew_release_and_stop_say_what_they_did() {
+    let lab = lab();
+    let mut daemon = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
+    daemon.wait_log("bound", Duration::from_secs(15));
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_eq!(
+        stdout(&out),
+        format!("{CLIENT_IF}: asked the daemon to renew {addr}\n"),
+        "{}",
+        describe(&out)
+    );
+    daemon.wait_log("renewed", Duration::from_secs(10));
+
+    let out = dhcpc_run(&lab, &["-x", CLIENT_IF]);
+    assert_eq!(
+        stdout(&out),
+        format!("{CLIENT_IF}: stopped the daemon; {addr} stays configured\n"),
+        "{}",
+        describe(&out)
+    );
+    assert!(wait_for(Duration::from_secs(5), || matches!(
+        daemon.child.try_wait(),
+        Ok(Some(_))
+    )));
+    daemon.kill();
+
+    // No daemon: released from the saved lease.
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
+    assert_eq!(
+        stdout(&out),
+        format!("{CLIENT_IF}: released {addr}\n"),
+        "{}",
+        describe(&out)
+    );
+
+    // With a daemon.
+    let _daemon = Daemon::start(&lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    assert!(wait_for(Duration::from_secs(5), || {
+        common::status_of(&lab, CLIENT_IF)["state"] == "BOUND"
+    }));
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
+    assert_eq!(
+        stdout(&out),
+        format!("{CLIENT_IF}: released {addr}; the daemon has stopped\n"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn each_error_is_said_once() {
+    let lab = lab();
+    // A one-shot run the system refuses the address to (no CAP_NET_ADMIN): the error it
+    // exits with, and no warning before it saying the same.
+    let setpriv = require_program(
+        "setpriv",
+        "run the tests with `sudo scripts/test`, which installs it (package util-linux)",
+    );
+    let mut cmd = lab.client_command(setpriv);
+    cmd.args(["--bounding-set", "-net_admin"])
+        .arg(dhcpc_bin())
+        .args(lab.dhcpc_dir_args())
+        .args(["-1", "--arp-probe", "0", "-t", "10", CLIENT_IF])
+        .env_remove("DHCPC_LOG");
+    let out = common::run_with_deadline(cmd, common::DHCPC_DEADLINE);
+    common::assert_exit(&out, 3);
+    let err = common::stderr(&out);
+    assert_eq!(
+        err.matches("Operation not permitted").count(),
+        1,
+        "the refusal should be said once:\n{err}"
+    );
+
+    // Started in the background with no lease within the timeout: said once, before the
+    // starting process returns (the daemon goes on trying).
+    let quiet = Lab::new(); // no server
+    let (_, log) = start_detached_with(&quiet, "dhcpc", &private_mounts(None, None), &["-t", "1"]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        text.matches("no lease after 1 s").count(),
+        1,
+        "no lease should be said once:\n{text}"
+    );
+    stop(&quiet);
+}
