@@ -803,6 +803,7 @@ mod tests {
             "timeout",
             "vendor-class",
             "verbose",
+            "allow-missing",
         ] {
             assert!(names.contains(&want), "{want} is not a key: {names:?}");
         }

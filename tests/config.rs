@@ -71,6 +71,7 @@ verbose = 1
 
 [interface.eth0]
 metric = 100
+allow-missing = true
 ipv4ll = 30
 fqdn = "box.example."
 arp-probe = 0
