@@ -5,6 +5,11 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The help heading of the options one process applies to all its interfaces (files, logging,
+/// the signals). The configuration file takes them at its top level only, not per interface
+/// (see [`crate::config`]): a new option of that kind belongs under this heading.
+pub const PROCESS_HEADING: &str = "Options for all the interfaces of one process";
+
 /// A DHCPv4 client daemon: acquires a lease, configures the interface, keeps the lease alive.
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -20,8 +25,19 @@ use std::time::Duration;
 )]
 pub struct Cli {
     /// Interfaces to configure (for example eth0).
-    #[arg(value_name = "INTERFACE", required_unless_present = "status", value_parser = parse_ifname)]
+    #[arg(value_name = "INTERFACE", required_unless_present_any = ["status", "check_config"],
+          value_parser = parse_ifname)]
     pub interfaces: Vec<String>,
+
+    /// Read the settings from this file instead of /etc/dhcpc.conf (see dhcpc.conf(5)).
+    /// The command line wins over the file.
+    #[arg(short = 'c', long = "config", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Check the configuration file and exit: status 0 and "ok", or status 2 and one line per
+    /// problem.
+    #[arg(long, group = "mode")]
+    pub check_config: bool,
 
     /// Oneshot: acquire a lease, configure the interface, print the lease and exit.
     #[arg(short = '1', long = "oneshot", group = "mode")]
@@ -53,7 +69,7 @@ pub struct Cli {
     pub json: bool,
 
     /// Send DHCPRELEASE when stopped by SIGTERM (default: keep the lease).
-    #[arg(long)]
+    #[arg(help_heading = PROCESS_HEADING, long)]
     pub release_on_exit: bool,
 
     /// Address conflict detection: probe window in milliseconds (0 = off), or `rfc5227` for
@@ -66,7 +82,7 @@ pub struct Cli {
     pub lease_dir: PathBuf,
 
     /// Directory of the control sockets, pid files and the saved resolv.conf.
-    #[arg(long, value_name = "DIR", default_value = "/run/dhcpc")]
+    #[arg(help_heading = PROCESS_HEADING, long, value_name = "DIR", default_value = "/run/dhcpc")]
     pub run_dir: PathBuf,
 
     /// Give up when no lease is bound within SECS seconds (exit status 1).
@@ -78,11 +94,11 @@ pub struct Cli {
     pub metric: u32,
 
     /// Write DNS servers (option 6) and domain (option 15) to PATH.
-    #[arg(long, value_name = "PATH", default_value = "/etc/resolv.conf")]
+    #[arg(help_heading = PROCESS_HEADING, long, value_name = "PATH", default_value = "/etc/resolv.conf")]
     pub resolv_conf: PathBuf,
 
     /// Leave resolv.conf alone.
-    #[arg(long, conflicts_with = "resolv_conf")]
+    #[arg(help_heading = PROCESS_HEADING, long, conflicts_with = "resolv_conf")]
     pub no_resolv: bool,
 
     /// Ask servers to broadcast their replies (set the BOOTP broadcast flag).
@@ -130,11 +146,11 @@ pub struct Cli {
     pub allow_missing: bool,
 
     /// More log output (-v debug, -vv trace).
-    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    #[arg(help_heading = PROCESS_HEADING, short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
     /// Only warnings and errors on stderr.
-    #[arg(short, long)]
+    #[arg(help_heading = PROCESS_HEADING, short, long)]
     pub quiet: bool,
 }
 

@@ -10,6 +10,7 @@
 //! lease), [`core`] (the RFC 2131 state machine and its timers) and [`time`].
 
 pub mod cli;
+pub mod config;
 pub mod core;
 pub mod frame;
 pub mod lease;

@@ -1,5 +1,5 @@
-use clap::Parser;
 use dhcpc::cli::Cli;
+use dhcpc::config::{Settings, SettingsError};
 use dhcpc::shell::control;
 use dhcpc::shell::daemon::{self, Notifier};
 use dhcpc::shell::files::{Files, ResolvTarget};
@@ -153,7 +153,8 @@ fn human_status(v: &serde_json::Value) -> String {
 
 /// `-x` and `-n`, and `-r` with a daemon: one request per interface, and a line on stdout
 /// for each saying what was done.
-fn control_request(cli: &Cli, request: &str) -> ExitCode {
+fn control_request(settings: &Settings, request: &str) -> ExitCode {
+    let cli = &settings.cli;
     let mut code = ExitCode::SUCCESS;
     for name in &cli.interfaces {
         // What the daemon holds beforehand, to say what the request did to it.
@@ -169,7 +170,7 @@ fn control_request(cli: &Cli, request: &str) -> ExitCode {
                 code = ExitCode::from(3);
             }
             Err(e) if control::no_daemon(&e) && request == "release" => {
-                if let Err(c) = release_offline(cli, name) {
+                if let Err(c) = release_offline(settings, name) {
                     code = c;
                 }
             }
@@ -208,9 +209,10 @@ fn what_was_done(name: &str, request: &str, before: Option<&serde_json::Value>) 
 }
 
 /// `dhcpc -r IFACE` with no daemon: release from the saved lease.
-fn release_offline(cli: &Cli, name: &str) -> Result<(), ExitCode> {
+fn release_offline(settings: &Settings, name: &str) -> Result<(), ExitCode> {
+    let cli = &settings.cli;
     let rt = runtime()?;
-    let opts = iface_options(cli, name);
+    let opts = iface_options(settings.interface(name), name);
     rt.block_on(async {
         let net = Netlink::connect().map_err(|e| fail(&RunError::Io("rtnetlink".into(), e)))?;
         let files = files(cli, &[name.to_string()])?;
@@ -226,7 +228,7 @@ fn release_offline(cli: &Cli, name: &str) -> Result<(), ExitCode> {
                 eprintln!(
                     "dhcpc: {name}: nothing to release: no daemon runs for it and {} holds no \
                      unexpired lease",
-                    cli.lease_dir.display()
+                    settings.interface(name).lease_dir.display()
                 );
                 Err(ExitCode::from(1))
             }
@@ -244,7 +246,8 @@ fn write_pid(run_dir: &Path, iface: &str) {
 
 /// Runs the named interfaces in this process: oneshot, foreground or (after `fork`) as the
 /// background daemon.
-async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> ExitCode {
+async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier>) -> ExitCode {
+    let cli = &settings.cli;
     let net = match Netlink::connect() {
         Ok(n) => n,
         Err(e) => return fail(&RunError::Io("opening rtnetlink".into(), e)),
@@ -263,7 +266,7 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
             ));
         }
     }
-    let files = match files(&cli, &names) {
+    let files = match files(cli, &names) {
         Ok(f) => f,
         Err(code) => return code,
     };
@@ -275,13 +278,8 @@ async fn serve(cli: Cli, names: Vec<String>, notifier: Option<Notifier>) -> Exit
     // socket), so that a hundred interfaces start together rather than one after another.
     let drivers = futures::future::join_all(names.iter().map(|name| {
         let span = iface_span(name);
-        Driver::new(
-            iface_options(&cli, name),
-            net.clone(),
-            files.clone(),
-            &monitor,
-        )
-        .instrument(span)
+        let opts = iface_options(settings.interface(name), name);
+        Driver::new(opts, net.clone(), files.clone(), &monitor).instrument(span)
     }))
     .await;
     let mut tasks = Vec::new();
@@ -425,19 +423,40 @@ async fn stop_all(senders: &[mpsc::Sender<Command>], release: bool, why: &str) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(&cli);
+    // The command line over the configuration file (dhcpc.conf(5)); a bad file stops every
+    // mode with status 2, as a bad command line does.
+    let settings = match Settings::from_args(std::env::args_os().collect()) {
+        Ok(s) => s,
+        Err(SettingsError::Cli(e)) => e.exit(),
+        Err(SettingsError::Config(e)) => {
+            for line in e.to_string().lines() {
+                eprintln!("dhcpc: {line}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let cli = &settings.cli;
+    if cli.check_config {
+        let path = settings.config.path().display();
+        if settings.config.found() {
+            println!("dhcpc: {path}: ok");
+        } else {
+            println!("dhcpc: {path}: ok (no such file: the defaults apply)");
+        }
+        return ExitCode::SUCCESS;
+    }
+    init_logging(cli);
     if cli.status {
-        return status(&cli);
+        return status(cli);
     }
     if cli.release {
-        return control_request(&cli, "release");
+        return control_request(&settings, "release");
     }
     if cli.stop {
-        return control_request(&cli, "stop");
+        return control_request(&settings, "stop");
     }
     if cli.renew {
-        return control_request(&cli, "renew");
+        return control_request(&settings, "renew");
     }
 
     // A daemon that already runs an interface is asked to renew it instead of being rivalled.
@@ -464,5 +483,5 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    rt.block_on(serve(cli, names, notifier))
+    rt.block_on(serve(settings, names, notifier))
 }

@@ -457,6 +457,8 @@ impl Lab {
             namespaces: Vec::new(),
             etc_dirs: Vec::new(),
         };
+        // Every dhcpc the lab runs reads this (empty) file, never the host's /etc/dhcpc.conf.
+        lab.write_config("");
         for ns in [lab.server_ns.clone(), lab.client_ns.clone()] {
             lab.make_namespace(&ns);
         }
@@ -629,9 +631,11 @@ impl Lab {
     }
 
     /// dhcpc options that keep all its files inside the lab's dir: `--run-dir <dir>/run
-    /// --lease-dir <dir>/lease --resolv-conf <dir>/resolv.conf`. Without them a dhcpc in the lab
-    /// would use the host's /run/dhcpc and /var/lib/dhcpc (shared by every lab, so one lab's
-    /// saved lease would be asked for again in another).
+    /// --lease-dir <dir>/lease --resolv-conf <dir>/resolv.conf --config <dir>/dhcpc.conf`.
+    /// Without them a dhcpc in the lab would use the host's /run/dhcpc and /var/lib/dhcpc
+    /// (shared by every lab, so one lab's saved lease would be asked for again in another), and
+    /// read the host's /etc/dhcpc.conf if it has one. The lab's dhcpc.conf is empty unless the
+    /// test writes one with [`Lab::write_config`].
     pub fn dhcpc_dir_args(&self) -> Vec<String> {
         let d = |p: &str| self.dir.join(p).display().to_string();
         vec![
@@ -641,7 +645,20 @@ impl Lab {
             d("lease"),
             "--resolv-conf".into(),
             d("resolv.conf"),
+            "--config".into(),
+            self.config_path().display().to_string(),
         ]
+    }
+
+    /// The configuration file [`Lab::dhcpc_dir_args`] names (empty when the lab starts).
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("dhcpc.conf")
+    }
+
+    /// Replaces the lab's configuration file (the one [`Lab::dhcpc_dir_args`] names).
+    pub fn write_config(&self, text: &str) {
+        let path = self.config_path();
+        fs::write(&path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
 
     /// Runs dhcpc with `args` in the client namespace (killed after [`DHCPC_DEADLINE`]).
