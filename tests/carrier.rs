@@ -301,6 +301,23 @@ fn removing_one_interface_leaves_the_others_running() {
         text.contains("198.51.100.1") && text.contains("203.0.113.1")
     }));
 
+    // Each interface has its default route, at the same metric: neither replaced the other.
+    let defaults = |lab: &Lab| -> Vec<String> {
+        let mut devs: Vec<String> = lab
+            .client_routes()
+            .into_iter()
+            .filter(|r| r.is_default())
+            .filter_map(|r| r.dev)
+            .collect();
+        devs.sort();
+        devs
+    };
+    assert!(
+        wait_for(Duration::from_secs(5), || defaults(&lab) == ["vc", "vc2"]),
+        "{:?}",
+        lab.client_routes()
+    );
+
     ip(&c, &["link", "del", CLIENT_IF]);
     daemon.wait_log("was removed", Duration::from_secs(5));
     // vc's DNS server goes; vc2's stays, and so do its lease and address.
@@ -311,4 +328,5 @@ fn removing_one_interface_leaves_the_others_running() {
     assert_eq!(status_of(&lab, "vc2")["state"], "BOUND");
     assert_eq!(status_of(&lab, CLIENT_IF)["state"], "MISSING");
     assert_eq!(addresses(&lab, "vc2"), vec![other]);
+    assert_eq!(defaults(&lab), ["vc2"]);
 }

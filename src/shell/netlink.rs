@@ -2,12 +2,13 @@
 
 use crate::lease::{Lease, Route};
 use crate::time::Instant;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use netlink_packet_route::address::{AddressAttribute, AddressScope, CacheInfo};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope,
 };
+use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::{Handle, LinkUnspec, RouteMessageBuilder};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
@@ -191,7 +192,11 @@ impl Netlink {
         b.build()
     }
 
-    /// Adds (or replaces) one of the lease's routes.
+    /// Adds one of the lease's routes beside any the kernel holds to the same destination
+    /// with the same metric (NLM_F_APPEND): another interface's default route is kept, not
+    /// replaced, and the kernel falls back to it when this link goes down. The same route
+    /// already there is fine. (rtnetlink's request builder offers only EXCL or REPLACE, so
+    /// the flags are set here.)
     pub async fn add_route(
         &self,
         index: u32,
@@ -199,14 +204,23 @@ impl Netlink {
         route: &Route,
         metric: u32,
     ) -> io::Result<()> {
+        use rtnetlink::packet_core::{
+            NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST,
+        };
         let msg = Self::route_message(index, lease, route, metric);
-        self.handle
-            .route()
-            .add(msg)
-            .replace()
-            .execute()
-            .await
-            .map_err(to_io)
+        let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewRoute(msg));
+        req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND;
+        let mut response = self.handle.clone().request(req).map_err(to_io)?;
+        while let Some(message) = response.next().await {
+            if let NetlinkPayload::Error(err) = message.payload {
+                let e = err.to_io();
+                if e.raw_os_error() == Some(libc::EEXIST) {
+                    return Ok(());
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Removes one of the lease's routes; gone already is fine.

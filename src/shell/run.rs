@@ -433,9 +433,15 @@ impl Driver {
                         self.manager = keep.manager;
                         self.link_events = keep.link_events;
                         if let Some(ev) = &mut self.link_events {
-                            // What happened before is history; the lookup above is now.
-                            if let Some(s) = *ev.borrow_and_update() {
+                            // What happened before is history; the lookup above is now,
+                            // unless an event about this very link says more (its carrier
+                            // may have come since): then it is read at once.
+                            let seen = *ev.borrow_and_update();
+                            if let Some(s) = seen {
                                 self.flaps = s.flaps;
+                                if s.index == Some(self.link.index) && s.carrier != self.carrier {
+                                    ev.mark_changed();
+                                }
                             }
                         }
                         return Ok(None);
@@ -489,7 +495,7 @@ impl Driver {
     /// What the kernel's latest link event means for the core: the interface gone (or made
     /// again under a new index), or the carrier events to tell (a flap too quick to see is
     /// told as both).
-    fn link_changed(&mut self) -> LinkChange {
+    async fn link_changed(&mut self) -> LinkChange {
         let Some(state) = self
             .link_events
             .as_mut()
@@ -498,7 +504,12 @@ impl Driver {
             return LinkChange::Carrier(Vec::new());
         };
         if state.index != Some(self.link.index) {
-            return LinkChange::Gone;
+            // The kernel is asked, so that an event older than the link this driver runs
+            // (its predecessor's removal, read late) is not taken for its end.
+            match self.net.link(&self.opts.name).await {
+                Ok(link) if link.index == self.link.index => return LinkChange::Carrier(Vec::new()),
+                _ => return LinkChange::Gone,
+            }
         }
         let flapped = state.flaps > self.flaps;
         self.flaps = state.flaps;
@@ -590,7 +601,7 @@ impl Driver {
                         self.link_events = None;
                         continue;
                     }
-                    match self.link_changed() {
+                    match self.link_changed().await {
                         LinkChange::Gone => {
                             info!(
                                 "{} was removed: its lease stops here; waiting for it to come back",
