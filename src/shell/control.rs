@@ -112,9 +112,14 @@ pub fn cleanup(run_dir: &Path, iface: &str) {
 
 async fn answer(stream: tokio::net::UnixStream, commands: mpsc::Sender<Command>) -> io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut line = String::new();
+    let mut bytes = Vec::new();
     let mut reader = TokioBufReader::new(read.take(256));
-    reader.read_line(&mut line).await?;
+    // A client that connects and never writes is not waited for past a few seconds.
+    tokio::time::timeout(Duration::from_secs(5), reader.read_until(b'\n', &mut bytes))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no request within 5 s"))??;
+    // Bytes that are not text are an unknown request like any other, and answered so.
+    let line = String::from_utf8_lossy(&bytes);
     let gone = |_| io::Error::other("interface stopped");
     let reply = match line.trim() {
         "status" => {

@@ -17,7 +17,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use tracing::warn;
+use tracing::{debug, info, warn};
 
 enum Op {
     SaveLease(PathBuf, String),
@@ -47,6 +47,7 @@ impl Files {
         let (tx, rx) = mpsc::channel();
         let mut state = Writer {
             resolv: resolv.map(|target| resolv::Merged::new(target.path, target.run_dir, order)),
+            failing: BTreeSet::new(),
         };
         std::thread::Builder::new()
             .name("dhcpc-files".into())
@@ -99,6 +100,10 @@ impl Files {
 
 struct Writer {
     resolv: Option<resolv::Merged>,
+    /// Lease files whose last write failed (a read-only or full disk): said once, until a
+    /// write of that file succeeds again. The lease stays in memory meanwhile, and the next
+    /// renewal writes it again.
+    failing: BTreeSet<PathBuf>,
 }
 
 impl Writer {
@@ -147,11 +152,21 @@ impl Writer {
                 },
             };
             match result {
-                Ok(true) => {
-                    dirs.insert(dir);
+                Ok(written) => {
+                    if self.failing.remove(&path) {
+                        info!("{} is written again", path.display());
+                    }
+                    if written {
+                        dirs.insert(dir);
+                    }
                 }
-                Ok(false) => {}
-                Err(e) => warn!("{e}"),
+                Err(e) => {
+                    if self.failing.insert(path) {
+                        warn!("{e}; the lease is kept in memory and saved at the next change");
+                    } else {
+                        debug!("{e}");
+                    }
+                }
             }
         }
         for dir in dirs {
@@ -191,7 +206,10 @@ mod tests {
     #[test]
     fn later_requests_for_a_file_win_within_a_batch() {
         let d = tempdir("batch");
-        let mut w = Writer { resolv: None };
+        let mut w = Writer {
+            resolv: None,
+            failing: BTreeSet::new(),
+        };
         let a = d.join("sub/a.lease");
         let b = d.join("b.lease");
         fs::write(&b, "old").unwrap();

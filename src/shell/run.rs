@@ -1166,6 +1166,38 @@ fn read_frame(bytes: &[u8], csum_not_ready: bool) -> Option<Input> {
     })
 }
 
+/// The most of a lease file that is read: a real one is a few hundred bytes, and a huge file
+/// (a disk error, a prank) is not read whole into a daemon meant to stay small.
+const MAX_LEASE_FILE: u64 = 64 * 1024;
+
+/// The saved lease file's text: None when there is none; an error (said by the caller) when
+/// it is not a readable text file of sane size (a directory, binary garbage, megabytes).
+fn read_bounded(path: &std::path::Path) -> io::Result<Option<String>> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_LEASE_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_LEASE_FILE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {} KiB", MAX_LEASE_FILE / 1024),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not text"))
+}
+
 /// Where the MTU the interface had before option 26 changed it is kept (`RUN_DIR/IFACE.mtu`).
 fn mtu_path(opts: &IfaceOptions) -> PathBuf {
     opts.run_dir.join(format!("{}.mtu", opts.name))
@@ -1239,9 +1271,16 @@ fn host_duid(opts: &IfaceOptions, mac: [u8; 6]) -> Vec<u8> {
 /// With it, where unicast messages to its server went ([`leasefile::Saved::server_mac`]).
 fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<(Lease, Option<[u8; 6]>)> {
     let path = lease_path(opts)?;
-    let text = std::fs::read_to_string(&path).ok()?;
+    let text = match read_bounded(&path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return None,
+        Err(e) => {
+            warn!("ignoring {}: {e}; asking for a new lease", path.display());
+            return None;
+        }
+    };
     let saved = leasefile::parse(&text, clock::now(), unix_now())
-        .inspect_err(|e| warn!("ignoring {}: {e}", path.display()))
+        .inspect_err(|e| warn!("ignoring {}: {e}; asking for a new lease", path.display()))
         .ok()?;
     let server_mac = saved.server_mac;
     saved

@@ -1,0 +1,221 @@
+//! What the machine does to dhcpc, in dnsmasq labs: saved lease files that are truncated,
+//! garbage, huge or a directory (ignored with a warning, a fresh DISCOVER), a read-only lease
+//! directory (the lease kept in memory, the error said once, the file written once it can
+//! be), resolv.conf that is a directory, a control-socket client that never writes or sends
+//! garbage (everyone else is still served), and SIGKILL at any moment of a lease's life
+//! followed by a restart.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::time::Duration;
+
+const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
+const DNSMASQ_LAB: &[&str] = &[
+    "--no-ping",
+    "--dhcp-range=198.51.100.50,198.51.100.150,255.255.255.0,2m",
+    "--dhcp-option=option:router,198.51.100.1",
+    "--dhcp-option=option:dns-server,198.51.100.1",
+];
+
+fn oneshot(lab: &Lab, extra: &[&str]) -> std::process::Output {
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "-v", "-t", "10", "--arp-probe", "0"].map(String::from));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(CLIENT_IF.to_string());
+    let out = lab.run_dhcpc(&args);
+    assert_no_panic(&out);
+    out
+}
+
+#[test]
+fn a_bad_saved_lease_is_ignored_with_a_warning_and_a_new_one_taken() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let lease = lab.dir.join("lease/vc.lease");
+    fs::create_dir_all(lab.dir.join("lease")).unwrap();
+    // A good lease first, to cut in half.
+    let out = oneshot(&lab, &[]);
+    assert_exit(&out, 0);
+    let good = fs::read_to_string(&lease).unwrap();
+    let mut garbage = vec![0u8; 4096];
+    let mut rng = fastrand::Rng::with_seed(12);
+    rng.fill(&mut garbage);
+    let cases: Vec<(&str, Box<dyn Fn()>, &str)> = vec![
+        (
+            "truncated",
+            Box::new(|| fs::write(&lease, &good[..good.len() / 2]).unwrap()),
+            "missing",
+        ),
+        (
+            "garbage",
+            Box::new(|| fs::write(&lease, &garbage).unwrap()),
+            "not text",
+        ),
+        (
+            "huge",
+            Box::new(|| fs::write(&lease, vec![b'a'; 10 << 20]).unwrap()),
+            "larger than 64 KiB",
+        ),
+        (
+            "a directory",
+            Box::new(|| {
+                fs::remove_file(&lease).unwrap();
+                fs::create_dir(&lease).unwrap();
+            }),
+            "not a regular file",
+        ),
+    ];
+    for (what, make, why) in cases {
+        if lease.is_dir() {
+            fs::remove_dir(&lease).unwrap();
+        }
+        make();
+        let out = oneshot(&lab, &[]);
+        assert_exit(&out, 0);
+        let err = stderr(&out);
+        assert!(
+            err.contains("ignoring") && err.contains(why) && err.contains("asking for a new lease"),
+            "{what}: {}",
+            describe(&out)
+        );
+        assert!(err.contains("offered"), "{what}: no fresh DISCOVER\n{err}");
+    }
+}
+
+#[test]
+fn a_read_only_lease_directory_keeps_the_lease_in_memory_and_writes_it_later() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let dir = lab.dir.join("lease");
+    fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    // The lease directory read-only for dhcpc alone: a private mount namespace.
+    let script =
+        format!("mount --bind {d} {d} && mount -o remount,bind,ro {d} && exec \"$0\" \"$@\"");
+    let daemon = Daemon::start_as(
+        &lab,
+        "dhcpc",
+        &[
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &["--arp-probe", "0"],
+        &[CLIENT_IF],
+    );
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    daemon.wait_log("the lease is kept in memory", Duration::from_secs(5));
+    assert!(!dir.join("vc.lease").exists());
+    // Renewals go on; the failure is said once, not at every write.
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_exit(&out, 0);
+    daemon.wait_log("renewed", Duration::from_secs(5));
+    assert_eq!(daemon.log_text().matches("kept in memory").count(), 1);
+    // The disk comes back: the next change writes the file.
+    let pid = daemon.child.id().to_string();
+    sh(
+        "nsenter",
+        &["-t", &pid, "-m", "mount", "-o", "remount,bind,rw", &d],
+    );
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(
+        wait_for(Duration::from_secs(5), || fs::read_to_string(
+            dir.join("vc.lease")
+        )
+        .is_ok_and(|t| t.contains(&addr.to_string()))),
+        "{}",
+        daemon.log_text()
+    );
+    daemon.wait_log("is written again", Duration::from_secs(5));
+}
+
+#[test]
+fn a_resolv_conf_that_is_a_directory_costs_only_dns() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let resolv = lab.dir.join("resolv-dir");
+    fs::create_dir_all(&resolv).unwrap();
+    let r = resolv.display().to_string();
+    let mut args = lab.dhcpc_dir_args();
+    let at = args.iter().position(|a| a == "--resolv-conf").unwrap();
+    args[at + 1] = r.clone();
+    args.extend(["-1", "-v", "-t", "10", "--arp-probe", "0", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_no_panic(&out);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains(&format!("writing {r}")),
+        "{}",
+        describe(&out)
+    );
+    assert!(resolv.is_dir());
+    assert!(in_pool(addresses(&lab, CLIENT_IF)[0], POOL));
+}
+
+#[test]
+fn control_socket_clients_that_stall_or_babble_do_not_stop_the_daemon() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    let sock = lab.dir.join("run/vc.sock");
+    // Twenty that connect and never write, one that sends garbage, one a line too long.
+    let silent: Vec<UnixStream> = (0..20)
+        .map(|_| UnixStream::connect(&sock).unwrap())
+        .collect();
+    let mut babble = UnixStream::connect(&sock).unwrap();
+    babble.write_all(b"\x00\xffrm -rf /\n").unwrap();
+    let mut answer = String::new();
+    babble.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("error unknown request"), "{answer:?}");
+    let mut long = UnixStream::connect(&sock).unwrap();
+    long.write_all(&[b'x'; 100_000]).unwrap_or(());
+    // Everyone else is still served, at once.
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    // The silent ones are dropped after a few seconds.
+    std::thread::sleep(Duration::from_secs(6));
+    for mut s in silent {
+        let mut buf = [0u8; 1];
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        assert_eq!(
+            s.read(&mut buf).unwrap_or(0),
+            0,
+            "a stalled client was kept"
+        );
+    }
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
+#[test]
+fn sigkill_at_any_moment_and_a_restart_give_a_lease_again() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    // Killed while selecting, requesting, just bound, and bound for a while.
+    for (i, after_ms) in [5u64, 30, 150, 1500].into_iter().enumerate() {
+        let mut d = Daemon::start(&lab, &format!("dhcpc-{i}"), &[], &[CLIENT_IF]);
+        std::thread::sleep(Duration::from_millis(after_ms));
+        d.kill();
+        // A stale control socket and pid file may be left: the next start copes.
+        let next = Daemon::start(&lab, &format!("dhcpc-{i}-again"), &[], &[CLIENT_IF]);
+        let addr = wait_address(&lab, CLIENT_IF, POOL);
+        next.wait_log("bound", Duration::from_secs(10));
+        assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+        assert_eq!(
+            addresses(&lab, CLIENT_IF),
+            vec![addr],
+            "after {after_ms} ms"
+        );
+        drop(next);
+    }
+}
