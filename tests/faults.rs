@@ -42,7 +42,8 @@ fn a_bad_saved_lease_is_ignored_with_a_warning_and_a_new_one_taken() {
     let mut garbage = vec![0u8; 4096];
     let mut rng = fastrand::Rng::with_seed(12);
     rng.fill(&mut garbage);
-    let cases: Vec<(&str, Box<dyn Fn()>, &str)> = vec![
+    type Case<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "truncated",
             Box::new(|| fs::write(&lease, &good[..good.len() / 2]).unwrap()),
