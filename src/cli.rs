@@ -145,6 +145,27 @@ pub struct Cli {
     #[arg(long)]
     pub allow_missing: bool,
 
+    /// Run PATH on each event with dhclient-script's reasons and environment (PREINIT,
+    /// BOUND, RENEW, REBIND, REBOOT, EXPIRE, FAIL, RELEASE, STOP, NAK): only to tell it, or,
+    /// with --script-configures, to have it configure the interface as dhclient does.
+    #[arg(long, value_name = "PATH")]
+    pub script: Option<PathBuf>,
+
+    /// The script configures the interface (address, routes, DNS) itself, as
+    /// dhclient-script does; dhcpc does not. A non-zero exit after BOUND or REBOOT declines
+    /// the lease.
+    #[arg(long, requires = "script")]
+    pub script_configures: bool,
+
+    /// Kill a script run that has not finished after SECS seconds (it is logged; never fatal).
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub script_timeout: u64,
+
+    /// Pass VAR=VALUE to the script too (as dhclient's -e). May be given more than once.
+    #[arg(long, value_name = "VAR=VALUE", value_parser = parse_script_env)]
+    pub script_env: Vec<(String, String)>,
+
     /// More log output (-v debug, -vv trace).
     #[arg(help_heading = PROCESS_HEADING, short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
@@ -152,6 +173,25 @@ pub struct Cli {
     /// Only warnings and errors on stderr.
     #[arg(help_heading = PROCESS_HEADING, short, long)]
     pub quiet: bool,
+}
+
+/// `VAR=VALUE` for the script's environment: VAR a shell variable name.
+fn parse_script_env(s: &str) -> Result<(String, String), String> {
+    let (var, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not VAR=VALUE"))?;
+    let ok = !var.is_empty()
+        && !var.as_bytes()[0].is_ascii_digit()
+        && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !ok {
+        return Err(format!(
+            "'{var}' is not a variable name (letters, digits and '_', not starting with a digit)"
+        ));
+    }
+    if value.bytes().any(|b| b == 0) {
+        return Err("a value cannot hold a NUL byte".to_string());
+    }
+    Ok((var.to_string(), value.to_string()))
 }
 
 /// An interface name the kernel could accept: 1 to 15 bytes, no '/', ':' or white space.

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod frame;
+pub mod hookenv;
 pub mod lease;
 pub mod leasefile;
 pub mod reply;

@@ -52,6 +52,10 @@ fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
         lease_dir: Some(cli.lease_dir.clone()),
         run_dir: cli.run_dir.clone(),
         allow_missing: cli.allow_missing,
+        script: cli.script.clone(),
+        script_configures: cli.script_configures,
+        script_env: cli.script_env.clone(),
+        script_timeout: Duration::from_secs(cli.script_timeout),
     }
 }
 

@@ -160,6 +160,9 @@ pub enum Event<'a> {
     Link { carrier: bool },
     /// The interface was removed: what it held went with it. The client is done.
     Gone,
+    /// The hook script that configures the interface (`--script-configures`) refused this
+    /// lease, which it was given to apply: decline it.
+    ScriptRefused { lease: &'a Lease },
 }
 
 /// Where a message goes.
@@ -575,6 +578,7 @@ impl Client {
             }
             Event::Link { carrier } => self.link(now, carrier, &mut out),
             Event::Gone => self.gone(&mut out),
+            Event::ScriptRefused { lease } => self.script_refused(now, lease, &mut out),
         }
         self.arm_link_local(now);
         self.watch_arp(&mut out);
@@ -1227,15 +1231,38 @@ impl Client {
         let mac = mac_text(arp.sender_mac);
         warn!("{addr} is in use by {mac}: declining it");
         self.tally.add(What::InUse, addr, format!("by {mac}"));
+        self.decline(now, &lease, out);
+    }
+
+    /// DHCPDECLINE of `lease`, what the interface holds removed, and a new start after
+    /// [`DECLINE_WAIT`] (RFC 2131 3.1 step 5).
+    fn decline(&mut self, now: Instant, lease: &Lease, out: &mut Vec<Action>) {
         let xid = self.rng.u32(..);
         out.push(send(
-            request::decline(&self.config, xid, &lease),
+            request::decline(&self.config, xid, lease),
             Dest::Broadcast,
         ));
         // When the server moved a lease to this address, the old one (which the interface may
         // still hold) is no longer ours either.
         self.deconfigure(Reason::Declined, out);
         self.goto(State::Init, Some((Timer::Restart, now + DECLINE_WAIT)));
+    }
+
+    /// The hook script that configures the interface refused `lease` (as dhclient-script
+    /// may, after BOUND or REBOOT): declined, as dhclient does. Ignored when the record has
+    /// moved on.
+    fn script_refused(&mut self, now: Instant, lease: &Lease, out: &mut Vec<Action>) {
+        if self.held.as_ref() != Some(lease) {
+            return;
+        }
+        warn!("the hook script refused {}: declining it", lease.address);
+        self.tally.add(
+            What::NotApplied,
+            lease.address,
+            "refused by the hook script",
+        );
+        let lease = lease.clone();
+        self.decline(now, &lease, out);
     }
 
     // --- Keeping it -------------------------------------------------------------------------

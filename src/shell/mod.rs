@@ -16,6 +16,7 @@ pub mod clock;
 pub mod control;
 pub mod daemon;
 pub mod files;
+pub mod hooks;
 pub mod linkwatch;
 pub mod log;
 pub mod netlink;

@@ -12,11 +12,13 @@ use crate::core::{
     self, Action, Client, ClientId, Config, Dest, Event, NoLease, ProbeMode, Reason,
 };
 use crate::frame::{self, ArpSeen};
+use crate::hookenv::Reason as HookReason;
 use crate::lease::{Lease, Route};
 use crate::leasefile;
 use crate::reply::{kind_name, Reply};
 use crate::shell::clock;
 use crate::shell::files::Files;
+use crate::shell::hooks::{self, Script};
 use crate::shell::linkwatch::{LinkMonitor, LinkWatch};
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::rawsock::RawSocket;
@@ -62,6 +64,14 @@ pub struct IfaceOptions {
     pub run_dir: PathBuf,
     /// An interface not there (yet) is waited for, instead of being an error.
     pub allow_missing: bool,
+    /// The hook script, if any.
+    pub script: Option<PathBuf>,
+    /// The script configures the interface itself (dhclient-script's way); dhcpc does not.
+    pub script_configures: bool,
+    /// More variables for the script's environment.
+    pub script_env: Vec<(String, String)>,
+    /// How long one run of the script may take.
+    pub script_timeout: Duration,
 }
 
 /// Why an interface could not be run; each maps to a clear message and an exit status.
@@ -204,6 +214,12 @@ pub struct Driver {
     flaps: u64,
     /// The interface is not there: waiting for it to appear.
     missing: bool,
+    /// The hook script (`--script`): run and waited for when it configures the interface,
+    /// else queued.
+    script: Option<Script>,
+    hook_queue: Option<hooks::Queue>,
+    /// The core's state before the event being handled (to tell RENEW from REBIND, REBOOT).
+    state_before: core::StateName,
 }
 
 impl Driver {
@@ -316,7 +332,78 @@ impl Driver {
             carrier,
             flaps: 0,
             missing: false,
+            script: None,
+            hook_queue: None,
+            state_before: core::StateName::Init,
         }
+        .with_script()
+    }
+
+    /// Sets up the hook script, if there is one.
+    fn with_script(mut self) -> Driver {
+        let Some(path) = self.opts.script.clone() else {
+            return self;
+        };
+        let mut requested: Vec<u8> = core::REQUESTED_OPTIONS
+            .iter()
+            .map(|&c| u8::from(c))
+            .collect();
+        requested.extend(&self.opts.extra_requests);
+        let script = Script {
+            path,
+            interface: self.opts.name.clone(),
+            env: self.opts.script_env.clone(),
+            requested,
+            timeout: self.opts.script_timeout,
+        };
+        if !self.opts.script_configures {
+            self.hook_queue = Some(script.clone().queue());
+        }
+        self.script = Some(script);
+        self
+    }
+
+    /// Feeds one event to the core, noting the state it was in.
+    fn feed(&mut self, now: crate::time::Instant, event: Event<'_>) -> Vec<Action> {
+        self.state_before = self.client.state();
+        self.client.handle(now, event)
+    }
+
+    /// When `lease` runs out, in Unix time (for the script's `*_expiry`).
+    fn expiry_unix(lease: &Lease) -> Option<u64> {
+        let left = lease.expires_at()?.saturating_since(clock::now());
+        Some(unix_now() + left.as_secs())
+    }
+
+    /// Tells the script of an event: waits for it when it configures the interface (its
+    /// exit code), queues it otherwise (Some(0)); None without a script.
+    async fn hook(
+        &self,
+        reason: HookReason,
+        new: Option<&Lease>,
+        old: Option<&Lease>,
+    ) -> Option<i32> {
+        let script = self.script.as_ref()?;
+        let run = hooks::Run {
+            reason,
+            new: new.cloned(),
+            old: old.cloned(),
+            new_expiry: new.and_then(Driver::expiry_unix),
+            old_expiry: old.and_then(Driver::expiry_unix),
+        };
+        match &self.hook_queue {
+            Some(q) => {
+                q.push(run);
+                Some(0)
+            }
+            None => script.run(&run).await,
+        }
+    }
+
+    /// The script configures the interface itself: dhcpc leaves address, routes, MTU and
+    /// DNS to it.
+    fn script_configures(&self) -> bool {
+        self.script.is_some() && self.opts.script_configures
     }
 
     /// Asks to be told when the interface first binds (or gives up waiting).
@@ -362,7 +449,7 @@ impl Driver {
         let config = self.client.config().clone();
         self.client = Client::new(config, fastrand::u64(..)).into_bound(lease.clone());
         self.files.adopt_dns(&self.opts.name, &lease);
-        let mut actions = self.client.handle(clock::now(), Event::Release);
+        let mut actions = self.feed(clock::now(), Event::Release);
         if !self.link.up {
             info!(
                 "{} is down: DHCPRELEASE is not sent; the lease is dropped here only",
@@ -540,7 +627,8 @@ impl Driver {
         if !self.carrier {
             info!("{}: no carrier yet; waiting for it", self.opts.name);
         }
-        let actions = self.client.handle(clock::now(), Event::Start);
+        self.hook(HookReason::Preinit, None, None).await;
+        let actions = self.feed(clock::now(), Event::Start);
         if let Some(end) = self.perform(actions).await? {
             return Ok(end);
         }
@@ -582,8 +670,10 @@ impl Driver {
                     Some(Command::Release) => Input::Release,
                     Some(Command::Stop) | None => {
                         info!("stopping; the lease stays for next time");
-                        let actions = self.client.handle(clock::now(), Event::Stop);
+                        let held = self.client.applied().cloned();
+                        let actions = self.feed(clock::now(), Event::Stop);
                         self.perform(actions).await?;
+                        self.hook(HookReason::Stop, None, held.as_ref()).await;
                         return Ok(Ended::Stopped);
                     }
                     Some(Command::Status(reply)) => {
@@ -607,14 +697,14 @@ impl Driver {
                                 "{} was removed: its lease stops here; waiting for it to come back",
                                 self.opts.name
                             );
-                            let actions = self.client.handle(clock::now(), Event::Gone);
+                            let actions = self.feed(clock::now(), Event::Gone);
                             self.perform(actions).await?;
                             return Ok(Ended::Gone);
                         }
                         LinkChange::Carrier(changes) => {
                             for carrier in changes {
                                 let event = Event::Link { carrier };
-                                let actions = self.client.handle(clock::now(), event);
+                                let actions = self.feed(clock::now(), event);
                                 if let Some(end) = self.perform(actions).await? {
                                     return Ok(end);
                                 }
@@ -630,16 +720,14 @@ impl Driver {
                     if r.kind == Some(dhcproto::v4::MessageType::Ack) {
                         self.ack_mac = r.from_mac;
                     }
-                    self.client.handle(now, Event::Reply(&r))
+                    self.feed(now, Event::Reply(&r))
                 }
-                Input::Unreadable { from, why } => {
-                    self.client.handle(now, Event::Unreadable { from, why })
-                }
-                Input::Arp(seen) => self.client.handle(now, Event::Arp(seen)),
-                Input::Tick => self.client.handle(now, Event::Tick),
-                Input::Renew => self.client.handle(now, Event::Renew),
+                Input::Unreadable { from, why } => self.feed(now, Event::Unreadable { from, why }),
+                Input::Arp(seen) => self.feed(now, Event::Arp(seen)),
+                Input::Tick => self.feed(now, Event::Tick),
+                Input::Renew => self.feed(now, Event::Renew),
                 Input::Release => {
-                    let actions = self.client.handle(now, Event::Release);
+                    let actions = self.feed(now, Event::Release);
                     if !actions
                         .iter()
                         .any(|a| matches!(a, Action::Deconfigure { .. }))
@@ -792,7 +880,40 @@ impl Driver {
                     if let Some(mac) = self.ack_mac.take() {
                         self.server_mac = Some(mac);
                     }
-                    match self.configure(&lease, previous.as_ref()).await {
+                    let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
+                    let hook_reason = match (renewal, self.state_before) {
+                        (true, core::StateName::Rebinding) => HookReason::Rebind,
+                        (true, core::StateName::Renewing) => HookReason::Renew,
+                        (true, _) => HookReason::Reboot,
+                        (false, _) if same => HookReason::Reboot,
+                        (false, _) => HookReason::Bound,
+                    };
+                    let applied = if self.script_configures() {
+                        // dhclient-script's way: the script applies the lease; a non-zero
+                        // exit after BOUND or REBOOT refuses it.
+                        let code = self
+                            .hook(hook_reason, Some(&lease), previous.as_ref())
+                            .await;
+                        if hook_reason.may_refuse() && code != Some(0) {
+                            queue.retain(|a| match a {
+                                Action::SaveLease(l) => *l != lease,
+                                Action::ArpAnnounce { addr } => *addr != lease.address,
+                                _ => true,
+                            });
+                            let refused = Event::ScriptRefused { lease: &lease };
+                            queue.extend(self.feed(clock::now(), refused));
+                            continue;
+                        }
+                        Ok(())
+                    } else {
+                        let r = self.configure(&lease, previous.as_ref()).await;
+                        if r.is_ok() {
+                            self.hook(hook_reason, Some(&lease), previous.as_ref())
+                                .await;
+                        }
+                        r
+                    };
+                    match applied {
                         Ok(()) => {
                             said.push(if renewal {
                                 let time = crate::lease::human_secs(lease.lease_secs);
@@ -826,13 +947,28 @@ impl Driver {
                             } else {
                                 let why = e.to_string();
                                 let failed = Event::ConfigureFailed { lease: &lease, why };
-                                queue.extend(self.client.handle(clock::now(), failed));
+                                queue.extend(self.feed(clock::now(), failed));
                             }
                         }
                     }
                 }
                 Action::Deconfigure { lease, reason } => {
-                    self.deconfigure(&lease, reason).await;
+                    let hook_reason = match reason {
+                        Reason::Nak => HookReason::Nak,
+                        Reason::Released => HookReason::Release,
+                        Reason::Unconfirmed | Reason::NotApplied => HookReason::Fail,
+                        Reason::Gone => HookReason::Stop,
+                        Reason::Expired | Reason::Moved | Reason::Declined | Reason::Conflict => {
+                            HookReason::Expire
+                        }
+                    };
+                    if self.script_configures() {
+                        self.hook(hook_reason, None, Some(&lease)).await;
+                        info!("{}: {} given up ({reason})", self.opts.name, lease.address);
+                    } else {
+                        self.deconfigure(&lease, reason).await;
+                        self.hook(hook_reason, None, Some(&lease)).await;
+                    }
                     if reason == Reason::Released {
                         done = Some(Ended::Released);
                     }
@@ -870,6 +1006,10 @@ impl Driver {
                 Action::ArpRequest { sender, target, to } => {
                     self.send_arp(&frame::arp_request(self.link.mac, sender, target, to));
                 }
+                Action::Reapply { lease } if self.script_configures() => {
+                    self.hook(HookReason::Reboot, Some(&lease), Some(&lease))
+                        .await;
+                }
                 Action::Reapply { lease } => {
                     debug!("{}: putting {} back", self.opts.name, lease.address);
                     if let Err(e) = self.configure(&lease, Some(&lease)).await {
@@ -883,6 +1023,7 @@ impl Driver {
                         return Err(err);
                     }
                     warn!("{err}; still trying");
+                    self.hook(HookReason::Fail, None, None).await;
                     if let Some(ready) = self.ready.take() {
                         let _ = ready.send(Err(err));
                     }

@@ -1,0 +1,293 @@
+//! The environment of a hook script, as dhclient-script(8) gets it from ISC dhclient: one
+//! `reason`, the `interface`, and the lease's options as `new_*` (and the one before as
+//! `old_*`), named and formatted as dhclient does (lists space-separated, RFC 3442 routes as
+//! their bytes in decimal, the search list as names with a trailing dot, the expiry as Unix
+//! time). Pure: the runner ([`crate::shell::hooks`]) only executes what this builds.
+//!
+//! Values go to the script only as environment variables of a direct exec, never through a
+//! shell string. Names from the server (host name, domain, search list) that are not valid
+//! RFC 1123 host names are withheld, with a warning: dhclient-script evaluates some of them,
+//! and a server's `$(…)` there ran as root on many systems (CVE-2018-1111). Other text is
+//! passed only when it is printable ASCII without shell metacharacters.
+
+use crate::lease::Lease;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+/// Why the script is run: dhclient-script's reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Before anything: the interface is to be made ready.
+    Preinit,
+    /// A new lease.
+    Bound,
+    /// The lease renewed with its server (RENEWING).
+    Renew,
+    /// The lease renewed with another server (REBINDING).
+    Rebind,
+    /// A saved (or, after a carrier flap, the current) lease confirmed by INIT-REBOOT.
+    Reboot,
+    /// The lease ran out, or was given up (another network, a conflict).
+    Expire,
+    /// No lease could be had, or the one held could not be used.
+    Fail,
+    /// The lease was released (`-r`).
+    Release,
+    /// dhcpc stops and keeps the lease (`-x`, SIGTERM), or the interface went away.
+    Stop,
+    /// A server refused the lease (DHCPNAK).
+    Nak,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Preinit => "PREINIT",
+            Reason::Bound => "BOUND",
+            Reason::Renew => "RENEW",
+            Reason::Rebind => "REBIND",
+            Reason::Reboot => "REBOOT",
+            Reason::Expire => "EXPIRE",
+            Reason::Fail => "FAIL",
+            Reason::Release => "RELEASE",
+            Reason::Stop => "STOP",
+            Reason::Nak => "NAK",
+        }
+    }
+
+    /// Reasons after which a script that configures the interface may refuse the lease with
+    /// a non-zero exit (dhclient then declines it).
+    pub fn may_refuse(self) -> bool {
+        matches!(self, Reason::Bound | Reason::Reboot)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one run of the script is told.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub reason: Reason,
+    pub interface: &'a str,
+    /// The lease now (BOUND, RENEW, REBIND, REBOOT).
+    pub new: Option<&'a Lease>,
+    /// The lease before (on a change), or the one going (EXPIRE, RELEASE, STOP, NAK).
+    pub old: Option<&'a Lease>,
+    /// Unix time at which `new` (and `old`) expire, when they do.
+    pub new_expiry: Option<u64>,
+    pub old_expiry: Option<u64>,
+    /// The options dhcpc asks for (option 55), for `requested_*`.
+    pub requested: &'a [u8],
+}
+
+/// A value that was withheld from the environment, and why: for a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    pub name: String,
+    pub why: &'static str,
+}
+
+/// The environment: `(name, value)` pairs in a stable order, and what was withheld.
+pub fn environment(ev: &Event<'_>) -> (Vec<(String, String)>, Vec<Withheld>) {
+    let mut env = vec![
+        ("reason".to_string(), ev.reason.as_str().to_string()),
+        ("interface".to_string(), ev.interface.to_string()),
+        ("medium".to_string(), String::new()),
+    ];
+    let mut withheld = Vec::new();
+    for (prefix, lease, expiry) in [
+        ("new", ev.new, ev.new_expiry),
+        ("old", ev.old, ev.old_expiry),
+    ] {
+        if let Some(lease) = lease {
+            lease_vars(prefix, lease, expiry, &mut env, &mut withheld);
+        }
+    }
+    for code in ev.requested {
+        if let Some(name) = option_name(*code) {
+            env.push((format!("requested_{name}"), "1".to_string()));
+        }
+    }
+    (env, withheld)
+}
+
+fn lease_vars(
+    prefix: &str,
+    l: &Lease,
+    expiry: Option<u64>,
+    env: &mut Vec<(String, String)>,
+    withheld: &mut Vec<Withheld>,
+) {
+    let mut put = |name: &str, value: String| env.push((format!("{prefix}_{name}"), value));
+    let mask = prefix_mask(l.prefix_len);
+    let network = Ipv4Addr::from(u32::from(l.address) & u32::from(mask));
+    put("ip_address", l.address.to_string());
+    put("subnet_mask", mask.to_string());
+    put("network_number", network.to_string());
+    put("broadcast_address", l.broadcast.to_string());
+    put("dhcp_server_identifier", l.server_id.to_string());
+    put("dhcp_lease_time", l.lease_secs.to_string());
+    put("dhcp_renewal_time", l.t1_secs.to_string());
+    put("dhcp_rebinding_time", l.t2_secs.to_string());
+    put("dhcp_message_type", "5".to_string());
+    if let Some(at) = expiry {
+        put("expiry", at.to_string());
+    }
+    if !l.routers.is_empty() {
+        put("routers", addrs(&l.routers));
+    }
+    if !l.dns.is_empty() {
+        put("domain_name_servers", addrs(&l.dns));
+    }
+    if !l.ntp.is_empty() {
+        put("ntp_servers", addrs(&l.ntp));
+    }
+    if let Some(mtu) = l.mtu {
+        put("interface_mtu", mtu.to_string());
+    }
+    // Names: valid ones only (a host name, or a list of names each with its dot).
+    let names_ok =
+        |v: &str| is_host_name(v.trim_end_matches('.')) || v.split(' ').all(is_search_name);
+    let mut held_back = Vec::new();
+    let mut named = |var: &'static str, v: String, put: &mut dyn FnMut(&str, String)| {
+        if names_ok(&v) {
+            put(var, v);
+        } else {
+            held_back.push(var);
+        }
+    };
+    if let Some(d) = &l.domain {
+        named("domain_name", d.clone(), &mut put);
+    }
+    if !l.search.is_empty() {
+        let list: Vec<String> = l.search.iter().map(|n| format!("{n}.")).collect();
+        named("domain_search", list.join(" "), &mut put);
+    }
+    // What the lease keeps only raw: RFC 3442 routes as their bytes, host name and the rest
+    // of the options dhclient names.
+    for (code, data) in &l.options {
+        let Some(name) = option_name(*code) else {
+            continue;
+        };
+        let value = match *code {
+            121 | 249 => Some(
+                data.iter()
+                    .map(|b| b.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            12 => {
+                let text = String::from_utf8_lossy(data).into_owned();
+                named("host_name", text, &mut put);
+                continue;
+            }
+            // Handled from the typed lease above.
+            1 | 3 | 6 | 15 | 26 | 28 | 42 | 51 | 53 | 54 | 58 | 59 | 119 => continue,
+            2 => data
+                .get(..4)
+                .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]).to_string()),
+            4 | 7 | 41 | 44 | 69 | 70 => (data.len() % 4 == 0 && !data.is_empty()).then(|| {
+                let list: Vec<Ipv4Addr> = data
+                    .chunks(4)
+                    .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+                    .collect();
+                addrs(&list)
+            }),
+            _ => {
+                let text = String::from_utf8_lossy(data).into_owned();
+                if is_plain_text(&text) {
+                    Some(text)
+                } else {
+                    withheld.push(Withheld {
+                        name: format!("{prefix}_{name}"),
+                        why: "text with control or shell characters",
+                    });
+                    None
+                }
+            }
+        };
+        if let Some(v) = value {
+            put(name, v);
+        }
+    }
+    for var in held_back {
+        withheld.push(Withheld {
+            name: format!("{prefix}_{var}"),
+            why: "not a valid host or domain name",
+        });
+    }
+}
+
+/// dhclient's names for the options it exports (the `dhcp-options(5)` names, with `_`).
+pub fn option_name(code: u8) -> Option<&'static str> {
+    Some(match code {
+        1 => "subnet_mask",
+        2 => "time_offset",
+        3 => "routers",
+        4 => "time_servers",
+        6 => "domain_name_servers",
+        7 => "log_servers",
+        12 => "host_name",
+        15 => "domain_name",
+        26 => "interface_mtu",
+        28 => "broadcast_address",
+        40 => "nis_domain",
+        41 => "nis_servers",
+        42 => "ntp_servers",
+        44 => "netbios_name_servers",
+        47 => "netbios_scope",
+        51 => "dhcp_lease_time",
+        54 => "dhcp_server_identifier",
+        58 => "dhcp_renewal_time",
+        59 => "dhcp_rebinding_time",
+        66 => "tftp_server_name",
+        67 => "bootfile_name",
+        69 => "smtp_server",
+        70 => "pop_server",
+        119 => "domain_search",
+        121 => "rfc3442_classless_static_routes",
+        249 => "ms_classless_static_routes",
+        _ => return None,
+    })
+}
+
+fn addrs(list: &[Ipv4Addr]) -> String {
+    list.iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn prefix_mask(len: u8) -> Ipv4Addr {
+    let len = u32::from(len.min(32));
+    Ipv4Addr::from(if len == 0 { 0 } else { u32::MAX << (32 - len) })
+}
+
+/// An RFC 1123 host name (dotted labels of letters, digits and inner hyphens).
+pub fn is_host_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+/// A search-list entry as exported: a host name with its trailing dot.
+fn is_search_name(s: &str) -> bool {
+    s.strip_suffix('.').is_some_and(is_host_name)
+}
+
+/// Printable ASCII with none of the characters a shell gives meaning to.
+fn is_plain_text(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"$`\\\"'|&;<>(){}[]*?!~#".contains(&b) || b == b' ')
+}

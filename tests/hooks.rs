@@ -1,0 +1,562 @@
+//! The hook script (`--script`): the environment dhclient-script(8) gets, checked against what
+//! ISC dhclient itself exports (names and formats), names that are not names withheld; and in
+//! dnsmasq labs: the reasons a notified script sees through a lease's life, and Debian's own
+//! /sbin/dhclient-script configuring the interface (`--script-configures`) with its hook
+//! directories, side by side with ISC dhclient running the same script.
+
+mod common;
+
+use common::*;
+use dhcpc::hookenv::{environment, Event, Reason};
+use dhcpc::lease::{Lease, Route};
+use dhcpc::time::Instant;
+use std::collections::BTreeMap;
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::Duration;
+
+fn lease() -> Lease {
+    Lease {
+        address: Ipv4Addr::new(198, 51, 100, 101),
+        prefix_len: 24,
+        broadcast: Ipv4Addr::new(198, 51, 100, 255),
+        server_id: Ipv4Addr::new(198, 51, 100, 1),
+        routers: vec![Ipv4Addr::new(198, 51, 100, 1)],
+        dns: vec![
+            Ipv4Addr::new(198, 51, 100, 1),
+            Ipv4Addr::new(198, 51, 100, 2),
+        ],
+        domain: Some("lab.test".into()),
+        mtu: Some(1400),
+        classless_routes: vec![
+            Route {
+                dest: Ipv4Addr::new(203, 0, 113, 0),
+                prefix_len: 24,
+                gateway: Ipv4Addr::new(198, 51, 100, 1),
+            },
+            Route {
+                dest: Ipv4Addr::UNSPECIFIED,
+                prefix_len: 0,
+                gateway: Ipv4Addr::new(198, 51, 100, 1),
+            },
+        ],
+        search: vec!["lab.test".into(), "other.test".into()],
+        ntp: vec![Ipv4Addr::new(198, 51, 100, 3)],
+        options: vec![
+            (
+                121,
+                vec![24, 203, 0, 113, 198, 51, 100, 1, 0, 198, 51, 100, 1],
+            ),
+            (12, b"vm".to_vec()),
+        ],
+        lease_secs: 3600,
+        t1_secs: 1800,
+        t2_secs: 3150,
+        start: Instant::ZERO,
+    }
+}
+
+fn env_of(ev: &Event<'_>) -> BTreeMap<String, String> {
+    environment(ev).0.into_iter().collect()
+}
+
+#[test]
+fn bound_exports_what_dhclient_exports_in_its_formats() {
+    let l = lease();
+    let env = env_of(&Event {
+        reason: Reason::Bound,
+        interface: "vc",
+        new: Some(&l),
+        old: None,
+        new_expiry: Some(1_796_137_188),
+        old_expiry: None,
+        requested: &[1, 3, 6, 121],
+    });
+    // What ISC dhclient 4.4.3 exported for the same lease from dnsmasq, variable for variable.
+    let dhclient = [
+        ("reason", "BOUND"),
+        ("interface", "vc"),
+        ("new_broadcast_address", "198.51.100.255"),
+        ("new_dhcp_lease_time", "3600"),
+        ("new_dhcp_message_type", "5"),
+        ("new_dhcp_rebinding_time", "3150"),
+        ("new_dhcp_renewal_time", "1800"),
+        ("new_dhcp_server_identifier", "198.51.100.1"),
+        ("new_domain_name", "lab.test"),
+        ("new_domain_name_servers", "198.51.100.1 198.51.100.2"),
+        ("new_domain_search", "lab.test. other.test."),
+        ("new_expiry", "1796137188"),
+        ("new_host_name", "vm"),
+        ("new_interface_mtu", "1400"),
+        ("new_ip_address", "198.51.100.101"),
+        ("new_network_number", "198.51.100.0"),
+        ("new_ntp_servers", "198.51.100.3"),
+        (
+            "new_rfc3442_classless_static_routes",
+            "24 203 0 113 198 51 100 1 0 198 51 100 1",
+        ),
+        ("new_routers", "198.51.100.1"),
+        ("new_subnet_mask", "255.255.255.0"),
+        ("requested_subnet_mask", "1"),
+        ("requested_routers", "1"),
+        ("requested_domain_name_servers", "1"),
+        ("requested_rfc3442_classless_static_routes", "1"),
+    ];
+    for (k, v) in dhclient {
+        assert_eq!(env.get(k).map(String::as_str), Some(v), "{k}");
+    }
+    assert!(!env.keys().any(|k| k.starts_with("old_")));
+}
+
+#[test]
+fn a_change_exports_the_old_lease_too_and_a_release_only_the_old() {
+    let old = lease();
+    let mut new = lease();
+    new.address = Ipv4Addr::new(198, 51, 100, 102);
+    let env = env_of(&Event {
+        reason: Reason::Renew,
+        interface: "vc",
+        new: Some(&new),
+        old: Some(&old),
+        new_expiry: None,
+        old_expiry: None,
+        requested: &[],
+    });
+    assert_eq!(env["new_ip_address"], "198.51.100.102");
+    assert_eq!(env["old_ip_address"], "198.51.100.101");
+    let env = env_of(&Event {
+        reason: Reason::Release,
+        interface: "vc",
+        new: None,
+        old: Some(&old),
+        new_expiry: None,
+        old_expiry: None,
+        requested: &[],
+    });
+    assert_eq!(env["reason"], "RELEASE");
+    assert_eq!(env["old_ip_address"], "198.51.100.101");
+    assert!(!env.keys().any(|k| k.starts_with("new_")));
+}
+
+#[test]
+fn names_that_are_not_names_are_withheld() {
+    let mut l = lease();
+    l.domain = Some("lab.test; rm -rf /".into());
+    l.search = vec!["$(id).test".into()];
+    l.options = vec![
+        (12, b"vm`reboot`".to_vec()),
+        (47, b"scope\nreason=BOUND".to_vec()),
+        (66, b"tftp.lab.test".to_vec()),
+    ];
+    let (env, withheld) = environment(&Event {
+        reason: Reason::Bound,
+        interface: "vc",
+        new: Some(&l),
+        old: None,
+        new_expiry: None,
+        old_expiry: None,
+        requested: &[],
+    });
+    let env: BTreeMap<_, _> = env.into_iter().collect();
+    for k in [
+        "new_domain_name",
+        "new_domain_search",
+        "new_host_name",
+        "new_netbios_scope",
+    ] {
+        assert!(!env.contains_key(k), "{k} passed: {:?}", env.get(k));
+        assert!(withheld.iter().any(|w| w.name == k), "{k} not reported");
+    }
+    // Plain text still goes through, and nothing anywhere holds a control character.
+    assert_eq!(env["new_tftp_server_name"], "tftp.lab.test");
+    assert!(env
+        .iter()
+        .all(|(k, v)| !k.contains(['\n', '\0']) && !v.contains(['\n', '\0'])));
+}
+
+// --- In namespace labs ---------------------------------------------------------------------
+
+const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
+const DNSMASQ_LAB: &[&str] = &[
+    "--no-ping",
+    "--dhcp-range=198.51.100.50,198.51.100.150,255.255.255.0,2m",
+    "--dhcp-option=option:router,198.51.100.1",
+    "--dhcp-option=option:dns-server,198.51.100.1,198.51.100.2",
+    "--dhcp-option=option:domain-name,lab.test",
+    "--dhcp-option=option:domain-search,lab.test,other.test",
+    "--dhcp-option=option:ntp-server,198.51.100.3",
+];
+
+/// A script that appends its environment (sorted, one run per block) to `log`.
+fn recorder(dir: &Path, log: &Path) -> String {
+    let path = dir.join("record.sh");
+    fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\n{{ env | LC_ALL=C sort; echo ----; }} >> {}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    sh("chmod", &["755", &path.display().to_string()]);
+    path.display().to_string()
+}
+
+/// The runs recorded: each a map of its environment.
+fn runs(log: &Path) -> Vec<BTreeMap<String, String>> {
+    fs::read_to_string(log)
+        .unwrap_or_default()
+        .split("----\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| {
+            b.lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn reasons(log: &Path) -> Vec<String> {
+    runs(log).iter().map(|r| r["reason"].clone()).collect()
+}
+
+#[test]
+fn a_notified_script_sees_preinit_bound_renew_and_release_with_dhclients_variables() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let log = lab.dir.join("hook.log");
+    let script = recorder(&lab.dir, &log);
+    let daemon = Daemon::start(
+        &lab,
+        "dhcpc",
+        &[
+            "--arp-probe",
+            "0",
+            "--script",
+            &script,
+            "--script-env",
+            "IF_METRIC=5",
+        ],
+        &[CLIENT_IF],
+    );
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    assert!(wait_for(Duration::from_secs(5), || reasons(&log)
+        == ["PREINIT", "BOUND"]));
+    let bound = &runs(&log)[1];
+    assert_eq!(bound["interface"], CLIENT_IF);
+    assert_eq!(bound["new_ip_address"], addr.to_string());
+    assert_eq!(bound["new_routers"], "198.51.100.1");
+    assert_eq!(
+        bound["new_domain_name_servers"],
+        "198.51.100.1 198.51.100.2"
+    );
+    assert_eq!(bound["new_domain_search"], "lab.test. other.test.");
+    assert_eq!(bound["IF_METRIC"], "5");
+    // Only what dhcpc gives it: no variable of the daemon's own environment leaks in.
+    assert!(!bound.contains_key("HOME") && !bound.contains_key("DHCPC_LOG"));
+    // dhcpc configured the interface itself meanwhile (the script only listens).
+    assert!(lab.client_routes().iter().any(|r| r.is_default()));
+
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(wait_for(Duration::from_secs(5), || reasons(&log).len() == 3));
+    let renew = &runs(&log)[2];
+    assert_eq!(renew["reason"], "RENEW");
+    assert_eq!(renew["old_ip_address"], addr.to_string());
+
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(wait_for(Duration::from_secs(5), || reasons(&log).len() == 4));
+    let release = &runs(&log)[3];
+    assert_eq!(release["reason"], "RELEASE");
+    assert_eq!(release["old_ip_address"], addr.to_string());
+    assert!(!release.contains_key("new_ip_address"));
+}
+
+/// The client namespace's own /etc/dhcp (bind-mounted by `ip netns exec`), with an exit hook
+/// that records what it sees, so that Debian's dhclient-script runs its hooks, not the host's.
+fn netns_dhcp_dir(lab: &Lab, log: &Path) -> std::path::PathBuf {
+    let etc = Path::new("/etc/netns").join(&lab.client_ns).join("dhcp");
+    for d in ["dhclient-enter-hooks.d", "dhclient-exit-hooks.d"] {
+        fs::create_dir_all(etc.join(d)).unwrap();
+    }
+    // dhclient reads its configuration from there too: the host's, so that it asks for what
+    // it asks for on this machine (the search list among it).
+    if let Ok(conf) = fs::read("/etc/dhcp/dhclient.conf") {
+        fs::write(etc.join("dhclient.conf"), conf).unwrap();
+    }
+    let hook = etc.join("dhclient-exit-hooks.d/record");
+    fs::write(
+        &hook,
+        format!(
+            "echo \"$reason $new_ip_address $new_domain_name\" >> {}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    etc
+}
+
+#[test]
+fn debians_dhclient_script_configures_the_interface_as_under_dhclient() {
+    let script = "/sbin/dhclient-script";
+    require_program(
+        "dhclient",
+        "install isc-dhcp-client (sudo scripts/test does): its /sbin/dhclient-script is run",
+    );
+    assert!(Path::new(script).exists(), "{script} is missing");
+    let host_resolv = fs::read("/etc/resolv.conf").unwrap_or_default();
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let hooks_log = lab.dir.join("exit-hook.log");
+    let etc = netns_dhcp_dir(&lab, &hooks_log);
+    let ns_resolv = Path::new("/etc/netns")
+        .join(&lab.client_ns)
+        .join("resolv.conf");
+
+    // dhcpc hands the lease to the script (its own UTS namespace: the script may set the
+    // host name).
+    let daemon = Daemon::start_as(
+        &lab,
+        "dhcpc",
+        &["unshare", "--uts"],
+        &[
+            "--arp-probe",
+            "0",
+            "--script",
+            script,
+            "--script-configures",
+        ],
+        &[CLIENT_IF],
+    );
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(10));
+    assert!(
+        wait_for(Duration::from_secs(5), || fs::read_to_string(&hooks_log)
+            .unwrap_or_default()
+            .contains(&format!("BOUND {addr} lab.test"))),
+        "the exit hook did not run: {:?}\n{}",
+        fs::read_to_string(&hooks_log),
+        daemon.log_text()
+    );
+    let under_dhcpc = (
+        addresses(&lab, CLIENT_IF),
+        default_gateways(&lab),
+        fs::read_to_string(&ns_resolv).unwrap(),
+    );
+    assert_eq!(under_dhcpc.0, vec![addr]);
+    assert_eq!(under_dhcpc.1, vec![Ipv4Addr::new(198, 51, 100, 1)]);
+    assert!(
+        under_dhcpc.2.contains("nameserver 198.51.100.1"),
+        "{}",
+        under_dhcpc.2
+    );
+    assert!(
+        under_dhcpc.2.contains("search lab.test. other.test."),
+        "{}",
+        under_dhcpc.2
+    );
+    // dhcpc wrote no resolv.conf of its own: the script did.
+    assert!(!lab.dir.join("resolv.conf").exists());
+
+    // Release: the script takes the address away.
+    let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(wait_for(Duration::from_secs(5), || addresses(
+        &lab, CLIENT_IF
+    )
+    .is_empty()));
+    drop(daemon);
+
+    // The same script under ISC dhclient, in the same lab: the same interface state.
+    let leases = lab.dir.join("dhclient.leases");
+    let pid = lab.dir.join("dhclient.pid");
+    let mut cmd = lab.client_command("unshare");
+    cmd.args(["--uts", "dhclient", "-1", "-v", "-sf", script, "-lf"])
+        .arg(&leases)
+        .arg("-pf")
+        .arg(&pid)
+        .arg(CLIENT_IF);
+    let out = run_with_deadline(cmd, Duration::from_secs(30));
+    assert_exit(&out, 0);
+    let under_dhclient = (
+        addresses(&lab, CLIENT_IF),
+        default_gateways(&lab),
+        fs::read_to_string(&ns_resolv).unwrap(),
+    );
+    if let Ok(p) = fs::read_to_string(&pid) {
+        let _ = std::process::Command::new("kill").arg(p.trim()).status();
+    }
+    assert_eq!(under_dhclient.1, under_dhcpc.1);
+    assert_eq!(under_dhclient.0.len(), 1);
+    // dnsmasq may hand dhclient another address (it sends another client id); the rest of
+    // resolv.conf is the same.
+    assert_eq!(
+        under_dhclient
+            .2
+            .replace(&under_dhclient.0[0].to_string(), "A"),
+        under_dhcpc.2.replace(&addr.to_string(), "A")
+    );
+    let _ = fs::remove_dir_all(&etc);
+    assert_eq!(
+        fs::read("/etc/resolv.conf").unwrap_or_default(),
+        host_resolv,
+        "the host's resolv.conf changed"
+    );
+}
+
+fn default_gateways(lab: &Lab) -> Vec<Ipv4Addr> {
+    lab.client_routes()
+        .into_iter()
+        .filter(|r| r.is_default())
+        .filter_map(|r| r.gateway)
+        .collect()
+}
+
+#[test]
+fn a_script_that_refuses_the_lease_makes_dhcpc_decline_it() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(&[DNSMASQ_LAB, &["--log-dhcp"]].concat());
+    let path = lab.dir.join("refuse.sh");
+    fs::write(
+        &path,
+        "#!/bin/sh\ncase \"$reason\" in BOUND|REBOOT) exit 1;; esac\nexit 0\n",
+    )
+    .unwrap();
+    sh("chmod", &["755", &path.display().to_string()]);
+    let p = path.display().to_string();
+    let daemon = Daemon::start(
+        &lab,
+        "dhcpc",
+        &["--arp-probe", "0", "--script", &p, "--script-configures"],
+        &[CLIENT_IF],
+    );
+    daemon.wait_log("the hook script refused", Duration::from_secs(10));
+    assert!(
+        wait_for(Duration::from_secs(5), || lab
+            .server_logs()
+            .contains("DHCPDECLINE")),
+        "{}",
+        lab.server_logs()
+    );
+    // The script was to configure the address; dhcpc did not.
+    assert!(addresses(&lab, CLIENT_IF).is_empty());
+}
+
+#[test]
+fn a_configuring_script_that_hangs_is_killed_after_its_timeout() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let path = lab.dir.join("slow.sh");
+    fs::write(
+        &path,
+        "#!/bin/sh\n[ \"$reason\" = PREINIT ] && exec sleep 1000\nexit 0\n",
+    )
+    .unwrap();
+    sh("chmod", &["755", &path.display().to_string()]);
+    let p = path.display().to_string();
+    let daemon = Daemon::start(
+        &lab,
+        "dhcpc",
+        &[
+            "--arp-probe",
+            "0",
+            "--script",
+            &p,
+            "--script-configures",
+            "--script-timeout",
+            "1",
+        ],
+        &[CLIENT_IF],
+    );
+    daemon.wait_log(
+        "(PREINIT) did not finish within 1 s: killed",
+        Duration::from_secs(5),
+    );
+    daemon.wait_log("bound", Duration::from_secs(5));
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
+#[test]
+fn a_script_that_hangs_is_killed_and_the_daemon_goes_on() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let path = lab.dir.join("hang.sh");
+    fs::write(&path, "#!/bin/sh\nexec sleep 1000\n").unwrap();
+    sh("chmod", &["755", &path.display().to_string()]);
+    let p = path.display().to_string();
+    // Notified only: the daemon does not wait for it at all.
+    let daemon = Daemon::start(
+        &lab,
+        "dhcpc",
+        &["--arp-probe", "0", "--script", &p],
+        &[CLIENT_IF],
+    );
+    wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
+#[test]
+fn a_hostile_servers_names_reach_neither_a_shell_nor_resolv_conf() {
+    let script = "/sbin/dhclient-script";
+    assert!(
+        Path::new(script).exists(),
+        "{script} is missing (isc-dhcp-client)"
+    );
+    let mut lab = Lab::new();
+    let marker = lab.dir.join("pwned");
+    let m = marker.display().to_string();
+    let evil_domain = format!("lab.test$(touch {m})");
+    let evil_search = format!("`touch {m}`.test");
+    let domain_opt = format!("--dhcp-option=option:domain-name,{evil_domain}");
+    let search_opt = format!("--dhcp-option=option:domain-search,{evil_search},ok.test");
+    lab.start_dnsmasq(&[
+        "--no-ping",
+        "--dhcp-range=198.51.100.50,198.51.100.150,255.255.255.0,2m",
+        "--dhcp-option=option:router,198.51.100.1",
+        "--dhcp-option=option:dns-server,198.51.100.1",
+        &domain_opt,
+        &search_opt,
+    ]);
+    let hooks_log = lab.dir.join("exit-hook.log");
+    netns_dhcp_dir(&lab, &hooks_log);
+    let ns_resolv = Path::new("/etc/netns")
+        .join(&lab.client_ns)
+        .join("resolv.conf");
+    let daemon = Daemon::start_as(
+        &lab,
+        "dhcpc",
+        &["unshare", "--uts"],
+        &[
+            "--arp-probe",
+            "0",
+            "--script",
+            script,
+            "--script-configures",
+        ],
+        &[CLIENT_IF],
+    );
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(10));
+    assert!(wait_for(Duration::from_secs(5), || fs::read_to_string(
+        &hooks_log
+    )
+    .unwrap_or_default()
+    .contains(&format!("BOUND {addr}"))));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!marker.exists(), "a server's name ran a command");
+    let resolv = fs::read_to_string(&ns_resolv).unwrap();
+    assert!(!resolv.contains("touch"), "{resolv}");
+    // Refused as names already when the reply was read (and withheld from the script's
+    // environment, should one get that far: see names_that_are_not_names_are_withheld).
+    let log = daemon.log_text();
+    assert!(
+        log.contains("option 15 from 198.51.100.1 left out"),
+        "{log}"
+    );
+    assert!(log.contains("is not a plausible domain name"), "{log}");
+}
