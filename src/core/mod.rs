@@ -760,17 +760,29 @@ impl Client {
                 // An earlier process may have left it on the interface: it counts as held,
                 // so that a NAK or silence removes it.
                 self.held = Some(lease.clone());
-                let x = self.new_exchange(now);
-                let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
-                out.push(send(msg, Dest::Broadcast));
-                let why = Reboot::Saved;
-                self.goto(
-                    State::Rebooting { x, lease, why },
-                    Some((Timer::Retransmit, now + REBOOT_WAIT / 2)),
-                );
+                self.reboot(now, lease, Reboot::Saved, REBOOT_WAIT / 2, out);
             }
             _ => self.discover(now, out),
         }
+    }
+
+    /// Asks for `lease` again with INIT-REBOOT (a broadcast REQUEST for its address, with no
+    /// server identifier); the next step after `wait`.
+    fn reboot(
+        &mut self,
+        now: Instant,
+        lease: Lease,
+        why: Reboot,
+        wait: Duration,
+        out: &mut Vec<Action>,
+    ) {
+        let x = self.new_exchange(now);
+        let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
+        out.push(send(msg, Dest::Broadcast));
+        self.goto(
+            State::Rebooting { x, lease, why },
+            Some((Timer::Retransmit, now + wait)),
+        );
     }
 
     fn new_exchange(&mut self, now: Instant) -> Exchange {
@@ -1449,30 +1461,16 @@ impl Client {
                     }
                     None => info!("carrier up: confirming {} (INIT-REBOOT)", lease.address),
                 }
-                let x = self.new_exchange(now);
-                let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
-                out.push(send(msg, Dest::Broadcast));
                 let wait = if dna.is_some() {
                     DNA_WAIT
                 } else {
                     REBOOT_WAIT / 2
                 };
-                let why = Reboot::Carrier { dna };
-                self.goto(
-                    State::Rebooting { x, lease, why },
-                    Some((Timer::Retransmit, now + wait)),
-                );
+                self.reboot(now, lease, Reboot::Carrier { dna }, wait, out);
             }
             State::Rebooting { lease, .. } => {
                 info!("carrier up: asking again for saved lease {}", lease.address);
-                let x = self.new_exchange(now);
-                let msg = request::request_reboot(&self.config, x.xid, 0, lease.address);
-                out.push(send(msg, Dest::Broadcast));
-                let why = Reboot::Saved;
-                self.goto(
-                    State::Rebooting { x, lease, why },
-                    Some((Timer::Retransmit, now + REBOOT_WAIT / 2)),
-                );
+                self.reboot(now, lease, Reboot::Saved, REBOOT_WAIT / 2, out);
             }
             State::Probing { lease, .. } => {
                 info!("carrier up: checking {} for conflicts again", lease.address);

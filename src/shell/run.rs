@@ -541,12 +541,7 @@ impl Driver {
             let polling = self.link_events.is_none();
             let events = self.link_events.as_mut();
             tokio::select! {
-                r = async {
-                    match events {
-                        Some(ev) => ev.changed().await.is_ok(),
-                        None => std::future::pending().await,
-                    }
-                } => {
+                r = link_event(events) => {
                     if !r {
                         self.link_events = None;
                     }
@@ -681,12 +676,7 @@ impl Driver {
                         continue;
                     }
                 },
-                r = async {
-                    match events {
-                        Some(ev) => ev.changed().await.is_ok(),
-                        None => std::future::pending().await,
-                    }
-                } => {
+                r = link_event(events) => {
                     if !r {
                         self.link_events = None;
                         continue;
@@ -1265,6 +1255,15 @@ impl Driver {
             );
             self.files.save_lease(path, text);
         }
+    }
+}
+
+/// The next change of the interface's link state: false once events can no longer come.
+/// Without a watch, never.
+async fn link_event(events: Option<&mut LinkWatch>) -> bool {
+    match events {
+        Some(ev) => ev.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }
 
