@@ -223,7 +223,8 @@ def reap():
             return
 
 
-def measure(a):
+def confine(a):
+    """What every helper does first, inside the client namespace, before it starts a client."""
     c = libc()
     # Own UTS namespace: a client's hook can never change the host name.
     if c.unshare(CLONE_NEWUTS) != 0:
@@ -235,6 +236,10 @@ def measure(a):
                        check=True)
     if c.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def measure(a):
+    confine(a)
     ifaces = a.ifaces.split(",")
     want = {socket.if_nametoindex(n): n for n in ifaces}
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
@@ -297,6 +302,343 @@ def measure(a):
     log.close()
     with open(a.out, "w") as f:
         json.dump(res, f)
+
+
+# --- reconnect: link flaps under a bound client ----------------------------------------------
+
+RTMGRP_LINK = 0x1
+RTMGRP_IPV4_ROUTE = 0x40
+RTM_NEWLINK = 16
+RTM_DELADDR = 21
+RTM_GETADDR = 22
+RTM_NEWROUTE = 24
+RTM_DELROUTE = 25
+RTM_GETROUTE = 26
+NLMSG_DONE = 3
+NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
+NLM_F_DUMP = 0x300
+IFF_UP = 0x1
+IFF_LOWER_UP = 0x10000
+IFF_RUNNING = 0x40
+RTA_OIF = 4
+RTA_GATEWAY = 5
+RTA_PRIORITY = 6
+RTA_TABLE = 15
+RT_TABLE_MAIN = 254
+RTN_UNICAST = 1
+
+
+def nl_messages(data):
+    """Yields (type, data, start of the payload, end of the message) for every message."""
+    off = 0
+    while off + 16 <= len(data):
+        length, mtype, _flags, _seq, _pid = struct.unpack_from("=IHHII", data, off)
+        if length < 16 or off + length > len(data):
+            break
+        yield mtype, data, off + 16, off + length
+        off += (length + 3) & ~3
+
+
+def nl_attrs(data, off, end):
+    while off + 4 <= end:
+        alen, atype = struct.unpack_from("=HH", data, off)
+        if alen < 4 or off + alen > end:
+            break
+        yield atype & 0x3fff, data[off + 4:off + alen]
+        off += (alen + 3) & ~3
+
+
+class LinkView:
+    """What the kernel says about one interface: its IPv4 addresses, the IPv4 default routes
+    through it in the main table (gateway, metric) and its link flags, from rtnetlink."""
+
+    def __init__(self, index):
+        self.index = index
+        self.addrs = set()
+        self.defaults = set()
+        self.flags = None
+
+    def apply(self, mtype, data, off, end):
+        if mtype in (RTM_NEWADDR, RTM_DELADDR) and end - off >= 8:
+            family, _plen, _fl, _scope, index = struct.unpack_from("=BBBBI", data, off)
+            if family != socket.AF_INET or index != self.index:
+                return
+            addr = None
+            for t, v in nl_attrs(data, off + 8, end):
+                if t in (IFA_LOCAL, IFA_ADDRESS) and len(v) >= 4:
+                    if t == IFA_LOCAL or addr is None:
+                        addr = socket.inet_ntoa(v[:4])
+            if addr:
+                if mtype == RTM_NEWADDR:
+                    self.addrs.add(addr)
+                else:
+                    self.addrs.discard(addr)
+        elif mtype in (RTM_NEWROUTE, RTM_DELROUTE) and end - off >= 12:
+            family, dst_len, _sl, _tos, table, _pr, _sc, rtype, _f = \
+                struct.unpack_from("=BBBBBBBBI", data, off)
+            if family != socket.AF_INET or dst_len != 0 or rtype != RTN_UNICAST:
+                return
+            gw = oif = None
+            metric = 0
+            for t, v in nl_attrs(data, off + 12, end):
+                if t == RTA_TABLE and len(v) >= 4:
+                    table = struct.unpack_from("=I", v)[0]
+                elif t == RTA_OIF and len(v) >= 4:
+                    oif = struct.unpack_from("=i", v)[0]
+                elif t == RTA_GATEWAY and len(v) >= 4:
+                    gw = socket.inet_ntoa(v[:4])
+                elif t == RTA_PRIORITY and len(v) >= 4:
+                    metric = struct.unpack_from("=I", v)[0]
+            if table == RT_TABLE_MAIN and oif == self.index and gw:
+                if mtype == RTM_NEWROUTE:
+                    self.defaults.add((gw, metric))
+                else:
+                    self.defaults.discard((gw, metric))
+        elif mtype == RTM_NEWLINK and end - off >= 16:
+            _fam, _pad, _type, index, flags, _change = struct.unpack_from("=BBHiII", data, off)
+            if index == self.index:
+                self.flags = flags
+
+    def carrier(self):
+        return self.flags is not None and self.flags & (IFF_UP | IFF_LOWER_UP) == \
+            (IFF_UP | IFF_LOWER_UP)
+
+    def has_route(self, router):
+        return any(g == router for g, _ in self.defaults)
+
+    def usable(self, addr, router):
+        return addr in self.addrs and self.has_route(router)
+
+
+class Watch:
+    """The client namespace as the reconnect helper sees it: rtnetlink events about one
+    interface, a control socket to set it down and up and to dump its addresses and routes,
+    and the client's output, each line stamped with the time it arrived."""
+
+    def __init__(self, iface, logpath):
+        self.index = socket.if_nametoindex(iface)
+        self.view = LinkView(self.index)
+        self.ev = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+        self.ev.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
+        self.ev.bind((0, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE))
+        self.ctl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+        self.ctl.bind((0, 0))
+        self.seq = 0
+        self.out = None
+        self.buf = b""
+        self.lines = []
+        self.log = open(logpath, "wb")
+        self.running_at = None
+        self.want_running = False
+
+    def request(self, mtype, flags, body):
+        self.seq += 1
+        self.ctl.send(struct.pack("=IHHII", 16 + len(body), mtype, flags, self.seq, 0) + body)
+        return self.seq
+
+    def set_up(self, up):
+        """Sets the interface up or down (RTM_NEWLINK, IFF_UP) and waits for the kernel's
+        answer: when it comes, the kernel has done what the change does (a down has flushed
+        the interface's routes)."""
+        seq = self.request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK,
+                           struct.pack("=BBHiII", socket.AF_UNSPEC, 0, 0, self.index,
+                                       IFF_UP if up else 0, IFF_UP))
+        while True:
+            data = self.ctl.recv(1 << 16)
+            for mtype, d, off, _end in nl_messages(data):
+                if mtype == NLMSG_ERROR and struct.unpack_from("=I", d, off - 8)[0] == seq:
+                    err = struct.unpack_from("=i", d, off)[0]
+                    if err:
+                        raise OSError(-err, f"setting link {'up' if up else 'down'}")
+                    return
+
+    def resync(self):
+        """Addresses and default routes from a dump: the kernel does not say when it flushes
+        IPv4 routes of an interface that goes down (no RTM_DELROUTE), so events alone would
+        still show them."""
+        fresh = LinkView(self.index)
+        for mtype, body in ((RTM_GETADDR, struct.pack("=BBBBI", socket.AF_INET, 0, 0, 0, 0)),
+                            (RTM_GETROUTE, struct.pack("=BBBBBBBBI", socket.AF_INET,
+                                                       0, 0, 0, 0, 0, 0, 0, 0))):
+            seq = self.request(mtype, NLM_F_REQUEST | NLM_F_DUMP, body)
+            done = False
+            while not done:
+                data = self.ctl.recv(1 << 20)
+                for t, d, off, end in nl_messages(data):
+                    if struct.unpack_from("=I", d, off - 8)[0] != seq:
+                        continue
+                    if t == NLMSG_DONE:
+                        done = True
+                    elif t == NLMSG_ERROR:
+                        raise OSError(-struct.unpack_from("=i", d, off)[0], "netlink dump")
+                    else:
+                        fresh.apply(t, d, off, end)
+        self.view.addrs, self.view.defaults = fresh.addrs, fresh.defaults
+
+    def spawn(self, argv):
+        env = dict(os.environ)
+        env.pop("DHCPC_LOG", None)
+        self.t_start = time.monotonic_ns()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, close_fds=True, env=env)
+        self.out = self.proc.stdout
+        os.set_blocking(self.out.fileno(), False)
+
+    def _read_out(self, t):
+        try:
+            chunk = os.read(self.out.fileno(), 1 << 16)
+        except BlockingIOError:
+            return
+        if not chunk:
+            self.out = None
+            chunk = b"\n" if self.buf else b""
+        self.buf += chunk
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            text = line.decode("utf-8", "replace")
+            self.lines.append((t, text))
+            self.log.write(f"[{(t - self.t_start) / 1e6:10.1f} ms] {text}\n".encode())
+        self.log.flush()
+
+    def pump(self, until_ns, done=None):
+        """Takes in events and output until done() holds (returns the time of the message
+        that made it hold) or until_ns passes (returns None)."""
+        while True:
+            now = time.monotonic_ns()
+            if now >= until_ns:
+                return None
+            fds = [self.ev] + ([self.out] if self.out else [])
+            r, _, _ = select.select(fds, [], [], max(0, until_ns - now) / 1e9)
+            t = time.monotonic_ns()
+            if self.out in r:
+                self._read_out(t)
+            if self.ev in r:
+                data = self.ev.recv(1 << 20)
+                for mtype, d, off, end in nl_messages(data):
+                    if mtype == NLMSG_OVERRUN:
+                        raise RuntimeError("netlink overrun")
+                    self.view.apply(mtype, d, off, end)
+                if self.want_running and self.view.flags and self.view.flags & IFF_RUNNING:
+                    self.running_at, self.want_running = t, False
+                if done is not None and done():
+                    return t
+
+    def lines_between(self, t0, t1, ref):
+        """The client's lines that arrived from t0 to t1, each with its time after ref (ms)."""
+        return [(round((t - ref) / 1e6, 1), text) for t, text in self.lines if t0 <= t <= t1]
+
+
+def stop_server(pid, grace=5.0):
+    """Stops the lab's DHCP server (a process of the server namespace, visible here) and waits
+    until it is gone (or a zombie its parent, the orchestrator, will reap)."""
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        st = read(f"/proc/{pid}/stat")
+        if st is None or st[st.rindex(")") + 2] == "Z":
+            return
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+
+
+def reconnect(a):
+    """Starts the client, waits until it has a lease (an address from the pool and a default
+    route via the router), then flaps the interface (down for --down s, then up) again and
+    again and times each return of the lease's address and default route from the moment the
+    kernel reports carrier. Phases: "answer" (the server is up) and "silent" (the server is
+    stopped before the phase's first flap). A flap after which the client does not get both
+    back within --limit s ends the helper: later flaps would start from a broken state."""
+    confine(a)
+    me = os.getpid()
+    w = Watch(a.iface, a.log)
+    w.resync()
+    res = {"argv": a.argv, "phases": {}}
+    router = SERVER_IP
+    leased = lambda: [x for x in w.view.addrs if x.startswith(NET + ".") and x != router]
+    try:
+        w.spawn(a.argv)
+        t = w.pump(w.t_start + int(a.timeout * 1e9),
+                   lambda: leased() and w.view.has_route(router))
+        if t is None:
+            res["error"] = (f"no lease within {a.timeout} s (addresses {sorted(w.view.addrs)}, "
+                            f"default routes {sorted(w.view.defaults)})")
+            return res
+        res["bound_ms"] = (t - w.t_start) / 1e6
+        addr = leased()[0]
+        res["address"] = addr
+        w.pump(time.monotonic_ns() + int(a.settle * 1e9))
+        for phase in a.phases.split(","):
+            name, _, count = phase.partition(":")
+            flaps = res["phases"].setdefault(name, [])
+            if name == "silent":
+                stop_server(a.server_pid)
+                w.pump(time.monotonic_ns() + int(0.2 * 1e9))
+            for _ in range(int(count)):
+                if not w.view.usable(addr, router):
+                    res["error"] = (f"{name}: the lease's address or default route was gone "
+                                    f"before a flap ({sorted(w.view.addrs)}, "
+                                    f"{sorted(w.view.defaults)})")
+                    return res
+                f = flap(w, a, addr, router)
+                flaps.append(f)
+                if not f["ok"]:
+                    res["ended"] = name
+                    return res
+        return res
+    finally:
+        if getattr(w, "proc", None) and w.proc.poll() is not None:
+            res.setdefault("warnings", []).append(f"client exited with status {w.proc.returncode}")
+        stop_all(me)
+        if w.out:
+            w.pump(time.monotonic_ns() + int(0.2 * 1e9))
+        w.log.close()
+        with open(a.out, "w") as f:
+            json.dump(res, f)
+
+
+def flap(w, a, addr, router):
+    v = w.view
+    t_down = time.monotonic_ns()
+    w.set_up(False)
+    w.resync()
+    w.pump(t_down + int(a.down * 1e9))
+    f = {"addr_kept": addr in v.addrs, "route_after_down": v.has_route(router)}
+    t_up = time.monotonic_ns()
+    w.running_at, w.want_running = None, True
+    w.set_up(True)
+    w.resync()
+    limit = t_up + int(a.limit * 1e9)
+    t_car = t_up if v.carrier() else w.pump(limit, v.carrier)
+    f["carrier_ms"] = None if t_car is None else (t_car - t_up) / 1e6
+    t0 = t_car or t_up
+    t_addr = t0 if addr in v.addrs else w.pump(limit, lambda: addr in v.addrs)
+    f["addr_ms"] = None if t_addr is None else max(0.0, (t_addr - t0) / 1e6)
+    t_ok = None
+    if t_addr is not None:
+        t_ok = t0 if v.usable(addr, router) else w.pump(limit, lambda: v.usable(addr, router))
+    f["usable_ms"] = None if t_ok is None else max(0.0, (t_ok - t0) / 1e6)
+    if t_ok is None:
+        if w.running_at is not None:
+            f["running_ms"] = (w.running_at - t0) / 1e6
+        f["left"] = {"addrs": sorted(v.addrs), "defaults": sorted(v.defaults)}
+        f["lines"] = w.lines_between(t_down, time.monotonic_ns(), t0)[-30:]
+        f["ok"] = False
+        return f
+    # After it: the pause before the next flap, watching whether the lease stays in place. A
+    # client that put it back and took it away again is noted; unless it is back once more a
+    # pause later, the flap counts as a failure (the lease did not survive it).
+    lost = w.pump(time.monotonic_ns() + int(a.pause * 1e9), lambda: not v.usable(addr, router))
+    if lost is not None:
+        f["lost_ms"] = (lost - t0) / 1e6
+        w.pump(time.monotonic_ns() + int(a.pause * 1e9))
+        if not v.usable(addr, router):
+            f["left"] = {"addrs": sorted(v.addrs), "defaults": sorted(v.defaults)}
+    f["ok"] = v.usable(addr, router)
+    if w.running_at is not None:
+        f["running_ms"] = (w.running_at - t0) / 1e6
+    f["lines"] = w.lines_between(t_down, time.monotonic_ns(), t0)[:30]
+    return f
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,9 +729,15 @@ class Bench:
         # --dynamic-pool): with --no-ping, dnsmasq does not hold an offered address, so
         # clients starting together are often offered the same one, and all but one get a NAK
         # and start over; how long each client waits then would dominate the scale figures.
+        # Distinct interface indexes at the two ends: in fresh namespaces both would be 2, and
+        # the kernel's link watch takes a veth whose index equals its peer's for a device of
+        # its own (not urgent), so it would set RUNNING (operstate UP) up to a second after
+        # carrier (LOWER_UP). On a real NIC userspace hears of carrier and RUNNING together;
+        # distinct indexes make the lab behave so (it matters to the reconnect row: dhcpcd
+        # waits for RUNNING, dhcpc for LOWER_UP).
         sh("ip", "-batch", "-", inp="".join(
-            f"link add bc{i} address {mac(i)} netns {cli} type veth peer name bs{i} netns {srv}\n"
-            for i in range(n)))
+            f"link add bc{i} index {10 + i} address {mac(i)} netns {cli} type veth "
+            f"peer name bs{i} netns {srv} index {1000 + i}\n" for i in range(n)))
         hosts = os.path.join(lab["dir"], "dnsmasq.hosts")
         with open(hosts, "w") as f:
             if not self.a.dynamic_pool:
@@ -478,6 +826,22 @@ class Bench:
         raise ValueError(cfg)
 
     def run(self, cfg, n, settle=0.0, idle=0.0, timeout=60.0):
+        """Time to lease on n interfaces (and, with settle/idle, the bound daemon's cost)."""
+        return self.helper(cfg, n, f"{n}", lambda lab, out, log: [
+            "measure", "--ifaces", ",".join(lab["ifaces"]), "--timeout", str(timeout),
+            "--settle", str(settle), "--idle", str(idle), "--out", out, "--log", log])
+
+    def reconnect_run(self, cfg, phases):
+        """Link flaps under one bound client: phases is a list of (name, flaps)."""
+        a = self.a
+        return self.helper(cfg, 1, "reconnect", lambda lab, out, log: [
+            "reconnect", "--iface", lab["ifaces"][0], "--timeout", str(a.timeout),
+            "--settle", str(a.reconnect_settle), "--down", str(a.reconnect_down),
+            "--pause", str(a.reconnect_pause), "--limit", str(a.reconnect_limit),
+            "--server-pid", str(lab["dnsmasq"].pid),
+            "--phases", ",".join(f"{p}:{k}" for p, k in phases), "--out", out, "--log", log])
+
+    def helper(self, cfg, n, tag, args):
         # Mount points for the per-run tmpfs over dhcpcd's state directories (removed at the
         # end if they did not exist): without them dhcpcd would write to the host's /run.
         for d in self.private_dirs:
@@ -494,10 +858,9 @@ class Bench:
             log = os.path.join(lab["dir"], "client.log")
             argv = self.argv(cfg, lab)
             r = subprocess.run(
-                ["ip", "netns", "exec", lab["cli"], PY, os.path.abspath(__file__), "measure",
-                 "--ifaces", ",".join(lab["ifaces"]), "--timeout", str(timeout),
-                 "--settle", str(settle), "--idle", str(idle), "--out", out, "--log", log,
-                 "--private-dirs", ",".join(self.private_dirs + [rundir]), "--"] + argv,
+                ["ip", "netns", "exec", lab["cli"], PY, os.path.abspath(__file__)] +
+                args(lab, out, log) +
+                ["--private-dirs", ",".join(self.private_dirs + [rundir]), "--"] + argv,
                 capture_output=True, text=True)
             if r.returncode != 0 or not os.path.exists(out):
                 res = {"error": f"measure helper failed ({r.returncode}): {r.stderr.strip()[-800:]}"}
@@ -507,7 +870,7 @@ class Bench:
             res["log_tail"] = (read(log) or "")[-1500:]
             if self.a.keep_logs:
                 os.makedirs(self.a.keep_logs, exist_ok=True)
-                shutil.copy(log, os.path.join(self.a.keep_logs, f"{cfg}-{n}-{self.seq}.log"))
+                shutil.copy(log, os.path.join(self.a.keep_logs, f"{cfg}-{tag}-{self.seq}.log"))
             # Nothing of the client may survive its run.
             left = [p for p in self.ns_pids(lab["cli"])]
             if left:
@@ -528,8 +891,13 @@ class Bench:
         a = self.a
         cfgs = [c for c in CONFIGS if c in a.clients.split(",")]
         multi = [c for c in cfgs if c != "udhcpc"]
+        only = set(a.only.split(","))
+        phases = [p for p in RECONNECT_PHASES if p in a.reconnect_phases.split(",")]
         data = {"ttl": {c: [] for c in cfgs}, "scale": {c: [] for c in multi},
-                "daemon1": {}, "daemon100": {}, "errors": [], "scale_detail": {}}
+                "daemon1": {}, "daemon100": {}, "errors": [], "scale_detail": {},
+                "only": sorted(only),
+                "reconnect": {p: {c: {"flaps": [], "never": None, "error": None} for c in cfgs}
+                              for p in phases}}
         started = time.monotonic()
 
         def record(kind, cfg, res, where):
@@ -549,9 +917,10 @@ class Bench:
             return True
 
         # 1. time to lease, one interface (the last round also measures the bound daemon)
-        rounds = a.warmup + a.runs
-        print(f"== time to lease, 1 interface: {a.warmup} warm-up + {a.runs} runs per client",
-              flush=True)
+        rounds = (a.warmup + a.runs) if "ttl" in only else 0
+        if rounds:
+            print(f"== time to lease, 1 interface: {a.warmup} warm-up + {a.runs} runs per "
+                  f"client", flush=True)
         for r in range(rounds):
             order = cfgs[r % len(cfgs):] + cfgs[:r % len(cfgs)]
             last = r == rounds - 1
@@ -571,7 +940,7 @@ class Bench:
                     print(f"  {cfg:12} {tag:8} {res['ttl_all_ms']:9.1f} ms{extra}", flush=True)
 
         # 2. scale: n interfaces in one process (the last round measures the bound daemon)
-        if a.scale_runs > 0 and a.ifaces > 1:
+        if "scale" in only and a.scale_runs > 0 and a.ifaces > 1:
             print(f"== scale: {a.ifaces} interfaces in one process, {a.scale_runs} runs per client",
                   flush=True)
             for r in range(a.scale_runs):
@@ -590,11 +959,58 @@ class Bench:
                                          f"{res['idle']['cpu_ns'] / 1e6:.2f} ms CPU"
                         print(f"  {cfg:12} run {r + 1}  all {res['ttl_all_ms']:9.1f} ms "
                               f"(first {res['ttl_first_ms']:.1f} ms){extra}", flush=True)
+
+        # 3. reconnect: link flaps under a bound client, the server answering, then stopped
+        if "reconnect" in only and a.reconnect_runs > 0 and phases:
+            print(f"== reconnect: {a.reconnect_runs} link flaps per client and server phase "
+                  f"({', '.join(phases)}), down {a.reconnect_down:g} s, limit "
+                  f"{a.reconnect_limit:g} s", flush=True)
+            for cfg in cfgs:
+                todo = list(phases)
+                while todo:
+                    res = self.reconnect_run(cfg, [(p, a.reconnect_runs) for p in todo])
+                    for p, flaps in res.get("phases", {}).items():
+                        rec = data["reconnect"][p][cfg]
+                        for f in flaps:
+                            rec["flaps"].append(f)
+                            i = len(rec["flaps"])
+                            kept = "kept" if f["addr_kept"] else "dropped"
+                            if f["usable_ms"] is None:
+                                rec["never"] = f
+                                print(f"  {cfg:12} {p:7} flap {i}: not back within "
+                                      f"{a.reconnect_limit:g} s (address {kept} while down; "
+                                      f"left {f['left']})", flush=True)
+                            elif not f["ok"]:
+                                rec["never"] = f
+                                print(f"  {cfg:12} {p:7} flap {i}: back in "
+                                      f"{f['usable_ms']:.1f} ms, taken away again at "
+                                      f"{f['lost_ms']:.1f} ms (left {f['left']})", flush=True)
+                            else:
+                                print(f"  {cfg:12} {p:7} flap {i}: {f['usable_ms']:9.1f} ms "
+                                      f"(address {kept} while down)", flush=True)
+                    for w in res.get("warnings", []):
+                        data["errors"].append({"what": f"reconnect {cfg}", "error": w})
+                    if "error" in res:
+                        data["errors"].append({"what": f"reconnect {cfg}", "error": res["error"],
+                                               "log": res.get("log_tail", "")})
+                        print(f"  {cfg:12} reconnect: ERROR {res['error']}", flush=True)
+                        for p in todo:
+                            rec = data["reconnect"][p][cfg]
+                            if rec["never"] is None and len(rec["flaps"]) < a.reconnect_runs:
+                                rec["error"] = res["error"]
+                        break
+                    # A phase whose flap was never made good ends there; the next phase
+                    # needs a client that holds its lease, so it starts in a fresh lab.
+                    ended = res.get("ended")
+                    todo = todo[todo.index(ended) + 1:] if ended in todo else []
         data["elapsed_s"] = round(time.monotonic() - started, 1)
         report(a, cfgs, data)
 
 
 CONFIGS = ["dhcpc", "dhcpc-noarp", "dhclient", "udhcpc", "dhcpcd", "dhcpcd-A"]
+SECTIONS = ["ttl", "scale", "reconnect"]
+RECONNECT_PHASES = ["answer", "silent"]
+PHASE_TEXT = {"answer": "the server answering", "silent": "the server stopped before the flap"}
 LABEL = {"dhcpc": "dhcpc", "dhcpc-noarp": "dhcpc --arp-probe 0", "dhclient": "dhclient",
          "udhcpc": "udhcpc", "dhcpcd": "dhcpcd", "dhcpcd-A": "dhcpcd -A"}
 
@@ -659,6 +1075,61 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def reconnect_times(rec):
+    return [f["usable_ms"] for f in rec["flaps"] if f["ok"]]
+
+
+def reconnect_median(a, rec):
+    """The median for comparisons: a client that missed the limit in some run counts as never
+    back (it never came back there)."""
+    ok = reconnect_times(rec)
+    return float("inf") if rec["never"] or not ok else median(ok)
+
+
+def reconnect_cell(a, rec):
+    ok = reconnect_times(rec)
+    lim = f"> {a.reconnect_limit:g} s"
+    if rec["error"] and not ok and not rec["never"]:
+        return "error"
+    bad = rec["never"]
+    if bad and bad["usable_ms"] is not None:
+        bad = (f"back in {fmt_ms(bad['usable_ms'])}, then taken away again "
+               f"{fmt_ms(bad['lost_ms'])} after carrier")
+    elif bad:
+        bad = f"{lim} (never)"
+    if bad and not ok:
+        return bad
+    if not ok:
+        return "n/a"
+    text = fmt_ms(median(ok))
+    if bad:
+        return f"{text} in {len(ok)} run(s), then {bad}"
+    if len(ok) < a.reconnect_runs:
+        text += f" ({len(ok)} of {a.reconnect_runs} runs)"
+    return text
+
+
+def kept_cell(rc, c):
+    flaps = [f for recs in rc.values() for f in recs[c]["flaps"]]
+    if not flaps:
+        return "n/a"
+    kept = sum(1 for f in flaps if f["addr_kept"])
+    if kept == len(flaps):
+        return "yes"
+    return "no (dropped on carrier loss)" if kept == 0 else f"{kept} of {len(flaps)} flaps"
+
+
+def confirmation(f):
+    """dhcpc's own word on how a flap's lease was confirmed: (ms after carrier, "router" or
+    "server"), from the first line that says so."""
+    for t, text in f.get("lines", []):
+        if t >= 0 and "carrier back on the same network" in text:
+            return t, "router's ARP reply"
+        if t >= 0 and "renewed" in text:
+            return t, "server's ACK"
+    return None
+
+
 def report(a, cfgs, data):
     ttl = {c: data["ttl"][c] for c in cfgs}
     med = {c: median(ttl[c]) for c in cfgs}
@@ -689,23 +1160,36 @@ def report(a, cfgs, data):
     lines = []
     hdr = "| | " + " | ".join(LABEL[c] for c in cfgs) + " |"
     lines += [hdr, "|---" * (len(cfgs) + 1) + "|"]
-    lines.append(row(f"time to lease, 1 interface, median of {a.runs}", med, fmt_ms))
-    lines.append("| spread: min–max (interquartile range) | " +
-                 " | ".join(spread(c) for c in cfgs) + " |")
-    if a.scale_runs > 0 and a.ifaces > 1:
+    only = set(data.get("only", SECTIONS))
+    if "ttl" in only:
+        lines.append(row(f"time to lease, 1 interface, median of {a.runs}", med, fmt_ms))
+        lines.append("| spread: min–max (interquartile range) | " +
+                     " | ".join(spread(c) for c in cfgs) + " |")
+    if "scale" in only and a.scale_runs > 0 and a.ifaces > 1:
         lines.append(row(f"time until all {a.ifaces} interfaces have their address, one "
                          f"process, median of {a.scale_runs}", scale, fmt_ms))
-    lines.append(row("RSS while bound, 1 interface (all processes)",
-                     {c: get(d1, c, lambda r: r.get("rss_kb")) for c in cfgs}, mib))
+    rc = data.get("reconnect", {}) if "reconnect" in only else {}
+    for p, recs in rc.items():
+        lines.append(f"| reconnect, {PHASE_TEXT[p]}: from carrier back until the lease's address "
+                     f"and default route are on the interface again (own-link flap, median of "
+                     f"{a.reconnect_runs}) | " +
+                     " | ".join(reconnect_cell(a, recs[c]) for c in cfgs) + " |")
+    if rc:
+        lines.append("| reconnect: the address stayed on the interface while the link was down | "
+                     + " | ".join(kept_cell(rc, c) for c in cfgs) + " |")
+    if d1:
+        lines.append(row("RSS while bound, 1 interface (all processes)",
+                         {c: get(d1, c, lambda r: r.get("rss_kb")) for c in cfgs}, mib))
     if d100:
         lines.append(row(f"RSS while bound, {a.ifaces} interfaces (all processes)",
                          {c: get(d100, c, lambda r: r.get("rss_kb")) for c in cfgs}, mib))
-    lines.append(row("PSS while bound, 1 interface (shared pages counted once)",
-                     {c: get(d1, c, lambda r: r.get("pss_kb")) for c in cfgs}, mib))
+    if d1:
+        lines.append(row("PSS while bound, 1 interface (shared pages counted once)",
+                         {c: get(d1, c, lambda r: r.get("pss_kb")) for c in cfgs}, mib))
     if d100:
         lines.append(row(f"PSS while bound, {a.ifaces} interfaces (shared pages counted once)",
                          {c: get(d100, c, lambda r: r.get("pss_kb")) for c in cfgs}, mib))
-    if a.idle > 0:
+    if a.idle > 0 and d1:
         lines.append(row(f"idle wake-ups (context switches) in {a.idle:g} s, bound, 1 interface",
                          {c: get(d1, c, lambda r: r["idle"]["wakeups"]) for c in cfgs}, num))
         lines.append(row(f"idle CPU time in {a.idle:g} s, bound, 1 interface",
@@ -763,9 +1247,28 @@ def report(a, cfgs, data):
                 goal(f"idle, {n} interface(s), {LABEL[c]}: no wake-ups while bound (lease 1 h: "
                      f"no lease timer falls in the {a.idle:g} s window)", w == 0,
                      f"{w} wake-ups, {r['idle']['cpu_ns'] / 1e6:.2f} ms CPU (per thread: {who})")
+    for p, recs in rc.items():
+        if "dhcpc" not in recs or recs["dhcpc"]["error"]:
+            continue
+        mine = reconnect_median(a, recs["dhcpc"])
+        peers = {c: reconnect_median(a, recs[c]) for c in cfgs
+                 if not c.startswith("dhcpc") and not recs[c]["error"]}
+        if peers:
+            goal(f"reconnect, {PHASE_TEXT[p]}: dhcpc back before every peer (median)",
+                 all(mine < v for v in peers.values()),
+                 ", ".join(f"{LABEL[c]} {reconnect_cell(a, recs[c])}"
+                           for c in ["dhcpc"] + list(peers)))
+        ok = reconnect_times(recs["dhcpc"])
+        if ok and not recs["dhcpc"]["never"]:
+            goal(f"reconnect, {PHASE_TEXT[p]}: dhcpc usable within milliseconds of carrier "
+                 f"(every run under 100 ms)", max(ok) < 100,
+                 f"median {fmt_ms(median(ok))}, slowest {fmt_ms(max(ok))}")
+        elif recs["dhcpc"]["never"]:
+            goal(f"reconnect, {PHASE_TEXT[p]}: dhcpc usable within milliseconds of carrier",
+                 False, reconnect_cell(a, recs["dhcpc"]))
 
     md = []
-    md.append("# dhcpc benchmark (issue 4)\n")
+    md.append("# dhcpc benchmark (issues 4 and 10)\n")
     md.append(f"Generated by `bench/run` on {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; "
               f"the benchmark took {data['elapsed_s']:.0f} s (plus build and install).\n")
     md.append(f"- command: `{a.cmdline}`")
@@ -774,7 +1277,9 @@ def report(a, cfgs, data):
         md.append(f"- {v}")
     md.append("")
     md.append("Each figure is followed by its ratio to dhclient's from the same run "
-              "(below 1× is better than dhclient).\n")
+              "(below 1× is better than dhclient)" +
+              (", except the reconnect rows, where dhclient never comes back" if rc else "") +
+              ".\n")
     md.append(table)
     md.append("")
     md.append("## Goals of the issue, on this run\n")
@@ -813,6 +1318,29 @@ def report(a, cfgs, data):
   (nanoseconds).
 - udhcpc runs one interface per process, so it has no scale figures.
 """)
+    if rc:
+        md.append(f"""- Reconnect (issue 10): one lab per client, the client started as above; once it holds a
+  lease (an address from the pool and a default route via the router {SERVER_IP}) and
+  {a.reconnect_settle:g} s have passed, the helper in the client namespace flaps the client's own
+  interface: down (RTM_NEWLINK clearing IFF_UP, as `ip link set IFACE down`; the kernel
+  flushes the interface's routes then, the default route with them, but keeps its IPv4
+  addresses), {a.reconnect_down:g} s later up again. The figure is the time from the kernel's
+  report of carrier (RTM_NEWLINK with IFF_UP and IFF_LOWER_UP, on the helper's rtnetlink socket;
+  on a veth it comes within a millisecond of the `up`) until the lease's address is on the
+  interface and a default route via the router is in the main table. The helper follows
+  RTM_NEWADDR/RTM_DELADDR and RTM_NEWROUTE/RTM_DELROUTE events (RTMGRP_IPV4_IFADDR,
+  RTMGRP_IPV4_ROUTE) and dumps addresses and routes after each down and up (the kernel flushes
+  IPv4 routes of a downed interface without RTM_DELROUTE); no polling. {a.reconnect_runs} flaps per
+  server phase, {a.reconnect_pause:g} s apart (a route that was put back and then taken away in
+  that pause would be noted under the raw figures). Phases: "server answering" (dnsmasq as
+  above, which knows the lease and ACKs an INIT-REBOOT at once), then "server stopped" (dnsmasq
+  stopped with SIGTERM before the phase's first flap, so nothing answers DHCP; the router's
+  address still answers ARP, as the kernel of the server namespace holds it). A client that has
+  not put both back {a.reconnect_limit:g} s after carrier is reported as "> {a.reconnect_limit:g} s
+  (never)", and its series of that phase ends there (later flaps would start without a lease
+  in place); a phase after it gets a fresh lab and a fresh client. The flaps of one client run
+  one after another in one process (not interleaved with other clients).
+""")
     if data["errors"]:
         md.append("## Problems during the run\n")
         for e in data["errors"]:
@@ -821,9 +1349,46 @@ def report(a, cfgs, data):
                 md.append("\n  ```\n  " + e["log"].strip().replace("\n", "\n  ") + "\n  ```")
         md.append("")
     md.append("## Raw figures\n")
-    md.append("Time to lease, 1 interface, every run (ms):\n")
-    for c in cfgs:
-        md.append(f"- {LABEL[c]}: " + ", ".join(f"{x:.1f}" for x in ttl[c]))
+    if "ttl" in only:
+        md.append("Time to lease, 1 interface, every run (ms):\n")
+        for c in cfgs:
+            md.append(f"- {LABEL[c]}: " + ", ".join(f"{x:.1f}" for x in ttl[c]))
+    for p, recs in rc.items():
+        md.append(f"\nReconnect, {PHASE_TEXT[p]}: every flap, ms from carrier until the address "
+                  f"and the default route were back (address: when the address was back, 0 if "
+                  f"it stayed):\n")
+        for c in cfgs:
+            rec = recs[c]
+            runs = []
+            for f in rec["flaps"]:
+                if f["usable_ms"] is None:
+                    runs.append(f"never (after {a.reconnect_limit:g} s: addresses "
+                                f"{f['left']['addrs']}, default routes {f['left']['defaults']})")
+                    continue
+                t = f"{f['usable_ms']:.1f} (address {f['addr_ms']:.1f})"
+                if "lost_ms" in f:
+                    t += f" [taken away again at {f['lost_ms']:.0f}" + \
+                        (", and not back a pause later]" if not f["ok"] else ", then back]")
+                how = confirmation(f) if c.startswith("dhcpc") else None
+                if how:
+                    t += f" [lease confirmed by the {how[1]} at {how[0]:.1f}]"
+                runs.append(t)
+            if rec["error"]:
+                runs.append(f"error: {rec['error']}")
+            late = [f["running_ms"] for f in rec["flaps"] if "running_ms" in f]
+            if late:
+                runs.append(f"RUNNING (operstate up) at most {max(late):.1f} ms after carrier")
+            md.append(f"- {LABEL[c]}: " + ("; ".join(runs) or "n/a"))
+        md.append(f"\nWhat each client logged around its first flap, {PHASE_TEXT[p]} (ms after "
+                  f"carrier; negative: while the link was down):\n")
+        for c in cfgs:
+            flaps = recs[c]["flaps"]
+            if not flaps:
+                continue
+            shown = [f"[{t:8.1f}] {text.strip()[:160]}" for t, text in flaps[0].get("lines", [])
+                     ][:12]
+            md.append(f"- {LABEL[c]}:" + ("\n\n  ```\n  " + "\n  ".join(shown) + "\n  ```"
+                                          if shown else " (nothing)"))
     if any(data["scale"].values()):
         md.append(f"\nTime until all {a.ifaces} interfaces are bound, every run (ms; in brackets "
                   f"when the first one and half of them were):\n")
@@ -858,12 +1423,16 @@ def report(a, cfgs, data):
                     idle += f", threads gone {i['tasks_gone']} new {i['tasks_new']}"
             md.append(f"- {LABEL[c]}: {procs}{idle}")
     md.append("")
-    with open(a.out, "w") as f:
-        f.write("\n".join(md))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(data, f, indent=1)
-    print(f"\nwritten to {a.out}")
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write("\n".join(md))
+        print(f"\nwritten to {a.out}")
+    else:
+        print("\n" + "\n".join(["## Goals of the issue, on this run\n",
+                                 "| goal | result | figures |\n|---|---|---|"] + goals))
 
 
 def main():
@@ -878,11 +1447,24 @@ def main():
     m.add_argument("--log", required=True)
     m.add_argument("--private-dirs", default="")
     m.add_argument("argv", nargs=argparse.REMAINDER)
+    r = sub.add_parser("reconnect")
+    r.add_argument("--iface", required=True)
+    r.add_argument("--timeout", type=float, default=60)
+    r.add_argument("--settle", type=float, default=3)
+    r.add_argument("--down", type=float, default=1)
+    r.add_argument("--pause", type=float, default=1.5)
+    r.add_argument("--limit", type=float, default=15)
+    r.add_argument("--server-pid", type=int, required=True)
+    r.add_argument("--phases", required=True)
+    r.add_argument("--out", required=True)
+    r.add_argument("--log", required=True)
+    r.add_argument("--private-dirs", default="")
+    r.add_argument("argv", nargs=argparse.REMAINDER)
     o = sub.add_parser("orchestrate")
     o.add_argument("--bin", required=True)
     o.add_argument("--work", required=True)
     o.add_argument("--prefix", required=True)
-    o.add_argument("--out", required=True)
+    o.add_argument("--out", default="", help="report file (none: the table is printed only)")
     o.add_argument("--json")
     o.add_argument("--runs", type=int, default=10)
     o.add_argument("--warmup", type=int, default=1)
@@ -894,17 +1476,34 @@ def main():
     o.add_argument("--timeout", type=float, default=60)
     o.add_argument("--scale-timeout", type=float, default=180)
     o.add_argument("--clients", default=",".join(CONFIGS))
+    o.add_argument("--only", default=",".join(SECTIONS))
+    o.add_argument("--reconnect-runs", type=int, default=5)
+    o.add_argument("--reconnect-phases", default=",".join(RECONNECT_PHASES))
+    o.add_argument("--reconnect-down", type=float, default=1)
+    o.add_argument("--reconnect-pause", type=float, default=1.5)
+    o.add_argument("--reconnect-settle", type=float, default=3)
+    o.add_argument("--reconnect-limit", type=float, default=15)
     o.add_argument("--resolv-sha")
     o.add_argument("--keep-logs")
     o.add_argument("--dynamic-pool", action="store_true")
     o.add_argument("--git", default="?")
     o.add_argument("--cmdline", default="bench/run")
     a = ap.parse_args()
-    if a.cmd == "measure":
+    if a.cmd in ("measure", "reconnect"):
         if a.argv and a.argv[0] == "--":
             a.argv = a.argv[1:]
-        measure(a)
+        (measure if a.cmd == "measure" else reconnect)(a)
         return
+    bad = set(a.only.split(",")) - set(SECTIONS)
+    if bad:
+        ap.error(f"--only: unknown part {','.join(sorted(bad))} (parts: {','.join(SECTIONS)})")
+    bad = set(a.reconnect_phases.split(",")) - set(RECONNECT_PHASES)
+    if bad:
+        ap.error(f"--reconnect-phases: unknown {','.join(sorted(bad))} "
+                 f"(phases: {','.join(RECONNECT_PHASES)})")
+    bad = set(a.clients.split(",")) - set(CONFIGS)
+    if bad:
+        ap.error(f"--clients: unknown {','.join(sorted(bad))} (clients: {','.join(CONFIGS)})")
     if not 1 <= a.ifaces <= 240:
         ap.error("--ifaces must be between 1 and 240 (one /24 pool)")
     b = Bench(a)
