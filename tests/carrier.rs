@@ -1,5 +1,6 @@
 //! Carrier and interfaces, in namespace labs with dnsmasq: a flap on the same network (the
-//! lease confirmed by RFC 4436 with no server answering, and its routes put back), a move to another server's subnet (a
+//! lease confirmed by RFC 4436 with no server answering, after the far end's flap and after
+//! the client's own, and its routes put back), a move to another server's subnet (a
 //! fresh lease within seconds), no carrier at start, an interface removed and made again
 //! (picked up by its new index), and `--allow-missing`.
 
@@ -121,6 +122,38 @@ fn an_own_link_flap_puts_the_address_and_routes_back() {
     );
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
     assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
+#[test]
+fn an_own_link_flap_with_the_server_gone_is_confirmed_by_the_router() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    for pid in sh("ip", &["netns", "pids", &lab.server_ns]).split_whitespace() {
+        sh("kill", &["-9", pid]);
+    }
+    // The client's own interface goes down and up: its packet socket is left with a pending
+    // ENETDOWN, which must not swallow the ARP to the router that carrier's return sends.
+    ip(&lab.client_ns, &["link", "set", CLIENT_IF, "down"]);
+    daemon.wait_log("carrier lost; keeping", Duration::from_secs(5));
+    ip(&lab.client_ns, &["link", "set", CLIENT_IF, "up"]);
+    daemon.wait_log("carrier back on the same network", Duration::from_secs(5));
+    assert!(
+        wait_for(Duration::from_secs(5), || default_route(&lab).is_some()),
+        "no default route after the flap: {:?}",
+        lab.client_routes()
+    );
+    // Past the 1 s in which silence would have meant another network.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    let log = daemon.log_text();
+    assert!(
+        !log.contains("removed") && !log.contains("sending ARP"),
+        "{log}"
+    );
 }
 
 #[test]

@@ -105,10 +105,18 @@ impl RawSocket {
             Some(t) => u16::from_be_bytes([t[0], t[1]]),
             None => return Err(io::Error::new(io::ErrorKind::InvalidInput, "short frame")),
         };
-        self.fd
-            .get_ref()
-            .send_to(frame, &packet_addr(self.ifindex, proto))
-            .map(|_| ())
+        let to = packet_addr(self.ifindex, proto);
+        match self.fd.get_ref().send_to(frame, &to) {
+            // When the interface goes down, the kernel leaves ENETDOWN pending on every packet
+            // socket bound to it (packet_notifier sets sk_err), and the first send after the
+            // link is back returns that stale error and sends nothing: the RFC 4436 ARP that
+            // carrier's return sends first would be lost. Once more; a link that is really
+            // down fails again.
+            Err(e) if e.raw_os_error() == Some(libc::ENETDOWN) => {
+                self.fd.get_ref().send_to(frame, &to).map(|_| ())
+            }
+            r => r.map(|_| ()),
+        }
     }
 
     /// Receives one frame into `buf`. Returns its length and whether the kernel marked its
