@@ -1047,7 +1047,9 @@ def machine():
     mem = status_fields(read("/proc/meminfo"), "MemTotal").get("MemTotal", 0)
     virt = subprocess.run(["sh", "-c", "systemd-detect-virt 2>/dev/null || true"],
                           capture_output=True, text=True).stdout.strip()
-    return (f"{cpu}, {os.cpu_count()} CPUs, {mem / 1024 / 1024:.1f} GiB RAM"
+    load = (read("/proc/loadavg") or "?").split()[:3]
+    return (f"{cpu}, {os.cpu_count()} CPUs, {mem / 1024 / 1024:.1f} GiB RAM, load average "
+            f"{' '.join(load)} when the report was written"
             f"{', ' + virt if virt and virt != 'none' else ''}; Linux {platform.release()}; "
             f"{(read('/etc/os-release') or '').split('PRETTY_NAME=')[-1].splitlines()[0].strip(chr(34))}")
 
@@ -1252,7 +1254,7 @@ def report(a, cfgs, data):
             continue
         mine = reconnect_median(a, recs["dhcpc"])
         peers = {c: reconnect_median(a, recs[c]) for c in cfgs
-                 if not c.startswith("dhcpc") and not recs[c]["error"]}
+                 if c not in ("dhcpc", "dhcpc-noarp") and not recs[c]["error"]}
         if peers:
             goal(f"reconnect, {PHASE_TEXT[p]}: dhcpc back before every peer (median)",
                  all(mine < v for v in peers.values()),
@@ -1369,7 +1371,7 @@ def report(a, cfgs, data):
                 if "lost_ms" in f:
                     t += f" [taken away again at {f['lost_ms']:.0f}" + \
                         (", and not back a pause later]" if not f["ok"] else ", then back]")
-                how = confirmation(f) if c.startswith("dhcpc") else None
+                how = confirmation(f) if c in ("dhcpc", "dhcpc-noarp") else None
                 if how:
                     t += f" [lease confirmed by the {how[1]} at {how[0]:.1f}]"
                 runs.append(t)
