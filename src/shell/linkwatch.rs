@@ -110,7 +110,10 @@ impl Known {
             return;
         };
         let flags = link.header.flags;
-        let carrier = flags.contains(LinkFlags::Up) && flags.contains(LinkFlags::LowerUp);
+        // RUNNING (operstate up), not LOWER_UP: the kernel sets it once the device can send,
+        // after its queue is set up; a frame sent between the two is dropped unseen. (Wi-Fi:
+        // once associated.)
+        let carrier = flags.contains(LinkFlags::Up) && flags.contains(LinkFlags::Running);
         if let Some(old) = self.names.insert(index, name.clone()) {
             if old != name {
                 self.removed(&old, index);

@@ -20,7 +20,8 @@ pub struct Link {
     pub name: String,
     pub mac: [u8; 6],
     pub up: bool,
-    /// The link has carrier (IFF_LOWER_UP): a cable, a peer, an association.
+    /// The link can carry traffic (IFF_RUNNING): a cable or a peer, an association, and the
+    /// kernel ready to send.
     pub carrier: bool,
     pub mtu: Option<u32>,
 }
@@ -94,7 +95,7 @@ impl Netlink {
             name: name.to_string(),
             mac,
             up: msg.header.flags.contains(LinkFlags::Up),
-            carrier: msg.header.flags.contains(LinkFlags::LowerUp),
+            carrier: msg.header.flags.contains(LinkFlags::Running),
             mtu,
         })
     }

@@ -737,12 +737,19 @@ impl Driver {
     /// A read from the packet socket failed. The link going down leaves ENETDOWN on the
     /// socket, which the kernel hands on the next read, ahead of the frame that woke it, and
     /// re-attaches the socket when the link comes back: the socket is kept, so that frame is
-    /// not lost. Any other error (or ENETDOWN twice in a row) has the socket reopened. Said
+    /// not lost. Any other error has the socket reopened. Said
     /// once until a read succeeds again.
     fn socket_failed(&mut self, e: io::Error) {
         let repeated = std::mem::replace(&mut self.read_failed, true);
-        if e.raw_os_error() == Some(libc::ENETDOWN) && !repeated {
-            warn!("{}: reading: {e}; the link went down", self.opts.name);
+        if e.raw_os_error() == Some(libc::ENETDOWN) {
+            // The kernel reports each time the link goes down once, and re-attaches the
+            // socket when it is back: the socket stays (reopening it would lose the frames
+            // that come meanwhile, such as the router's answer when carrier returns).
+            if repeated {
+                debug!("{}: reading: {e}; the link went down again", self.opts.name);
+            } else {
+                warn!("{}: reading: {e}; the link went down", self.opts.name);
+            }
             return;
         }
         if repeated {
