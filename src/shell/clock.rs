@@ -41,7 +41,14 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         entry: None,
+        fallback: None,
     }
+}
+
+/// Makes the process's timer now (it is made by the first sleep otherwise), so that it has
+/// its descriptor before the interfaces take theirs. Inside the tokio runtime.
+pub fn start() -> io::Result<()> {
+    Deadlines::get().map(|_| ())
 }
 
 /// The future of [`sleep_until`]. Dropping it takes its deadline off the timer.
@@ -49,6 +56,9 @@ pub struct Sleep {
     deadline: Instant,
     /// The service it waits in and its key there, once polled.
     entry: Option<(Arc<Deadlines>, u64)>,
+    /// Without a timerfd (none could be made: out of descriptors), tokio's monotonic timer,
+    /// which is late by the time spent suspended, but never spins.
+    fallback: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Future for Sleep {
@@ -65,13 +75,23 @@ impl Future for Sleep {
         if self.entry.as_ref().is_some_and(|(d, _)| !d.alive()) {
             self.entry = None;
         }
+        if let Some(sleep) = self.fallback.as_mut() {
+            return sleep.as_mut().poll(cx).map(Ok);
+        }
         if self.entry.is_none() {
             match Deadlines::get() {
                 Ok(d) => {
                     let id = d.next_id();
                     self.entry = Some((d, id));
                 }
-                Err(e) => return Poll::Ready(Err(e)),
+                Err(e) => {
+                    tracing::warn!("cannot make the timer ({e}): waiting on the monotonic clock");
+                    let left = deadline.saturating_since(now());
+                    let mut sleep = Box::pin(tokio::time::sleep(left));
+                    let polled = sleep.as_mut().poll(cx).map(Ok);
+                    self.fallback = Some(sleep);
+                    return polled;
+                }
             }
         }
         if let Some((d, id)) = &self.entry {
