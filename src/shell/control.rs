@@ -109,7 +109,10 @@ impl Control {
         };
         if let Err(e) = linked {
             // A file system without hard links: this interface gets a socket of its own.
-            debug!("linking {}: {e}; binding a socket of its own", path.display());
+            debug!(
+                "linking {}: {e}; binding a socket of its own",
+                path.display()
+            );
             let listener = UnixListener::bind(&path)?;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
             listen(listener, self.routes.clone());
@@ -202,15 +205,16 @@ async fn answer(stream: tokio::net::UnixStream, routes: Routes) -> io::Result<()
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no request within 5 s"))??;
     // Bytes that are not text are an unknown request like any other, and answered so.
     let line = String::from_utf8_lossy(&bytes);
+    const REQUESTS: [&str; 4] = ["status", "renew", "release", "stop"];
     let reply = match line.trim().split_once(' ') {
-        Some((request, iface)) => {
+        Some((request, iface)) if REQUESTS.contains(&request) => {
             let commands = lock(&routes).get(iface).cloned();
             match commands {
                 Some(commands) => perform(request, commands).await?,
                 None => format!("error no interface {} here", Quoted(iface)),
             }
         }
-        None => format!("error unknown request {}", Quoted(line.trim())),
+        _ => format!("error unknown request {}", Quoted(line.trim())),
     };
     write.write_all(format!("{reply}\n").as_bytes()).await?;
     write.shutdown().await
