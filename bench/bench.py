@@ -1007,6 +1007,167 @@ class Bench:
         report(a, cfgs, data)
 
 
+    # -- the scale curve (issue 12): N interfaces, N = 1 .. 1000 ------------------------------------
+    # Kept apart from the main benchmark (its own lab, run and report): `--curve 1,10,100,300,1000`.
+    # One /24 holds 240 reservations, so the curve's lab has a segment (a server namespace with a
+    # bridge and a dnsmasq) per 240 interfaces, every segment handing out the same 198.51.100.0/24
+    # into the one client namespace (ARP answered only on the interface that holds an address).
+    def curve_lab(self, n):
+        self.seq += 1
+        p = f"{self.a.prefix}{self.seq}"
+        per = 240
+        segs = [list(range(k, min(n, k + per))) for k in range(0, n, per)]
+        lab = {"srv": p + "s0", "cli": p + "c", "n": n, "dir": os.path.join(self.a.work, p),
+               "ifaces": [f"bc{i}" for i in range(n)], "dnsmasq": None,
+               "more_srv": [f"{p}s{k}" for k in range(1, len(segs))], "more_dnsmasq": []}
+        self.labs.append(lab)
+        os.makedirs(lab["dir"])
+        cli = lab["cli"]
+        for ns in [lab["srv"], cli] + lab["more_srv"]:
+            sh("ip", "netns", "add", ns)
+            os.makedirs(f"/etc/netns/{ns}", exist_ok=True)
+            with open(f"/etc/netns/{ns}/resolv.conf", "w") as f:
+                f.write(f"# bench lab {ns}: the host's resolv.conf is never written\n")
+            sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+               "net.ipv6.conf.default.disable_ipv6=1")
+        sh("ip", "netns", "exec", cli, "sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1",
+           "net.ipv4.conf.default.arp_ignore=1")
+        sh("ip", "-n", cli, "link", "set", "lo", "up")
+        for k, members in enumerate(segs):
+            srv = f"{p}s{k}"
+            sh("ip", "-batch", "-", inp="".join(
+                f"link add bc{i} address {mac(i)} netns {cli} type veth peer name bs{i} "
+                f"netns {srv}\n" for i in members))
+            cmds = ["link set lo up", "link add br0 type bridge forward_delay 0 stp_state 0"]
+            cmds += [f"link set bs{i} master br0\nlink set bs{i} up" for i in members]
+            cmds += ["link set br0 up", f"addr add {SERVER_IP}/24 dev br0"]
+            sh("ip", "-n", srv, "-batch", "-", inp="\n".join(cmds) + "\n")
+            sh("ip", "-n", cli, "-batch", "-", inp="".join(f"link set bc{i} up\n" for i in members))
+            hosts = os.path.join(lab["dir"], f"dnsmasq{k}.hosts")
+            with open(hosts, "w") as f:
+                f.write("".join(f"{mac(i)},{NET}.{10 + j}\n" for j, i in enumerate(members)))
+            logf = os.path.join(lab["dir"], f"dnsmasq{k}.log")
+            d = subprocess.Popen(
+                ["ip", "netns", "exec", srv, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+                 "--port=0", "--no-resolv", "--no-hosts", "--no-ping", "--quiet-dhcp",
+                 "--bind-interfaces", "--interface=br0", "--except-interface=lo",
+                 f"--dhcp-range={POOL[0]},{POOL[1]},255.255.255.0,1h",
+                 f"--dhcp-option=option:router,{SERVER_IP}",
+                 f"--dhcp-option=option:dns-server,{SERVER_IP}",
+                 "--dhcp-option=option:domain-name,lab.test", "--dhcp-lease-max=1000",
+                 "--dhcp-hostsfile=" + hosts,
+                 "--dhcp-leasefile=" + os.path.join(lab["dir"], f"dnsmasq{k}.leases"),
+                 "--pid-file=" + os.path.join(lab["dir"], f"dnsmasq{k}.pid")],
+                stdin=subprocess.DEVNULL, stdout=open(logf, "wb"), stderr=subprocess.STDOUT)
+            if k == 0:
+                lab["dnsmasq"] = d
+            else:
+                lab["more_dnsmasq"].append(d)
+            end = time.monotonic() + 10
+            while "DHCP, IP range" not in (read(logf) or ""):
+                if d.poll() is not None or time.monotonic() > end:
+                    raise RuntimeError(f"dnsmasq did not start: {read(logf)}")
+                time.sleep(0.02)
+        # Every client interface up and running before the client starts (as in lab()).
+        end = time.monotonic() + 60
+        while True:
+            out = sh("ip", "-n", cli, "-o", "link", "show", "up")
+            ok = sum(1 for line in out.splitlines()
+                     if ": bc" in line and "LOWER_UP" in line and "state UP" in line)
+            if ok == n:
+                break
+            if time.monotonic() > end:
+                raise RuntimeError(f"lab {p}: the interfaces did not all come up running")
+            time.sleep(0.1)
+        return lab
+
+    def curve_destroy(self, lab):
+        for d in [lab["dnsmasq"]] + lab["more_dnsmasq"]:
+            if d is not None and d.poll() is None:
+                d.kill()
+                d.wait()
+        for ns in lab["more_srv"]:
+            sh("ip", "netns", "del", ns, check=False)
+            shutil.rmtree(f"/etc/netns/{ns}", ignore_errors=True)
+        self.destroy(lab)
+
+    def curve_run(self, cfg, n):
+        a = self.a
+        for d in self.private_dirs:
+            if not os.path.isdir(d):
+                os.makedirs(d)
+                self.created_dirs.append(d)
+        lab = self.curve_lab(n)
+        try:
+            rundir = os.path.join(lab["dir"], "run")
+            os.makedirs(rundir, exist_ok=True)
+            out = os.path.join(lab["dir"], "measure.json")
+            log = os.path.join(lab["dir"], "client.log")
+            r = subprocess.run(
+                ["ip", "netns", "exec", lab["cli"], PY, os.path.abspath(__file__), "measure",
+                 "--ifaces", ",".join(lab["ifaces"]), "--timeout", str(a.scale_timeout),
+                 "--settle", str(a.settle), "--idle", "0", "--out", out, "--log", log,
+                 "--private-dirs", ",".join(self.private_dirs + [rundir]), "--"]
+                + self.argv(cfg, lab), capture_output=True, text=True)
+            if r.returncode != 0 or not os.path.exists(out):
+                return {"error": f"measure helper failed ({r.returncode}): {r.stderr.strip()[-800:]}",
+                        "log_tail": (read(log) or "")[-1500:]}
+            with open(out) as f:
+                return json.load(f)
+        finally:
+            self.curve_destroy(lab)
+            self.check_resolv()
+
+    def curve_main(self):
+        a = self.a
+        sizes = [int(x) for x in a.curve.split(",")]
+        cfgs = [c for c in CURVE_CONFIGS if c in a.clients.split(",")]
+        rows = {}
+        errors = []
+        print(f"== scale curve: N = {sizes}, {', '.join(cfgs)}", flush=True)
+        for n in sizes:
+            for cfg in cfgs:
+                res = self.curve_run(cfg, n)
+                if "error" in res:
+                    errors.append(f"{cfg} N={n}: {res['error']}")
+                    print(f"  {cfg:10} N={n:5}: ERROR {res['error']}", flush=True)
+                    continue
+                rows[(cfg, n)] = res
+                print(f"  {cfg:10} N={n:5}: all bound {res['ttl_all_ms']:9.1f} ms  "
+                      f"rss {res.get('rss_kb', 0) / 1024:.2f} MiB "
+                      f"({res.get('rss_kb', 0) / n:.1f} KiB/interface)", flush=True)
+        curve_report(a, sizes, cfgs, rows, errors)
+
+
+CURVE_CONFIGS = ["dhcpc", "dhclient", "dhcpcd"]
+
+
+def curve_report(a, sizes, cfgs, rows, errors):
+    """Appends the scale curve to the report (a section of its own)."""
+    lines = ["", "## Scale curve: N interfaces in one process", "",
+             f"`{a.cmdline}` (git {a.git}); time from start until every interface has its address, "
+             "and RSS of all the client's processes once bound (after the settle time); one run "
+             "per point; a dnsmasq reservation per MAC, one segment per 240 interfaces.", "",
+             "| N | " + " | ".join(f"{LABEL.get(c, c)}: all bound / RSS (per interface)" for c in cfgs)
+             + " |", "|---|" + "---|" * len(cfgs)]
+    for n in sizes:
+        cells = []
+        for c in cfgs:
+            r = rows.get((c, n))
+            if r is None:
+                cells.append("error")
+            else:
+                kb = r.get("rss_kb", 0)
+                cells.append(f"{fmt_ms(r['ttl_all_ms'])} / {kb / 1024:.2f} MiB ({kb / n:.1f} KiB)")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    for e in errors:
+        lines.append(f"- error: {e}")
+    text = "\n".join(lines) + "\n"
+    with open(a.out, "a") as f:
+        f.write(text)
+    print(text)
+
+
 CONFIGS = ["dhcpc", "dhcpc-noarp", "dhclient", "udhcpc", "dhcpcd", "dhcpcd-A"]
 SECTIONS = ["ttl", "scale", "reconnect"]
 RECONNECT_PHASES = ["answer", "silent"]
@@ -1488,6 +1649,7 @@ def main():
     o.add_argument("--resolv-sha")
     o.add_argument("--keep-logs")
     o.add_argument("--dynamic-pool", action="store_true")
+    o.add_argument("--curve", default="", help="only the scale curve, at these N (e.g. 1,10,100,300,1000)")
     o.add_argument("--git", default="?")
     o.add_argument("--cmdline", default="bench/run")
     a = ap.parse_args()
@@ -1506,6 +1668,8 @@ def main():
     bad = set(a.clients.split(",")) - set(CONFIGS)
     if bad:
         ap.error(f"--clients: unknown {','.join(sorted(bad))} (clients: {','.join(CONFIGS)})")
+    if a.curve and not all(x.isdigit() and 1 <= int(x) <= 1000 for x in a.curve.split(",")):
+        ap.error("--curve takes interface counts from 1 to 1000, comma-separated")
     if not 1 <= a.ifaces <= 240:
         ap.error("--ifaces must be between 1 and 240 (one /24 pool)")
     b = Bench(a)
@@ -1514,7 +1678,10 @@ def main():
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
     try:
-        b.main()
+        if a.curve:
+            b.curve_main()
+        else:
+            b.main()
     except KeyboardInterrupt:
         print("bench: interrupted; cleaning up", file=sys.stderr)
         sys.exit(130)

@@ -252,6 +252,7 @@ fn write_pid(run_dir: &Path, iface: &str) {
 /// background daemon.
 async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier>) -> ExitCode {
     let cli = &settings.cli;
+    raise_nofile();
     let net = match Netlink::connect() {
         Ok(n) => n,
         Err(e) => return fail(&RunError::Io("opening rtnetlink".into(), e)),
@@ -278,6 +279,18 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
         Ok(m) => m,
         Err(e) => return fail(&RunError::Io("subscribing to link events".into(), e)),
     };
+    // The process's own descriptors (timer, control socket) before the interfaces': at the
+    // limit of open files, it is interfaces that cannot start, each said.
+    if let Err(e) = dhcpc::shell::clock::start() {
+        return fail(&RunError::Io("creating the timer".into(), e));
+    }
+    let mut control = None;
+    if daemon {
+        match control::Control::start(&cli.run_dir) {
+            Ok(c) => control = Some(c),
+            Err(e) => return fail(&RunError::Io("binding the control socket".into(), e)),
+        }
+    }
     // Every interface is looked up and opened at once (their netlink requests share one
     // socket), so that a hundred interfaces start together rather than one after another.
     let drivers = futures::future::join_all(names.iter().map(|name| {
@@ -291,15 +304,34 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
     let mut readies = Vec::new();
     let settled = std::sync::Arc::new(tokio::sync::Notify::new());
     let manager = systemd::Status::new(&names);
-    let drivers: Vec<Driver> = match drivers.into_iter().collect() {
-        Ok(d) => d,
-        Err(e) => return fail(&e),
-    };
-    for (name, mut driver) in names.iter().zip(drivers) {
+    // An interface that could not start for want of descriptors is named (each one, with the
+    // limit) and the others go on; any other error stops the whole start, as before.
+    let mut started = Vec::new();
+    let mut not_started = Vec::new();
+    for (name, driver) in names.iter().zip(drivers) {
+        match driver {
+            Ok(d) => started.push((name.clone(), d)),
+            Err(e) if out_of_descriptors(&e) => {
+                let why = format!(
+                    "{e}: {name} is not run: the process is at its limit of open files ({}); \
+                     raise it (ulimit -n, LimitNOFILE=)",
+                    nofile_limit()
+                );
+                error!("{why}");
+                not_started.push(why);
+            }
+            Err(e) => return fail(&e),
+        }
+    }
+    if started.is_empty() && !not_started.is_empty() {
+        return ExitCode::from(3);
+    }
+    for (name, mut driver) in started {
+        let name = &name;
         let span = iface_span(name);
         let (tx, rx) = mpsc::channel(8);
-        if daemon {
-            if let Err(e) = control::serve(&cli.run_dir, name, tx.clone()) {
+        if let Some(control) = &control {
+            if let Err(e) = control.serve(name, tx.clone()) {
                 return fail(&RunError::Io(format!("{name}: control socket"), e));
             }
             write_pid(&cli.run_dir, name);
@@ -311,6 +343,9 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
         driver.notify_status(manager.clone());
         senders.push(tx);
         tasks.push((name.clone(), tokio::spawn(driver.run(rx).instrument(span))));
+    }
+    if let Some(c) = control.as_mut() {
+        c.seal();
     }
 
     // Signals are honoured at once, in every state: while the leases are still being
@@ -345,8 +380,8 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
         // Daemon: wait until every interface is bound or has given up waiting, then say so
         // (to systemd, and to the parent waiting to exit) and detach.
         if daemon {
-            let mut status = 0u8;
-            let mut missing = Vec::new();
+            let mut status = if not_started.is_empty() { 0u8 } else { 3 };
+            let mut missing = not_started;
             for (name, ready) in readies {
                 match ready.await {
                     Ok(Ok(lease)) => println!("{name}: {lease}"),
@@ -386,6 +421,38 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
         }
     }
     code
+}
+
+/// Raises the soft limit of open files to the hard limit: each interface holds a packet
+/// socket, and the common soft limit of 1024 would stop a big host's interfaces short.
+fn raise_nofile() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => {
+            if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                warn!("raising the limit of open files from {soft} to {hard}: {e}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => warn!("reading the limit of open files: {e}"),
+    }
+}
+
+/// The limit of open files now, for messages.
+fn nofile_limit() -> String {
+    match nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE) {
+        Ok((soft, _)) => soft.to_string(),
+        Err(_) => "unknown".to_string(),
+    }
+}
+
+/// The error is the process (or the system) running out of file descriptors.
+fn out_of_descriptors(e: &RunError) -> bool {
+    let io = match e {
+        RunError::Io(_, io) | RunError::Permission(_, io) => io,
+        _ => return false,
+    };
+    matches!(io.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
 /// Shrinks the daemon 2 s after the last lease event (bind, renewal, removal), so that the

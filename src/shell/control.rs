@@ -1,13 +1,21 @@
 //! The control socket: how `dhcpc -r/-x/-n/--status` (and a second `dhcpc IFACE`) talk to the
-//! daemon that runs an interface. One Unix stream socket per interface, `RUN_DIR/IFACE.sock`,
-//! mode 0600 and only root (or the daemon's own user) is served. One request line, one answer.
+//! daemon that runs an interface. Each interface has its name, `RUN_DIR/IFACE.sock`, mode 0600,
+//! and only root (or the daemon's own user) is served. One request line, one answer.
+//!
+//! One daemon listens on one socket for all its interfaces: it binds a private name, gives
+//! the socket each interface's name as a hard link to the same inode (a Unix socket is
+//! reached through any of its names), then drops the private name. A thousand interfaces
+//! cost one descriptor. Since every name reaches the same socket, the request line names the
+//! interface: `status eth0`.
 
 use crate::shell::run::Command;
 use crate::text::Quoted;
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream as StdUnixStream;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
 use tokio::net::UnixListener;
@@ -28,7 +36,7 @@ pub fn request(run_dir: &Path, iface: &str, line: &str) -> io::Result<String> {
     let mut stream = StdUnixStream::connect(socket_path(run_dir, iface))?;
     stream.set_read_timeout(Some(Duration::from_secs(15)))?;
     stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-    stream.write_all(format!("{line}\n").as_bytes())?;
+    stream.write_all(format!("{line} {iface}\n").as_bytes())?;
     let mut answer = String::new();
     BufReader::new(stream).read_line(&mut answer)?;
     if answer.is_empty() {
@@ -48,33 +56,112 @@ pub fn no_daemon(e: &io::Error) -> bool {
     )
 }
 
-/// Binds the control socket of `iface` (replacing a stale one left by a killed daemon) and
-/// serves it until the driver behind `commands` is gone.
-pub fn serve(run_dir: &Path, iface: &str, commands: mpsc::Sender<Command>) -> io::Result<()> {
-    let path = socket_path(run_dir, iface);
-    let pid = pid_path(run_dir, iface);
-    match StdUnixStream::connect(&path) {
-        Ok(_) => {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!("another dhcpc already serves {iface} ({})", path.display()),
-            ))
-        }
-        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-            std::fs::remove_file(&path)?;
-        }
-        Err(_) => {}
+/// Each served interface's driver, by name.
+type Routes = Arc<Mutex<HashMap<String, mpsc::Sender<Command>>>>;
+
+/// The daemon's one control socket.
+pub struct Control {
+    run_dir: PathBuf,
+    /// The private name the socket was bound to, until [`Control::seal`].
+    private: Option<PathBuf>,
+    routes: Routes,
+}
+
+impl Control {
+    /// Binds the daemon's control socket (under a private name in `run_dir`) and serves it.
+    /// Must be called inside the tokio runtime.
+    pub fn start(run_dir: &Path) -> io::Result<Control> {
+        let private = run_dir.join(format!(".dhcpc-{}.ctl", std::process::id()));
+        // Left by an earlier process of the same pid (killed): nobody can be using it.
+        let _ = std::fs::remove_file(&private);
+        let listener = UnixListener::bind(&private)?;
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600))?;
+        let routes = Routes::default();
+        listen(listener, routes.clone());
+        Ok(Control {
+            run_dir: run_dir.to_path_buf(),
+            private: Some(private),
+            routes,
+        })
     }
-    let listener = UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+
+    /// Gives the socket the name of `iface` (replacing a stale one left by a killed daemon)
+    /// and serves its requests until the driver behind `commands` is gone; then the name and
+    /// the pid file go (if still this process's).
+    pub fn serve(&self, iface: &str, commands: mpsc::Sender<Command>) -> io::Result<()> {
+        let path = socket_path(&self.run_dir, iface);
+        let pid = pid_path(&self.run_dir, iface);
+        match StdUnixStream::connect(&path) {
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("another dhcpc already serves {iface} ({})", path.display()),
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                std::fs::remove_file(&path)?;
+            }
+            Err(_) => {}
+        }
+        let linked = match &self.private {
+            Some(private) => std::fs::hard_link(private, &path),
+            None => Err(io::Error::other("the control socket is sealed")),
+        };
+        if let Err(e) = linked {
+            // A file system without hard links: this interface gets a socket of its own.
+            debug!(
+                "linking {}: {e}; binding a socket of its own",
+                path.display()
+            );
+            let listener = UnixListener::bind(&path)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            listen(listener, self.routes.clone());
+        }
+        lock(&self.routes).insert(iface.to_string(), commands.clone());
+        let routes = self.routes.clone();
+        let name = iface.to_string();
+        tokio::spawn(async move {
+            commands.closed().await;
+            lock(&routes).remove(&name);
+            remove_own(&path, &pid);
+        });
+        Ok(())
+    }
+
+    /// Drops the private name once every interface has its own: what remains of the socket
+    /// is reached through the interfaces' names only.
+    pub fn seal(&mut self) {
+        if let Some(private) = self.private.take() {
+            let _ = std::fs::remove_file(private);
+        }
+    }
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        self.seal();
+    }
+}
+
+fn lock(routes: &Routes) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<Command>>> {
+    routes.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Accepts clients on `listener` for as long as the process runs; each is served in a task
+/// of its own, so that one that never writes holds up no one else.
+fn listen(listener: UnixListener, routes: Routes) {
     let my_uid = nix::unistd::geteuid().as_raw();
     tokio::spawn(async move {
         loop {
-            let accepted = tokio::select! {
-                a = listener.accept() => a,
-                _ = commands.closed() => break,
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors, typically: said, and tried again shortly.
+                    warn!("control socket: accepting: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
-            let Ok((stream, _)) = accepted else { continue };
             match stream.peer_cred() {
                 Ok(cred) if cred.uid() == 0 || cred.uid() == my_uid => {}
                 _ => {
@@ -82,16 +169,14 @@ pub fn serve(run_dir: &Path, iface: &str, commands: mpsc::Sender<Command>) -> io
                     continue;
                 }
             }
-            let commands = commands.clone();
+            let routes = routes.clone();
             tokio::spawn(async move {
-                if let Err(e) = answer(stream, commands).await {
+                if let Err(e) = answer(stream, routes).await {
                     debug!("control socket: {e}");
                 }
             });
         }
-        remove_own(&path, &pid);
     });
-    Ok(())
 }
 
 /// Removes an interface's control socket and pid file when the pid file is this process's:
@@ -110,7 +195,7 @@ pub fn cleanup(run_dir: &Path, iface: &str) {
     remove_own(&socket_path(run_dir, iface), &pid_path(run_dir, iface));
 }
 
-async fn answer(stream: tokio::net::UnixStream, commands: mpsc::Sender<Command>) -> io::Result<()> {
+async fn answer(stream: tokio::net::UnixStream, routes: Routes) -> io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut bytes = Vec::new();
     let mut reader = TokioBufReader::new(read.take(256));
@@ -120,8 +205,25 @@ async fn answer(stream: tokio::net::UnixStream, commands: mpsc::Sender<Command>)
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no request within 5 s"))??;
     // Bytes that are not text are an unknown request like any other, and answered so.
     let line = String::from_utf8_lossy(&bytes);
+    const REQUESTS: [&str; 4] = ["status", "renew", "release", "stop"];
+    let reply = match line.trim().split_once(' ') {
+        Some((request, iface)) if REQUESTS.contains(&request) => {
+            let commands = lock(&routes).get(iface).cloned();
+            match commands {
+                Some(commands) => perform(request, commands).await?,
+                None => format!("error no interface {} here", Quoted(iface)),
+            }
+        }
+        _ => format!("error unknown request {}", Quoted(line.trim())),
+    };
+    write.write_all(format!("{reply}\n").as_bytes()).await?;
+    write.shutdown().await
+}
+
+/// Carries out one request for one interface's driver; the answer line.
+async fn perform(request: &str, commands: mpsc::Sender<Command>) -> io::Result<String> {
     let gone = |_| io::Error::other("interface stopped");
-    let reply = match line.trim() {
+    Ok(match request {
         "status" => {
             let (tx, rx) = oneshot::channel();
             commands.send(Command::Status(tx)).await.map_err(gone)?;
@@ -145,7 +247,5 @@ async fn answer(stream: tokio::net::UnixStream, commands: mpsc::Sender<Command>)
             format!("ok {cmd}")
         }
         other => format!("error unknown request {}", Quoted(other)),
-    };
-    write.write_all(format!("{reply}\n").as_bytes()).await?;
-    write.shutdown().await
+    })
 }

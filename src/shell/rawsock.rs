@@ -119,13 +119,20 @@ impl RawSocket {
         }
     }
 
-    /// Receives one frame into `buf`. Returns its length and whether the kernel marked its
-    /// checksum as not computed yet (TP_STATUS_CSUMNOTREADY, as on veth and with offload).
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+    /// Receives one frame of at most `max` bytes (longer ones are cut). Returns it and whether
+    /// the kernel marked its checksum as not computed yet (TP_STATUS_CSUMNOTREADY, as on veth
+    /// and with offload). The buffer is allocated only once the socket is readable, so that an
+    /// interface waiting for a frame holds none.
+    pub async fn recv(&self, max: usize) -> io::Result<(Vec<u8>, bool)> {
         loop {
             let mut guard = self.fd.readable().await?;
-            match guard.try_io(|fd| recv_aux(fd.get_ref(), buf)) {
-                Ok(result) => return result,
+            let mut buf = vec![0u8; max];
+            match guard.try_io(|fd| recv_aux(fd.get_ref(), &mut buf)) {
+                Ok(Ok((len, csum_not_ready))) => {
+                    buf.truncate(len);
+                    return Ok((buf, csum_not_ready));
+                }
+                Ok(Err(e)) => return Err(e),
                 Err(_would_block) => continue,
             }
         }

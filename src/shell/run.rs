@@ -615,10 +615,9 @@ impl Driver {
     async fn drive(&mut self, commands: &mut mpsc::Receiver<Command>) -> Result<Ended, RunError> {
         // One frame at most: the link's MTU plus the Ethernet header (never under the 576-byte
         // minimum every DHCP client must accept).
-        let mtu = self.link.mtu.unwrap_or(1500).clamp(576, 9000) as usize;
-        let mut buf = vec![0u8; mtu + 14];
-        let timer = clock::BootTimer::new()
-            .map_err(io_err(format!("{}: creating a timer", self.opts.name)))?;
+        // The buffer is made only once a frame is there to read, and freed once it is parsed:
+        // a thousand idle interfaces keep no buffers.
+        let frame_len = self.link.mtu.unwrap_or(1500).clamp(576, 9000) as usize + 14;
         if !self.carrier {
             info!("{}: no carrier yet; waiting for it", self.opts.name);
         }
@@ -634,13 +633,13 @@ impl Driver {
             let input = tokio::select! {
                 r = async {
                     match sock {
-                        Some(s) => s.recv(&mut buf).await,
+                        Some(s) => s.recv(frame_len).await,
                         None => std::future::pending().await,
                     }
                 } => match r {
-                    Ok((len, csum_not_ready)) => {
+                    Ok((buf, csum_not_ready)) => {
                         self.read_ok();
-                        match read_frame(&buf[..len], csum_not_ready) {
+                        match read_frame(&buf, csum_not_ready) {
                             Some(input) => input,
                             None => continue,
                         }
@@ -654,7 +653,7 @@ impl Driver {
                     self.reopen_socket().await;
                     continue;
                 }
-                r = timer.sleep_until(next.unwrap_or(crate::time::Instant::ZERO)), if next.is_some() => {
+                r = clock::sleep_until(next.unwrap_or(crate::time::Instant::ZERO)), if next.is_some() => {
                     if let Err(e) = r {
                         debug!("timer: {e}");
                     }
