@@ -795,6 +795,7 @@ mod tests {
             "metric",
             "no-rapid-commit",
             "no-resolv",
+            "dns-mode",
             "quiet",
             "release-on-exit",
             "request",
