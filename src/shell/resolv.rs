@@ -16,7 +16,7 @@
 //! writable, and otherwise leaves it alone, saying so.
 
 use crate::lease::Lease;
-use crate::shell::atomic::{replace, write_atomic};
+use crate::shell::atomic::{replace_volatile, write_atomic};
 use std::fs;
 use std::io;
 use std::net::Ipv4Addr;
@@ -395,7 +395,9 @@ impl Merged {
             let path = record_path(&self.run_dir, iface);
             match self.entries.iter().find(|(n, _)| n == iface) {
                 // /run is memory: the record needs no sync of its own.
-                Some((_, dns)) => replace(&path, self.record(iface, dns).text().as_bytes())?,
+                Some((_, dns)) => {
+                    replace_volatile(&path, self.record(iface, dns).text().as_bytes())?
+                }
                 None => match fs::remove_file(&path) {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                     _ => {}
