@@ -93,12 +93,20 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub metric: u32,
 
-    /// Write DNS servers (option 6) and domain (option 15) to PATH.
+    /// Where the DNS settings of the leases go: `resolved` (systemd-resolved over D-Bus),
+    /// `resolvconf` (resolvconf -a IFACE.dhcpc), `file` (--resolv-conf), `none`; `auto`
+    /// takes resolved when it manages DNS, else resolvconf when installed, else file.
+    /// Given twice, the last one counts.
+    #[arg(help_heading = PROCESS_HEADING, long, value_name = "MODE", value_enum,
+          default_value_t = DnsMode::Auto, overrides_with = "dns_mode")]
+    pub dns_mode: DnsMode,
+
+    /// The file of `--dns-mode file`: DNS servers (option 6), domain (15) and search list (119).
     #[arg(help_heading = PROCESS_HEADING, long, value_name = "PATH", default_value = "/etc/resolv.conf")]
     pub resolv_conf: PathBuf,
 
-    /// Leave resolv.conf alone.
-    #[arg(help_heading = PROCESS_HEADING, long, conflicts_with = "resolv_conf")]
+    /// Leave DNS alone: the same as --dns-mode none.
+    #[arg(help_heading = PROCESS_HEADING, long, conflicts_with_all = ["resolv_conf", "dns_mode"])]
     pub no_resolv: bool,
 
     /// Ask servers to broadcast their replies (set the BOOTP broadcast flag).
@@ -192,6 +200,32 @@ fn parse_script_env(s: &str) -> Result<(String, String), String> {
         return Err("a value cannot hold a NUL byte".to_string());
     }
     Ok((var.to_string(), value.to_string()))
+}
+
+/// Where DNS settings go (`--dns-mode`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsMode {
+    /// systemd-resolved when it manages DNS, else resolvconf when installed, else file.
+    Auto,
+    /// systemd-resolved, over D-Bus (SetLinkDNS, SetLinkDomains, RevertLink).
+    Resolved,
+    /// resolvconf(8): `resolvconf -a IFACE.dhcpc`, `resolvconf -d IFACE.dhcpc`.
+    Resolvconf,
+    /// The --resolv-conf file, merged with the other dhcpc daemons of the same --run-dir.
+    File,
+    /// Leave DNS alone.
+    None,
+}
+
+impl Cli {
+    /// The DNS mode asked for, `--no-resolv` counting as `none`.
+    pub fn dns(&self) -> DnsMode {
+        if self.no_resolv {
+            DnsMode::None
+        } else {
+            self.dns_mode
+        }
+    }
 }
 
 /// An interface name the kernel could accept: 1 to 15 bytes, no '/', ':' or white space.

@@ -795,6 +795,7 @@ mod tests {
             "metric",
             "no-rapid-commit",
             "no-resolv",
+            "dns-mode",
             "quiet",
             "release-on-exit",
             "request",
@@ -990,26 +991,26 @@ mod tests {
 
     #[test]
     fn a_new_option_is_a_key_with_no_code_here() {
-        // An option another part of the program adds later, such as --dns-mode.
+        // An option another part of the program adds later (as --dns-mode was).
         let cmd = Cli::command().arg(
-            Arg::new("dns_mode")
-                .long("dns-mode")
+            Arg::new("example_mode")
+                .long("example-mode")
                 .value_parser(["auto", "resolved", "file", "none"]),
         );
         let config = parse(
             &cmd,
             Path::new("t"),
-            "[interface.eth0]\ndns-mode = \"file\"\n",
+            "[interface.eth0]\nexample-mode = \"file\"\n",
         )
-        .expect("dns-mode is a key");
+        .expect("example-mode is a key");
         let cmdline: Vec<OsString> = ["dhcpc", "eth0"].iter().map(OsString::from).collect();
         let given = cmd.clone().try_get_matches_from(&cmdline).unwrap();
         let m = config.apply(&cmd, &cmdline, &given, Some("eth0")).unwrap();
         assert_eq!(
-            m.get_one::<String>("dns_mode").map(String::as_str),
+            m.get_one::<String>("example_mode").map(String::as_str),
             Some("file")
         );
-        let e = parse(&cmd, Path::new("t"), "dns-mode = \"dhcp\"\n").expect_err("a bad value");
+        let e = parse(&cmd, Path::new("t"), "example-mode = \"dhcp\"\n").expect_err("a bad value");
         assert!(
             e.problems[0].message.contains("invalid value 'dhcp'"),
             "{e}"

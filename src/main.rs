@@ -2,7 +2,8 @@ use dhcpc::cli::Cli;
 use dhcpc::config::{Settings, SettingsError};
 use dhcpc::shell::control;
 use dhcpc::shell::daemon::{self, Notifier};
-use dhcpc::shell::files::{Files, ResolvTarget};
+use dhcpc::shell::dns::{self, Chosen};
+use dhcpc::shell::files::Files;
 use dhcpc::shell::linkwatch::LinkMonitor;
 use dhcpc::shell::log::iface_span;
 use dhcpc::shell::netlink::Netlink;
@@ -59,13 +60,17 @@ fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
     }
 }
 
-/// Starts the writer of the lease files and resolv.conf for these interfaces.
-fn files(cli: &Cli, names: &[String]) -> Result<Files, ExitCode> {
-    let resolv = (!cli.no_resolv).then(|| ResolvTarget {
-        path: cli.resolv_conf.clone(),
-        run_dir: cli.run_dir.clone(),
-    });
-    Files::start(resolv, names.to_vec())
+/// Chooses where DNS settings go (`--dns-mode`) and starts the writer of the lease files and
+/// DNS settings for these interfaces.
+async fn files(cli: &Cli, names: &[String]) -> Result<Files, ExitCode> {
+    let (chosen, why) = dns::choose(cli.dns(), &cli.resolv_conf, &cli.run_dir).await;
+    info!("DNS settings go to {} ({why})", chosen.describe());
+    if let Chosen::Resolvconf(p) = &chosen {
+        if !p.is_absolute() {
+            warn!("--dns-mode resolvconf: no resolvconf program on PATH; DNS settings will not be set");
+        }
+    }
+    Files::start(chosen, names.to_vec())
         .map_err(|e| fail(&RunError::Io("starting the file writer".into(), e)))
 }
 
@@ -219,7 +224,7 @@ fn release_offline(settings: &Settings, name: &str) -> Result<(), ExitCode> {
     let opts = iface_options(settings.interface(name), name);
     rt.block_on(async {
         let net = Netlink::connect().map_err(|e| fail(&RunError::Io("rtnetlink".into(), e)))?;
-        let files = files(cli, &[name.to_string()])?;
+        let files = files(cli, &[name.to_string()]).await?;
         let driver = Driver::for_release(opts, net, files)
             .await
             .map_err(|e| fail(&e))?;
@@ -271,7 +276,7 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
             ));
         }
     }
-    let files = match files(cli, &names) {
+    let files = match files(cli, &names).await {
         Ok(f) => f,
         Err(code) => return code,
     };

@@ -200,10 +200,13 @@ fn a_move_to_another_network_takes_a_fresh_lease_at_once() {
         log.contains("another network") || log.contains("NAK from"),
         "{log}"
     );
+    // Written by the files thread just after the address and routes: allow it a moment.
     assert!(
-        fs::read_to_string(lab.dir.join("resolv.conf"))
-            .unwrap_or_default()
-            .contains("nameserver 203.0.113.1"),
+        wait_for(Duration::from_secs(5), || fs::read_to_string(
+            lab.dir.join("resolv.conf")
+        )
+        .unwrap_or_default()
+        .contains("nameserver 203.0.113.1")),
         "resolv.conf keeps the old network's DNS"
     );
 }
@@ -267,9 +270,11 @@ fn a_removed_interface_stops_its_lease_and_is_served_again_by_its_new_index() {
     wait_address(&lab, CLIENT_IF, POOL);
     daemon.wait_log("bound", Duration::from_secs(5));
     let resolv = lab.dir.join("resolv.conf");
-    assert!(fs::read_to_string(&resolv)
-        .unwrap_or_default()
-        .contains("198.51.100.1"));
+    assert!(wait_for(Duration::from_secs(5), || fs::read_to_string(
+        &resolv
+    )
+    .unwrap_or_default()
+    .contains("198.51.100.1")));
 
     ip(&lab.client_ns, &["link", "del", CLIENT_IF]);
     daemon.wait_log("was removed", Duration::from_secs(5));

@@ -59,6 +59,7 @@ timeout = 20
 arp-probe = "rfc5227"
 lease-dir = "/tmp/dhcpc-test-leases"
 run-dir = "/tmp/dhcpc-test-run"
+dns-mode = "file"
 resolv-conf = "/tmp/dhcpc-test-resolv.conf"
 broadcast = false
 hostname = "box"

@@ -11,6 +11,16 @@ use std::path::Path;
 /// Writes `contents` to `path` through a temporary file, fsync and rename, mode 0644. The
 /// directory is not synced (see [`write_atomic`] and [`sync_dir`]).
 pub fn replace(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace_with(path, contents, true)
+}
+
+/// [`replace`] without the fsync: for files in /run (memory), which a crash takes anyway,
+/// where readers still see the old file or the new one, never a part.
+pub fn replace_volatile(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace_with(path, contents, false)
+}
+
+fn replace_with(path: &Path, contents: &[u8], sync: bool) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -24,7 +34,9 @@ pub fn replace(path: &Path, contents: &[u8]) -> io::Result<()> {
     tmp.as_file()
         .set_permissions(fs::Permissions::from_mode(0o644))?;
     tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
+    if sync {
+        tmp.as_file().sync_all()?;
+    }
     match tmp.persist(path) {
         Ok(_) => Ok(()),
         // A bind-mounted file (as `ip netns exec` and containers do for /etc/resolv.conf)

@@ -1,4 +1,5 @@
-//! The files dhcpc keeps: saved leases and resolv.conf.
+//! The files dhcpc keeps: saved leases and the DNS settings (resolv.conf, or resolvconf's
+//! records; systemd-resolved is told on a task of its own, [`crate::shell::resolved`]).
 //!
 //! They are written by a thread of their own, so that a slow disk never holds up the protocol:
 //! an fsync takes from a fraction of a millisecond to seconds (a busy disk, an SD card), and
@@ -11,7 +12,10 @@
 
 use crate::lease::Lease;
 use crate::shell::atomic::{replace, sync_dir};
+use crate::shell::dns::Chosen;
 use crate::shell::resolv::{self, Dns};
+use crate::shell::resolvconf;
+use crate::shell::resolved::Resolved;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
@@ -27,26 +31,34 @@ enum Op {
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
-/// Where resolv.conf is and where the file it replaced is kept.
-#[derive(Debug, Clone)]
-pub struct ResolvTarget {
-    pub path: PathBuf,
-    pub run_dir: PathBuf,
-}
-
-/// A handle on the writer thread. Cloned into every interface's driver.
+/// A handle on the writer thread (and on the systemd-resolved task, in that mode). Cloned
+/// into every interface's driver.
 #[derive(Clone)]
 pub struct Files {
     tx: mpsc::Sender<Op>,
+    resolved: Option<Resolved>,
 }
 
 impl Files {
-    /// Starts the writer. `order` is the interfaces in the order given on the command line:
-    /// their DNS servers appear in resolv.conf in that order.
-    pub fn start(resolv: Option<ResolvTarget>, order: Vec<String>) -> io::Result<Files> {
+    /// Starts the writer, and where DNS settings go. `order` is the interfaces in the order
+    /// given on the command line: their DNS servers appear in resolv.conf in that order.
+    /// With systemd-resolved, the task that talks to it is started on the current runtime.
+    pub fn start(dns: Chosen, order: Vec<String>) -> io::Result<Files> {
         let (tx, rx) = mpsc::channel();
+        let (sink, resolved) = match dns {
+            Chosen::None => (None, None),
+            Chosen::File { path, run_dir } => (
+                Some(Sink::File(resolv::Merged::new(path, run_dir, order))),
+                None,
+            ),
+            Chosen::Resolvconf(program) => (
+                Some(Sink::Resolvconf(resolvconf::Feeder::new(program))),
+                None,
+            ),
+            Chosen::Resolved(conn) => (None, Some(Resolved::start(conn))),
+        };
         let mut state = Writer {
-            resolv: resolv.map(|target| resolv::Merged::new(target.path, target.run_dir, order)),
+            dns: sink,
             failing: BTreeSet::new(),
         };
         std::thread::Builder::new()
@@ -54,7 +66,7 @@ impl Files {
             // Formatting a few small files and a log line: a small stack is plenty.
             .stack_size(128 * 1024)
             .spawn(move || state.run(rx))?;
-        Ok(Files { tx })
+        Ok(Files { tx, resolved })
     }
 
     fn send(&self, op: Op) {
@@ -75,31 +87,87 @@ impl Files {
         self.send(Op::RemoveLease(path));
     }
 
-    /// Sets the DNS settings `iface` contributes to resolv.conf from its lease (a lease with
-    /// none takes back what an earlier one set), or drops them when the lease is gone (None).
-    pub fn set_dns(&self, iface: &str, lease: Option<&Lease>) {
-        let dns = lease
-            .map(Dns::from_lease)
-            .filter(|d| !d.servers.is_empty() || !d.domains.is_empty());
-        self.send(Op::Dns(iface.to_string(), dns));
+    /// Sets the DNS settings `iface` (interface index `ifindex`) contributes from its lease (a
+    /// lease with none takes back what an earlier one set), or drops them when the lease is
+    /// gone (None).
+    pub fn set_dns(&self, iface: &str, ifindex: u32, lease: Option<&Lease>) {
+        let dns = lease.map(Dns::from_lease).filter(|d| !d.is_empty());
+        match &self.resolved {
+            Some(r) => r.set(iface, ifindex, dns),
+            None => self.send(Op::Dns(iface.to_string(), dns)),
+        }
     }
 
-    /// Counts `lease`'s DNS settings as already in resolv.conf (written by an earlier process:
-    /// `dhcpc -r` with no daemon), so that dropping them puts back the file that was there.
-    pub fn adopt_dns(&self, iface: &str, lease: &Lease) {
-        self.send(Op::AdoptDns(iface.to_string(), Dns::from_lease(lease)));
+    /// Counts `lease`'s DNS settings as given already (by an earlier process: `dhcpc -r` with
+    /// no daemon), so that dropping them takes them away (and puts back the resolv.conf that
+    /// was there).
+    pub fn adopt_dns(&self, iface: &str, ifindex: u32, lease: &Lease) {
+        let dns = Dns::from_lease(lease);
+        match &self.resolved {
+            Some(r) => r.adopt(iface, ifindex, dns),
+            None => self.send(Op::AdoptDns(iface.to_string(), dns)),
+        }
     }
 
-    /// Waits until everything queued so far has been written.
+    /// Waits until everything queued so far has been written (and said to resolved).
     pub async fn flush(&self) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Op::Flush(tx));
         let _ = rx.await;
+        if let Some(r) = &self.resolved {
+            r.flush().await;
+        }
+    }
+}
+
+/// Where the writer puts DNS settings.
+enum Sink {
+    File(resolv::Merged),
+    Resolvconf(resolvconf::Feeder),
+}
+
+impl Sink {
+    fn set(&mut self, iface: &str, dns: Option<Dns>) {
+        match self {
+            Sink::File(m) => {
+                m.set(iface, dns);
+            }
+            Sink::Resolvconf(f) => f.set(iface, dns),
+        }
+    }
+
+    fn adopt(&mut self, iface: &str, dns: Dns) {
+        match self {
+            Sink::File(m) => m.adopt(iface, dns),
+            Sink::Resolvconf(f) => f.adopt(iface, dns),
+        }
+    }
+
+    fn dirty(&self) -> bool {
+        match self {
+            Sink::File(m) => m.dirty(),
+            Sink::Resolvconf(f) => f.dirty(),
+        }
+    }
+
+    fn write(&mut self) {
+        match self {
+            Sink::File(m) => {
+                if let Err(e) = m.write() {
+                    warn!("writing {}: {e}", m.path().display());
+                }
+            }
+            Sink::Resolvconf(f) => {
+                if let Err(e) = f.write() {
+                    warn!("resolvconf: {e}");
+                }
+            }
+        }
     }
 }
 
 struct Writer {
-    resolv: Option<resolv::Merged>,
+    dns: Option<Sink>,
     /// Lease files whose last write failed (a read-only or full disk): said once, until a
     /// write of that file succeeds again. The lease stays in memory meanwhile, and the next
     /// renewal writes it again.
@@ -125,12 +193,12 @@ impl Writer {
                 Op::SaveLease(path, text) => last_wins(&mut leases, path, Some(text)),
                 Op::RemoveLease(path) => last_wins(&mut leases, path, None),
                 Op::Dns(iface, dns) => {
-                    if let Some(r) = self.resolv.as_mut() {
+                    if let Some(r) = self.dns.as_mut() {
                         r.set(&iface, dns);
                     }
                 }
                 Op::AdoptDns(iface, dns) => {
-                    if let Some(r) = self.resolv.as_mut() {
+                    if let Some(r) = self.dns.as_mut() {
                         r.adopt(&iface, dns);
                     }
                 }
@@ -175,11 +243,9 @@ impl Writer {
             }
         }
         // Written when the settings changed, and tried again at every later request until a
-        // write succeeds (a read-only /etc early at boot, a full disk).
-        if let Some(r) = self.resolv.as_mut().filter(|r| r.dirty()) {
-            if let Err(e) = r.write() {
-                warn!("writing {}: {e}", r.path().display());
-            }
+        // write succeeds (a read-only /etc early at boot, a full disk, a failing resolvconf).
+        if let Some(r) = self.dns.as_mut().filter(|r| r.dirty()) {
+            r.write();
         }
         for ack in acks {
             let _ = ack.send(());
@@ -207,7 +273,7 @@ mod tests {
     fn later_requests_for_a_file_win_within_a_batch() {
         let d = tempdir("batch");
         let mut w = Writer {
-            resolv: None,
+            dns: None,
             failing: BTreeSet::new(),
         };
         let a = d.join("sub/a.lease");
@@ -233,7 +299,7 @@ mod tests {
     #[test]
     fn the_thread_writes_in_order_and_flush_waits_for_it() {
         let d = tempdir("thread");
-        let files = Files::start(None, vec![]).unwrap();
+        let files = Files::start(Chosen::None, vec![]).unwrap();
         let p = d.join("x.lease");
         for i in 0..50 {
             files.save_lease(p.clone(), format!("{i}"));

@@ -448,7 +448,8 @@ impl Driver {
         }
         let config = self.client.config().clone();
         self.client = Client::new(config, fastrand::u64(..)).into_bound(lease.clone());
-        self.files.adopt_dns(&self.opts.name, &lease);
+        self.files
+            .adopt_dns(&self.opts.name, self.link.index, &lease);
         let mut actions = self.feed(clock::now(), Event::Release);
         if !self.link.up {
             info!(
@@ -1158,7 +1159,7 @@ impl Driver {
                 warn!("{}: adding route {r}: {e}", self.opts.name);
             }
         }
-        self.files.set_dns(&self.opts.name, Some(lease));
+        self.files.set_dns(&self.opts.name, index, Some(lease));
         Ok(())
     }
 
@@ -1235,7 +1236,7 @@ impl Driver {
             if self.mtu_before.take().is_some() {
                 let _ = std::fs::remove_file(mtu_path(&self.opts));
             }
-            self.files.set_dns(&self.opts.name, None);
+            self.files.set_dns(&self.opts.name, self.link.index, None);
             info!(
                 "{}: {} went with the interface",
                 self.opts.name, lease.address
@@ -1244,7 +1245,7 @@ impl Driver {
         }
         self.remove(lease).await;
         self.restore_mtu().await;
-        self.files.set_dns(&self.opts.name, None);
+        self.files.set_dns(&self.opts.name, self.link.index, None);
         info!("removed {} ({reason})", lease.address);
     }
 

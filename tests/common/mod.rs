@@ -631,11 +631,13 @@ impl Lab {
     }
 
     /// dhcpc options that keep all its files inside the lab's dir: `--run-dir <dir>/run
-    /// --lease-dir <dir>/lease --resolv-conf <dir>/resolv.conf --config <dir>/dhcpc.conf`.
-    /// Without them a dhcpc in the lab would use the host's /run/dhcpc and /var/lib/dhcpc
-    /// (shared by every lab, so one lab's saved lease would be asked for again in another), and
-    /// read the host's /etc/dhcpc.conf if it has one. The lab's dhcpc.conf is empty unless the
-    /// test writes one with [`Lab::write_config`].
+    /// --lease-dir <dir>/lease --dns-mode file --resolv-conf <dir>/resolv.conf --config
+    /// <dir>/dhcpc.conf`. Without them a dhcpc in the lab would use the host's /run/dhcpc and
+    /// /var/lib/dhcpc (shared by every lab, so one lab's saved lease would be asked for again in
+    /// another), `--dns-mode auto` could hand the lab's DNS to the host's systemd-resolved or
+    /// resolvconf, and it would read the host's /etc/dhcpc.conf if it has one. The lab's
+    /// dhcpc.conf is empty unless the test writes one with [`Lab::write_config`]. (A later
+    /// `--dns-mode` overrides this one: the DNS tests choose theirs.)
     pub fn dhcpc_dir_args(&self) -> Vec<String> {
         let d = |p: &str| self.dir.join(p).display().to_string();
         vec![
@@ -643,6 +645,8 @@ impl Lab {
             d("run"),
             "--lease-dir".into(),
             d("lease"),
+            "--dns-mode".into(),
+            "file".into(),
             "--resolv-conf".into(),
             d("resolv.conf"),
             "--config".into(),
