@@ -254,6 +254,18 @@ impl Lease {
             );
         }
         let (t1_secs, t2_secs) = renewal_times(lease_secs, r.renewal_secs, r.rebinding_secs);
+        let sent = |t: Option<u32>, used: u32| t.is_some_and(|t| t != used);
+        if lease_secs != INFINITE
+            && (sent(r.renewal_secs, t1_secs) || sent(r.rebinding_secs, t2_secs))
+        {
+            let shown = |t: Option<u32>| t.map_or("none".to_string(), |t| format!("{t} s"));
+            tracing::debug!(
+                "T1 {} and T2 {} (options 58, 59) do not fit 1 s <= T1 < T2 < lease {lease_secs} s: \
+                 T1 {t1_secs} s and T2 {t2_secs} s used instead",
+                shown(r.renewal_secs),
+                shown(r.rebinding_secs)
+            );
+        }
         let lease = Lease {
             address,
             prefix_len,

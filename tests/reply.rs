@@ -161,6 +161,26 @@ fn rule_domain_name_is_a_plausible_name() {
         Ok("lab.test".to_string())
     );
     assert!(reply::domain_name("lab.test; rm -rf /").is_err());
+    // RFC 1123 2.1: no label begins or ends with '-' (one that does could also read as a
+    // command-line option); '_' is kept, as real networks use it.
+    for bad in [
+        "-rf.test",
+        "lab.-x",
+        "lab-.test",
+        "lab.test-",
+        "-",
+        "a.\0b",
+        "a\nb.test",
+    ] {
+        assert!(reply::domain_name(bad).is_err(), "{bad:?}");
+        assert!(reply::host_name(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        reply::domain_name("a-b.c_d.test"),
+        Ok("a-b.c_d.test".into())
+    );
+    let r = parse(&[15, 8, b'-', b'r', b'f', b'.', b't', b'e', b's', b't']);
+    assert_eq!((r.domain.clone(), left_out(&r)), (None, vec![15]));
     let label = "a".repeat(63);
     let ok = [&label[..], &label, &label, &"b".repeat(61)].join(".");
     assert_eq!(ok.len(), 253);
