@@ -253,6 +253,7 @@ impl Lease {
                 "option 28 {b} is not the broadcast address of {address}/{prefix_len}: ignored"
             );
         }
+        let routers = usable_routers(&r.routers, address, prefix_len);
         let (t1_secs, t2_secs) = renewal_times(lease_secs, r.renewal_secs, r.rebinding_secs);
         let sent = |t: Option<u32>, used: u32| t.is_some_and(|t| t != used);
         if lease_secs != INFINITE
@@ -271,7 +272,7 @@ impl Lease {
             prefix_len,
             broadcast,
             server_id,
-            routers: r.routers.clone(),
+            routers,
             dns: r.dns.clone(),
             domain: r.domain.clone(),
             mtu: r.mtu,
@@ -392,6 +393,33 @@ impl Lease {
                 .min(u64::from(INFINITE - 1)) as u32,
         }
     }
+}
+
+/// Option 3's routers less those that cannot be a next hop from `address`/`prefix_len`: the
+/// address itself (the kernel takes a default route via the host's own address, and every
+/// packet off the link is lost) and its subnet's network and broadcast addresses (but on /31
+/// and /32, which have none). Each one skipped is said in a debug line.
+pub fn usable_routers(routers: &[Ipv4Addr], address: Ipv4Addr, prefix_len: u8) -> Vec<Ipv4Addr> {
+    let host = host_mask(prefix_len);
+    let network = Ipv4Addr::from(u32::from(address) & !host);
+    let broadcast = broadcast_of(address, prefix_len);
+    routers
+        .iter()
+        .copied()
+        .filter(|&g| {
+            let why = if g == address {
+                "the lease's own address".to_string()
+            } else if prefix_len < 31 && g == network {
+                format!("the network address of {address}/{prefix_len}")
+            } else if prefix_len < 31 && g == broadcast {
+                format!("the broadcast address of {address}/{prefix_len}")
+            } else {
+                return true;
+            };
+            tracing::debug!("option 3: {g} is {why}, skipped");
+            false
+        })
+        .collect()
 }
 
 fn left_out(r: &Reply, code: u8) -> Option<String> {

@@ -1405,3 +1405,35 @@ fn a_link_local_address_from_a_server_is_taken() {
         .collect();
     assert_eq!(addrs, vec![(ll, 16)], "{}", describe(&out));
 }
+
+#[test]
+fn routers_that_are_the_lease_s_own_network_or_broadcast_address_are_skipped() {
+    let lab = Lab::new();
+    let extra = [
+        opt(1, &[255, 255, 255, 0]),
+        opt(51, &3600u32.to_be_bytes()),
+        // The leased address itself, the subnet's network and broadcast addresses, then the
+        // router.
+        opt(
+            3,
+            &[
+                198, 51, 100, 66, 198, 51, 100, 0, 198, 51, 100, 255, 198, 51, 100, 1,
+            ],
+        ),
+    ]
+    .concat();
+    let _server = flooding_server(&lab, extra);
+    let o = ordeal(&lab, "bound", Duration::from_secs(2));
+    o.assert_calm();
+    assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
+    let routes = dhcp_routes(&lab);
+    let default: Vec<_> = routes.iter().filter(|r| r.is_default()).collect();
+    assert_eq!(default.len(), 1, "{routes:#?}\n{}", tail(&o.log));
+    assert_eq!(default[0].gateway, Some(SERVER), "{routes:#?}");
+    assert!(!o.log.contains("adding route"), "{}", tail(&o.log));
+    o.assert_logged(&[
+        "option 3: 198.51.100.66 is the lease's own address, skipped",
+        "option 3: 198.51.100.0 is the network address of 198.51.100.66/24, skipped",
+        "option 3: 198.51.100.255 is the broadcast address of 198.51.100.66/24, skipped",
+    ]);
+}
