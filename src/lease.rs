@@ -276,11 +276,14 @@ impl Lease {
             dns: r.dns.clone(),
             domain: r.domain.clone(),
             mtu: r.mtu,
-            classless_routes: r
-                .classless_routes
-                .clone()
-                .or_else(|| r.ms_classless_routes.clone())
-                .unwrap_or_default(),
+            classless_routes: usable_routes(
+                r.classless_routes
+                    .clone()
+                    .or_else(|| r.ms_classless_routes.clone())
+                    .unwrap_or_default(),
+                address,
+                prefix_len,
+            ),
             search: r.search.clone(),
             ntp: r.ntp.clone(),
             options: r.options.clone(),
@@ -395,31 +398,53 @@ impl Lease {
     }
 }
 
-/// Option 3's routers less those that cannot be a next hop from `address`/`prefix_len`: the
-/// address itself (the kernel takes a default route via the host's own address, and every
-/// packet off the link is lost) and its subnet's network and broadcast addresses (but on /31
-/// and /32, which have none). Each one skipped is said in a debug line.
+/// Option 3's routers less those that cannot be a next hop from `address`/`prefix_len`
+/// ([`not_a_next_hop`]), each one skipped said in a debug line.
 pub fn usable_routers(routers: &[Ipv4Addr], address: Ipv4Addr, prefix_len: u8) -> Vec<Ipv4Addr> {
-    let host = host_mask(prefix_len);
-    let network = Ipv4Addr::from(u32::from(address) & !host);
-    let broadcast = broadcast_of(address, prefix_len);
     routers
         .iter()
         .copied()
-        .filter(|&g| {
-            let why = if g == address {
-                "the lease's own address".to_string()
-            } else if prefix_len < 31 && g == network {
-                format!("the network address of {address}/{prefix_len}")
-            } else if prefix_len < 31 && g == broadcast {
-                format!("the broadcast address of {address}/{prefix_len}")
-            } else {
-                return true;
-            };
-            tracing::debug!("option 3: {g} is {why}, skipped");
-            false
+        .filter(|&g| match not_a_next_hop(g, address, prefix_len) {
+            Some(why) => {
+                tracing::debug!("option 3: {g} is {why}, skipped");
+                false
+            }
+            None => true,
         })
         .collect()
+}
+
+/// Classless routes (option 121 or 249) less those whose router cannot be a next hop from
+/// `address`/`prefix_len` ([`not_a_next_hop`]; 0.0.0.0, on-link, is fine), each said.
+pub fn usable_routes(routes: Vec<Route>, address: Ipv4Addr, prefix_len: u8) -> Vec<Route> {
+    routes
+        .into_iter()
+        .filter(|r| {
+            let why = (!r.gateway.is_unspecified())
+                .then(|| not_a_next_hop(r.gateway, address, prefix_len))
+                .flatten();
+            if let Some(why) = &why {
+                tracing::debug!("classless route {r}: the router is {why}, skipped");
+            }
+            why.is_none()
+        })
+        .collect()
+}
+
+/// Why `g` cannot be a router for `address`/`prefix_len`: it is the address itself (the kernel
+/// takes a route via the host's own address, and every packet sent by it is lost), or its
+/// subnet's network or broadcast address (but on /31 and /32, which have none).
+pub fn not_a_next_hop(g: Ipv4Addr, address: Ipv4Addr, prefix_len: u8) -> Option<String> {
+    let network = Ipv4Addr::from(u32::from(address) & !host_mask(prefix_len));
+    if g == address {
+        Some("the lease's own address".to_string())
+    } else if prefix_len < 31 && g == network {
+        Some(format!("the network address of {address}/{prefix_len}"))
+    } else if prefix_len < 31 && g == broadcast_of(address, prefix_len) {
+        Some(format!("the broadcast address of {address}/{prefix_len}"))
+    } else {
+        None
+    }
 }
 
 fn left_out(r: &Reply, code: u8) -> Option<String> {

@@ -202,6 +202,11 @@ fn routers_that_cannot_be_a_next_hop_are_dropped() {
     let a = Ipv4Addr::new(198, 51, 100, 134);
     let peer = Ipv4Addr::new(198, 51, 100, 135);
     assert_eq!(lease::usable_routers(&[a, peer], a, 31), [peer]);
+    // The same for the routers of classless routes (on-link, 0.0.0.0, is fine).
+    let l = ack_plus(&[
+        121, 17, 0, 198, 51, 100, 134, 8, 10, 198, 51, 100, 255, 8, 172, 0, 0, 0, 0,
+    ]);
+    assert_eq!(l.classless_routes, [route([172, 0, 0, 0], 8, [0, 0, 0, 0])]);
     let none: [Ipv4Addr; 0] = [];
     assert_eq!(
         lease::usable_routers(&[Ipv4Addr::new(198, 51, 100, 128)], a, 25),
