@@ -1437,3 +1437,36 @@ fn routers_that_are_the_lease_s_own_network_or_broadcast_address_are_skipped() {
         "option 3: 198.51.100.255 is the broadcast address of 198.51.100.66/24, skipped",
     ]);
 }
+
+#[test]
+fn a_lease_a_second_short_of_infinite_with_t1_and_t2_past_it_is_kept_quietly() {
+    let lab = Lab::new();
+    let extra = [
+        opt(1, &[255, 255, 255, 0]),
+        opt(51, &(u32::MAX - 1).to_be_bytes()),
+        opt(58, &u32::MAX.to_be_bytes()),
+        opt(59, &u32::MAX.to_be_bytes()),
+    ]
+    .concat();
+    let server = flooding_server(&lab, extra);
+    let (o, status) = ordeal_then(&lab, "bound", Duration::from_secs(2), || {
+        status_of(&lab, CLIENT_IF)
+    });
+    o.assert_calm();
+    assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
+    o.assert_logged(&[
+        "T1 4294967295 s and T2 4294967295 s (options 58, 59) do not fit 1 s <= T1 < T2 < \
+         lease 4294967294 s",
+    ]);
+    // 50 % and 87.5 % of 4294967294 s; nothing renewed meanwhile.
+    let secs = |k: &str| {
+        status[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {status}"))
+    };
+    assert!(secs("renew_in") > 2_147_483_000, "{status}");
+    assert!(secs("rebind_in") > 3_758_096_000, "{status}");
+    assert!(secs("expires_in") > 4_294_967_000, "{status}");
+    assert_eq!(server.count(MessageType::Request), 1, "{:?}", server.seen());
+    assert!(lab.client_addrs()[0].valid_lft > 4_294_967_000);
+}
