@@ -253,21 +253,37 @@ impl Lease {
                 "option 28 {b} is not the broadcast address of {address}/{prefix_len}: ignored"
             );
         }
+        let routers = usable_routers(&r.routers, address, prefix_len);
         let (t1_secs, t2_secs) = renewal_times(lease_secs, r.renewal_secs, r.rebinding_secs);
+        let sent = |t: Option<u32>, used: u32| t.is_some_and(|t| t != used);
+        if lease_secs != INFINITE
+            && (sent(r.renewal_secs, t1_secs) || sent(r.rebinding_secs, t2_secs))
+        {
+            let shown = |t: Option<u32>| t.map_or("none".to_string(), |t| format!("{t} s"));
+            tracing::debug!(
+                "T1 {} and T2 {} (options 58, 59) do not fit 1 s <= T1 < T2 < lease {lease_secs} s: \
+                 T1 {t1_secs} s and T2 {t2_secs} s used instead",
+                shown(r.renewal_secs),
+                shown(r.rebinding_secs)
+            );
+        }
         let lease = Lease {
             address,
             prefix_len,
             broadcast,
             server_id,
-            routers: r.routers.clone(),
+            routers,
             dns: r.dns.clone(),
             domain: r.domain.clone(),
             mtu: r.mtu,
-            classless_routes: r
-                .classless_routes
-                .clone()
-                .or_else(|| r.ms_classless_routes.clone())
-                .unwrap_or_default(),
+            classless_routes: usable_routes(
+                r.classless_routes
+                    .clone()
+                    .or_else(|| r.ms_classless_routes.clone())
+                    .unwrap_or_default(),
+                address,
+                prefix_len,
+            ),
             search: r.search.clone(),
             ntp: r.ntp.clone(),
             options: r.options.clone(),
@@ -379,6 +395,55 @@ impl Lease {
                 .as_secs()
                 .min(u64::from(INFINITE - 1)) as u32,
         }
+    }
+}
+
+/// Option 3's routers less those that cannot be a next hop from `address`/`prefix_len`
+/// ([`not_a_next_hop`]), each one skipped said in a debug line.
+pub fn usable_routers(routers: &[Ipv4Addr], address: Ipv4Addr, prefix_len: u8) -> Vec<Ipv4Addr> {
+    routers
+        .iter()
+        .copied()
+        .filter(|&g| match not_a_next_hop(g, address, prefix_len) {
+            Some(why) => {
+                tracing::debug!("option 3: {g} is {why}, skipped");
+                false
+            }
+            None => true,
+        })
+        .collect()
+}
+
+/// Classless routes (option 121 or 249) less those whose router cannot be a next hop from
+/// `address`/`prefix_len` ([`not_a_next_hop`]; 0.0.0.0, on-link, is fine), each said.
+pub fn usable_routes(routes: Vec<Route>, address: Ipv4Addr, prefix_len: u8) -> Vec<Route> {
+    routes
+        .into_iter()
+        .filter(|r| {
+            let why = (!r.gateway.is_unspecified())
+                .then(|| not_a_next_hop(r.gateway, address, prefix_len))
+                .flatten();
+            if let Some(why) = &why {
+                tracing::debug!("classless route {r}: the router is {why}, skipped");
+            }
+            why.is_none()
+        })
+        .collect()
+}
+
+/// Why `g` cannot be a router for `address`/`prefix_len`: it is the address itself (the kernel
+/// takes a route via the host's own address, and every packet sent by it is lost), or its
+/// subnet's network or broadcast address (but on /31 and /32, which have none).
+pub fn not_a_next_hop(g: Ipv4Addr, address: Ipv4Addr, prefix_len: u8) -> Option<String> {
+    let network = Ipv4Addr::from(u32::from(address) & !host_mask(prefix_len));
+    if g == address {
+        Some("the lease's own address".to_string())
+    } else if prefix_len < 31 && g == network {
+        Some(format!("the network address of {address}/{prefix_len}"))
+    } else if prefix_len < 31 && g == broadcast_of(address, prefix_len) {
+        Some(format!("the broadcast address of {address}/{prefix_len}"))
+    } else {
+        None
     }
 }
 

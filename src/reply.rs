@@ -287,7 +287,9 @@ pub fn domain_name(s: &str) -> Result<String, Rejected> {
     dns_name(s).ok_or_else(|| rule("is not a valid domain name"))
 }
 
-/// A DNS name as resolv.conf and hooks may take it, or None.
+/// A DNS name as resolv.conf and hooks may take it, or None: labels of letters, digits, '-'
+/// and '_' (RFC 1123 2.1 host names, and the '_' real networks use), none beginning or ending
+/// with '-' (which could also read as a command-line option).
 pub fn dns_name(s: &str) -> Option<String> {
     let s = s.trim_end_matches('\0').trim_end_matches('.');
     let ok = !s.is_empty()
@@ -295,6 +297,8 @@ pub fn dns_name(s: &str) -> Option<String> {
         && s.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
                 && label
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

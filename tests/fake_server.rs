@@ -9,7 +9,7 @@ use common::*;
 use dhcpc::wire::{self, v4};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -27,13 +27,27 @@ type Script = Box<dyn FnMut(&Message) -> Vec<Vec<u8>> + Send>;
 struct FakeServer {
     stop: Arc<AtomicBool>,
     seen: Seen,
+    /// Datagrams sent, answers and flood alike.
+    sent: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl FakeServer {
-    fn start(lab: &Lab, mut script: Script) -> FakeServer {
+    fn start(lab: &Lab, script: Script) -> FakeServer {
+        FakeServer::launch(lab, None, script)
+    }
+
+    /// Like [`FakeServer::start`], and the last answers are sent again every `every` until the
+    /// next request comes: a flood of whatever the script answers.
+    fn flooding(lab: &Lab, every: Duration, script: Script) -> FakeServer {
+        FakeServer::launch(lab, Some(every), script)
+    }
+
+    fn launch(lab: &Lab, flood: Option<Duration>, mut script: Script) -> FakeServer {
         let stop = Arc::new(AtomicBool::new(false));
         let seen: Seen = Arc::default();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let sent2 = sent.clone();
         let ns = std::fs::File::open(format!("/run/netns/{}", lab.server_ns))
             .expect("the server namespace");
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -50,23 +64,37 @@ impl FakeServer {
             )
             .expect("SO_BINDTODEVICE");
             sock.set_broadcast(true).unwrap();
-            sock.set_read_timeout(Some(Duration::from_millis(50)))
-                .unwrap();
+            let tick = flood.map_or(Duration::from_millis(50), |f| {
+                f.min(Duration::from_millis(50))
+            });
+            sock.set_read_timeout(Some(tick)).unwrap();
             ready_tx.send(()).unwrap();
+            let to = SocketAddrV4::new(Ipv4Addr::BROADCAST, 68);
             let mut buf = [0u8; 1500];
+            let mut last: Vec<Vec<u8>> = Vec::new();
+            let mut sent_at = std::time::Instant::now();
             while !stop2.load(Ordering::Relaxed) {
-                let Ok((n, _)) = sock.recv_from(&mut buf) else {
-                    continue;
-                };
-                let Ok(msg) = wire::decode(&buf[..n]) else {
-                    continue;
-                };
-                if let Some(t) = msg.opts().msg_type() {
-                    seen2.lock().unwrap().push(t);
+                if let Ok((n, _)) = sock.recv_from(&mut buf) {
+                    if let Ok(msg) = wire::decode(&buf[..n]) {
+                        if let Some(t) = msg.opts().msg_type() {
+                            seen2.lock().unwrap().push(t);
+                        }
+                        last = script(&msg);
+                        for reply in &last {
+                            sock.send_to(reply, to).expect("sending a reply");
+                        }
+                        sent2.fetch_add(last.len(), Ordering::Relaxed);
+                        sent_at = std::time::Instant::now();
+                    }
                 }
-                for reply in script(&msg) {
-                    let to = SocketAddrV4::new(Ipv4Addr::BROADCAST, 68);
-                    sock.send_to(&reply, to).expect("sending a reply");
+                if flood.is_some_and(|every| sent_at.elapsed() >= every) {
+                    for reply in &last {
+                        // A full queue (ENOBUFS) only thins the flood.
+                        if sock.send_to(reply, to).is_ok() {
+                            sent2.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    sent_at = std::time::Instant::now();
                 }
             }
         });
@@ -76,6 +104,7 @@ impl FakeServer {
         FakeServer {
             stop,
             seen,
+            sent,
             thread: Some(thread),
         }
     }
@@ -723,4 +752,721 @@ fn the_mtu_comes_back_even_from_a_release_with_no_daemon() {
     assert_exit(&oneshot(&lab, &["-r"]), 0);
     assert_eq!(lab.client_link().raw["mtu"], 1500);
     assert!(lab.client_addrs().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile servers. Each answer below is sent again and again until the next request (a flood),
+// and through it all the daemon must stay up, leave the interface untouched (or configured
+// from what was good in the reply), say in its log what it dropped, and stay idle.
+
+/// How often a hostile server sends its answers again: some 40 replies at a time, about 170 a
+/// second. (The debug build the tests run spends some 0.1 ms of CPU on each reply it reads and
+/// logs at -v; a faster flood measures the build, not the daemon.)
+const FLOOD: Duration = Duration::from_millis(250);
+
+/// The share of one CPU a daemon under fire may use.
+const CALM: f64 = 0.05;
+
+/// A reply to `req` of type `kind` for `yiaddr` with only a message type and server id; a case
+/// adds the rest as raw options ([`bytes_with`]).
+fn bare(req: &Message, kind: MessageType, yiaddr: Ipv4Addr) -> Message {
+    let mut m = Message::default();
+    m.set_opcode(Opcode::BootReply)
+        .set_xid(req.xid())
+        .set_yiaddr(yiaddr)
+        .set_chaddr(req.chaddr());
+    m.opts_mut().insert(DhcpOption::MessageType(kind));
+    m.opts_mut().insert(DhcpOption::ServerIdentifier(SERVER));
+    m
+}
+
+/// Option bytes: `code`, the length of `data`, `data`.
+fn opt(code: u8, data: &[u8]) -> Vec<u8> {
+    [&[code, data.len() as u8][..], data].concat()
+}
+
+/// CPU time (user and system) process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    static HZ: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let hz = *HZ.get_or_init(|| sh("getconf", &["CLK_TCK"]).trim().parse().unwrap());
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // The fields after the command name (in parentheses, and it could hold anything):
+    // state is the first, utime the 12th and stime the 13th.
+    let rest = &stat[stat.rfind(')').expect("a stat line") + 1..];
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse::<u64>().unwrap())
+        .sum();
+    Duration::from_millis(ticks * 1000 / hz)
+}
+
+/// What a daemon did under fire.
+struct Ordeal {
+    log: String,
+    /// Whether it was still running at the end.
+    running: bool,
+    /// Its CPU time over the window, as a share of the window's wall time.
+    cpu: f64,
+    /// Every address seen on the interface during the window.
+    addrs: Vec<Ipv4Addr>,
+}
+
+/// Starts `dhcpc -d -v --arp-probe 0 vc`, waits (at most 5 s) until its log holds `ready`, then
+/// watches it for `window` while the server goes on, and stops it.
+fn ordeal(lab: &Lab, ready: &str, window: Duration) -> Ordeal {
+    ordeal_then(lab, ready, window, || ()).0
+}
+
+/// [`ordeal`], and `at_end` called at the end of the window, before the daemon is stopped.
+fn ordeal_then<T>(
+    lab: &Lab,
+    ready: &str,
+    window: Duration,
+    at_end: impl FnOnce() -> T,
+) -> (Ordeal, T) {
+    let (mut daemon, log) = start_daemon(lab, &["-d", "-v", "--arp-probe", "0"]);
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let started = wait_for(Duration::from_secs(5), || read().contains(ready));
+    if !started {
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        panic!("dhcpc did not log {ready:?}\n{}", tail(&read()));
+    }
+    let pid = daemon.id();
+    let (cpu0, t0) = (cpu_time(pid), std::time::Instant::now());
+    let mut addrs = Vec::new();
+    while t0.elapsed() < window {
+        for a in lab.client_addrs() {
+            if !addrs.contains(&a.local) {
+                addrs.push(a.local);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cpu = (cpu_time(pid) - cpu0).as_secs_f64() / t0.elapsed().as_secs_f64();
+    let running = daemon.try_wait().unwrap().is_none();
+    eprintln!("dhcpc used {:.2} % of a CPU under fire", cpu * 100.0);
+    let found = at_end();
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let o = Ordeal {
+        log: read(),
+        running,
+        cpu,
+        addrs,
+    };
+    (o, found)
+}
+
+/// The last lines of a log (a flooded one is long).
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+impl Ordeal {
+    /// It lived through it without a panic, idle.
+    fn assert_calm(&self) {
+        assert!(!self.log.contains("panicked"), "{}", self.log);
+        assert!(self.running, "the daemon ended\n{}", tail(&self.log));
+        assert!(
+            self.cpu < CALM,
+            "the daemon used {:.1} % of a CPU\n{}",
+            self.cpu * 100.0,
+            tail(&self.log)
+        );
+    }
+
+    /// Each of `lines` is in the log.
+    fn assert_logged<S: AsRef<str>>(&self, lines: &[S]) {
+        let missing: Vec<&str> = lines
+            .iter()
+            .map(|l| l.as_ref())
+            .filter(|l| !self.log.contains(l))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not logged: {missing:#?}\n{}",
+            tail(&self.log)
+        );
+    }
+
+    /// Every line is one the daemon wrote: a level, then its text; none begins with what a
+    /// server sent, and no NUL is there.
+    fn assert_lines_unforged(&self, forged: &str) {
+        assert!(!self.log.contains('\0'), "a NUL reached the log");
+        for line in self.log.lines() {
+            let level = line.trim_start().split(' ').next().unwrap_or("");
+            assert!(
+                ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"].contains(&level),
+                "a line the daemon did not write: {line:?}"
+            );
+            assert!(!line.trim_start().starts_with(forged), "{line:?}");
+        }
+    }
+}
+
+/// Replies of `kind` to `req` that no client may take, each with the reason dhcpc gives when it
+/// refuses it (as in "dropping OFFER from 198.51.100.1: REASON").
+fn unusable(req: &Message, kind: MessageType) -> Vec<(Vec<u8>, String)> {
+    let mask24 = opt(1, &[255, 255, 255, 0]);
+    let lease = |secs: u32| opt(51, &secs.to_be_bytes());
+    let with = |yiaddr: Ipv4Addr, extra: &[u8]| bytes_with(&bare(req, kind, yiaddr), extra);
+    let mut out = Vec::new();
+    // yiaddr in every class an interface may not hold.
+    for a in [
+        "0.0.0.0",
+        "0.1.2.3",
+        "127.0.0.1",
+        "127.255.255.254",
+        "224.0.0.1",
+        "239.255.255.250",
+        "240.0.0.1",
+        "255.255.255.254",
+        "255.255.255.255",
+    ] {
+        let a: Ipv4Addr = a.parse().unwrap();
+        out.push((
+            with(a, &[&mask24[..], &lease(3600)].concat()),
+            format!("address {a} is not a unicast address"),
+        ));
+    }
+    // The subnet's own network and broadcast addresses (no mask: the classful /24).
+    for (a, mask, prefix, what) in [
+        ("198.51.100.0", Some([255, 255, 255, 0]), 24, "network"),
+        ("198.51.100.255", Some([255, 255, 255, 0]), 24, "broadcast"),
+        ("198.51.100.255", None, 24, "broadcast"),
+        (
+            "198.51.100.127",
+            Some([255, 255, 255, 128]),
+            25,
+            "broadcast",
+        ),
+        ("198.51.100.128", Some([255, 255, 255, 128]), 25, "network"),
+    ] {
+        let a: Ipv4Addr = a.parse().unwrap();
+        let mask = mask.map(|m| opt(1, &m)).unwrap_or_default();
+        out.push((
+            with(a, &[&mask[..], &lease(3600)].concat()),
+            format!("address {a} is the {what} address of its /{prefix}"),
+        ));
+    }
+    // Masks that are not masks, and the mask of everything.
+    for m in [[255, 0, 255, 0], [255, 255, 255, 1], [0, 255, 255, 255]] {
+        out.push((
+            with(GOOD, &[&opt(1, &m)[..], &lease(3600)].concat()),
+            format!("subnet mask {} is not contiguous", Ipv4Addr::from(m)),
+        ));
+    }
+    out.push((
+        with(GOOD, &[&opt(1, &[0, 0, 0, 0])[..], &lease(3600)].concat()),
+        "prefix length /0 is not usable".into(),
+    ));
+    // Leases too short to keep.
+    for secs in [0, 1, 2, 3] {
+        out.push((
+            with(GOOD, &[&mask24[..], &lease(secs)].concat()),
+            format!("lease time {secs} s is under the minimum of 4 s"),
+        ));
+    }
+    // A server identifier that cannot be one. (An offer is refused by the lease check, which
+    // names the option; an ACK before it, when it is not from the server chosen.)
+    let option54 = if kind == MessageType::Offer {
+        " (option 54)"
+    } else {
+        ""
+    };
+    for sid in [
+        [0, 0, 0, 0],
+        [224, 0, 0, 1],
+        [255, 255, 255, 255],
+        [127, 0, 0, 1],
+    ] {
+        let mut m = bare(req, kind, GOOD);
+        m.opts_mut().remove(v4::OptionCode::ServerIdentifier);
+        out.push((
+            bytes_with(&m, &[&opt(54, &sid)[..], &mask24, &lease(3600)].concat()),
+            format!(
+                "no server identifier{} (server identifier {} is not a unicast address)",
+                option54,
+                Ipv4Addr::from(sid)
+            ),
+        ));
+    }
+    let mut m = bare(req, kind, GOOD);
+    m.opts_mut().remove(v4::OptionCode::ServerIdentifier);
+    out.push((
+        bytes_with(&m, &[&opt(54, &[])[..], &mask24, &lease(3600)].concat()),
+        format!("no server identifier{option54} (malformed"),
+    ));
+    // A message type of no bytes, of two, and of a number that is none.
+    for (data, why) in [
+        (&[][..], "malformed: length 0, should be 1"),
+        (&[2, 5][..], "malformed: length 2, should be 1"),
+        (&[99][..], "unknown message type 99"),
+    ] {
+        let mut m = bare(req, kind, GOOD);
+        m.opts_mut().remove(v4::OptionCode::MessageType);
+        out.push((
+            bytes_with(&m, &[&opt(53, data)[..], &mask24, &lease(3600)].concat()),
+            format!("no message type ({why})"),
+        ));
+    }
+    out
+}
+
+/// Messages whose framing is broken, with the reason dhcpc gives (as in "dropping an unreadable
+/// message from 198.51.100.1: REASON"): options running past the end of their field, among
+/// them those that option 52 (overload) says the sname and file fields hold.
+fn unreadable(req: &Message, kind: MessageType) -> Vec<(Vec<u8>, String)> {
+    let good = reply(req, kind, GOOD, SERVER, 3600);
+    let mut out = Vec::new();
+    // The options field: a length past the end, with no END after it.
+    let mut b = bytes(&good);
+    let end = b.iter().rposition(|&x| x == 255).unwrap();
+    b.truncate(end);
+    b.extend_from_slice(&[3, 200, 198, 51]);
+    out.push((b, "option 3 runs past the end".to_string()));
+    // Overload 1: the file field is garbage (an option 200 of 250 bytes in 128).
+    let mut b = bytes_with(&good, &opt(52, &[1]));
+    b[108..236].fill(0xc8);
+    b[109] = 250;
+    out.push((b, "option 200 runs past the end".into()));
+    // Overload 3: file empty (PAD) and the sname field holding text, not options.
+    let mut b = bytes_with(&good, &opt(52, &[3]));
+    b[108..236].fill(0);
+    b[44..108].fill(b'x');
+    b[44..44 + 15].copy_from_slice(b"evil$(reboot)\n;");
+    out.push((b, "option 101 runs past the end".into()));
+    out
+}
+
+/// Replies for another client or from another server, and ACKs without a usable lease time,
+/// each with the line dhcpc logs when it drops it.
+fn misdirected(req: &Message, kind: MessageType) -> Vec<(Vec<u8>, String)> {
+    let name = dhcpc::reply::kind_name(kind);
+    let good = reply(req, kind, GOOD, SERVER, 3600);
+    let mut out = Vec::new();
+    let mut m = good.clone();
+    m.set_xid(req.xid() ^ 0x8000_0000);
+    out.push((bytes(&m), "dropping a reply with xid".to_string()));
+    let mut m = good.clone();
+    m.set_chaddr(&[2, 9, 9, 9, 9, 9]);
+    out.push((bytes(&m), "dropping a reply for another chaddr".into()));
+    let mut m = good.clone();
+    m.set_opcode(Opcode::BootRequest);
+    out.push((bytes(&m), "dropping a BOOTREQUEST seen on the wire".into()));
+    if kind != MessageType::Ack {
+        return out;
+    }
+    // An ACK and NAKs from servers not chosen.
+    let other = Ipv4Addr::new(198, 51, 100, 9);
+    let chose = format!("from 198.51.100.1: we chose {SERVER}");
+    out.push((
+        bytes(&reply(req, MessageType::Ack, GOOD, other, 3600)),
+        format!("dropping ACK {chose}"),
+    ));
+    out.push((
+        bytes(&reply(req, MessageType::Nak, GOOD, other, 0)),
+        format!("dropping NAK {chose}"),
+    ));
+    let mut m = bare(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED);
+    m.opts_mut().remove(v4::OptionCode::ServerIdentifier);
+    out.push((bytes(&m), format!("dropping NAK {chose}")));
+    // No lease time, or one of no bytes or of eight.
+    let mask = opt(1, &[255, 255, 255, 0]);
+    for (lease, why) in [
+        (&[][..], ""),
+        (&[51, 0][..], " (malformed: length 0, should be 4)"),
+        (
+            &[51, 8, 0, 0, 14, 16, 0, 0, 14, 16][..],
+            " (malformed: length 8, should be 4)",
+        ),
+    ] {
+        out.push((
+            bytes_with(&bare(req, kind, GOOD), &[&mask[..], lease].concat()),
+            format!("dropping {name} from 198.51.100.1: no lease time (option 51){why}"),
+        ));
+    }
+    out
+}
+
+/// A server that floods replies no client may take, answering OFFER or ACK as `answer` (and
+/// never with anything good); and the lines dhcpc must log as it drops them.
+fn hostile(lab: &Lab, answer: MessageType) -> (FakeServer, Vec<String>) {
+    let all = |req: &Message, kind: MessageType| {
+        let name = dhcpc::reply::kind_name(kind);
+        let refused = unusable(req, kind).into_iter().map(move |(b, w)| {
+            let what = if w.starts_with("no message type") {
+                "reply".to_string()
+            } else {
+                name.clone()
+            };
+            (b, format!("dropping {what} from 198.51.100.1: {w}"))
+        });
+        let unread = unreadable(req, kind).into_iter().map(|(b, w)| {
+            let line = format!("dropping an unreadable message from 198.51.100.1: {w}");
+            (b, line)
+        });
+        let all: Vec<(Vec<u8>, String)> = refused
+            .chain(unread)
+            .chain(misdirected(req, kind))
+            .collect();
+        all
+    };
+    // The lines are the same for every request: learn them from a stand-in.
+    let mut probe = Message::default();
+    probe.set_xid(1).set_chaddr(&[2, 0, 0, 0, 0, 1]);
+    let why = all(&probe, answer).into_iter().map(|(_, w)| w).collect();
+    let server = FakeServer::flooding(
+        lab,
+        FLOOD,
+        Box::new(move |req| {
+            let kind = match req.opts().msg_type() {
+                Some(MessageType::Discover) if answer == MessageType::Offer => MessageType::Offer,
+                Some(MessageType::Discover) => {
+                    return vec![bytes(&reply(req, MessageType::Offer, GOOD, SERVER, 3600))]
+                }
+                Some(MessageType::Request) if answer == MessageType::Ack => MessageType::Ack,
+                _ => return Vec::new(),
+            };
+            all(req, kind).into_iter().map(|(b, _)| b).collect()
+        }),
+    );
+    (server, why)
+}
+
+#[test]
+fn a_flood_of_offers_no_client_may_take_is_refused_one_by_one() {
+    let lab = Lab::new();
+    let (server, why) = hostile(&lab, MessageType::Offer);
+    let o = ordeal(&lab, "dropping OFFER", Duration::from_secs(4));
+    o.assert_calm();
+    assert!(o.addrs.is_empty(), "{:?} reached the interface", o.addrs);
+    assert_eq!(server.count(MessageType::Request), 0, "an offer was taken");
+    o.assert_logged(&why);
+    assert!(server.sent.load(Ordering::Relaxed) > 500, "not a flood");
+    // Nothing sent for each reply: DISCOVER at 0 s and 4 s (RFC 2131 backoff), no more.
+    assert!(
+        server.count(MessageType::Discover) <= 3,
+        "{:?}",
+        server.seen()
+    );
+}
+
+#[test]
+fn a_flood_of_acks_no_client_may_take_is_refused_one_by_one() {
+    let lab = Lab::new();
+    let (server, why) = hostile(&lab, MessageType::Ack);
+    let o = ordeal(&lab, "dropping ACK", Duration::from_secs(4));
+    o.assert_calm();
+    assert!(o.addrs.is_empty(), "{:?} reached the interface", o.addrs);
+    // The REQUEST was answered, and sent again after 4 s, not for each reply.
+    let requests = server.count(MessageType::Request);
+    assert!((1..=3).contains(&requests), "{:?}", server.seen());
+    o.assert_logged(&why);
+}
+
+/// A server answering OFFER and ACK for GOOD with `extra` raw options, flooding; its ACK comes
+/// with a NAK behind it (for the same xid), which a bound client must ignore.
+fn flooding_server(lab: &Lab, extra: Vec<u8>) -> FakeServer {
+    FakeServer::flooding(
+        lab,
+        FLOOD,
+        Box::new(move |req| match req.opts().msg_type() {
+            Some(MessageType::Discover) => {
+                vec![bytes_with(&bare(req, MessageType::Offer, GOOD), &extra)]
+            }
+            Some(MessageType::Request) => vec![
+                bytes_with(&bare(req, MessageType::Ack, GOOD), &extra),
+                bytes(&reply(req, MessageType::Nak, GOOD, SERVER, 0)),
+            ],
+            _ => Vec::new(),
+        }),
+    )
+}
+
+#[test]
+fn a_reply_good_but_for_its_garbled_options_is_taken_without_them() {
+    let lab = Lab::new();
+    let mut extra = [
+        // A mask of no bytes: left out, and the classful /24 used.
+        opt(1, &[]),
+        // Routers: two that cannot be, then one outside the subnet (reached on-link).
+        opt(3, &[224, 0, 0, 1, 127, 0, 0, 1, 203, 0, 113, 1]),
+        // DNS servers in 5 bytes; an MTU in 4; a broadcast address not the subnet's.
+        opt(6, &[203, 0, 113, 53, 9]),
+        opt(26, &[0, 0, 5, 220]),
+        opt(28, &[198, 51, 100, 127]),
+        // T1 > T2 > lease.
+        opt(51, &60u32.to_be_bytes()),
+        opt(58, &100u32.to_be_bytes()),
+        opt(59, &80u32.to_be_bytes()),
+        // A classless route cut short: the whole option ignored, option 3 used.
+        opt(121, &[24, 10, 0, 0, 198, 51, 100]),
+        // An unknown option of no bytes, and one of 765 in three parts (RFC 3396).
+        opt(224, &[]),
+    ]
+    .concat();
+    for _ in 0..3 {
+        extra.extend(opt(250, &[0xab; 255]));
+    }
+    let server = flooding_server(&lab, extra);
+    let (o, status) = ordeal_then(&lab, "bound", Duration::from_secs(3), || {
+        status_of(&lab, CLIENT_IF)
+    });
+    o.assert_calm();
+    o.assert_logged(&[
+        "option 1 from 198.51.100.1 left out: malformed",
+        "option 3: 224.0.0.1 is not a unicast address, skipped",
+        "option 3: 127.0.0.1 is not a unicast address, skipped",
+        "option 6 from 198.51.100.1 left out: malformed",
+        "option 26 from 198.51.100.1 left out: malformed: length 4, should be 2",
+        "option 28 198.51.100.127 is not the broadcast address of 198.51.100.66/24: ignored",
+        "T1 100 s and T2 80 s (options 58, 59) do not fit 1 s <= T1 < T2 < lease 60 s: \
+         T1 30 s and T2 52 s used instead",
+        "option 121 from 198.51.100.1 left out: a route is cut short",
+        // The NAK behind the ACK, and the flood of both, find the client bound.
+        "dropping a reply from 198.51.100.1: not expecting one in BOUND",
+    ]);
+    assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
+    assert!(!o.log.contains("NAK from"), "{}", tail(&o.log));
+    let addr = &lab.client_addrs()[0];
+    assert_eq!(
+        (addr.prefixlen, addr.broadcast),
+        (24, Some(Ipv4Addr::new(198, 51, 100, 255)))
+    );
+    let routes = dhcp_routes(&lab);
+    assert_eq!(routes.len(), 1, "{routes:#?}");
+    assert!(routes[0].is_default(), "{routes:#?}");
+    assert_eq!(routes[0].gateway, Some(Ipv4Addr::new(203, 0, 113, 1)));
+    assert!(
+        routes[0].raw["flags"].to_string().contains("onlink"),
+        "{routes:#?}"
+    );
+    assert_eq!(lab.client_link().raw["mtu"], 1500);
+    let resolv = std::fs::read_to_string(lab.dir.join("resolv.conf")).unwrap_or_default();
+    assert!(!resolv.contains("nameserver"), "{resolv}");
+    // The times used; the unknown options kept as sent.
+    let secs = |k: &str| {
+        status[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {status}"))
+    };
+    assert!((25..=30).contains(&secs("renew_in")), "{status}");
+    assert!((47..=52).contains(&secs("rebind_in")), "{status}");
+    assert!((55..=60).contains(&secs("expires_in")), "{status}");
+    assert_eq!(status["options"]["224"], "");
+    assert_eq!(status["options"]["250"], "ab".repeat(765));
+    assert_eq!(server.count(MessageType::Request), 1, "{:?}", server.seen());
+}
+
+/// Labels as DNS writes them (RFC 1035 3.1), for option 119.
+fn dns_names(names: &[&[&[u8]]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for labels in names {
+        for l in labels.iter() {
+            out.push(l.len() as u8);
+            out.extend_from_slice(l);
+        }
+        out.push(0);
+    }
+    out
+}
+
+/// A name resolv.conf may hold: RFC 1123 2.1 labels (and '_').
+fn is_rfc1123(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+#[test]
+fn names_with_shell_metacharacters_newlines_and_nul_reach_neither_resolv_conf_nor_the_log() {
+    let lab = Lab::new();
+    let search = dns_names(&[
+        &[b"good", b"test"],
+        &[b"a$(reboot)", b"test"],
+        &[b"`id`", b"test"],
+        &[b"x;y|z&w", b"test"],
+        &[b"x\nWARN vc: forged", b"test"],
+        &[b"nul\0byte", b"test"],
+        &[b"-rf", b"test"],
+        &[b"ok", b"lab", b"test"],
+    ]);
+    let extra = [
+        opt(1, &[255, 255, 255, 0]),
+        opt(51, &3600u32.to_be_bytes()),
+        opt(6, &[203, 0, 113, 53]),
+        opt(12, b"box$(reboot)`id`;|&\nWARN vc: forged\0x"),
+        opt(15, b"lab.test;rm -rf /\nnameserver 192.0.2.66\0"),
+        opt(119, &search),
+    ]
+    .concat();
+    let _server = flooding_server(&lab, extra);
+    let o = ordeal(&lab, "bound", Duration::from_secs(3));
+    o.assert_calm();
+    assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
+    o.assert_logged(&[
+        "option 12 from 198.51.100.1 left out: is not a valid host name",
+        "option 15 from 198.51.100.1 left out: is not a valid domain name",
+    ]);
+    let skipped = o
+        .log
+        .lines()
+        .filter(|l| l.contains("option 119: ") && l.contains("is not a plausible domain name"))
+        .count();
+    assert!(
+        skipped >= 6,
+        "six names skipped, each said\n{}",
+        tail(&o.log)
+    );
+    o.assert_lines_unforged("WARN vc: forged");
+    let resolv = std::fs::read_to_string(lab.dir.join("resolv.conf")).unwrap();
+    let lines: Vec<&str> = resolv.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        ["search good.test ok.lab.test", "nameserver 203.0.113.53"],
+        "{resolv}"
+    );
+    for name in lines[0].split(' ').skip(1) {
+        assert!(is_rfc1123(name), "{name:?}");
+    }
+    lab.assert_netns_resolv_untouched();
+}
+
+#[test]
+fn a_nak_flood_is_met_with_backoff_and_its_text_cannot_forge_a_line() {
+    let lab = Lab::new();
+    let server = FakeServer::flooding(
+        &lab,
+        FLOOD,
+        Box::new(|req| match req.opts().msg_type() {
+            Some(MessageType::Discover) => {
+                vec![bytes(&reply(req, MessageType::Offer, GOOD, SERVER, 3600))]
+            }
+            Some(MessageType::Request) => {
+                let nak = bytes_with(
+                    &reply(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, SERVER, 0),
+                    &opt(56, b"go away\nWARN vc: forged\0\r"),
+                );
+                vec![nak; 20]
+            }
+            _ => Vec::new(),
+        }),
+    );
+    let o = ordeal(&lab, "NAK from", Duration::from_secs(5));
+    o.assert_calm();
+    assert!(o.addrs.is_empty(), "{:?}", o.addrs);
+    o.assert_logged(&[
+        "NAK from 198.51.100.1: go awayWARN vc: forged; starting over",
+        "not expecting one in",
+    ]);
+    o.assert_lines_unforged("WARN vc: forged");
+    // One NAK restarts at once, the next after 4 s: not a DISCOVER for each NAK.
+    let discovers = server.count(MessageType::Discover);
+    assert!((2..=4).contains(&discovers), "{:?}", server.seen());
+}
+
+#[test]
+fn a_link_local_address_from_a_server_is_taken() {
+    // RFC 3927 1.6 asks servers not to hand out 169.254/16, but it is unicast, and dhcpc
+    // takes it (as systemd-networkd does); only the classes an interface cannot hold are
+    // refused.
+    let lab = Lab::new();
+    let ll = Ipv4Addr::new(169, 254, 7, 9);
+    let _server = FakeServer::start(
+        &lab,
+        Box::new(move |req| {
+            let kind = match req.opts().msg_type() {
+                Some(MessageType::Discover) => MessageType::Offer,
+                Some(MessageType::Request) => MessageType::Ack,
+                _ => return Vec::new(),
+            };
+            let mut m = reply(req, kind, ll, SERVER, 3600);
+            m.opts_mut()
+                .insert(DhcpOption::SubnetMask(Ipv4Addr::new(255, 255, 0, 0)));
+            vec![bytes(&m)]
+        }),
+    );
+    let out = oneshot(&lab, &["-1", "--arp-probe", "0", "-t", "10"]);
+    assert_exit(&out, 0);
+    let addrs: Vec<(Ipv4Addr, u8)> = lab
+        .client_addrs()
+        .iter()
+        .map(|a| (a.local, a.prefixlen))
+        .collect();
+    assert_eq!(addrs, vec![(ll, 16)], "{}", describe(&out));
+}
+
+#[test]
+fn routers_that_are_the_lease_s_own_network_or_broadcast_address_are_skipped() {
+    let lab = Lab::new();
+    let extra = [
+        opt(1, &[255, 255, 255, 0]),
+        opt(51, &3600u32.to_be_bytes()),
+        // The leased address itself, the subnet's network and broadcast addresses, then the
+        // router.
+        opt(
+            3,
+            &[
+                198, 51, 100, 66, 198, 51, 100, 0, 198, 51, 100, 255, 198, 51, 100, 1,
+            ],
+        ),
+    ]
+    .concat();
+    let _server = flooding_server(&lab, extra);
+    let o = ordeal(&lab, "bound", Duration::from_secs(2));
+    o.assert_calm();
+    assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
+    let routes = dhcp_routes(&lab);
+    let default: Vec<_> = routes.iter().filter(|r| r.is_default()).collect();
+    assert_eq!(default.len(), 1, "{routes:#?}\n{}", tail(&o.log));
+    assert_eq!(default[0].gateway, Some(SERVER), "{routes:#?}");
+    assert!(!o.log.contains("adding route"), "{}", tail(&o.log));
+    o.assert_logged(&[
+        "option 3: 198.51.100.66 is the lease's own address, skipped",
+        "option 3: 198.51.100.0 is the network address of 198.51.100.66/24, skipped",
+        "option 3: 198.51.100.255 is the broadcast address of 198.51.100.66/24, skipped",
+    ]);
+}
+
+#[test]
+fn a_lease_a_second_short_of_infinite_with_t1_and_t2_past_it_is_kept_quietly() {
+    let lab = Lab::new();
+    let extra = [
+        opt(1, &[255, 255, 255, 0]),
+        opt(51, &(u32::MAX - 1).to_be_bytes()),
+        opt(58, &u32::MAX.to_be_bytes()),
+        opt(59, &u32::MAX.to_be_bytes()),
+    ]
+    .concat();
+    let server = flooding_server(&lab, extra);
+    let (o, status) = ordeal_then(&lab, "bound", Duration::from_secs(2), || {
+        status_of(&lab, CLIENT_IF)
+    });
+    o.assert_calm();
+    assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
+    o.assert_logged(&[
+        "T1 4294967295 s and T2 4294967295 s (options 58, 59) do not fit 1 s <= T1 < T2 < \
+         lease 4294967294 s",
+    ]);
+    // 50 % and 87.5 % of 4294967294 s; nothing renewed meanwhile.
+    let secs = |k: &str| {
+        status[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {status}"))
+    };
+    assert!(secs("renew_in") > 2_147_483_000, "{status}");
+    assert!(secs("rebind_in") > 3_758_096_000, "{status}");
+    assert!(secs("expires_in") > 4_294_967_000, "{status}");
+    assert_eq!(server.count(MessageType::Request), 1, "{:?}", server.seen());
+    assert!(lab.client_addrs()[0].valid_lft > 4_294_967_000);
 }

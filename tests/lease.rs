@@ -183,6 +183,38 @@ fn unusable_routers_and_dns_are_dropped() {
 }
 
 #[test]
+fn routers_that_cannot_be_a_next_hop_are_dropped() {
+    // The leased address itself, its subnet's network and broadcast addresses.
+    let m = with(
+        ack(),
+        DhcpOption::Router(vec![
+            YIADDR,
+            Ipv4Addr::new(198, 51, 100, 0),
+            Ipv4Addr::new(198, 51, 100, 255),
+            Ipv4Addr::new(198, 51, 100, 254),
+        ]),
+    );
+    let l = from_reply(&m, Instant::ZERO).unwrap();
+    assert_eq!(l.routers, [Ipv4Addr::new(198, 51, 100, 254)]);
+    // Outside the subnet is fine (reached on-link); on a /31 both addresses are hosts.
+    let outside = Ipv4Addr::new(203, 0, 113, 1);
+    assert_eq!(lease::usable_routers(&[outside], YIADDR, 24), [outside]);
+    let a = Ipv4Addr::new(198, 51, 100, 134);
+    let peer = Ipv4Addr::new(198, 51, 100, 135);
+    assert_eq!(lease::usable_routers(&[a, peer], a, 31), [peer]);
+    // The same for the routers of classless routes (on-link, 0.0.0.0, is fine).
+    let l = ack_plus(&[
+        121, 17, 0, 198, 51, 100, 134, 8, 10, 198, 51, 100, 255, 8, 172, 0, 0, 0, 0,
+    ]);
+    assert_eq!(l.classless_routes, [route([172, 0, 0, 0], 8, [0, 0, 0, 0])]);
+    let none: [Ipv4Addr; 0] = [];
+    assert_eq!(
+        lease::usable_routers(&[Ipv4Addr::new(198, 51, 100, 128)], a, 25),
+        none
+    );
+}
+
+#[test]
 fn domain_names_are_cleaned() {
     for (sent, kept) in [
         ("lab.test.", Some("lab.test")),

@@ -161,6 +161,26 @@ fn rule_domain_name_is_a_plausible_name() {
         Ok("lab.test".to_string())
     );
     assert!(reply::domain_name("lab.test; rm -rf /").is_err());
+    // RFC 1123 2.1: no label begins or ends with '-' (one that does could also read as a
+    // command-line option); '_' is kept, as real networks use it.
+    for bad in [
+        "-rf.test",
+        "lab.-x",
+        "lab-.test",
+        "lab.test-",
+        "-",
+        "a.\0b",
+        "a\nb.test",
+    ] {
+        assert!(reply::domain_name(bad).is_err(), "{bad:?}");
+        assert!(reply::host_name(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        reply::domain_name("a-b.c_d.test"),
+        Ok("a-b.c_d.test".into())
+    );
+    let r = parse(&[15, 8, b'-', b'r', b'f', b'.', b't', b'e', b's', b't']);
+    assert_eq!((r.domain.clone(), left_out(&r)), (None, vec![15]));
     let label = "a".repeat(63);
     let ok = [&label[..], &label, &label, &"b".repeat(61)].join(".");
     assert_eq!(ok.len(), 253);
@@ -369,4 +389,37 @@ fn rapid_commit_is_seen_and_must_be_empty() {
     let r = parse(&[80, 1, 1]);
     assert!(!r.rapid_commit);
     assert_eq!(left_out(&r), [80]);
+}
+
+#[test]
+fn text_a_server_sends_never_reaches_a_reason_or_a_name_with_a_control_character() {
+    // Every option the client types, holding text meant to forge a log line, alone and
+    // behind bytes that make it read further; what is kept and every reason for leaving an
+    // option out must be free of control characters (log lines are built from them).
+    let evil: &[u8] = b"x\nWARN vc: forged\0\r\x1b[2J";
+    let codes = [
+        1, 3, 6, 12, 15, 26, 28, 42, 51, 53, 54, 56, 58, 59, 80, 119, 121, 249,
+    ];
+    for code in codes {
+        for prefix in [
+            &[][..],
+            &[1][..],
+            &[4, b'a', b'b', b'c', b'd'][..],
+            &[0; 4][..],
+        ] {
+            let data = [prefix, evil].concat();
+            let r = parse(&[&[code, data.len() as u8][..], &data].concat());
+            let mut texts: Vec<String> = r.left_out.iter().map(|l| l.to_string()).collect();
+            texts.extend(r.hostname.clone());
+            texts.extend(r.domain.clone());
+            texts.extend(r.message.clone());
+            texts.extend(r.search.clone());
+            for t in texts {
+                assert!(
+                    !t.chars().any(char::is_control),
+                    "option {code} {prefix:?}: {t:?}"
+                );
+            }
+        }
+    }
 }
