@@ -157,11 +157,18 @@ pub fn check_lease(l: &Lease) {
 /// `wire` target: a strict decode; what decodes encodes, and decodes again to the same
 /// message (less the empty options dhcproto does not encode, see tests/wire.rs), which the
 /// client's own parser reads too.
+///
+/// Option 81 is left out of the round trip: dhcproto 0.15 reads some FQDN options (flag E
+/// clear, a name with odd bytes) that it then writes in a form it cannot read back (found by
+/// this target; fuzz/regressions/wire/fqdn-dhcproto-asymmetry). dhcpc never re-encodes a
+/// received option 81: `Reply::parse` keeps it raw and the client sends its own as raw bytes
+/// (`request::fqdn_option`); only tests read it through dhcproto.
 pub fn wire(data: &[u8]) {
     let Ok(mut m) = wire::decode(data) else {
         return;
     };
     let _ = m.to_string();
+    m.opts_mut().remove(dhcpc::wire::v4::OptionCode::ClientFQDN);
     let bytes = wire::encode(&m).unwrap_or_else(|e| panic!("decoded but cannot encode: {e}"));
     m.opts_mut()
         .retain(|_, o| o.to_vec().map_or(true, |v| !v.is_empty()));
