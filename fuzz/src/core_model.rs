@@ -13,7 +13,8 @@
 //!   order; the lease in force has its expiry set; each state's own step only in that state;
 //!   nothing due after a tick;
 //! - ARP watched while probing, only link-local or the router otherwise, a watch set never
-//!   told twice, every probed address announced once bound;
+//!   told twice, every probed address announced once bound, the lease in force defended
+//!   (RFC 5227 2.4) and nothing else;
 //! - nothing sent without carrier; every message sent encodes; unicast only to a unicast
 //!   server; the link-local address configured and removed as a model of it says;
 //! - at most [`MAX_ACTIONS`] actions per event and at most [`MAX_TIMED_SENDS`] packets sent by
@@ -182,6 +183,8 @@ struct Model {
     timed_sends: Vec<Instant>,
     /// The link-local fallback is on: ARP for 169.254/16 addresses may be watched.
     ipv4ll: bool,
+    /// The address defended (RFC 5227 2.4), as the shell was last told.
+    defending: Option<Ipv4Addr>,
 }
 
 impl Addr {
@@ -572,6 +575,10 @@ fn check(
                 );
                 m.link_local = None;
             }
+            Action::ArpDefend(addr) => {
+                assert_ne!(addr, &m.defending, "{ctx}: the same defence told twice");
+                m.defending = *addr;
+            }
             Action::ArpWatch(addrs) => {
                 assert_ne!(addrs, &m.watching, "{ctx}: the same watch set told twice");
                 m.watching = addrs.clone();
@@ -640,6 +647,16 @@ fn check(
         assert!(
             matches!(state, Bound | Renewing | Rebinding | Rebooting | Probing),
             "{ctx}: an address held in {state}"
+        );
+    }
+
+    // RFC 5227 2.4: the lease in force, and only it, is defended.
+    if !stopped {
+        assert_eq!(
+            m.defending,
+            c.lease().map(|l| l.address),
+            "{ctx}: defends {:?}",
+            m.defending
         );
     }
 
