@@ -88,6 +88,9 @@ pub struct Lease {
 pub enum LeaseError {
     /// The address is not a unicast address.
     NotUnicast(Ipv4Addr),
+    /// The address is an IPv4 link-local one (169.254.0.0/16), which DHCP does not hand out
+    /// (RFC 3927 1.6).
+    LinkLocal(Ipv4Addr),
     /// No usable server identifier (option 54); the text says why, when the option was there.
     NoServerId(Option<String>),
     /// No lease time (option 51); the text says why, when the option was there.
@@ -127,6 +130,10 @@ impl fmt::Display for LeaseError {
         };
         match self {
             LeaseError::NotUnicast(a) => write!(f, "address {a} is not a unicast address"),
+            LeaseError::LinkLocal(a) => write!(
+                f,
+                "address {a} is an IPv4 link-local address, not one for DHCP (RFC 3927 1.6)"
+            ),
             LeaseError::NoServerId(why) => {
                 write!(f, "no server identifier (option 54){}", because(why))
             }
@@ -451,12 +458,19 @@ fn left_out(r: &Reply, code: u8) -> Option<String> {
     r.left_out(code).map(|l| l.why.clone())
 }
 
-/// Rule: the address is one an interface may hold (RFC 1122 3.2.1.3).
+/// Rule: the address is one an interface may hold (RFC 1122 3.2.1.3), and not an IPv4
+/// link-local one: RFC 3927 1.6 says DHCP servers should not hand those out, since they come
+/// with their own rules of conflict detection, and the client's own link-local fallback
+/// (`--ipv4ll`) would take such an address off again as soon as the lease is bound. (Found by
+/// fuzzing: an ACK of the very address the fallback held was configured, then removed as the
+/// link-local address, leaving the record saying the interface holds it.)
 pub fn check_address(a: Ipv4Addr) -> Result<(), LeaseError> {
-    if is_usable_unicast(a) {
-        Ok(())
-    } else {
+    if !is_usable_unicast(a) {
         Err(LeaseError::NotUnicast(a))
+    } else if a.is_link_local() {
+        Err(LeaseError::LinkLocal(a))
+    } else {
+        Ok(())
     }
 }
 

@@ -236,8 +236,13 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
     }
     let spent = spent as u32;
     lease.lease_secs -= spent;
-    lease.t1_secs = lease.t1_secs.saturating_sub(spent);
-    lease.t2_secs = lease.t2_secs.saturating_sub(spent);
+    // A T1 or T2 that passed while the machine was off is due at once, but no sooner than
+    // 1 s and 2 s from now: the lease then still has 1 <= T1 < T2 < lease (it has at least
+    // MIN_LEASE_SECS left) and passes the same check as one read from an ACK. (Found by
+    // fuzzing: T1 and T2 came back as 0.)
+    lease.t1_secs = lease.t1_secs.saturating_sub(spent).max(1);
+    lease.t2_secs = lease.t2_secs.saturating_sub(spent).max(2);
+    debug_assert!(lease.check().is_ok());
     Ok(saved(Some(lease)))
 }
 

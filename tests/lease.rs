@@ -129,6 +129,33 @@ fn refused_replies() {
     );
 }
 
+/// Found by the `core` fuzz target: an ACK of a 169.254.0.0/16 address was taken (and, when
+/// it was the link-local fallback's own address, configured and then removed at once as the
+/// fallback stood down). RFC 3927 1.6: DHCP does not hand out link-local addresses.
+#[test]
+fn a_link_local_address_is_refused_from_an_ack_and_from_a_saved_lease() {
+    for a in [
+        Ipv4Addr::new(169, 254, 0, 1),
+        Ipv4Addr::new(169, 254, 5, 5),
+        Ipv4Addr::new(169, 254, 255, 254),
+    ] {
+        let mut m = ack();
+        m.set_yiaddr(a);
+        assert_eq!(from_reply(&m, Instant::ZERO), Err(LeaseError::LinkLocal(a)));
+        assert!(LeaseError::LinkLocal(a).to_string().contains("RFC 3927"));
+        let mut saved = from_reply(&ack(), Instant::ZERO).unwrap();
+        saved.address = a;
+        saved.broadcast = dhcpc::lease::broadcast_of(a, saved.prefix_len);
+        assert_eq!(saved.check(), Err(LeaseError::LinkLocal(a)));
+    }
+    // Its neighbours are ordinary addresses.
+    let mut m = ack();
+    m.set_yiaddr(Ipv4Addr::new(169, 253, 0, 1));
+    m.opts_mut()
+        .insert(DhcpOption::SubnetMask(Ipv4Addr::new(255, 255, 0, 0)));
+    assert!(from_reply(&m, Instant::ZERO).is_ok());
+}
+
 #[test]
 fn defaults_when_options_are_missing() {
     let mut m = ack();

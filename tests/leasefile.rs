@@ -88,6 +88,38 @@ fn a_lease_read_after_a_reboot_counts_the_time_already_spent() {
     assert_eq!(back.expires_at(), Some(Instant::from_secs(20 + 2600)));
 }
 
+/// Found by the `leasefile` fuzz target: a lease read back after its T1 (or T2) had passed
+/// came back with T1 = 0 (and T2 = 0), failing the lease check every lease passes, so that
+/// the lease read could not even be written and read again.
+#[test]
+fn a_lease_read_after_t1_and_t2_passed_still_passes_the_lease_check() {
+    let l = lease(Instant::from_secs(0), 600);
+    let text = render("eth0", &MAC, &l, 1_000_000);
+    for (spent, t1, t2) in [
+        (299, 1, 226),
+        (300, 1, 225),
+        (400, 1, 125),
+        (524, 1, 2),
+        (596, 1, 2),
+    ] {
+        let back = parse(&text, Instant::from_secs(7), 1_000_000 + spent)
+            .unwrap()
+            .lease
+            .expect("time left");
+        assert_eq!((back.t1_secs, back.t2_secs), (t1, t2), "after {spent} s");
+        assert_eq!(u64::from(back.lease_secs), 600 - spent);
+        back.check().unwrap();
+        // What was read can be saved and read again, unchanged.
+        let again = render(
+            "eth0",
+            &MAC,
+            &back,
+            acquired_unix(back.start, back.start, 5),
+        );
+        assert_eq!(parse(&again, back.start, 5).unwrap().lease, Some(back));
+    }
+}
+
 #[test]
 fn an_expired_lease_comes_back_as_none_and_infinite_never_expires() {
     let l = lease(Instant::from_secs(0), 60);

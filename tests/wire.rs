@@ -1064,3 +1064,26 @@ fn empty_options_field_decodes() {
     let m = wire::decode(&raw_reply(&[0, 0, 0, 255])).unwrap();
     assert!(m.opts().is_empty());
 }
+
+/// dhcproto 0.15 quirk found by the `wire` fuzz target, pinned so we notice when it changes:
+/// some option 81 contents it reads (flag E clear, a name with odd bytes) it writes back in a
+/// form it cannot read. dhcpc never re-encodes a received option 81 (`Reply::parse` keeps it
+/// raw; the client sends its own as raw bytes), so only the strict `wire::decode` sees it.
+#[test]
+fn dhcproto_cannot_read_back_some_fqdn_options_it_wrote() {
+    let path = format!(
+        "{}/fuzz/regressions/wire/fqdn-dhcproto-asymmetry",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let m = wire::decode(&bytes).expect("reads the first time");
+    assert!(m.opts().get(OptionCode::ClientFQDN).is_some());
+    let again = wire::encode(&m).unwrap();
+    assert_eq!(
+        wire::decode(&again),
+        Err(WireError::MalformedOption { code: 81 })
+    );
+    // The client's own reading keeps option 81 as it came.
+    let r = Reply::parse(&bytes, SERVER).unwrap();
+    assert!(r.other.iter().any(|(code, _)| *code == 81));
+}
