@@ -11,7 +11,7 @@
 
 use crate::lease::Lease;
 use crate::shell::atomic::{replace, sync_dir};
-use crate::shell::resolv::{self, Dns};
+use crate::shell::resolv::{self, Dns, DnsRules};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
@@ -77,17 +77,22 @@ impl Files {
 
     /// Sets the DNS settings `iface` contributes to resolv.conf from its lease (a lease with
     /// none takes back what an earlier one set), or drops them when the lease is gone (None).
-    pub fn set_dns(&self, iface: &str, lease: Option<&Lease>) {
+    /// `rules` are the local changes to the lease's settings (dhclient.conf's supersede and
+    /// prepend).
+    pub fn set_dns(&self, iface: &str, lease: Option<&Lease>, rules: &DnsRules) {
         let dns = lease
-            .map(Dns::from_lease)
+            .map(|l| Dns::from_lease(l, rules))
             .filter(|d| !d.servers.is_empty() || !d.domains.is_empty());
         self.send(Op::Dns(iface.to_string(), dns));
     }
 
     /// Counts `lease`'s DNS settings as already in resolv.conf (written by an earlier process:
     /// `dhcpc -r` with no daemon), so that dropping them puts back the file that was there.
-    pub fn adopt_dns(&self, iface: &str, lease: &Lease) {
-        self.send(Op::AdoptDns(iface.to_string(), Dns::from_lease(lease)));
+    pub fn adopt_dns(&self, iface: &str, lease: &Lease, rules: &DnsRules) {
+        self.send(Op::AdoptDns(
+            iface.to_string(),
+            Dns::from_lease(lease, rules),
+        ));
     }
 
     /// Waits until everything queued so far has been written.
