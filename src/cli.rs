@@ -174,6 +174,39 @@ pub struct Cli {
     #[arg(long, value_name = "VAR=VALUE", value_parser = parse_script_env)]
     pub script_env: Vec<(String, String)>,
 
+    /// Go to the background at once instead of when bound (dhclient's -nw).
+    #[arg(long, conflicts_with_all = ["foreground", "oneshot"])]
+    pub background: bool,
+
+    /// When an interface has no lease within --timeout, stop (exit status 1) instead of going
+    /// on trying in the background (dhclient's -1).
+    #[arg(long, conflicts_with = "oneshot")]
+    pub exit_on_timeout: bool,
+
+    /// Write the daemon's process id to PATH too (removed when it stops), as dhclient's -pf.
+    #[arg(help_heading = PROCESS_HEADING, long, value_name = "PATH")]
+    pub pid_file: Option<PathBuf>,
+
+    /// Keep the lease in dhclient's lease-file format (dhclient.leases(5)) in PATH instead
+    /// of dhcpc's own file in --lease-dir; read back from there at start (dhclient's -lf).
+    #[arg(long, value_name = "PATH")]
+    pub dhclient_lease_file: Option<PathBuf>,
+
+    /// Put these DNS servers in resolv.conf instead of the lease's (dhclient.conf's
+    /// `supersede domain-name-servers`).
+    #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
+    pub supersede_dns: Vec<std::net::Ipv4Addr>,
+
+    /// Put these DNS servers in resolv.conf before the lease's (dhclient.conf's `prepend
+    /// domain-name-servers`).
+    #[arg(long, value_name = "ADDR,...", value_delimiter = ',')]
+    pub prepend_dns: Vec<std::net::Ipv4Addr>,
+
+    /// Put this domain in resolv.conf instead of the lease's option 15 (dhclient.conf's
+    /// `supersede domain-name`).
+    #[arg(long, value_name = "NAME", value_parser = parse_hostname)]
+    pub supersede_domain: Option<String>,
+
     /// More log output (-v debug, -vv trace).
     #[arg(help_heading = PROCESS_HEADING, short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,

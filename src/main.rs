@@ -57,6 +57,12 @@ fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
         script_configures: cli.script_configures,
         script_env: cli.script_env.clone(),
         script_timeout: Duration::from_secs(cli.script_timeout),
+        dhclient_lease_file: cli.dhclient_lease_file.clone(),
+        dns_rules: dhcpc::shell::resolv::DnsRules {
+            supersede_servers: cli.supersede_dns.clone(),
+            prepend_servers: cli.prepend_dns.clone(),
+            supersede_domain: cli.supersede_domain.clone(),
+        },
     }
 }
 
@@ -84,9 +90,20 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
+/// The exit status of "no lease within the timeout": dhcpc's 1, or under dhclient's command
+/// line dhclient's (2 with -1; 0 without, as dhclient goes on trying in the background).
+static NO_LEASE_STATUS: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+
+fn status_of(e: &RunError) -> u8 {
+    match e {
+        RunError::NoLease(..) => NO_LEASE_STATUS.load(std::sync::atomic::Ordering::Relaxed),
+        _ => e.exit_code() as u8,
+    }
+}
+
 fn fail(e: &RunError) -> ExitCode {
     eprintln!("dhcpc: {e}");
-    ExitCode::from(e.exit_code() as u8)
+    ExitCode::from(status_of(e))
 }
 
 /// `--status`: asks each daemon for its interfaces' state.
@@ -246,6 +263,18 @@ fn release_offline(settings: &Settings, name: &str) -> Result<(), ExitCode> {
     })
 }
 
+/// `--pid-file PATH` (dhclient's -pf): the daemon's pid, as ifupdown and cloud-init read it.
+fn write_pid_file(path: &Path) {
+    let written = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, format!("{}\n", std::process::id())));
+    if let Err(e) = written {
+        warn!("writing {}: {e}", path.display());
+    }
+}
+
 fn write_pid(run_dir: &Path, iface: &str) {
     let path = control::pid_path(run_dir, iface);
     if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
@@ -255,7 +284,7 @@ fn write_pid(run_dir: &Path, iface: &str) {
 
 /// Runs the named interfaces in this process: oneshot, foreground or (after `fork`) as the
 /// background daemon.
-async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier>) -> ExitCode {
+async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Notifier>) -> ExitCode {
     let cli = &settings.cli;
     raise_nofile();
     let net = match Netlink::connect() {
@@ -352,6 +381,17 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
     if let Some(c) = control.as_mut() {
         c.seal();
     }
+    if daemon {
+        if let Some(path) = &cli.pid_file {
+            write_pid_file(path);
+        }
+        // --background (dhclient's -nw): the parent goes now, not once bound.
+        if cli.background {
+            if let Some(n) = notifier.take() {
+                n.detach(0);
+            }
+        }
+    }
 
     // Signals are honoured at once, in every state: while the leases are still being
     // acquired as much as once they are bound.
@@ -370,7 +410,7 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
                 // Once detached, stderr is gone: the log (syslog) carries the error.
                 Ok(Err(e)) if daemon => {
                     error!("{e}");
-                    code = ExitCode::from(e.exit_code() as u8);
+                    code = ExitCode::from(status_of(&e));
                 }
                 Ok(Err(e)) => code = fail(&e),
                 Err(e) => {
@@ -392,8 +432,12 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
                     Ok(Ok(lease)) => println!("{name}: {lease}"),
                     // The interface's driver has said why (once, as a warning).
                     Ok(Err(e)) => {
-                        status = status.max(e.exit_code() as u8);
-                        missing.push(format!("{e}; still trying"));
+                        status = status.max(status_of(&e));
+                        missing.push(if cli.exit_on_timeout {
+                            e.to_string()
+                        } else {
+                            format!("{e}; still trying")
+                        });
                     }
                     Err(_) => status = 3,
                 }
@@ -402,6 +446,10 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
             manager.ready((!missing.is_empty()).then_some(missing.as_str()));
             if let Some(n) = notifier {
                 n.detach(status);
+            }
+            if cli.exit_on_timeout && !missing.is_empty() {
+                stop_all(&senders, false, "no lease within the timeout").await;
+                return ExitCode::from(status.max(1));
             }
             trim::shrink();
             tokio::spawn(shrink_when_settled(settled));
@@ -423,6 +471,9 @@ async fn serve(settings: Settings, names: Vec<String>, notifier: Option<Notifier
     if daemon {
         for name in &names {
             control::cleanup(&cli.run_dir, name);
+        }
+        if let Some(path) = &cli.pid_file {
+            let _ = std::fs::remove_file(path);
         }
     }
     code
@@ -498,10 +549,59 @@ async fn stop_all(senders: &[mpsc::Sender<Command>], release: bool, why: &str) {
     }
 }
 
+/// dhclient's command line (dhclient(8)) as dhcpc's: the arguments to parse, or the status
+/// to exit with at once (`--version`, a flag dhcpc cannot honour).
+fn dhclient_args(argv: Vec<std::ffi::OsString>) -> Result<Vec<std::ffi::OsString>, ExitCode> {
+    use dhcpc::dhclient::cli::{translate, Outcome};
+    let read = |p: &Path| -> Result<Option<String>, String> {
+        match std::fs::read(p) {
+            Ok(b) if b.len() > 1 << 20 => Err(format!("{}: larger than 1 MiB", p.display())),
+            Ok(b) => String::from_utf8(b)
+                .map(Some)
+                .map_err(|_| format!("{}: not text", p.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", p.display())),
+        }
+    };
+    let hostname = || {
+        nix::unistd::gethostname()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+    };
+    match translate(&argv, &read, &hostname) {
+        Ok(Outcome::Version) => {
+            println!(
+                "dhcpc {} (taking dhclient's command line)",
+                env!("CARGO_PKG_VERSION")
+            );
+            Err(ExitCode::SUCCESS)
+        }
+        Ok(Outcome::Run(t)) => {
+            for w in &t.warnings {
+                eprintln!("dhcpc: warning: {w}");
+            }
+            let status = if t.once { 2 } else { 0 };
+            NO_LEASE_STATUS.store(status, std::sync::atomic::Ordering::Relaxed);
+            Ok(t.args)
+        }
+        Err(e) => {
+            eprintln!("dhcpc: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if dhcpc::dhclient::cli::is_dhclient(&argv) {
+        argv = match dhclient_args(argv) {
+            Ok(a) => a,
+            Err(code) => return code,
+        };
+    }
     // The command line over the configuration file (dhcpc.conf(5)); a bad file stops every
     // mode with status 2, as a bad command line does.
-    let settings = match Settings::from_args(std::env::args_os().collect()) {
+    let settings = match Settings::from_args(argv) {
         Ok(s) => s,
         Err(SettingsError::Cli(e)) => e.exit(),
         Err(SettingsError::Config(e)) => {

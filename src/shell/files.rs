@@ -13,7 +13,7 @@
 use crate::lease::Lease;
 use crate::shell::atomic::{replace, sync_dir};
 use crate::shell::dns::Chosen;
-use crate::shell::resolv::{self, Dns};
+use crate::shell::resolv::{self, Dns, DnsRules};
 use crate::shell::resolvconf;
 use crate::shell::resolved::Resolved;
 use std::collections::BTreeSet;
@@ -89,9 +89,12 @@ impl Files {
 
     /// Sets the DNS settings `iface` (interface index `ifindex`) contributes from its lease (a
     /// lease with none takes back what an earlier one set), or drops them when the lease is
-    /// gone (None).
-    pub fn set_dns(&self, iface: &str, ifindex: u32, lease: Option<&Lease>) {
-        let dns = lease.map(Dns::from_lease).filter(|d| !d.is_empty());
+    /// gone (None). `rules` are the local changes to the lease's settings (dhclient.conf's
+    /// supersede and prepend).
+    pub fn set_dns(&self, iface: &str, ifindex: u32, lease: Option<&Lease>, rules: &DnsRules) {
+        let dns = lease
+            .map(|l| Dns::from_lease(l, rules))
+            .filter(|d| !d.is_empty());
         match &self.resolved {
             Some(r) => r.set(iface, ifindex, dns),
             None => self.send(Op::Dns(iface.to_string(), dns)),
@@ -101,8 +104,8 @@ impl Files {
     /// Counts `lease`'s DNS settings as given already (by an earlier process: `dhcpc -r` with
     /// no daemon), so that dropping them takes them away (and puts back the resolv.conf that
     /// was there).
-    pub fn adopt_dns(&self, iface: &str, ifindex: u32, lease: &Lease) {
-        let dns = Dns::from_lease(lease);
+    pub fn adopt_dns(&self, iface: &str, ifindex: u32, lease: &Lease, rules: &DnsRules) {
+        let dns = Dns::from_lease(lease, rules);
         match &self.resolved {
             Some(r) => r.adopt(iface, ifindex, dns),
             None => self.send(Op::AdoptDns(iface.to_string(), dns)),

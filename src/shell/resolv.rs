@@ -34,12 +34,41 @@ pub struct Dns {
     pub domains: Vec<String>,
 }
 
+/// What the local configuration changes in a lease's DNS settings before they reach
+/// resolv.conf: dhclient.conf's `supersede` and `prepend` (--supersede-dns, --prepend-dns,
+/// --supersede-domain).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DnsRules {
+    /// Servers used instead of the lease's (when not empty).
+    pub supersede_servers: Vec<Ipv4Addr>,
+    /// Servers put before the lease's (or the superseding ones).
+    pub prepend_servers: Vec<Ipv4Addr>,
+    /// The domain used instead of the lease's option 15.
+    pub supersede_domain: Option<String>,
+}
+
 impl Dns {
-    pub fn from_lease(lease: &Lease) -> Dns {
-        Dns {
-            servers: lease.dns.clone(),
-            domains: lease.search_domains(),
+    pub fn from_lease(lease: &Lease, rules: &DnsRules) -> Dns {
+        let mut servers = rules.prepend_servers.clone();
+        let theirs = if rules.supersede_servers.is_empty() {
+            &lease.dns
+        } else {
+            &rules.supersede_servers
+        };
+        servers.extend(theirs.iter().filter(|s| !rules.prepend_servers.contains(s)));
+        let mut domains = Vec::new();
+        for d in rules
+            .supersede_domain
+            .as_ref()
+            .or(lease.domain.as_ref())
+            .into_iter()
+            .chain(&lease.search)
+        {
+            if !domains.contains(d) {
+                domains.push(d.clone());
+            }
         }
+        Dns { servers, domains }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -72,6 +72,10 @@ pub struct IfaceOptions {
     pub script_env: Vec<(String, String)>,
     /// How long one run of the script may take.
     pub script_timeout: Duration,
+    /// The lease is kept in this dhclient-format file instead of `lease_dir` (dhclient's -lf).
+    pub dhclient_lease_file: Option<PathBuf>,
+    /// Local changes to the lease's DNS settings (dhclient.conf's supersede and prepend).
+    pub dns_rules: crate::shell::resolv::DnsRules,
 }
 
 /// Why an interface could not be run; each maps to a clear message and an exit status.
@@ -448,8 +452,12 @@ impl Driver {
         }
         let config = self.client.config().clone();
         self.client = Client::new(config, fastrand::u64(..)).into_bound(lease.clone());
-        self.files
-            .adopt_dns(&self.opts.name, self.link.index, &lease);
+        self.files.adopt_dns(
+            &self.opts.name,
+            self.link.index,
+            &lease,
+            &self.opts.dns_rules,
+        );
         let mut actions = self.feed(clock::now(), Event::Release);
         if !self.link.up {
             info!(
@@ -972,7 +980,10 @@ impl Driver {
                 }
                 Action::SaveLease(lease) => self.save_lease(&lease),
                 Action::ForgetLease => {
-                    if let Some(path) = lease_path(&self.opts) {
+                    if let Some(path) = &self.opts.dhclient_lease_file {
+                        let text = dhclient_lease_text(path, &self.opts.name, None);
+                        self.files.save_lease(path.clone(), text);
+                    } else if let Some(path) = lease_path(&self.opts) {
                         self.files.remove_lease(path);
                     }
                 }
@@ -1159,7 +1170,8 @@ impl Driver {
                 warn!("{}: adding route {r}: {e}", self.opts.name);
             }
         }
-        self.files.set_dns(&self.opts.name, index, Some(lease));
+        self.files
+            .set_dns(&self.opts.name, index, Some(lease), &self.opts.dns_rules);
         Ok(())
     }
 
@@ -1236,7 +1248,8 @@ impl Driver {
             if self.mtu_before.take().is_some() {
                 let _ = std::fs::remove_file(mtu_path(&self.opts));
             }
-            self.files.set_dns(&self.opts.name, self.link.index, None);
+            self.files
+                .set_dns(&self.opts.name, self.link.index, None, &self.opts.dns_rules);
             info!(
                 "{}: {} went with the interface",
                 self.opts.name, lease.address
@@ -1245,12 +1258,17 @@ impl Driver {
         }
         self.remove(lease).await;
         self.restore_mtu().await;
-        self.files.set_dns(&self.opts.name, self.link.index, None);
+        self.files
+            .set_dns(&self.opts.name, self.link.index, None, &self.opts.dns_rules);
         info!("removed {} ({reason})", lease.address);
     }
 
     fn save_lease(&self, lease: &Lease) {
-        if let Some(path) = lease_path(&self.opts) {
+        if let Some(path) = &self.opts.dhclient_lease_file {
+            let acquired = leasefile::acquired_unix(lease.start, clock::now(), unix_now());
+            let text = dhclient_lease_text(path, &self.opts.name, Some((lease, acquired)));
+            self.files.save_lease(path.clone(), text);
+        } else if let Some(path) = lease_path(&self.opts) {
             let now = clock::now();
             let acquired = leasefile::acquired_unix(lease.start, now, unix_now());
             let text = leasefile::render_with_peer(
@@ -1417,6 +1435,9 @@ fn host_duid(opts: &IfaceOptions, mac: [u8; 6]) -> Vec<u8> {
 /// asked for again here ([`leasefile::Saved::usable_for`]).
 /// With it, where unicast messages to its server went ([`leasefile::Saved::server_mac`]).
 fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<(Lease, Option<[u8; 6]>)> {
+    if let Some(path) = &opts.dhclient_lease_file {
+        return load_dhclient_lease(path, &opts.name).map(|l| (l, None));
+    }
     let path = lease_path(opts)?;
     let text = match read_bounded(&path) {
         Ok(Some(text)) => text,
@@ -1440,4 +1461,40 @@ fn load_lease(opts: &IfaceOptions, mac: &[u8; 6]) -> Option<(Lease, Option<[u8; 
         })
         .ok()
         .map(|lease| (lease, server_mac))
+}
+
+/// The dhclient lease file `path` with `iface`'s lease replaced by `lease` (and the Unix time
+/// it started), or dropped (None): see [`crate::dhclient::leases::rewrite`].
+fn dhclient_lease_text(
+    path: &std::path::Path,
+    iface: &str,
+    lease: Option<(&Lease, u64)>,
+) -> String {
+    let old = read_bounded(path).ok().flatten();
+    let block = lease.map(|(l, acquired)| crate::dhclient::leases::render(iface, l, acquired));
+    crate::dhclient::leases::rewrite(old.as_deref(), iface, block.as_deref())
+}
+
+/// The newest unexpired lease for `iface` in the dhclient lease file `path`.
+fn load_dhclient_lease(path: &std::path::Path, iface: &str) -> Option<Lease> {
+    let ignoring =
+        |e: &dyn fmt::Display| warn!("ignoring {}: {e}; asking for a new lease", path.display());
+    let text = match read_bounded(path) {
+        Ok(text) => text?,
+        Err(e) => {
+            ignoring(&e);
+            return None;
+        }
+    };
+    match crate::dhclient::leases::latest(&text, iface, clock::now(), unix_now()) {
+        Ok(Some(l)) => Some(l),
+        Ok(None) => {
+            info!("{} holds no unexpired lease for {iface}", path.display());
+            None
+        }
+        Err(e) => {
+            ignoring(&e);
+            None
+        }
+    }
 }

@@ -1,0 +1,245 @@
+//! The tokens of ISC dhclient's files (dhclient.conf(5) and dhclient.leases(5)): words,
+//! quoted strings, and the punctuation `{ } ; , =` and `( )`, with `#` comments to the end of
+//! the line. Written by hand: the syntax is ISC's own (no crate reads it), and small.
+//! Never panics, whatever the bytes (the tests feed it random ones).
+
+/// One token and the 1-based line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub line: usize,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A bare word: a keyword, an option name, a number, an address, `a,b`-free text.
+    Word(String),
+    /// A double-quoted string, escapes (`\"`, `\\`, `\n`, `\t`, octal `\NNN`) undone.
+    Str(String),
+    /// One of `{ } ; , = ( )`.
+    Punct(char),
+}
+
+/// Splits `text` into tokens, or says on which line a string is not closed.
+pub fn tokens(text: &str) -> Result<Vec<Token>, (usize, String)> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            c if c.is_whitespace() => {}
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        line += 1;
+                        break;
+                    }
+                }
+            }
+            '{' | '}' | ';' | ',' | '=' | '(' | ')' => out.push(Token {
+                line,
+                kind: Kind::Punct(c),
+            }),
+            '"' => {
+                let start = line;
+                let mut s = String::new();
+                let mut closed = false;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        '\\' => match chars.next() {
+                            Some('n') => s.push('\n'),
+                            Some('t') => s.push('\t'),
+                            Some(d @ '0'..='7') => {
+                                let mut v = d as u32 - '0' as u32;
+                                for _ in 0..2 {
+                                    match chars.peek() {
+                                        Some(&d @ '0'..='7') => {
+                                            v = v * 8 + (d as u32 - '0' as u32);
+                                            chars.next();
+                                        }
+                                        _ => break,
+                                    }
+                                }
+                                s.push(char::from_u32(v & 0xff).unwrap_or('?'));
+                            }
+                            Some(other) => {
+                                if other == '\n' {
+                                    line += 1;
+                                }
+                                s.push(other)
+                            }
+                            None => break,
+                        },
+                        '\n' => {
+                            line += 1;
+                            s.push('\n');
+                        }
+                        c => s.push(c),
+                    }
+                }
+                if !closed {
+                    return Err((start, "a string is not closed (missing '\"')".into()));
+                }
+                out.push(Token {
+                    line: start,
+                    kind: Kind::Str(s),
+                });
+            }
+            c => {
+                let mut w = String::from(c);
+                while let Some(&n) = chars.peek() {
+                    if n.is_whitespace() || "{};,=()\"#".contains(n) {
+                        break;
+                    }
+                    w.push(n);
+                    chars.next();
+                }
+                out.push(Token {
+                    line,
+                    kind: Kind::Word(w),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits tokens into statements: each ends at `;` (outside braces) or is a block
+/// `words { statements }` (with an optional `;` after the `}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub line: usize,
+    /// The tokens before the `;` or the `{`.
+    pub head: Vec<Kind>,
+    /// The statements inside the braces, for a block.
+    pub block: Option<Vec<Statement>>,
+}
+
+/// Most nesting taken: real files nest two deep.
+const MAX_DEPTH: usize = 8;
+
+/// Parses a whole file into statements.
+pub fn statements(text: &str) -> Result<Vec<Statement>, (usize, String)> {
+    let toks = tokens(text)?;
+    let mut pos = 0;
+    let list = parse_list(&toks, &mut pos, 0)?;
+    if let Some(t) = toks.get(pos) {
+        return Err((t.line, "a '}' closes no block".into()));
+    }
+    Ok(list)
+}
+
+fn parse_list(
+    toks: &[Token],
+    pos: &mut usize,
+    depth: usize,
+) -> Result<Vec<Statement>, (usize, String)> {
+    let mut out = Vec::new();
+    loop {
+        let Some(first) = toks.get(*pos) else {
+            return Ok(out);
+        };
+        if first.kind == Kind::Punct('}') {
+            return Ok(out);
+        }
+        let line = first.line;
+        let mut head = Vec::new();
+        loop {
+            let Some(t) = toks.get(*pos) else {
+                return Err((line, "a statement is not ended with ';'".into()));
+            };
+            *pos += 1;
+            match &t.kind {
+                Kind::Punct(';') => {
+                    if !head.is_empty() {
+                        out.push(Statement {
+                            line,
+                            head,
+                            block: None,
+                        });
+                    }
+                    break;
+                }
+                Kind::Punct('{') => {
+                    if depth + 1 > MAX_DEPTH {
+                        return Err((t.line, "blocks nest too deep".into()));
+                    }
+                    let inner = parse_list(toks, pos, depth + 1)?;
+                    match toks.get(*pos) {
+                        Some(Token {
+                            kind: Kind::Punct('}'),
+                            ..
+                        }) => *pos += 1,
+                        _ => return Err((line, "a '{' is not closed".into())),
+                    }
+                    if let Some(Token {
+                        kind: Kind::Punct(';'),
+                        ..
+                    }) = toks.get(*pos)
+                    {
+                        *pos += 1;
+                    }
+                    out.push(Statement {
+                        line,
+                        head,
+                        block: Some(inner),
+                    });
+                    break;
+                }
+                Kind::Punct('}') => {
+                    return Err((line, "a statement is not ended with ';'".into()));
+                }
+                k => head.push(k.clone()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Kind {
+        Kind::Word(s.into())
+    }
+
+    #[test]
+    fn words_strings_comments_and_blocks() {
+        let text = "# c\nsend host-name \"a\\\"b\";\ninterface \"eth0\" {\n  timeout 5; # x\n}\n";
+        let st = statements(text).unwrap();
+        assert_eq!(st.len(), 2);
+        assert_eq!(st[0].line, 2);
+        assert_eq!(
+            st[0].head,
+            vec![w("send"), w("host-name"), Kind::Str("a\"b".into())]
+        );
+        assert_eq!(st[1].line, 3);
+        let inner = st[1].block.as_ref().unwrap();
+        assert_eq!(inner[0].head, vec![w("timeout"), w("5")]);
+        assert_eq!(inner[0].line, 4);
+    }
+
+    #[test]
+    fn octal_escapes_and_punctuation() {
+        let t = tokens("x \"\\001\\101\" a,b=c();").unwrap();
+        let kinds: Vec<Kind> = t.into_iter().map(|t| t.kind).collect();
+        assert_eq!(kinds[1], Kind::Str("\u{1}A".into()));
+        assert_eq!(kinds[2], w("a"));
+        assert_eq!(kinds[3], Kind::Punct(','));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        assert_eq!(statements("a;\nb \"x;\n").unwrap_err().0, 2);
+        assert_eq!(statements("a {\n b;\n").unwrap_err().0, 1);
+        assert_eq!(statements("a;\n}\n").unwrap_err().0, 2);
+        assert_eq!(statements("a b\n").unwrap_err().0, 1);
+        let deep = "a {".repeat(20);
+        assert!(statements(&deep).is_err());
+    }
+}
