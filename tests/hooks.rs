@@ -300,47 +300,70 @@ fn netns_dhcp_dir(lab: &Lab, log: &Path) -> std::path::PathBuf {
     etc
 }
 
-#[test]
-fn debians_dhclient_script_configures_the_interface_as_under_dhclient() {
-    let script = "/sbin/dhclient-script";
-    require_program(
-        "dhclient",
-        "install isc-dhcp-client (sudo scripts/test does): its /sbin/dhclient-script is run",
-    );
-    assert!(Path::new(script).exists(), "{script} is missing");
-    let host_resolv = fs::read("/etc/resolv.conf").unwrap_or_default();
-    let mut lab = Lab::new();
-    lab.start_dnsmasq(DNSMASQ_LAB);
-    let hooks_log = lab.dir.join("exit-hook.log");
-    let etc = netns_dhcp_dir(&lab, &hooks_log);
-    let ns_resolv = Path::new("/etc/netns")
-        .join(&lab.client_ns)
-        .join("resolv.conf");
+const DHCLIENT_SCRIPT: &str = "/sbin/dhclient-script";
 
-    // dhcpc hands the lease to the script (its own UTS namespace: the script may set the
-    // host name).
+/// The lab client's /etc/resolv.conf (bind-mounted from /etc/netns by `ip netns exec`).
+fn ns_resolv(lab: &Lab) -> std::path::PathBuf {
+    Path::new("/etc/netns")
+        .join(&lab.client_ns)
+        .join("resolv.conf")
+}
+
+/// dhcpc handing its lease to Debian's dhclient-script (`--script-configures`), with the
+/// namespace's own hook directories, in a UTS namespace of its own (the script may set the
+/// host name). Returns once bound and the exit hook saw BOUND: the daemon, the address, and
+/// the exit hook's log.
+fn bound_through_dhclient_script(lab: &Lab) -> (Daemon, Ipv4Addr, std::path::PathBuf) {
+    assert!(
+        Path::new(DHCLIENT_SCRIPT).exists(),
+        "{DHCLIENT_SCRIPT} is missing (isc-dhcp-client; sudo scripts/test installs it)"
+    );
+    let hooks_log = lab.dir.join("exit-hook.log");
+    netns_dhcp_dir(lab, &hooks_log);
     let daemon = Daemon::start_as(
-        &lab,
+        lab,
         "dhcpc",
         &["unshare", "--uts"],
         &[
             "--arp-probe",
             "0",
             "--script",
-            script,
+            DHCLIENT_SCRIPT,
             "--script-configures",
         ],
         &[CLIENT_IF],
     );
-    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    let addr = wait_address(lab, CLIENT_IF, POOL);
     daemon.wait_log("bound", Duration::from_secs(10));
     assert!(
         wait_for(Duration::from_secs(5), || fs::read_to_string(&hooks_log)
             .unwrap_or_default()
-            .contains(&format!("BOUND {addr} lab.test"))),
+            .contains(&format!("BOUND {addr}"))),
         "the exit hook did not run: {:?}\n{}",
         fs::read_to_string(&hooks_log),
         daemon.log_text()
+    );
+    (daemon, addr, hooks_log)
+}
+
+#[test]
+fn debians_dhclient_script_configures_the_interface_as_under_dhclient() {
+    let script = DHCLIENT_SCRIPT;
+    require_program(
+        "dhclient",
+        "install isc-dhcp-client (sudo scripts/test does): its /sbin/dhclient-script is run",
+    );
+    let host_resolv = fs::read("/etc/resolv.conf").unwrap_or_default();
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let ns_resolv = ns_resolv(&lab);
+    let (daemon, addr, hooks_log) = bound_through_dhclient_script(&lab);
+    assert!(
+        fs::read_to_string(&hooks_log)
+            .unwrap_or_default()
+            .contains(&format!("BOUND {addr} lab.test")),
+        "{:?}",
+        fs::read_to_string(&hooks_log)
     );
     let under_dhcpc = (
         addresses(&lab, CLIENT_IF),
@@ -400,7 +423,6 @@ fn debians_dhclient_script_configures_the_interface_as_under_dhclient() {
             .replace(&under_dhclient.0[0].to_string(), "A"),
         under_dhcpc.2.replace(&addr.to_string(), "A")
     );
-    let _ = fs::remove_dir_all(&etc);
     assert_eq!(
         fs::read("/etc/resolv.conf").unwrap_or_default(),
         host_resolv,
@@ -502,11 +524,6 @@ fn a_script_that_hangs_is_killed_and_the_daemon_goes_on() {
 
 #[test]
 fn a_hostile_servers_names_reach_neither_a_shell_nor_resolv_conf() {
-    let script = "/sbin/dhclient-script";
-    assert!(
-        Path::new(script).exists(),
-        "{script} is missing (isc-dhcp-client)"
-    );
     let mut lab = Lab::new();
     let marker = lab.dir.join("pwned");
     let m = marker.display().to_string();
@@ -522,31 +539,8 @@ fn a_hostile_servers_names_reach_neither_a_shell_nor_resolv_conf() {
         &domain_opt,
         &search_opt,
     ]);
-    let hooks_log = lab.dir.join("exit-hook.log");
-    netns_dhcp_dir(&lab, &hooks_log);
-    let ns_resolv = Path::new("/etc/netns")
-        .join(&lab.client_ns)
-        .join("resolv.conf");
-    let daemon = Daemon::start_as(
-        &lab,
-        "dhcpc",
-        &["unshare", "--uts"],
-        &[
-            "--arp-probe",
-            "0",
-            "--script",
-            script,
-            "--script-configures",
-        ],
-        &[CLIENT_IF],
-    );
-    let addr = wait_address(&lab, CLIENT_IF, POOL);
-    daemon.wait_log("bound", Duration::from_secs(10));
-    assert!(wait_for(Duration::from_secs(5), || fs::read_to_string(
-        &hooks_log
-    )
-    .unwrap_or_default()
-    .contains(&format!("BOUND {addr}"))));
+    let ns_resolv = ns_resolv(&lab);
+    let (daemon, _, _) = bound_through_dhclient_script(&lab);
     std::thread::sleep(Duration::from_millis(300));
     assert!(!marker.exists(), "a server's name ran a command");
     let resolv = fs::read_to_string(&ns_resolv).unwrap();
