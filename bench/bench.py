@@ -1163,9 +1163,11 @@ def curve_report(a, sizes, cfgs, rows, errors):
     for e in errors:
         lines.append(f"- error: {e}")
     text = "\n".join(lines) + "\n"
-    with open(a.out, "a") as f:
-        f.write(text)
     print(text)
+    if a.out:
+        with open(a.out, "a") as f:
+            f.write(text)
+        print(f"appended to {a.out}")
 
 
 CONFIGS = ["dhcpc", "dhcpc-noarp", "dhclient", "udhcpc", "dhcpcd", "dhcpcd-A"]
