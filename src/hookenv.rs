@@ -170,10 +170,10 @@ fn lease_vars(
     // What the lease keeps only raw: RFC 3442 routes as their bytes, host name and the rest
     // of the options dhclient names.
     for (code, data) in &l.options {
-        let Some(name) = option_name(*code) else {
+        let Some(name) = option_name(code) else {
             continue;
         };
-        let value = match *code {
+        let value = match code {
             121 | 249 => Some(
                 data.iter()
                     .map(|b| b.to_string())

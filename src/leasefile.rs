@@ -218,7 +218,7 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
             .map(|v| v.split(',').map(str::to_string).collect())
             .unwrap_or_default(),
         ntp: addr_list("ntp", get("ntp"))?,
-        options: Vec::new(),
+        options: Default::default(),
         lease_secs,
         t1_secs: field("t1", get("t1"))?,
         t2_secs: field("t2", get("t2"))?,

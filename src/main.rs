@@ -1,5 +1,6 @@
 use dhcpc::cli::Cli;
 use dhcpc::config::{Settings, SettingsError};
+use dhcpc::shell::cmdq;
 use dhcpc::shell::control;
 use dhcpc::shell::daemon::{self, Notifier};
 use dhcpc::shell::dns::{self, Chosen};
@@ -13,7 +14,7 @@ use dhcpc::shell::trim;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tracing::{error, info, warn, Instrument};
 
 fn init_logging(cli: &Cli) {
@@ -363,7 +364,7 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
     for (name, mut driver) in started {
         let name = &name;
         let span = iface_span(name);
-        let (tx, rx) = mpsc::channel(8);
+        let (tx, rx) = cmdq::channel();
         if let Some(control) = &control {
             if let Err(e) = control.serve(name, tx.clone()) {
                 return fail(&RunError::Io(format!("{name}: control socket"), e));
@@ -376,7 +377,10 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
         }
         driver.notify_status(manager.clone());
         senders.push(tx);
-        tasks.push((name.clone(), tokio::spawn(driver.run(rx).instrument(span))));
+        tasks.push((
+            name.clone(),
+            tokio::spawn(Box::new(driver).run(rx).instrument(span)),
+        ));
     }
     if let Some(c) = control.as_mut() {
         c.seal();
@@ -526,7 +530,7 @@ async fn shrink_when_settled(settled: std::sync::Arc<tokio::sync::Notify>) {
 }
 
 /// Stops every interface (releasing first if asked) and waits for them, briefly.
-async fn stop_all(senders: &[mpsc::Sender<Command>], release: bool, why: &str) {
+async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str) {
     info!(
         "{why}: stopping{}",
         if release {

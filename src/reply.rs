@@ -125,7 +125,7 @@ impl Reply {
             classless_routes: None,
             ms_classless_routes: None,
             rapid_commit: false,
-            options: Vec::new(),
+            options: Default::default(),
             other: Vec::new(),
             left_out: Vec::new(),
         };

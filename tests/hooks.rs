@@ -49,7 +49,8 @@ fn lease() -> Lease {
                 vec![24, 203, 0, 113, 198, 51, 100, 1, 0, 198, 51, 100, 1],
             ),
             (12, b"vm".to_vec()),
-        ],
+        ]
+        .into(),
         lease_secs: 3600,
         t1_secs: 1800,
         t2_secs: 3150,
@@ -148,7 +149,8 @@ fn names_that_are_not_names_are_withheld() {
         (12, b"vm`reboot`".to_vec()),
         (47, b"scope\nreason=BOUND".to_vec()),
         (66, b"tftp.lab.test".to_vec()),
-    ];
+    ]
+    .into();
     let (env, withheld) = environment(&Event {
         reason: Reason::Bound,
         interface: "vc",

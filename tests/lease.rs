@@ -68,7 +68,7 @@ fn lease_from_captured_ack() {
             start,
         }
     );
-    let codes: Vec<u8> = l.options.iter().map(|(c, _)| *c).collect();
+    let codes: Vec<u8> = l.options.iter().map(|(c, _)| c).collect();
     assert_eq!(codes, [1, 3, 6, 15, 28, 51, 53, 54, 58, 59]);
     assert!(!l.is_infinite());
     assert_eq!(l.renew_at(), Some(Instant::from_secs(2800)));
@@ -88,7 +88,7 @@ fn offer_gives_the_same_lease() {
     let start = Instant::from_secs(5);
     // The same but for the message type among the options received.
     let without_options = |l: Lease| Lease {
-        options: vec![],
+        options: Default::default(),
         ..l
     };
     assert_eq!(
@@ -583,4 +583,26 @@ fn an_on_link_route_to_the_leases_own_subnet_is_left_to_the_kernel() {
     let l = ack_plus(&[121, 13, 24, 198, 51, 100, 0, 0, 0, 0, 0, 198, 51, 100, 1]);
     assert_eq!(l.classless_routes.len(), 2);
     assert_eq!(l.routes(), [route([0, 0, 0, 0], 0, [198, 51, 100, 1])]);
+}
+
+#[test]
+fn options_keep_every_option_in_order_in_one_allocation() {
+    use dhcpc::lease::Options;
+    let long = vec![7u8; 300]; // joined from several option 119 parts (RFC 3396)
+    let o: Options = vec![
+        (1, vec![255, 255, 255, 0]),
+        (119, long.clone()),
+        (12, vec![]),
+    ]
+    .into();
+    let got: Vec<(u8, Vec<u8>)> = o.iter().map(|(c, d)| (c, d.to_vec())).collect();
+    assert_eq!(
+        got,
+        [(1, vec![255, 255, 255, 0]), (119, long), (12, vec![])]
+    );
+    assert_eq!(o.len(), 3);
+    assert_eq!(o.get(12), Some(&[][..]));
+    assert_eq!(o.get(3), None);
+    assert!(Options::default().is_empty());
+    assert_eq!(Options::default().iter().count(), 0);
 }

@@ -23,7 +23,7 @@ fn lease(start: Instant, secs: u32) -> Lease {
         classless_routes: vec![],
         search: vec![],
         ntp: vec![],
-        options: vec![],
+        options: Default::default(),
         lease_secs: secs,
         t1_secs: secs / 2,
         t2_secs: secs / 8 * 7,

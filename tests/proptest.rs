@@ -126,7 +126,7 @@ fn lease() -> impl Strategy<Value = Lease> {
                 classless_routes,
                 search,
                 ntp,
-                options: Vec::new(),
+                options: Default::default(),
                 lease_secs,
                 t1_secs,
                 t2_secs,

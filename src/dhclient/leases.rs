@@ -164,7 +164,7 @@ pub fn render(iface: &str, lease: &Lease, acquired: u64) -> String {
     // The rest of what the server sent, as dhclient writes options it has no type for.
     let typed: Vec<u8> = opts.iter().map(|(c, _)| *c).chain([249]).collect();
     for (code, data) in &lease.options {
-        if typed.contains(code) || opts.iter().any(|(c, _)| c == code) {
+        if typed.contains(&code) || opts.iter().any(|(c, _)| *c == code) {
             continue;
         }
         let text = if !data.is_empty() && data.iter().all(|b| (0x20..0x7f).contains(b)) {
@@ -176,7 +176,7 @@ pub fn render(iface: &str, lease: &Lease, acquired: u64) -> String {
                 .join(":")
         };
         if !text.is_empty() {
-            opts.push((*code, text));
+            opts.push((code, text));
         }
     }
     opts.sort_by_key(|(c, _)| *c);
@@ -344,7 +344,7 @@ fn block(st: &[Statement], now: Instant) -> Result<Block, String> {
         classless_routes: vec![],
         search: vec![],
         ntp: vec![],
-        options: vec![],
+        options: Default::default(),
         lease_secs: 0,
         t1_secs: 0,
         t2_secs: 0,
@@ -506,7 +506,8 @@ mod tests {
                 (12, b"box".to_vec()),
                 (224, vec![0, 1, 0x22]),
                 (66, b"a\"b".to_vec()),
-            ],
+            ]
+            .into(),
             lease_secs: 3600,
             t1_secs: 1800,
             t2_secs: 3150,
@@ -569,7 +570,7 @@ mod tests {
         let text = render("eth0", &lease(), acquired);
         let back = latest(&text, "eth0", now, acquired + 600).unwrap().unwrap();
         let mut want = lease();
-        want.options.clear();
+        want.options = Default::default();
         want.start = now;
         want.lease_secs -= 600;
         want.t1_secs -= 600;

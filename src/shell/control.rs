@@ -8,6 +8,7 @@
 //! cost one descriptor. Since every name reaches the same socket, the request line names the
 //! interface: `status eth0`.
 
+use crate::shell::cmdq;
 use crate::shell::run::Command;
 use crate::text::Quoted;
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
 use tokio::net::UnixListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
 pub fn socket_path(run_dir: &Path, iface: &str) -> PathBuf {
@@ -57,7 +58,7 @@ pub fn no_daemon(e: &io::Error) -> bool {
 }
 
 /// Each served interface's driver, by name.
-type Routes = Arc<Mutex<HashMap<String, mpsc::Sender<Command>>>>;
+type Routes = Arc<Mutex<HashMap<String, cmdq::Sender<Command>>>>;
 
 /// The daemon's one control socket.
 pub struct Control {
@@ -88,7 +89,7 @@ impl Control {
     /// Gives the socket the name of `iface` (replacing a stale one left by a killed daemon)
     /// and serves its requests until the driver behind `commands` is gone; then the name and
     /// the pid file go (if still this process's).
-    pub fn serve(&self, iface: &str, commands: mpsc::Sender<Command>) -> io::Result<()> {
+    pub fn serve(&self, iface: &str, commands: cmdq::Sender<Command>) -> io::Result<()> {
         let path = socket_path(&self.run_dir, iface);
         let pid = pid_path(&self.run_dir, iface);
         match StdUnixStream::connect(&path) {
@@ -120,8 +121,8 @@ impl Control {
         lock(&self.routes).insert(iface.to_string(), commands.clone());
         let routes = self.routes.clone();
         let name = iface.to_string();
-        tokio::spawn(async move {
-            commands.closed().await;
+        // Once the driver has gone, its name goes too (no task waits for that).
+        commands.on_close(move || {
             lock(&routes).remove(&name);
             remove_own(&path, &pid);
         });
@@ -143,7 +144,7 @@ impl Drop for Control {
     }
 }
 
-fn lock(routes: &Routes) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<Command>>> {
+fn lock(routes: &Routes) -> std::sync::MutexGuard<'_, HashMap<String, cmdq::Sender<Command>>> {
     routes.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -221,7 +222,7 @@ async fn answer(stream: tokio::net::UnixStream, routes: Routes) -> io::Result<()
 }
 
 /// Carries out one request for one interface's driver; the answer line.
-async fn perform(request: &str, commands: mpsc::Sender<Command>) -> io::Result<String> {
+async fn perform(request: &str, commands: cmdq::Sender<Command>) -> io::Result<String> {
     let gone = |_| io::Error::other("interface stopped");
     Ok(match request {
         "status" => {

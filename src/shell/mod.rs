@@ -14,6 +14,7 @@
 pub mod atomic;
 pub mod bpf;
 pub mod clock;
+pub mod cmdq;
 pub mod control;
 pub mod daemon;
 pub mod dns;

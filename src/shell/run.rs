@@ -17,6 +17,7 @@ use crate::lease::{Lease, Route};
 use crate::leasefile;
 use crate::reply::{kind_name, Reply};
 use crate::shell::clock;
+use crate::shell::cmdq;
 use crate::shell::files::Files;
 use crate::shell::hooks::{self, Script};
 use crate::shell::linkwatch::{LinkMonitor, LinkWatch};
@@ -30,7 +31,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
 /// How dhcpc runs one interface.
@@ -387,6 +388,19 @@ impl Driver {
         new: Option<&Lease>,
         old: Option<&Lease>,
     ) -> Option<i32> {
+        // Boxed (as are the other rare, deep awaits below): a future's size is its largest
+        // await's, and the driver's future lives for as long as the interface does. Inline,
+        // these made an idle interface's task 9 KiB; boxed, their state exists only while
+        // they run.
+        Box::pin(self.hook_inner(reason, new, old)).await
+    }
+
+    async fn hook_inner(
+        &self,
+        reason: HookReason,
+        new: Option<&Lease>,
+        old: Option<&Lease>,
+    ) -> Option<i32> {
         let script = self.script.as_ref()?;
         let run = hooks::Run {
             reason,
@@ -475,7 +489,13 @@ impl Driver {
     /// Returns once the files it changed (lease, resolv.conf) are on disk.
     /// `commands` is dropped last: whoever waits for it to close (the control socket answering
     /// a release or stop) is answered once the files are written.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Result<Ended, RunError> {
+    ///
+    /// The driver comes boxed: an `async fn` keeps its by-value arguments twice in its future
+    /// (as taken, and as moved into the body), and this future lives as long as the interface.
+    pub async fn run(
+        mut self: Box<Self>,
+        mut commands: cmdq::Receiver<Command>,
+    ) -> Result<Ended, RunError> {
         let result = loop {
             if self.missing {
                 match self.await_interface(&mut commands).await {
@@ -504,7 +524,14 @@ impl Driver {
     /// once it is there; Ok(Some) when told to stop first.
     async fn await_interface(
         &mut self,
-        commands: &mut mpsc::Receiver<Command>,
+        commands: &mut cmdq::Receiver<Command>,
+    ) -> Result<Option<Ended>, RunError> {
+        Box::pin(self.await_interface_inner(commands)).await
+    }
+
+    async fn await_interface_inner(
+        &mut self,
+        commands: &mut cmdq::Receiver<Command>,
     ) -> Result<Option<Ended>, RunError> {
         let name = self.opts.name.clone();
         let give_up = tokio::time::Instant::now() + self.opts.timeout;
@@ -587,6 +614,10 @@ impl Driver {
     /// again under a new index), or the carrier events to tell (a flap too quick to see is
     /// told as both).
     async fn link_changed(&mut self) -> LinkChange {
+        Box::pin(self.link_changed_inner()).await
+    }
+
+    async fn link_changed_inner(&mut self) -> LinkChange {
         let Some(state) = self
             .link_events
             .as_mut()
@@ -621,7 +652,7 @@ impl Driver {
         LinkChange::Carrier(events)
     }
 
-    async fn drive(&mut self, commands: &mut mpsc::Receiver<Command>) -> Result<Ended, RunError> {
+    async fn drive(&mut self, commands: &mut cmdq::Receiver<Command>) -> Result<Ended, RunError> {
         // One frame at most: the link's MTU plus the Ethernet header (never under the 576-byte
         // minimum every DHCP client must accept).
         // The buffer is made only once a frame is there to read, and freed once it is parsed:
@@ -787,6 +818,10 @@ impl Driver {
     /// been removed and made again, with a new index). The pause before the next attempt grows
     /// (1 s, 2 s, … a minute) until a read succeeds.
     async fn reopen_socket(&mut self) {
+        Box::pin(self.reopen_socket_inner()).await
+    }
+
+    async fn reopen_socket_inner(&mut self) {
         let opened = match self.net.link(&self.opts.name).await {
             Ok(link) => RawSocket::dhcp(link.index)
                 .and_then(|s| {
@@ -860,6 +895,10 @@ impl Driver {
 
     /// Carries out the core's actions. Returns how the driver ends, if it does.
     async fn perform(&mut self, actions: Vec<Action>) -> Result<Option<Ended>, RunError> {
+        Box::pin(self.perform_inner(actions)).await
+    }
+
+    async fn perform_inner(&mut self, actions: Vec<Action>) -> Result<Option<Ended>, RunError> {
         let mut done = None;
         let mut first = None;
         let mut fatal = None;
