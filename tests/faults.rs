@@ -1,9 +1,10 @@
 //! What the machine does to dhcpc, in dnsmasq labs: saved lease files that are truncated,
-//! garbage, huge or a directory (ignored with a warning, a fresh DISCOVER), a read-only lease
-//! directory (the lease kept in memory, the error said once, the file written once it can
-//! be), resolv.conf that is a directory, a control-socket client that never writes or sends
-//! garbage (everyone else is still served), and SIGKILL at any moment of a lease's life
-//! followed by a restart.
+//! garbage, huge or a directory (ignored with a warning, a fresh DISCOVER), a read-only
+//! lease directory (the lease kept in memory, the error said once, the file written once it
+//! can be), resolv.conf that is a directory, a control-socket client that never writes or
+//! sends garbage (everyone else is still served), SIGKILL at any moment of a lease's life
+//! followed by a restart, and a second daemon started for an interface one already serves
+//! (refused, the first left alone; a socket left by a killed one does not count).
 
 mod common;
 
@@ -219,4 +220,128 @@ fn sigkill_at_any_moment_and_a_restart_give_a_lease_again() {
         );
         drop(next);
     }
+}
+
+/// Lines of dnsmasq's log that contain `needle`.
+fn dnsmasq_count(lab: &Lab, needle: &str) -> usize {
+    fs::read_to_string(lab.dnsmasq_log())
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .count()
+}
+
+/// The dhcpc processes in the lab's client namespace.
+fn dhcpc_pids(lab: &Lab) -> Vec<String> {
+    sh("ip", &["netns", "pids", &lab.client_ns])
+        .split_whitespace()
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|n| n.trim() == "dhcpc")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_second_daemon_for_a_served_interface_is_refused_and_the_first_left_alone() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    // A second link, which no daemon serves (and no server answers).
+    let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
+    lab.veth(&s, "vs2", &c, "vc2");
+    let mut first = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    first.wait_log("bound", Duration::from_secs(5));
+    let run = lab.dir.join("run");
+    let sock = run.join("vc.sock");
+    let pid_file = || fs::read_to_string(run.join("vc.pid")).unwrap();
+    let pid = first.child.id();
+    assert_eq!(pid_file().trim(), pid.to_string());
+    let refusal = format!(
+        "dhcpc: vc is already served by dhcpc (pid {pid}, {}); use `dhcpc --run-dir {r} -n vc` \
+         to renew, `dhcpc --run-dir {r} -x vc` to stop it",
+        sock.display(),
+        r = run.display()
+    );
+    let requests = dnsmasq_count(&lab, "DHCPREQUEST");
+    let log_before = first.log_text().len();
+    // Backgrounding, in the foreground, oneshot: each refused at once, status 1.
+    for mode in [&[][..], &["-d"], &["-1"]] {
+        let mut args = mode.to_vec();
+        args.push(CLIENT_IF);
+        let out = dhcpc_run(&lab, &args);
+        assert_exit(&out, 1);
+        assert_stderr_contains(&out, &refusal);
+    }
+    // With an interface no daemon serves: nothing is started, and the message says so.
+    let out = dhcpc_run(&lab, &["-d", "vc2", CLIENT_IF]);
+    assert_exit(&out, 1);
+    assert_stderr_contains(&out, &refusal);
+    assert_stderr_contains(
+        &out,
+        "vc2 not started either: name only the interfaces no dhcpc serves",
+    );
+    assert!(!run.join("vc2.sock").exists());
+    assert_eq!(dhcpc_pids(&lab), [pid.to_string()]);
+    // The first daemon is untouched: nothing asked of the server, nothing done, same files.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(dnsmasq_count(&lab, "DHCPREQUEST"), requests);
+    let since = first.log_text()[log_before..].to_string();
+    assert!(
+        !since.contains("renew") && !since.contains("removed") && !since.contains("stopp"),
+        "the refused starts reached the daemon:\n{since}"
+    );
+    assert_eq!(pid_file().trim(), pid.to_string());
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    // Explicit commands still reach it.
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("asked the daemon to renew"),
+        "{}",
+        describe(&out)
+    );
+    first.wait_log("renewed", Duration::from_secs(5));
+
+    // Killed outright, it leaves its socket: nobody listens there, and a start goes ahead.
+    first.kill();
+    assert!(sock.exists(), "SIGKILL left no socket to test with");
+    let out = dhcpc_run(&lab, &["--status", CLIENT_IF]);
+    assert!(stdout(&out).contains("NOT RUNNING"), "{}", describe(&out));
+    let second = Daemon::start(&lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
+    second.wait_log("bound", Duration::from_secs(10));
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    assert_eq!(pid_file().trim(), second.child.id().to_string());
+    assert!(!second.log_text().contains("already served"));
+    let out = dhcpc_run(&lab, &["-x", CLIENT_IF]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn of_two_daemons_started_together_for_one_interface_one_serves_it() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let mut a = Daemon::start(&lab, "dhcpc-a", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let mut b = Daemon::start(&lab, "dhcpc-b", &["--arp-probe", "0"], &[CLIENT_IF]);
+    wait_address(&lab, CLIENT_IF, POOL);
+    // The one refused, before or after its start (the other took the name first), exits.
+    let exited = wait_for(Duration::from_secs(15), || {
+        matches!(a.child.try_wait(), Ok(Some(_))) || matches!(b.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(exited, "both run\n{}\n{}", a.log_text(), b.log_text());
+    let (gone, kept) = match a.child.try_wait() {
+        Ok(Some(_)) => (&mut a, &mut b),
+        _ => (&mut b, &mut a),
+    };
+    let status = gone.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{}", gone.log_text());
+    let refusal = format!("vc is already served by dhcpc (pid {}, ", kept.child.id());
+    assert!(gone.log_text().contains(&refusal), "{}", gone.log_text());
+    kept.wait_log("bound", Duration::from_secs(10));
+    let pid = fs::read_to_string(lab.dir.join("run/vc.pid")).unwrap();
+    assert_eq!(pid.trim(), kept.child.id().to_string());
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    assert_eq!(dhcpc_pids(&lab), [kept.child.id().to_string()]);
 }
