@@ -1,7 +1,7 @@
 //! What the machine does to dhcpc, in dnsmasq labs: saved lease files that are truncated,
-//! garbage, huge or a directory (ignored with a warning, a fresh DISCOVER), a read-only
-//! lease directory (the lease kept in memory, the error said once, the file written once it
-//! can be), resolv.conf that is a directory, a control-socket client that never writes or
+//! garbage, huge or a directory (ignored with a warning, a fresh DISCOVER), a read-only or a
+//! full lease directory (the lease kept in memory, the error said once, the file written once
+//! it can be), resolv.conf that is a directory, a control-socket client that never writes or
 //! sends garbage (everyone else is still served), SIGKILL at any moment of a lease's life
 //! followed by a restart, and a second daemon started for an interface one already serves
 //! (refused, the first left alone; a socket left by a killed one does not count).
@@ -10,6 +10,7 @@ mod common;
 
 use common::*;
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
@@ -137,6 +138,81 @@ fn a_read_only_lease_directory_keeps_the_lease_in_memory_and_writes_it_later() {
         daemon.log_text()
     );
     daemon.wait_log("is written again", Duration::from_secs(5));
+}
+
+/// The names in a directory, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_full_lease_directory_keeps_the_lease_in_memory_and_writes_it_when_space_returns() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let dir = lab.dir.join("lease");
+    fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    // The lease directory a 16 KiB file system, filled up, for dhcpc alone: mounted in a
+    // private mount namespace (over the lab's own directory), it goes with the daemon.
+    let script = format!(
+        "mount -t tmpfs -o size=16k,mode=0755 dhcpc-test-full {d} || exit 1; \
+         head -c 1048576 /dev/zero > {d}/filler 2>/dev/null; exec \"$0\" \"$@\""
+    );
+    let daemon = Daemon::start_as(
+        &lab,
+        "dhcpc",
+        &[
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &["--arp-probe", "0"],
+        &[CLIENT_IF],
+    );
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    daemon.wait_log(
+        &format!(
+            "saving the lease to {d}/vc.lease: No space left on device (os error 28); the \
+             lease is kept in memory"
+        ),
+        Duration::from_secs(5),
+    );
+    // The directory as dhcpc sees it, from outside its mount namespace.
+    let inside = PathBuf::from(format!("/proc/{}/root{d}", daemon.child.id()));
+    let lease = inside.join("vc.lease");
+    // Nothing half written is left beside the filler, and nothing shows outside.
+    assert_eq!(names_in(&inside), ["filler"], "{}", daemon.log_text());
+    assert!(
+        names_in(&dir).is_empty(),
+        "the tmpfs shows outside the daemon"
+    );
+    // Renewals go on; the failure is said once, not at every write.
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_exit(&out, 0);
+    daemon.wait_log("renewed", Duration::from_secs(5));
+    assert_eq!(daemon.log_text().matches("kept in memory").count(), 1);
+    assert!(!lease.exists());
+    // Space comes back: the file is written without waiting for the lease's next change.
+    fs::remove_file(inside.join("filler")).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(60), || fs::read_to_string(&lease)
+            .is_ok_and(|t| t.contains(&format!("address={addr}")))),
+        "{}",
+        daemon.log_text()
+    );
+    daemon.wait_log("is written again", Duration::from_secs(5));
+    assert_eq!(names_in(&inside), ["vc.lease"]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
 }
 
 #[test]
