@@ -10,6 +10,9 @@ use std::time::Duration;
 /// (see [`crate::config`]): a new option of that kind belongs under this heading.
 pub const PROCESS_HEADING: &str = "Options for all the interfaces of one process";
 
+/// Where control sockets and pid files go unless `--run-dir` says otherwise.
+pub const DEFAULT_RUN_DIR: &str = "/run/dhcpc";
+
 /// A DHCPv4 client daemon: acquires a lease, configures the interface, keeps the lease alive.
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -82,7 +85,7 @@ pub struct Cli {
     pub lease_dir: PathBuf,
 
     /// Directory of the control sockets, pid files and the saved resolv.conf.
-    #[arg(help_heading = PROCESS_HEADING, long, value_name = "DIR", default_value = "/run/dhcpc")]
+    #[arg(help_heading = PROCESS_HEADING, long, value_name = "DIR", default_value = DEFAULT_RUN_DIR)]
     pub run_dir: PathBuf,
 
     /// Give up when no lease is bound within SECS seconds (exit status 1).

@@ -264,6 +264,55 @@ fn release_offline(settings: &Settings, name: &str) -> Result<(), ExitCode> {
     })
 }
 
+/// Refuses to start (status 1, one line per interface) when a live dhcpc of the same run
+/// directory serves any of the named interfaces; a socket left by a killed daemon is none.
+fn refuse_served(cli: &Cli) -> Result<(), ExitCode> {
+    let served: Vec<_> = cli
+        .interfaces
+        .iter()
+        .filter_map(|name| control::served_by(&cli.run_dir, name).map(|s| (name, s)))
+        .collect();
+    if served.is_empty() {
+        return Ok(());
+    }
+    for (name, s) in &served {
+        eprintln!("dhcpc: {}", already_served(cli, name, Some(s)));
+    }
+    let others: Vec<&str> = cli
+        .interfaces
+        .iter()
+        .filter(|n| !served.iter().any(|(s, _)| s == n))
+        .map(String::as_str)
+        .collect();
+    if !others.is_empty() {
+        eprintln!(
+            "dhcpc: {} not started either: name only the interfaces no dhcpc serves",
+            others.join(", ")
+        );
+    }
+    Err(ExitCode::from(1))
+}
+
+/// `eth0 is already served by dhcpc (pid 812, /run/dhcpc/eth0.sock); use ...`: why a start
+/// for `name` is refused, and what to run instead.
+fn already_served(cli: &Cli, name: &str, served: Option<&control::Served>) -> String {
+    let socket = control::socket_path(&cli.run_dir, name);
+    let pid = served
+        .and_then(|s| s.pid)
+        .map_or(String::new(), |p| format!("pid {p}, "));
+    // The commands must reach the same daemon: its run directory, when not the default.
+    let run_dir = if cli.run_dir == Path::new(dhcpc::cli::DEFAULT_RUN_DIR) {
+        String::new()
+    } else {
+        format!("--run-dir {} ", cli.run_dir.display())
+    };
+    format!(
+        "{name} is already served by dhcpc ({pid}{}); use `dhcpc {run_dir}-n {name}` to renew, \
+         `dhcpc {run_dir}-x {name}` to stop it",
+        socket.display()
+    )
+}
+
 /// `--pid-file PATH` (dhclient's -pf): the daemon's pid, as ifupdown and cloud-init read it.
 fn write_pid_file(path: &Path) {
     let written = path
@@ -367,7 +416,20 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
         let (tx, rx) = cmdq::channel();
         if let Some(control) = &control {
             if let Err(e) = control.serve(name, tx.clone()) {
-                return fail(&RunError::Io(format!("{name}: control socket"), e));
+                // Names taken so far are this process's, and go with it.
+                for n in &names {
+                    control::cleanup(&cli.run_dir, n);
+                }
+                if e.kind() != std::io::ErrorKind::AddrInUse {
+                    return fail(&RunError::Io(format!("{name}: control socket"), e));
+                }
+                // Another daemon started for it at the same moment, and was first.
+                let served = control::served_by(&cli.run_dir, name);
+                eprintln!("dhcpc: {}", already_served(cli, name, served.as_ref()));
+                if let Some(n) = notifier.take() {
+                    n.detach(1);
+                }
+                return ExitCode::from(1);
             }
             write_pid(&cli.run_dir, name);
             let (ready_tx, ready_rx) = oneshot::channel();
@@ -639,17 +701,12 @@ fn main() -> ExitCode {
         return control_request(&settings, "renew");
     }
 
-    // A daemon that already runs an interface is asked to renew it instead of being rivalled.
-    let mut names = Vec::new();
-    for name in &cli.interfaces {
-        match control::request(&cli.run_dir, name, "renew") {
-            Ok(_) => eprintln!("dhcpc: {name}: a dhcpc daemon already runs it; asked it to renew"),
-            Err(_) => names.push(name.clone()),
-        }
+    // An interface a live daemon serves is not started again: two clients would fight over
+    // its address. Nothing is started then, not even the other interfaces named with it.
+    if let Err(code) = refuse_served(cli) {
+        return code;
     }
-    if names.is_empty() {
-        return ExitCode::SUCCESS;
-    }
+    let names = cli.interfaces.clone();
 
     let notifier = if !cli.oneshot && !cli.foreground {
         match daemon::fork_and_wait() {

@@ -502,16 +502,21 @@ fn two_interfaces_in_one_daemon_renew_and_status() {
         "{human}"
     );
 
-    // -n renews now; a second `dhcpc vc` asks the running daemon to renew instead of starting
-    // a rival.
+    // -n renews now; a second `dhcpc vc` is refused, naming the daemon that serves it, and
+    // neither starts a rival nor touches that daemon.
     let from_a = format!("DHCPREQUEST (type 3) received from {a} to 198.51.100.1");
     let before = kea.count(&from_a);
     assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
     assert!(wait_for(Duration::from_secs(5), || kea.count(&from_a) > before));
+    let renewed = kea.count(&from_a);
     let out = dhcpc_run(&lab, &[CLIENT_IF]);
-    assert_exit(&out, 0);
-    assert_stderr_contains(&out, "already runs it; asked it to renew");
-    assert!(wait_for(Duration::from_secs(5), || kea.count(&from_a) > before + 1));
+    assert_exit(&out, 1);
+    assert_stderr_contains(
+        &out,
+        &format!("vc is already served by dhcpc (pid {}", pid("vc").trim()),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(kea.count(&from_a), renewed, "the refused start renewed");
     assert_eq!(pid("vc"), pid("vc2"), "a rival daemon was started");
 
     // Stopping one interface leaves the other running.

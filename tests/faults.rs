@@ -1,14 +1,16 @@
 //! What the machine does to dhcpc, in dnsmasq labs: saved lease files that are truncated,
-//! garbage, huge or a directory (ignored with a warning, a fresh DISCOVER), a read-only lease
-//! directory (the lease kept in memory, the error said once, the file written once it can
-//! be), resolv.conf that is a directory, a control-socket client that never writes or sends
-//! garbage (everyone else is still served), and SIGKILL at any moment of a lease's life
-//! followed by a restart.
+//! garbage, huge or a directory (ignored with a warning, a fresh DISCOVER), a read-only or a
+//! full lease directory (the lease kept in memory, the error said once, the file written once
+//! it can be), resolv.conf that is a directory, a control-socket client that never writes or
+//! sends garbage (everyone else is still served), SIGKILL at any moment of a lease's life
+//! followed by a restart, and a second daemon started for an interface one already serves
+//! (refused, the first left alone; a socket left by a killed one does not count).
 
 mod common;
 
 use common::*;
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
@@ -138,6 +140,81 @@ fn a_read_only_lease_directory_keeps_the_lease_in_memory_and_writes_it_later() {
     daemon.wait_log("is written again", Duration::from_secs(5));
 }
 
+/// The names in a directory, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_full_lease_directory_keeps_the_lease_in_memory_and_writes_it_when_space_returns() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let dir = lab.dir.join("lease");
+    fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    // The lease directory a 16 KiB file system, filled up, for dhcpc alone: mounted in a
+    // private mount namespace (over the lab's own directory), it goes with the daemon.
+    let script = format!(
+        "mount -t tmpfs -o size=16k,mode=0755 dhcpc-test-full {d} || exit 1; \
+         head -c 1048576 /dev/zero > {d}/filler 2>/dev/null; exec \"$0\" \"$@\""
+    );
+    let daemon = Daemon::start_as(
+        &lab,
+        "dhcpc",
+        &[
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &["--arp-probe", "0"],
+        &[CLIENT_IF],
+    );
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    daemon.wait_log("bound", Duration::from_secs(5));
+    daemon.wait_log(
+        &format!(
+            "saving the lease to {d}/vc.lease: No space left on device (os error 28); the \
+             lease is kept in memory"
+        ),
+        Duration::from_secs(5),
+    );
+    // The directory as dhcpc sees it, from outside its mount namespace.
+    let inside = PathBuf::from(format!("/proc/{}/root{d}", daemon.child.id()));
+    let lease = inside.join("vc.lease");
+    // Nothing half written is left beside the filler, and nothing shows outside.
+    assert_eq!(names_in(&inside), ["filler"], "{}", daemon.log_text());
+    assert!(
+        names_in(&dir).is_empty(),
+        "the tmpfs shows outside the daemon"
+    );
+    // Renewals go on; the failure is said once, not at every write.
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_exit(&out, 0);
+    daemon.wait_log("renewed", Duration::from_secs(5));
+    assert_eq!(daemon.log_text().matches("kept in memory").count(), 1);
+    assert!(!lease.exists());
+    // Space comes back: the file is written without waiting for the lease's next change.
+    fs::remove_file(inside.join("filler")).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(60), || fs::read_to_string(&lease)
+            .is_ok_and(|t| t.contains(&format!("address={addr}")))),
+        "{}",
+        daemon.log_text()
+    );
+    daemon.wait_log("is written again", Duration::from_secs(5));
+    assert_eq!(names_in(&inside), ["vc.lease"]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+}
+
 #[test]
 fn a_resolv_conf_that_is_a_directory_costs_only_dns() {
     let mut lab = Lab::new();
@@ -219,4 +296,128 @@ fn sigkill_at_any_moment_and_a_restart_give_a_lease_again() {
         );
         drop(next);
     }
+}
+
+/// Lines of dnsmasq's log that contain `needle`.
+fn dnsmasq_count(lab: &Lab, needle: &str) -> usize {
+    fs::read_to_string(lab.dnsmasq_log())
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .count()
+}
+
+/// The dhcpc processes in the lab's client namespace.
+fn dhcpc_pids(lab: &Lab) -> Vec<String> {
+    sh("ip", &["netns", "pids", &lab.client_ns])
+        .split_whitespace()
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|n| n.trim() == "dhcpc")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_second_daemon_for_a_served_interface_is_refused_and_the_first_left_alone() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    // A second link, which no daemon serves (and no server answers).
+    let (s, c) = (lab.server_ns.clone(), lab.client_ns.clone());
+    lab.veth(&s, "vs2", &c, "vc2");
+    let mut first = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    first.wait_log("bound", Duration::from_secs(5));
+    let run = lab.dir.join("run");
+    let sock = run.join("vc.sock");
+    let pid_file = || fs::read_to_string(run.join("vc.pid")).unwrap();
+    let pid = first.child.id();
+    assert_eq!(pid_file().trim(), pid.to_string());
+    let refusal = format!(
+        "dhcpc: vc is already served by dhcpc (pid {pid}, {}); use `dhcpc --run-dir {r} -n vc` \
+         to renew, `dhcpc --run-dir {r} -x vc` to stop it",
+        sock.display(),
+        r = run.display()
+    );
+    let requests = dnsmasq_count(&lab, "DHCPREQUEST");
+    let log_before = first.log_text().len();
+    // Backgrounding, in the foreground, oneshot: each refused at once, status 1.
+    for mode in [&[][..], &["-d"], &["-1"]] {
+        let mut args = mode.to_vec();
+        args.push(CLIENT_IF);
+        let out = dhcpc_run(&lab, &args);
+        assert_exit(&out, 1);
+        assert_stderr_contains(&out, &refusal);
+    }
+    // With an interface no daemon serves: nothing is started, and the message says so.
+    let out = dhcpc_run(&lab, &["-d", "vc2", CLIENT_IF]);
+    assert_exit(&out, 1);
+    assert_stderr_contains(&out, &refusal);
+    assert_stderr_contains(
+        &out,
+        "vc2 not started either: name only the interfaces no dhcpc serves",
+    );
+    assert!(!run.join("vc2.sock").exists());
+    assert_eq!(dhcpc_pids(&lab), [pid.to_string()]);
+    // The first daemon is untouched: nothing asked of the server, nothing done, same files.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(dnsmasq_count(&lab, "DHCPREQUEST"), requests);
+    let since = first.log_text()[log_before..].to_string();
+    assert!(
+        !since.contains("renew") && !since.contains("removed") && !since.contains("stopp"),
+        "the refused starts reached the daemon:\n{since}"
+    );
+    assert_eq!(pid_file().trim(), pid.to_string());
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    // Explicit commands still reach it.
+    let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("asked the daemon to renew"),
+        "{}",
+        describe(&out)
+    );
+    first.wait_log("renewed", Duration::from_secs(5));
+
+    // Killed outright, it leaves its socket: nobody listens there, and a start goes ahead.
+    first.kill();
+    assert!(sock.exists(), "SIGKILL left no socket to test with");
+    let out = dhcpc_run(&lab, &["--status", CLIENT_IF]);
+    assert!(stdout(&out).contains("NOT RUNNING"), "{}", describe(&out));
+    let second = Daemon::start(&lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
+    second.wait_log("bound", Duration::from_secs(10));
+    assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    assert_eq!(pid_file().trim(), second.child.id().to_string());
+    assert!(!second.log_text().contains("already served"));
+    let out = dhcpc_run(&lab, &["-x", CLIENT_IF]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn of_two_daemons_started_together_for_one_interface_one_serves_it() {
+    let mut lab = Lab::new();
+    lab.start_dnsmasq(DNSMASQ_LAB);
+    let mut a = Daemon::start(&lab, "dhcpc-a", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let mut b = Daemon::start(&lab, "dhcpc-b", &["--arp-probe", "0"], &[CLIENT_IF]);
+    wait_address(&lab, CLIENT_IF, POOL);
+    // The one refused, before or after its start (the other took the name first), exits.
+    let exited = wait_for(Duration::from_secs(15), || {
+        matches!(a.child.try_wait(), Ok(Some(_))) || matches!(b.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(exited, "both run\n{}\n{}", a.log_text(), b.log_text());
+    let (gone, kept) = match a.child.try_wait() {
+        Ok(Some(_)) => (&mut a, &mut b),
+        _ => (&mut b, &mut a),
+    };
+    let status = gone.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{}", gone.log_text());
+    let refusal = format!("vc is already served by dhcpc (pid {}, ", kept.child.id());
+    assert!(gone.log_text().contains(&refusal), "{}", gone.log_text());
+    kept.wait_log("bound", Duration::from_secs(10));
+    let pid = fs::read_to_string(lab.dir.join("run/vc.pid")).unwrap();
+    assert_eq!(pid.trim(), kept.child.id().to_string());
+    assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
+    assert_eq!(dhcpc_pids(&lab), [kept.child.id().to_string()]);
 }

@@ -33,7 +33,9 @@ fn replace_with(path: &Path, contents: &[u8], sync: bool) -> io::Result<()> {
     // so that resolv.conf stays readable by every user.
     tmp.as_file()
         .set_permissions(fs::Permissions::from_mode(0o644))?;
-    tmp.write_all(contents)?;
+    // Through the file itself: an error (ENOSPC) is then the system's alone, not decorated
+    // with the name of a temporary file that is gone with it.
+    tmp.as_file_mut().write_all(contents)?;
     if sync {
         tmp.as_file().sync_all()?;
     }

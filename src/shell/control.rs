@@ -1,6 +1,7 @@
-//! The control socket: how `dhcpc -r/-x/-n/--status` (and a second `dhcpc IFACE`) talk to the
-//! daemon that runs an interface. Each interface has its name, `RUN_DIR/IFACE.sock`, mode 0600,
-//! and only root (or the daemon's own user) is served. One request line, one answer.
+//! The control socket: how `dhcpc -r/-x/-n/--status` talk to the daemon that runs an
+//! interface, and how a second `dhcpc IFACE` finds that one runs it already (and is refused).
+//! Each interface has its name, `RUN_DIR/IFACE.sock`, mode 0600, and only root (or the
+//! daemon's own user) is served. One request line, one answer.
 //!
 //! One daemon listens on one socket for all its interfaces: it binds a private name, gives
 //! the socket each interface's name as a hard link to the same inode (a Unix socket is
@@ -49,6 +50,49 @@ pub fn request(run_dir: &Path, iface: &str, line: &str) -> io::Result<String> {
     Ok(answer.trim_end().to_string())
 }
 
+/// A live daemon serving an interface, as [`served_by`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    /// The daemon's process id (the process that listens on the socket), when known.
+    pub pid: Option<u32>,
+    pub socket: PathBuf,
+}
+
+/// The live daemon that serves `iface` in `run_dir`, if one does: its control socket takes a
+/// connection and the daemon does not answer that it no longer serves the interface. A
+/// socket nobody listens on (left by a daemon that was killed) is no daemon; so is one this
+/// process cannot reach at all (another user's: whatever it is, the start meets it later).
+pub fn served_by(run_dir: &Path, iface: &str) -> Option<Served> {
+    let socket = socket_path(run_dir, iface);
+    let mut stream = StdUnixStream::connect(&socket).ok()?;
+    // The process that listens, which is the daemon (it binds its socket after going to the
+    // background); its pid file otherwise.
+    let pid = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials)
+        .ok()
+        .and_then(|c| u32::try_from(c.pid()).ok())
+        .filter(|&p| p != 0)
+        .or_else(|| {
+            std::fs::read_to_string(pid_path(run_dir, iface))
+                .ok()
+                .and_then(|p| p.trim().parse().ok())
+        });
+    // Asked whether it still serves the interface (it may be stopping it). A daemon that
+    // listens but does not answer is still a daemon.
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let mut answer = String::new();
+    if stream
+        .write_all(format!("status {iface}\n").as_bytes())
+        .is_ok()
+    {
+        let _ = BufReader::new(stream).read_line(&mut answer);
+    }
+    if answer.starts_with("error no interface") {
+        return None;
+    }
+    Some(Served { pid, socket })
+}
+
 /// True when the error means "no daemon is listening there".
 pub fn no_daemon(e: &io::Error) -> bool {
     matches!(
@@ -92,15 +136,23 @@ impl Control {
     pub fn serve(&self, iface: &str, commands: cmdq::Sender<Command>) -> io::Result<()> {
         let path = socket_path(&self.run_dir, iface);
         let pid = pid_path(&self.run_dir, iface);
+        let taken = || {
+            io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("another dhcpc already serves {iface} ({})", path.display()),
+            )
+        };
+        // Two daemons started together for one interface: the run directory's lock makes
+        // the test for a live daemon, the removal of a stale name and the new name one step,
+        // so that one of them has the name and the other is refused.
+        let _lock = lock_dir(&self.run_dir);
         match StdUnixStream::connect(&path) {
-            Ok(_) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::AddrInUse,
-                    format!("another dhcpc already serves {iface} ({})", path.display()),
-                ))
-            }
+            Ok(_) => return Err(taken()),
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                std::fs::remove_file(&path)?;
+                match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
             }
             Err(_) => {}
         }
@@ -108,6 +160,12 @@ impl Control {
             Some(private) => std::fs::hard_link(private, &path),
             None => Err(io::Error::other("the control socket is sealed")),
         };
+        match &linked {
+            // The name is someone else's, and not a stale socket: a daemon's, or one this
+            // process may not remove.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(taken()),
+            _ => {}
+        }
         if let Err(e) = linked {
             // A file system without hard links: this interface gets a socket of its own.
             debug!(
@@ -142,6 +200,13 @@ impl Drop for Control {
     fn drop(&mut self) {
         self.seal();
     }
+}
+
+/// An exclusive lock on the run directory, held while an interface's name is taken; None
+/// (and no lock) where the directory cannot be locked.
+fn lock_dir(run_dir: &Path) -> Option<nix::fcntl::Flock<std::fs::File>> {
+    let dir = std::fs::File::open(run_dir).ok()?;
+    nix::fcntl::Flock::lock(dir, nix::fcntl::FlockArg::LockExclusive).ok()
 }
 
 fn lock(routes: &Routes) -> std::sync::MutexGuard<'_, HashMap<String, cmdq::Sender<Command>>> {

@@ -9,6 +9,11 @@
 //! of each per interface. Every file is still written atomically and durably: temporary file,
 //! fsync, rename, fsync of the directory. The queue is first in, first out, and `flush` waits
 //! until everything queued before it is on disk.
+//!
+//! A lease file that cannot be written (a read-only or full file system) costs only the file:
+//! the lease is kept in memory, the error is said once, and the write is tried again (after
+//! 5 s, then twice as long each time up to 5 minutes, and at every change of the lease) until
+//! it is done. A file another process has changed meanwhile is not written over.
 
 use crate::lease::Lease;
 use crate::shell::atomic::{replace, sync_dir};
@@ -16,11 +21,13 @@ use crate::shell::dns::Chosen;
 use crate::shell::resolv::{self, Dns, DnsRules};
 use crate::shell::resolvconf;
 use crate::shell::resolved::Resolved;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 enum Op {
@@ -57,10 +64,7 @@ impl Files {
             ),
             Chosen::Resolved(conn) => (None, Some(Resolved::start(conn))),
         };
-        let mut state = Writer {
-            dns: sink,
-            failing: BTreeSet::new(),
-        };
+        let mut state = Writer::new(sink);
         std::thread::Builder::new()
             .name("dhcpc-files".into())
             // Formatting a few small files and a log line: a small stack is plenty.
@@ -169,21 +173,92 @@ impl Sink {
     }
 }
 
+/// The first pause before a failed lease file is tried again, and the longest.
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(300);
+
 struct Writer {
     dns: Option<Sink>,
-    /// Lease files whose last write failed (a read-only or full disk): said once, until a
-    /// write of that file succeeds again. The lease stays in memory meanwhile, and the next
-    /// renewal writes it again.
-    failing: BTreeSet<PathBuf>,
+    /// Lease files whose last write failed (a read-only or full disk), with what is still to
+    /// be done to each: said once, until a write of that file succeeds again. The lease stays
+    /// in memory meanwhile.
+    failing: BTreeMap<PathBuf, Pending>,
+    /// When the failing files are tried again, and the pause that led there.
+    retry: Option<(Instant, Duration)>,
+}
+
+/// What a lease file that could not be written is still to become.
+struct Pending {
+    /// Its contents, or None: it is to be removed.
+    text: Option<String>,
+    /// The file as it was when the write failed: it is tried again only while it stays so.
+    seen: Option<Stamp>,
+}
+
+/// Enough of a file's metadata to tell that someone wrote it: device, inode, size, mtime.
+type Stamp = (u64, u64, u64, i64, i64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec()))
 }
 
 impl Writer {
+    fn new(dns: Option<Sink>) -> Writer {
+        Writer {
+            dns,
+            failing: BTreeMap::new(),
+            retry: None,
+        }
+    }
+
     fn run(&mut self, rx: mpsc::Receiver<Op>) {
-        while let Ok(first) = rx.recv() {
+        loop {
+            let first = match self.retry {
+                None => match rx.recv() {
+                    Ok(op) => op,
+                    Err(_) => return,
+                },
+                Some((at, _)) => {
+                    match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                        Ok(op) => op,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            self.retry();
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            };
             let mut batch = vec![first];
             batch.extend(rx.try_iter());
             self.apply(batch);
         }
+    }
+
+    /// Tries the failing lease files again, those nobody else has written since; the next
+    /// try waits twice as long, if one is needed.
+    fn retry(&mut self) {
+        let mut due = Vec::new();
+        self.failing.retain(|path, pending| {
+            if stamp(path) == pending.seen {
+                due.push((path.clone(), pending.text.clone()));
+                true
+            } else {
+                info!(
+                    "{} was changed by someone else since it could not be written: it is left \
+                     as it is, and written at the lease's next change",
+                    path.display()
+                );
+                false
+            }
+        });
+        let pause = self
+            .retry
+            .map_or(RETRY_FIRST, |(_, p)| (p * 2).min(RETRY_MAX));
+        self.write_leases(due);
+        self.retry = (!self.failing.is_empty()).then(|| (Instant::now() + pause, pause));
     }
 
     /// Carries out one batch: per lease file only the last request counts, resolv.conf is
@@ -208,10 +283,24 @@ impl Writer {
                 Op::Flush(ack) => acks.push(ack),
             }
         }
+        self.write_leases(leases);
+        // Written when the settings changed, and tried again at every later request until a
+        // write succeeds (a read-only /etc early at boot, a full disk, a failing resolvconf).
+        if let Some(r) = self.dns.as_mut().filter(|r| r.dirty()) {
+            r.write();
+        }
+        for ack in acks {
+            let _ = ack.send(());
+        }
+    }
+
+    /// Writes (Some) or removes (None) lease files, syncing each directory once; a file that
+    /// fails is kept for [`Writer::retry`], and said the first time.
+    fn write_leases(&mut self, leases: Vec<(PathBuf, Option<String>)>) {
         let mut dirs = BTreeSet::new();
         for (path, text) in leases {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let result = match text {
+            let result = match &text {
                 Some(text) => fs::create_dir_all(&dir)
                     .and_then(|_| replace(&path, text.as_bytes()))
                     .map(|_| true)
@@ -224,7 +313,7 @@ impl Writer {
             };
             match result {
                 Ok(written) => {
-                    if self.failing.remove(&path) {
+                    if self.failing.remove(&path).is_some() {
                         info!("{} is written again", path.display());
                     }
                     if written {
@@ -232,8 +321,12 @@ impl Writer {
                     }
                 }
                 Err(e) => {
-                    if self.failing.insert(path) {
-                        warn!("{e}; the lease is kept in memory and saved at the next change");
+                    let seen = stamp(&path);
+                    if self.failing.insert(path, Pending { text, seen }).is_none() {
+                        warn!(
+                            "{e}; the lease is kept in memory, and the file written as soon as \
+                             it can be"
+                        );
                     } else {
                         debug!("{e}");
                     }
@@ -245,13 +338,10 @@ impl Writer {
                 warn!("syncing {}: {e}", dir.display());
             }
         }
-        // Written when the settings changed, and tried again at every later request until a
-        // write succeeds (a read-only /etc early at boot, a full disk, a failing resolvconf).
-        if let Some(r) = self.dns.as_mut().filter(|r| r.dirty()) {
-            r.write();
-        }
-        for ack in acks {
-            let _ = ack.send(());
+        if self.failing.is_empty() {
+            self.retry = None;
+        } else if self.retry.is_none() {
+            self.retry = Some((Instant::now() + RETRY_FIRST, RETRY_FIRST));
         }
     }
 }
@@ -275,10 +365,7 @@ mod tests {
     #[test]
     fn later_requests_for_a_file_win_within_a_batch() {
         let d = tempdir("batch");
-        let mut w = Writer {
-            dns: None,
-            failing: BTreeSet::new(),
-        };
+        let mut w = Writer::new(None);
         let a = d.join("sub/a.lease");
         let b = d.join("b.lease");
         fs::write(&b, "old").unwrap();
@@ -296,6 +383,73 @@ mod tests {
         assert!(rx.try_recv().is_ok(), "flush acknowledged after the batch");
         let left: Vec<_> = fs::read_dir(d.join("sub")).unwrap().collect();
         assert_eq!(left.len(), 1, "no temporary file left behind");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_lease_file_that_cannot_be_written_is_tried_again_until_it_is() {
+        let d = tempdir("retry");
+        let mut w = Writer::new(None);
+        // A regular file where the lease directory should be: no write can succeed.
+        let blocker = d.join("lease");
+        fs::write(&blocker, "").unwrap();
+        let p = blocker.join("x.lease");
+        w.apply(vec![Op::SaveLease(p.clone(), "one".into())]);
+        let (at, pause) = w.retry.expect("a retry is due");
+        assert_eq!(pause, RETRY_FIRST);
+        assert!(at > Instant::now());
+        // Still failing: the next try waits longer; a newer lease replaces what is pending.
+        w.retry();
+        assert_eq!(w.retry.map(|(_, p)| p), Some(RETRY_FIRST * 2));
+        w.apply(vec![Op::SaveLease(p.clone(), "two".into())]);
+        assert_eq!(w.retry.map(|(_, p)| p), Some(RETRY_FIRST * 2));
+        // The directory can be written: the next try writes the latest lease, and no more
+        // try is due.
+        fs::remove_file(&blocker).unwrap();
+        w.retry();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "two");
+        assert!(w.failing.is_empty() && w.retry.is_none());
+        assert_eq!(
+            fs::read_dir(&blocker).unwrap().count(),
+            1,
+            "a temporary file is left"
+        );
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn the_pause_between_tries_grows_to_five_minutes() {
+        let d = tempdir("pause");
+        let mut w = Writer::new(None);
+        fs::write(d.join("lease"), "").unwrap();
+        w.apply(vec![Op::RemoveLease(d.join("lease/x.lease"))]);
+        w.apply(vec![Op::SaveLease(d.join("lease/x.lease"), "x".into())]);
+        for _ in 0..10 {
+            w.retry();
+        }
+        assert_eq!(w.retry.map(|(_, p)| p), Some(RETRY_MAX));
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_file_someone_else_wrote_meanwhile_is_not_written_over() {
+        let d = tempdir("theirs");
+        let mut w = Writer::new(None);
+        let blocker = d.join("lease");
+        fs::write(&blocker, "").unwrap();
+        let p = blocker.join("x.lease");
+        w.apply(vec![Op::SaveLease(p.clone(), "mine".into())]);
+        assert!(w.retry.is_some());
+        // Another process (this interface's daemon since) writes the file.
+        fs::remove_file(&blocker).unwrap();
+        fs::create_dir(&blocker).unwrap();
+        fs::write(&p, "theirs").unwrap();
+        w.retry();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "theirs");
+        assert!(w.failing.is_empty() && w.retry.is_none());
+        // This process's next lease is written as usual.
+        w.apply(vec![Op::SaveLease(p.clone(), "mine again".into())]);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "mine again");
         fs::remove_dir_all(&d).unwrap();
     }
 
