@@ -18,7 +18,7 @@ use dhcproto::v4::{DhcpOption, MessageType, Opcode};
 use dhcproto::Name;
 use std::fmt;
 use std::net::Ipv4Addr;
-use tracing::{debug, warn};
+use tracing::debug;
 
 /// One received DHCP message, with every option the client uses checked and typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,9 @@ pub struct Reply {
     pub left_out: Vec<LeftOut>,
 }
 
+/// Options that would change routing or the MTU: one left out is worth a warning.
+pub const LOUD: [u8; 3] = [26, 121, 249];
+
 /// An option left out of a reply, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeftOut {
@@ -133,10 +136,9 @@ impl Reply {
             if !TYPED.contains(&code) {
                 r.other.push((code, data.clone()));
             } else if let Err(why) = r.take(code, &data) {
-                // Options that would change routing or the MTU are said out loud.
-                if matches!(code, 26 | 121 | 249) {
-                    warn!("option {code} from {from} left out: {why}");
-                } else {
+                // Options that would change routing or the MTU are said out loud by the
+                // shell (rate-limited: a server repeats them in every reply).
+                if !LOUD.contains(&code) {
                     debug!("option {code} from {from} left out: {why}");
                 }
                 r.left_out.push(LeftOut {

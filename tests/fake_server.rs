@@ -1063,7 +1063,7 @@ fn misdirected(req: &Message, kind: MessageType) -> Vec<(Vec<u8>, String)> {
     }
     // An ACK and NAKs from servers not chosen.
     let other = Ipv4Addr::new(198, 51, 100, 9);
-    let chose = format!("from 198.51.100.1: we chose {SERVER}");
+    let chose = format!("from 198.51.100.1 (server {other}): we chose server {SERVER}");
     out.push((
         bytes(&reply(req, MessageType::Ack, GOOD, other, 3600)),
         format!("dropping ACK {chose}"),
@@ -1233,6 +1233,19 @@ fn a_reply_good_but_for_its_garbled_options_is_taken_without_them() {
     ]);
     assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
     assert!(!o.log.contains("NAK from"), "{}", tail(&o.log));
+    // Routing and MTU options left out are warned of once per sender, not per reply: the
+    // flood's repeats are at debug level.
+    for code in [26, 121] {
+        let text = format!("option {code} from 198.51.100.1 left out");
+        let at = |level: &str| {
+            o.log
+                .lines()
+                .filter(|l| l.trim_start().starts_with(level) && l.contains(&text))
+                .count()
+        };
+        assert_eq!(at("WARN"), 1, "{text}\n{}", tail(&o.log));
+        assert!(at("DEBUG") >= 10, "{text}: the repeats\n{}", tail(&o.log));
+    }
     let addr = &lab.client_addrs()[0];
     assert_eq!(
         (addr.prefixlen, addr.broadcast),

@@ -1026,9 +1026,10 @@ impl Client {
                 }
                 if r.server_id != Some(*server) {
                     debug!(
-                        "dropping {} from {}: we chose {server}",
+                        "dropping {} from {} ({}): we chose server {server}",
                         kind_name(kind),
-                        r.from
+                        r.from,
+                        server_of(r)
                     );
                     return;
                 }
@@ -1037,9 +1038,10 @@ impl Client {
             State::Renewing { lease, .. } => {
                 if r.server_id.is_some_and(|s| s != lease.server_id) {
                     debug!(
-                        "dropping {} from {}: renewing with {}",
+                        "dropping {} from {} ({}): renewing with server {}",
                         kind_name(kind),
                         r.from,
+                        server_of(r),
                         lease.server_id
                     );
                     return;
@@ -1633,4 +1635,12 @@ fn renew_retry(now: Instant, deadline: Option<Instant>) -> Option<Instant> {
     let half = deadline.saturating_since(now) / 2;
     let at = now + half.max(MIN_RENEW_RETRY);
     (at < deadline).then_some(at)
+}
+
+/// The server a reply names (option 54), for a log line: its source may be a relay agent.
+fn server_of(r: &Reply) -> String {
+    match r.server_id {
+        Some(s) => format!("server {s}"),
+        None => "no server identifier".to_string(),
+    }
 }

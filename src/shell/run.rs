@@ -225,6 +225,8 @@ pub struct Driver {
     hook_queue: Option<hooks::Queue>,
     /// The core's state before the event being handled (to tell RENEW from REBIND, REBOOT).
     state_before: core::StateName,
+    /// Warnings about options left out, by option and sender, and when last said.
+    said: Vec<(u8, Ipv4Addr, tokio::time::Instant)>,
 }
 
 impl Driver {
@@ -340,6 +342,7 @@ impl Driver {
             script: None,
             hook_queue: None,
             state_before: core::StateName::Init,
+            said: Vec::new(),
         }
         .with_script()
     }
@@ -680,7 +683,12 @@ impl Driver {
                     Ok((buf, csum_not_ready)) => {
                         self.read_ok();
                         match read_frame(&buf, csum_not_ready) {
-                            Some(input) => input,
+                            Some(input) => {
+                                if let Input::Reply(r) = &input {
+                                    self.say_left_out(r);
+                                }
+                                input
+                            }
                             None => continue,
                         }
                     }
@@ -769,6 +777,42 @@ impl Driver {
             };
             if let Some(end) = self.perform(actions).await? {
                 return Ok(end);
+            }
+        }
+    }
+
+    /// Warns of a routing or MTU option the reply's sender got wrong, once an hour for each
+    /// option and sender (a server repeats it in every reply, and a flood would flood the
+    /// log); the repeats are said at debug level.
+    fn say_left_out(&mut self, r: &Reply) {
+        const QUIET: Duration = Duration::from_secs(3600);
+        let now = tokio::time::Instant::now();
+        for bad in r
+            .left_out
+            .iter()
+            .filter(|b| crate::reply::LOUD.contains(&b.code))
+        {
+            let (code, from, why) = (bad.code, r.from, &bad.why);
+            let seen = self
+                .said
+                .iter_mut()
+                .find(|(c, f, _)| *c == code && *f == from);
+            match seen {
+                Some((_, _, at)) if now.duration_since(*at) < QUIET => {
+                    debug!("option {code} from {from} left out: {why}");
+                }
+                Some((_, _, at)) => {
+                    *at = now;
+                    warn!("option {code} from {from} left out: {why}");
+                }
+                None => {
+                    // A handful of senders at most is remembered: past that, the oldest goes.
+                    if self.said.len() >= 8 {
+                        self.said.remove(0);
+                    }
+                    self.said.push((code, from, now));
+                    warn!("option {code} from {from} left out: {why}");
+                }
             }
         }
     }
