@@ -705,6 +705,18 @@ impl Settings {
         Settings::new(&cmd, config, &cmdline, &given)
     }
 
+    /// [`Settings::from_args`] with the file already read (by [`parse`] or [`load`]): the
+    /// command line (program name first) over `config`, without touching the file system. The
+    /// command line's `-c`, if any, is not read again. For the fuzz target `config`.
+    pub fn with_config(config: Config, cmdline: &[OsString]) -> Result<Settings, SettingsError> {
+        let cmd = Cli::command();
+        let given = cmd
+            .clone()
+            .try_get_matches_from(cmdline)
+            .map_err(SettingsError::Cli)?;
+        Settings::new(&cmd, config, cmdline, &given)
+    }
+
     fn new(
         cmd: &Command,
         config: Config,
