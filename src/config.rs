@@ -370,6 +370,9 @@ pub fn parse(cmd: &Command, path: &Path, text: &str) -> Result<Config, ConfigErr
         }
         check_together(&cmd, &config, &mut problems);
     }
+    for p in &mut problems {
+        p.message = one_line(&p.message);
+    }
     problems.sort_by_key(|p| p.line);
     problems.dedup();
     if problems.is_empty() {
@@ -380,6 +383,21 @@ pub fn parse(cmd: &Command, path: &Path, text: &str) -> Result<Config, ConfigErr
             problems,
         })
     }
+}
+
+/// A message as one line of `--check-config`'s output ("one line per problem"): the control
+/// characters of what it quotes from the file (a quoted key `"a\nb"`, say) escaped as
+/// [`crate::text::Quoted`] escapes them (`\u{a}`). The fuzz target `config` checks it.
+fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn read_interfaces(
@@ -705,6 +723,18 @@ impl Settings {
         Settings::new(&cmd, config, &cmdline, &given)
     }
 
+    /// [`Settings::from_args`] with the file already read (by [`parse`] or [`load`]): the
+    /// command line (program name first) over `config`, without touching the file system. The
+    /// command line's `-c`, if any, is not read again. For the fuzz target `config`.
+    pub fn with_config(config: Config, cmdline: &[OsString]) -> Result<Settings, SettingsError> {
+        let cmd = Cli::command();
+        let given = cmd
+            .clone()
+            .try_get_matches_from(cmdline)
+            .map_err(SettingsError::Cli)?;
+        Settings::new(&cmd, config, cmdline, &given)
+    }
+
     fn new(
         cmd: &Command,
         config: Config,
@@ -971,6 +1001,23 @@ mod tests {
         assert!(p[0].1.starts_with("TOML syntax"), "{p:?}");
         let p = problems("metric = 1\nmetric = 2\n");
         assert_eq!(p[0].0, Some(2), "{p:?}");
+    }
+
+    /// fuzz/regressions/config/newline-in-a-key: a key, or an interface's name, with a
+    /// newline was a problem of two lines.
+    #[test]
+    fn a_name_with_a_newline_is_named_on_one_line() {
+        let p = problems("\"a\\nb\" = 1\n[interface.\"c\\td\"]\nmetric = 1\n");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(p[0], (Some(1), "unknown key 'a\\u{a}b'".to_string()));
+        assert_eq!(p[1].0, Some(2));
+        assert!(
+            p[1].1
+                .starts_with("[interface.c\\u{9}d]: 'c\\u{9}d' is not"),
+            "{p:?}"
+        );
+        let e = check("\"a\\nb\" = 1\n").unwrap_err();
+        assert_eq!(e.to_string().lines().count(), 1, "{e}");
     }
 
     #[test]

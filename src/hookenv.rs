@@ -80,7 +80,8 @@ pub struct Event<'a> {
     /// Unix time at which `new` (and `old`) expire, when they do.
     pub new_expiry: Option<u64>,
     pub old_expiry: Option<u64>,
-    /// The options dhcpc asks for (option 55), for `requested_*`.
+    /// The options dhcpc asks for (option 55), for `requested_*`; a code listed twice is
+    /// exported once.
     pub requested: &'a [u8],
 }
 
@@ -107,7 +108,11 @@ pub fn environment(ev: &Event<'_>) -> (Vec<(String, String)>, Vec<Withheld>) {
             lease_vars(prefix, lease, expiry, &mut env, &mut withheld);
         }
     }
-    for code in ev.requested {
+    // Each option once: `--request` may name one dhcpc asks for anyway (or name it twice).
+    for (i, code) in ev.requested.iter().enumerate() {
+        if ev.requested[..i].contains(code) {
+            continue;
+        }
         if let Some(name) = option_name(*code) {
             env.push((format!("requested_{name}"), "1".to_string()));
         }

@@ -17,11 +17,13 @@ use std::path::{Path, PathBuf};
 /// A fuzz target's check of one input.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 4] = [
+const TARGETS: [(&str, Check); 6] = [
     ("reply", checks::reply),
     ("wire", checks::wire),
     ("leasefile", checks::leasefile),
     ("core", core_model::run),
+    ("config", checks::config),
+    ("hookenv", checks::hookenv),
 ];
 
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -77,7 +79,7 @@ fn every_crash_found_by_fuzzing_stays_fixed() {
 
 /// The captured dnsmasq frames are in the seed corpus, as frames and as payloads.
 #[test]
-fn the_captured_frames_seed_the_reply_and_wire_targets() {
+fn the_captured_frames_seed_the_reply_wire_and_hookenv_targets() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     for f in files(&data)
         .into_iter()
@@ -95,5 +97,7 @@ fn the_captured_frames_seed_the_reply_and_wire_targets() {
         assert_eq!(corpus("reply", "eth"), frame);
         assert_eq!(corpus("reply", "dhcp"), frame[42..]);
         assert_eq!(corpus("wire", "dhcp"), frame[42..]);
+        assert_eq!(corpus("hookenv", "eth"), frame);
+        assert_eq!(corpus("hookenv", "dhcp"), frame[42..]);
     }
 }

@@ -177,6 +177,34 @@ fn names_that_are_not_names_are_withheld() {
         .all(|(k, v)| !k.contains(['\n', '\0']) && !v.contains(['\n', '\0'])));
 }
 
+/// dhcpc's own list followed by `--request 42,1,42` (found by the `hookenv` fuzz target,
+/// fuzz/regressions/hookenv/requested-twice): each `requested_*` once.
+#[test]
+fn an_option_asked_for_twice_is_exported_once() {
+    let mut requested: Vec<u8> = dhcpc::core::REQUESTED_OPTIONS
+        .iter()
+        .map(|&c| u8::from(c))
+        .collect();
+    requested.extend([42, 1, 42]);
+    let (env, _) = environment(&Event {
+        reason: Reason::Preinit,
+        interface: "vc",
+        new: None,
+        old: None,
+        new_expiry: None,
+        old_expiry: None,
+        requested: &requested,
+    });
+    let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+    let mut once = names.clone();
+    once.sort_unstable();
+    once.dedup();
+    assert_eq!(once.len(), names.len(), "{names:?}");
+    for k in ["requested_ntp_servers", "requested_subnet_mask"] {
+        assert!(names.contains(&k), "{k} missing: {names:?}");
+    }
+}
+
 // --- In namespace labs ---------------------------------------------------------------------
 
 const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");

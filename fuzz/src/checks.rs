@@ -1,11 +1,13 @@
-//! The byte-level fuzz checks: what the `reply`, `wire` and `leasefile` targets run on each
-//! input. Each function panics (a libFuzzer crash) only when a rule below is broken; any input
-//! the code refuses is fine, as long as it is refused without a panic.
+//! The byte-level fuzz checks: what the `reply`, `wire`, `leasefile`, `config` and `hookenv`
+//! targets run on each input. Each function panics (a libFuzzer crash) only when a rule below
+//! is broken; any input the code refuses is fine, as long as it is refused without a panic.
 //!
 //! This file is shared: the fuzz crate compiles it as a module, and the main crate's
 //! `tests/fuzz_regressions.rs` includes it by path to replay the committed corpus and every
 //! crash found, on the stable toolchain.
 
+use clap::CommandFactory;
+use dhcpc::config;
 use dhcpc::frame;
 use dhcpc::lease::{self, is_usable_unicast, Lease, INFINITE};
 use dhcpc::leasefile;
@@ -211,4 +213,216 @@ pub fn leasefile(data: &[u8]) {
     assert_eq!(back.hwaddr, Some(hwaddr));
     assert_eq!(back.server_mac, saved.server_mac);
     assert_eq!(back.lease.as_ref(), Some(lease), "round trip:\n{text2}");
+}
+
+/// The command line every configuration the `config` target reads is applied under, and the
+/// most interfaces of the file's own added to it (each is a parse of the whole command line).
+const CONFIG_CMDLINE: &[&str] = &["dhcpc", "eth0"];
+const CONFIG_MAX_IFACES: usize = 4;
+
+/// `config` target: the bytes as a configuration file (`config::parse_bytes`, which refuses
+/// what is not UTF-8) and, when they are not UTF-8, their lossy text too (`config::parse`).
+/// Every refusal names at least one problem, each with a message of one line without control
+/// characters (dhcpc.conf(5): "one line per problem") and a line number within the file; a
+/// file that is accepted applies under `dhcpc eth0` with its own interfaces added, and under
+/// `dhcpc --check-config`, through `Settings::with_config` (what every start of dhcpc does
+/// after reading the file).
+pub fn config(data: &[u8]) {
+    let cmd = dhcpc::cli::Cli::command();
+    let path = std::path::Path::new("fuzz.conf");
+    let lossy = String::from_utf8_lossy(data);
+    let as_bytes = config::parse_bytes(&cmd, path, data);
+    if let std::borrow::Cow::Owned(text) = &lossy {
+        let e = as_bytes.expect_err("bytes that are not UTF-8 accepted");
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert!(e.problems[0].message.contains("UTF-8"), "{e}");
+        config_problems(&e, data.len());
+        config_applies(config::parse(&cmd, path, text), text);
+    } else {
+        config_applies(as_bytes, &lossy);
+    }
+}
+
+/// What every refusal of a file promises.
+fn config_problems(e: &config::ConfigError, len: usize) {
+    assert!(!e.problems.is_empty(), "a refusal without a problem");
+    let lines = 1 + len; // at most one line per byte, and one more after the last '\n'.
+    for p in &e.problems {
+        assert!(!p.message.trim().is_empty(), "a problem without a message");
+        assert!(
+            !p.message.chars().any(char::is_control),
+            "a message with a control character (one line per problem): {:?}",
+            p.message
+        );
+        if let Some(l) = p.line {
+            assert!((1..=lines).contains(&l), "line {l} of {len} bytes");
+        }
+    }
+    let shown = e.to_string();
+    assert_eq!(shown.lines().count(), e.problems.len(), "{shown}");
+}
+
+/// A checked file applies; a refused one says why.
+fn config_applies(parsed: Result<config::Config, config::ConfigError>, text: &str) {
+    let c = match parsed {
+        Ok(c) => c,
+        Err(e) => return config_problems(&e, text.len()),
+    };
+    assert!(c.found());
+    let mut cmdline: Vec<std::ffi::OsString> = CONFIG_CMDLINE.iter().map(Into::into).collect();
+    let own: Vec<String> = c
+        .interfaces()
+        .filter(|i| *i != "eth0")
+        .take(CONFIG_MAX_IFACES)
+        .map(str::to_string)
+        .collect();
+    // After `--`: a name the kernel takes may start with '-'.
+    cmdline.push("--".into());
+    cmdline.extend(own.iter().map(Into::into));
+    for argv in [cmdline, vec!["dhcpc".into(), "--check-config".into()]] {
+        let s = match config::Settings::with_config(c.clone(), &argv) {
+            Ok(s) => s,
+            Err(config::SettingsError::Config(e)) => {
+                panic!("a file that checks does not apply under {argv:?}: {e}\n{text}")
+            }
+            Err(config::SettingsError::Cli(e)) => {
+                panic!("the command line {argv:?} refused: {e}")
+            }
+        };
+        for name in &s.cli.interfaces {
+            let own = s.interface(name);
+            assert!(own.interfaces.is_empty() || std::ptr::eq(own, &s.cli));
+        }
+    }
+}
+
+/// The interface the `hookenv` target's events are for.
+const HOOK_IFACE: &str = "eth0";
+
+/// `hookenv` target: the bytes as an Ethernet frame (checksum not checked) or, when they are
+/// not one, as a bare DHCP payload, through `Reply::parse` and `Lease::from_reply` as the core
+/// takes an ACK (the kind is not checked: the environment never looks at it). The options
+/// asked for are dhcpc's own and, as `--request`, the message's option 55. For each reason, with
+/// the lease (when there is one) as `new`, `old`, both and neither, the environment of
+/// `hookenv::environment` has names that a shell takes ([A-Za-z_][A-Za-z0-9_]*), each once;
+/// values without NUL, and (but the interface's) printable ASCII without shell metacharacters;
+/// what is withheld is named and absent; and its size is bounded by the message's.
+pub fn hookenv(data: &[u8]) {
+    use dhcpc::hookenv::{environment, Event, Reason};
+    let (payload, from) = match frame::parse(data, true) {
+        Ok(d) => (d.payload, d.src_ip),
+        Err(_) => (data, FROM),
+    };
+    let Ok(r) = Reply::parse(payload, from) else {
+        return;
+    };
+    let lease = Lease::from_reply(&r, Instant::from_secs(1000)).ok();
+    let expiry = lease
+        .as_ref()
+        .filter(|l| l.lease_secs != INFINITE)
+        .map(|l| NOW_UNIX + u64::from(l.lease_secs));
+    // As the driver builds it (`shell::run`): dhcpc's list, then the `--request` codes.
+    let mut requested: Vec<u8> = dhcpc::core::REQUESTED_OPTIONS
+        .iter()
+        .map(|&c| u8::from(c))
+        .collect();
+    if let Some((_, codes)) = r.options.iter().find(|(c, _)| *c == 55) {
+        requested.extend(codes);
+    }
+    let reasons = [
+        Reason::Preinit,
+        Reason::Bound,
+        Reason::Renew,
+        Reason::Rebind,
+        Reason::Reboot,
+        Reason::Expire,
+        Reason::Fail,
+        Reason::Release,
+        Reason::Stop,
+        Reason::Nak,
+    ];
+    let leases: &[(Option<&Lease>, Option<&Lease>)] = match &lease {
+        Some(l) => &[
+            (None, None),
+            (Some(l), None),
+            (None, Some(l)),
+            (Some(l), Some(l)),
+        ],
+        None => &[(None, None)],
+    };
+    for (i, reason) in reasons.into_iter().enumerate() {
+        let (new, old) = leases[i % leases.len()];
+        let ev = Event {
+            reason,
+            interface: HOOK_IFACE,
+            new,
+            old,
+            new_expiry: new.and(expiry),
+            old_expiry: old.and(expiry),
+            requested: &requested,
+        };
+        let (env, withheld) = environment(&ev);
+        check_hookenv(&ev, &env, &withheld, payload.len());
+    }
+}
+
+/// A name a POSIX shell takes for a variable.
+fn is_shell_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    b.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// What one environment promises (src/hookenv.rs's module doc).
+fn check_hookenv(
+    ev: &dhcpc::hookenv::Event<'_>,
+    env: &[(String, String)],
+    withheld: &[dhcpc::hookenv::Withheld],
+    payload_len: usize,
+) {
+    let mut names = std::collections::BTreeSet::new();
+    let mut size = 0;
+    for (name, value) in env {
+        assert!(is_shell_name(name), "variable name {name:?}");
+        assert!(names.insert(name.as_str()), "{name} twice: {env:?}");
+        assert!(!value.contains('\0'), "{name}={value:?}: NUL");
+        if name != "interface" {
+            assert!(
+                value.bytes().all(|b| b == b' '
+                    || b.is_ascii_graphic() && !b"$`\\\"'|&;<>(){}[]*?!~#".contains(&b)),
+                "{name}={value:?}"
+            );
+        }
+        size += name.len() + value.len() + 2; // "=" and the NUL of execve's "NAME=value".
+    }
+    assert_eq!(env[0], ("reason".into(), ev.reason.as_str().into()));
+    assert_eq!(env[1], ("interface".into(), ev.interface.into()));
+    for w in withheld {
+        assert!(is_shell_name(&w.name), "withheld {:?}", w.name);
+        assert!(
+            !names.contains(w.name.as_str()),
+            "{} withheld and set",
+            w.name
+        );
+        assert!(!w.why.is_empty());
+    }
+    for (prefix, l) in [("new", ev.new), ("old", ev.old)] {
+        let ip = env
+            .iter()
+            .find(|(n, _)| *n == format!("{prefix}_ip_address"));
+        assert_eq!(ip.map(|(_, v)| v.clone()), l.map(|l| l.address.to_string()));
+    }
+    // Per lease: about 40 variables of fixed kinds (each option once), and at most 4 characters
+    // per byte of the message (RFC 3442 routes as decimal bytes and a space); the `requested_*`
+    // ones, each at most once.
+    let leases = usize::from(ev.new.is_some()) + usize::from(ev.old.is_some());
+    let bound = 256 + leases * (4096 + 4 * payload_len) + 256 * 48;
+    assert!(
+        size <= bound,
+        "{size} bytes of environment from {payload_len}"
+    );
+    if payload_len <= 4096 {
+        assert!(size < 64 * 1024, "{size} bytes of environment");
+    }
 }

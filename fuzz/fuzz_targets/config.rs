@@ -1,0 +1,6 @@
+#![no_main]
+//! See `dhcpc_fuzz::checks::config` for what is checked.
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| dhcpc_fuzz::checks::config(data));
