@@ -8,7 +8,7 @@ use dhcpc::shell::files::Files;
 use dhcpc::shell::linkwatch::LinkMonitor;
 use dhcpc::shell::log::iface_span;
 use dhcpc::shell::netlink::Netlink;
-use dhcpc::shell::run::{Command, Driver, Ended, IfaceOptions, RunError};
+use dhcpc::shell::run::{Command, CommonOptions, Driver, Ended, IfaceOptions, RunError};
 use dhcpc::shell::systemd;
 use dhcpc::shell::trim;
 use std::path::Path;
@@ -39,6 +39,35 @@ fn init_logging(cli: &Cli) {
 fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
     IfaceOptions {
         name: name.to_string(),
+        common: std::sync::Arc::new(common_options(cli)),
+    }
+}
+
+/// The options of each interface, those configured alike sharing one copy of their settings.
+fn all_iface_options(settings: &Settings, names: &[String]) -> Vec<IfaceOptions> {
+    let mut made: Vec<std::sync::Arc<CommonOptions>> = Vec::new();
+    names
+        .iter()
+        .map(|name| {
+            let common = common_options(settings.interface(name));
+            let common = match made.iter().find(|c| ***c == common) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = std::sync::Arc::new(common);
+                    made.push(c.clone());
+                    c
+                }
+            };
+            IfaceOptions {
+                name: name.clone(),
+                common,
+            }
+        })
+        .collect()
+}
+
+fn common_options(cli: &Cli) -> CommonOptions {
+    CommonOptions {
         metric: cli.metric,
         broadcast_flag: cli.broadcast,
         hostname: cli.hostname.clone(),
@@ -377,11 +406,12 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
     }
     // Every interface is looked up and opened at once (their netlink requests share one
     // socket), so that a hundred interfaces start together rather than one after another.
-    let drivers = futures::future::join_all(names.iter().map(|name| {
-        let span = iface_span(name);
-        let opts = iface_options(settings.interface(name), name);
-        Driver::new(opts, net.clone(), files.clone(), &monitor).instrument(span)
-    }))
+    let drivers = futures::future::join_all(all_iface_options(&settings, &names).into_iter().map(
+        |opts| {
+            let span = iface_span(&opts.name);
+            Driver::new(opts, net.clone(), files.clone(), &monitor).instrument(span)
+        },
+    ))
     .await;
     let mut tasks = Vec::new();
     let mut senders = Vec::new();

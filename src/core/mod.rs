@@ -414,7 +414,7 @@ pub struct Client {
     state: State,
     rng: fastrand::Rng,
     /// A saved lease to ask for again at start (INIT-REBOOT).
-    saved: Option<Lease>,
+    saved: Option<Box<Lease>>,
     /// What the interface holds of ours: the one record. Changed only where a Configure or
     /// Deconfigure is emitted ([`Client::configure`], [`Client::deconfigure`]), and where a
     /// lease an earlier process applied is adopted (INIT-REBOOT, [`Client::into_bound`]).
@@ -503,7 +503,7 @@ impl Client {
 
     /// Gives the client a saved lease to try first (INIT-REBOOT) on [`Event::Start`].
     pub fn with_saved_lease(mut self, lease: Lease) -> Client {
-        self.saved = Some(lease);
+        self.saved = Some(Box::new(lease));
         self
     }
 
@@ -751,7 +751,7 @@ impl Client {
             self.acquiring = Some(now + wait);
             self.timers.set(Timer::AcquireTimeout, now + wait);
         }
-        match self.saved.take() {
+        match self.saved.take().map(|b| *b) {
             Some(lease) if lease.expires_at().is_none_or(|end| end > now) => {
                 info!(
                     "asking again for saved lease {} (INIT-REBOOT)",

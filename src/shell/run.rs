@@ -34,10 +34,25 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
-/// How dhcpc runs one interface.
+/// How dhcpc runs one interface: its name, and the settings it shares with every interface
+/// configured alike (read through `Deref`). Shared, because a thousand interfaces with one
+/// configuration would otherwise keep a thousand copies of it.
 #[derive(Debug, Clone)]
 pub struct IfaceOptions {
     pub name: String,
+    pub common: std::sync::Arc<CommonOptions>,
+}
+
+impl std::ops::Deref for IfaceOptions {
+    type Target = CommonOptions;
+    fn deref(&self) -> &CommonOptions {
+        &self.common
+    }
+}
+
+/// The settings of [`IfaceOptions`] other than the name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommonOptions {
     /// Metric of the default route.
     pub metric: u32,
     pub broadcast_flag: bool,
@@ -189,7 +204,7 @@ pub struct Driver {
     sock: Option<RawSocket>,
     /// When to try reopening the packet socket, and the pause after the next failure (kept
     /// until a read succeeds again).
-    reopen_at: tokio::time::Instant,
+    reopen_at: crate::time::Instant,
     reopen_wait: Duration,
     /// A read failed since the last good one (so that a failure is said once).
     read_failed: bool,
@@ -324,7 +339,7 @@ impl Driver {
             net,
             files,
             sock,
-            reopen_at: tokio::time::Instant::now(),
+            reopen_at: clock::now(),
             reopen_wait: Duration::ZERO,
             read_failed: false,
             arp_for: Vec::new(),
@@ -697,7 +712,7 @@ impl Driver {
                         continue;
                     }
                 },
-                _ = tokio::time::sleep_until(self.reopen_at), if self.sock.is_none() => {
+                _ = clock::sleep_until(self.reopen_at), if self.sock.is_none() => {
                     self.reopen_socket().await;
                     continue;
                 }
@@ -847,7 +862,7 @@ impl Driver {
             );
         }
         self.sock = None;
-        self.reopen_at = tokio::time::Instant::now() + self.reopen_wait;
+        self.reopen_at = clock::now() + self.reopen_wait;
     }
 
     /// A read succeeded: the socket works.
@@ -890,7 +905,7 @@ impl Driver {
                     self.opts.name,
                     self.reopen_wait.as_secs()
                 );
-                self.reopen_at = tokio::time::Instant::now() + self.reopen_wait;
+                self.reopen_at = clock::now() + self.reopen_wait;
             }
         }
     }
