@@ -688,6 +688,7 @@ fn dhclient_args(argv: Vec<std::ffi::OsString>) -> Result<Vec<std::ffi::OsString
 }
 
 fn main() -> ExitCode {
+    trim::one_arena();
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if dhcpc::dhclient::cli::is_dhclient(&argv) {
         argv = match dhclient_args(argv) {
