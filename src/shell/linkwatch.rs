@@ -2,8 +2,9 @@
 //! group, tells each interface's driver when its carrier goes or comes back, and when the
 //! interface is removed, renamed away or made again (with a new index).
 //!
-//! Each driver watches its interface by name through a `tokio::sync::watch` channel. A watch
-//! keeps only the latest state, so a flap faster than the driver reads (carrier down and up
+//! Each driver watches its interface by name through a slot that keeps only the latest state
+//! (a `tokio::sync::watch` in all but name, at a third of its size: a thousand interfaces
+//! keep one each), so a flap faster than the driver reads (carrier down and up
 //! again) is counted in [`LinkState::flaps`], never lost: the kernel drops the link's routes
 //! on the way down, and they must come back.
 
@@ -15,7 +16,7 @@ use rtnetlink::sys::{AsyncSocket, SocketAddr};
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 /// rtnetlink's multicast group of link events (RTNLGRP_LINK).
 const RTNLGRP_LINK: u32 = 1;
@@ -31,12 +32,72 @@ pub struct LinkState {
     pub flaps: u64,
 }
 
-/// What a driver receives: None until the first event about its interface.
-pub type LinkWatch = watch::Receiver<Option<LinkState>>;
+/// The latest state of one interface (None until the first event about it), and how many
+/// times it changed.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<(Option<LinkState>, u64)>,
+    changed: Notify,
+}
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<LinkState>, u64)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the state with `f`; the watchers are told when `f` says it changed.
+    fn modify(&self, f: impl FnOnce(&mut Option<LinkState>) -> bool) {
+        let changed = {
+            let mut st = self.lock();
+            let changed = f(&mut st.0);
+            if changed {
+                st.1 += 1;
+            }
+            changed
+        };
+        if changed {
+            self.changed.notify_waiters();
+        }
+    }
+}
+
+/// What a driver receives: the latest state of its interface.
+pub struct LinkWatch {
+    slot: Arc<Slot>,
+    /// The version of the state last read.
+    seen: u64,
+}
+
+impl LinkWatch {
+    /// Waits until the state changes from the one last read.
+    pub async fn changed(&mut self) {
+        loop {
+            let notified = self.slot.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.slot.lock().1 != self.seen {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// The latest state, which counts as read.
+    pub fn borrow_and_update(&mut self) -> Option<LinkState> {
+        let st = self.slot.lock();
+        self.seen = st.1;
+        st.0
+    }
+
+    /// Makes the next [`LinkWatch::changed`] return at once.
+    pub fn mark_changed(&mut self) {
+        self.seen = self.seen.wrapping_sub(1);
+    }
+}
 
 #[derive(Default)]
 struct Known {
-    watched: HashMap<String, watch::Sender<Option<LinkState>>>,
+    watched: HashMap<String, Arc<Slot>>,
     /// The name of every index seen, to notice renames.
     names: HashMap<u32, String>,
 }
@@ -80,14 +141,9 @@ impl LinkMonitor {
             .known
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match k.watched.get(name) {
-            Some(tx) => tx.subscribe(),
-            None => {
-                let (tx, rx) = watch::channel(None);
-                k.watched.insert(name.to_string(), tx);
-                rx
-            }
-        }
+        let slot = k.watched.entry(name.to_string()).or_default().clone();
+        let seen = slot.lock().1;
+        LinkWatch { slot, seen }
     }
 }
 
@@ -119,8 +175,8 @@ impl Known {
                 self.removed(&old, index);
             }
         }
-        if let Some(tx) = self.watched.get(&name) {
-            tx.send_modify(|state| {
+        if let Some(slot) = self.watched.get(&name) {
+            slot.modify(|state| {
                 let flaps = match state {
                     Some(prev) => prev.flaps + u64::from(carrier && !prev.carrier),
                     None => 0,
@@ -130,6 +186,8 @@ impl Known {
                     carrier,
                     flaps,
                 });
+                // Every event is told, as it was: the driver compares for itself.
+                true
             });
         }
     }
@@ -144,8 +202,8 @@ impl Known {
 
     /// The interface `name` at `index` is no more (a later one of that name is not touched).
     fn removed(&self, name: &str, index: u32) {
-        if let Some(tx) = self.watched.get(name) {
-            tx.send_if_modified(|state| match state {
+        if let Some(slot) = self.watched.get(name) {
+            slot.modify(|state| match state {
                 Some(s) if s.index != Some(index) => false,
                 _ => {
                     let flaps = state.map_or(0, |s| s.flaps);
@@ -166,4 +224,56 @@ fn name_of(link: &LinkMessage) -> Option<String> {
         LinkAttribute::IfName(n) => Some(n.clone()),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn state(carrier: bool, flaps: u64) -> Option<LinkState> {
+        Some(LinkState {
+            index: Some(7),
+            carrier,
+            flaps,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_watch_sees_the_latest_state_once_and_every_watcher_is_woken() {
+        let slot = Arc::new(Slot::default());
+        let mut a = LinkWatch {
+            slot: slot.clone(),
+            seen: 0,
+        };
+        let mut b = LinkWatch {
+            slot: slot.clone(),
+            seen: 0,
+        };
+        let wait_b = tokio::spawn(async move {
+            b.changed().await;
+            b.borrow_and_update()
+        });
+        tokio::task::yield_now().await;
+        // Two changes before anyone reads: only the latest is seen.
+        slot.modify(|s| {
+            *s = state(false, 0);
+            true
+        });
+        slot.modify(|s| {
+            *s = state(true, 1);
+            true
+        });
+        a.changed().await;
+        assert_eq!(a.borrow_and_update(), state(true, 1));
+        assert_eq!(wait_b.await.unwrap(), state(true, 1));
+        // Read: the next wait waits; an unchanged state wakes no one.
+        slot.modify(|_| false);
+        let quiet = tokio::time::timeout(Duration::from_millis(30), a.changed()).await;
+        assert!(quiet.is_err(), "nothing changed");
+        a.mark_changed();
+        tokio::time::timeout(Duration::from_millis(30), a.changed())
+            .await
+            .expect("marked as changed");
+    }
 }

@@ -121,16 +121,26 @@ impl RawSocket {
 
     /// Receives one frame of at most `max` bytes (longer ones are cut). Returns it and whether
     /// the kernel marked its checksum as not computed yet (TP_STATUS_CSUMNOTREADY, as on veth
-    /// and with offload). The buffer is allocated only once the socket is readable, so that an
-    /// interface waiting for a frame holds none.
+    /// and with offload). An interface waiting for a frame holds no buffer.
     pub async fn recv(&self, max: usize) -> io::Result<(Vec<u8>, bool)> {
+        // Frames are read into one buffer for the whole thread and handed on as a copy of
+        // their own size: a thousand interfaces binding at once would otherwise each make and
+        // free a buffer of the MTU per frame, and leave the heap in holes the lasting
+        // allocations then fill.
+        thread_local! {
+            static FRAME: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         loop {
             let mut guard = self.fd.readable().await?;
-            let mut buf = vec![0u8; max];
-            match guard.try_io(|fd| recv_aux(fd.get_ref(), &mut buf)) {
-                Ok(Ok((len, csum_not_ready))) => {
-                    buf.truncate(len);
-                    return Ok((buf, csum_not_ready));
+            let got = FRAME.with_borrow_mut(|buf| {
+                buf.resize(max, 0);
+                guard
+                    .try_io(|fd| recv_aux(fd.get_ref(), buf))
+                    .map(|r| r.map(|(len, csum)| (buf[..len.min(buf.len())].to_vec(), csum)))
+            });
+            match got {
+                Ok(Ok((frame, csum_not_ready))) => {
+                    return Ok((frame, csum_not_ready));
                 }
                 Ok(Err(e)) => return Err(e),
                 Err(_would_block) => continue,

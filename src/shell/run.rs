@@ -577,7 +577,7 @@ impl Driver {
                             // What happened before is history; the lookup above is now,
                             // unless an event about this very link says more (its carrier
                             // may have come since): then it is read at once.
-                            let seen = *ev.borrow_and_update();
+                            let seen = ev.borrow_and_update();
                             if let Some(s) = seen {
                                 self.flaps = s.flaps;
                                 if s.index == Some(self.link.index) && s.carrier != self.carrier {
@@ -595,11 +595,7 @@ impl Driver {
             let polling = self.link_events.is_none();
             let events = self.link_events.as_mut();
             tokio::select! {
-                r = link_event(events) => {
-                    if !r {
-                        self.link_events = None;
-                    }
-                }
+                _ = link_event(events) => {}
                 // Without link events (none could be subscribed), look again now and then.
                 _ = tokio::time::sleep(Duration::from_secs(5)), if polling => {}
                 _ = tokio::time::sleep_until(give_up), if self.ready.is_some() => {
@@ -639,7 +635,7 @@ impl Driver {
         let Some(state) = self
             .link_events
             .as_mut()
-            .and_then(|ev| *ev.borrow_and_update())
+            .and_then(|ev| ev.borrow_and_update())
         else {
             return LinkChange::Carrier(Vec::new());
         };
@@ -738,11 +734,7 @@ impl Driver {
                         continue;
                     }
                 },
-                r = link_event(events) => {
-                    if !r {
-                        self.link_events = None;
-                        continue;
-                    }
+                _ = link_event(events) => {
                     match self.link_changed().await {
                         LinkChange::Gone => {
                             info!(
@@ -1381,11 +1373,10 @@ impl Driver {
     }
 }
 
-/// The next change of the interface's link state: false once events can no longer come.
-/// Without a watch, never.
-async fn link_event(events: Option<&mut LinkWatch>) -> bool {
+/// The next change of the interface's link state. Without a watch, never.
+async fn link_event(events: Option<&mut LinkWatch>) {
     match events {
-        Some(ev) => ev.changed().await.is_ok(),
+        Some(ev) => ev.changed().await,
         None => std::future::pending().await,
     }
 }
