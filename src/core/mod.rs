@@ -36,6 +36,7 @@ use linklocal::LinkLocal;
 use report::{Tally, What};
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, info, warn};
 
@@ -341,24 +342,24 @@ enum State {
     /// hold it, an earlier process left it), or the one in force when carrier came back.
     Rebooting {
         x: Exchange,
-        lease: Lease,
+        lease: Arc<Lease>,
         why: Reboot,
     },
     /// ACKed, checking the address with ARP before using it.
     Probing {
-        lease: Lease,
+        lease: Arc<Lease>,
         probes_left: u8,
     },
     Bound {
-        lease: Lease,
+        lease: Arc<Lease>,
     },
     Renewing {
         x: Exchange,
-        lease: Lease,
+        lease: Arc<Lease>,
     },
     Rebinding {
         x: Exchange,
-        lease: Lease,
+        lease: Arc<Lease>,
     },
     Released,
 }
@@ -418,7 +419,7 @@ pub struct Client {
     /// What the interface holds of ours: the one record. Changed only where a Configure or
     /// Deconfigure is emitted ([`Client::configure`], [`Client::deconfigure`]), and where a
     /// lease an earlier process applied is adopted (INIT-REBOOT, [`Client::into_bound`]).
-    held: Option<Lease>,
+    held: Option<Arc<Lease>>,
     timers: TimerTable,
     /// NAKs in a row, to back off from a server that refuses everything.
     naks: u32,
@@ -496,6 +497,7 @@ impl Client {
     /// renew or release it.
     pub fn into_bound(mut self, lease: Lease) -> Client {
         self.set_lease_timers(Some(&lease));
+        let lease = Arc::new(lease);
         self.held = Some(lease.clone());
         self.state = State::Bound { lease };
         self
@@ -528,7 +530,7 @@ impl Client {
     /// What the interface holds of ours, as the core last told the shell (or, at INIT-REBOOT,
     /// may hold from an earlier process).
     pub fn applied(&self) -> Option<&Lease> {
-        self.held.as_ref()
+        self.held.as_deref()
     }
 
     /// The link-local address the interface holds (RFC 3927), if any.
@@ -663,19 +665,43 @@ impl Client {
     /// The interface is to hold `lease`, replacing what it holds: the one place a Configure is
     /// emitted. The lease is saved with it.
     fn configure(&mut self, lease: &Lease, renewal: bool, out: &mut Vec<Action>) {
+        let shared = self.share(lease);
         out.push(Action::Configure {
             lease: lease.clone(),
-            previous: self.held.replace(lease.clone()),
+            previous: self.held.replace(shared).map(Arc::unwrap_or_clone),
             renewal,
         });
         out.push(Action::SaveLease(lease.clone()));
+    }
+
+    /// `lease` as one shared copy: the record's or the state's when it is that lease.
+    fn share(&self, lease: &Lease) -> Arc<Lease> {
+        let state = match &self.state {
+            State::Rebooting { lease, .. }
+            | State::Probing { lease, .. }
+            | State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. } => Some(lease),
+            _ => None,
+        };
+        match [self.held.as_ref(), state]
+            .into_iter()
+            .flatten()
+            .find(|l| ***l == *lease)
+        {
+            Some(l) => l.clone(),
+            None => Arc::new(lease.clone()),
+        }
     }
 
     /// The interface is to hold nothing of ours: the one place a Deconfigure is emitted. The
     /// saved lease goes with it, and so do the lease's timers.
     fn deconfigure(&mut self, reason: Reason, out: &mut Vec<Action>) {
         if let Some(lease) = self.held.take() {
-            out.push(Action::Deconfigure { lease, reason });
+            out.push(Action::Deconfigure {
+                lease: Arc::unwrap_or_clone(lease),
+                reason,
+            });
             out.push(Action::ForgetLease);
         }
         self.set_lease_timers(None);
@@ -685,7 +711,22 @@ impl Client {
     // --- Timers ---------------------------------------------------------------------------
 
     /// Enters `state`, whose own step (the next retransmission, restart or probe) is `step`.
-    fn goto(&mut self, state: State, step: Option<(Timer, Instant)>) {
+    fn goto(&mut self, mut state: State, step: Option<(Timer, Instant)>) {
+        // The state's lease and the record of what is applied are most often the same lease:
+        // then they share one copy (a thousand interfaces hold one each).
+        if let (
+            State::Rebooting { lease, .. }
+            | State::Probing { lease, .. }
+            | State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. },
+            Some(held),
+        ) = (&mut state, &self.held)
+        {
+            if !Arc::ptr_eq(lease, held) && **lease == **held {
+                *lease = held.clone();
+            }
+        }
         for t in [Timer::Retransmit, Timer::Restart, Timer::Probe] {
             self.timers.stop(t);
         }
@@ -759,6 +800,7 @@ impl Client {
                 );
                 // An earlier process may have left it on the interface: it counts as held,
                 // so that a NAK or silence removes it.
+                let lease = Arc::new(lease);
                 self.held = Some(lease.clone());
                 self.reboot(now, lease, Reboot::Saved, REBOOT_WAIT / 2, out);
             }
@@ -771,7 +813,7 @@ impl Client {
     fn reboot(
         &mut self,
         now: Instant,
-        lease: Lease,
+        lease: Arc<Lease>,
         why: Reboot,
         wait: Duration,
         out: &mut Vec<Action>,
@@ -1075,9 +1117,9 @@ impl Client {
                     _ => false,
                 };
                 if same {
-                    self.bind(now, lease, false, out);
+                    self.bind(now, lease.into(), false, out);
                 } else {
-                    self.probe_or_bind(now, lease, out);
+                    self.probe_or_bind(now, lease.into(), out);
                 }
             }
             MessageType::Nak => {
@@ -1113,7 +1155,7 @@ impl Client {
     }
 
     /// Starts probing `lease` (RFC 5227), or binds at once when probing is off.
-    fn probe_or_bind(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+    fn probe_or_bind(&mut self, now: Instant, lease: Arc<Lease>, out: &mut Vec<Action>) {
         let (probes, first) = match self.config.probe {
             ProbeMode::Off => return self.bind(now, lease, false, out),
             ProbeMode::Quick(_) => (2, Duration::ZERO),
@@ -1171,7 +1213,7 @@ impl Client {
 
     /// The address is ours to use: configure it, start its timers, and announce it when it
     /// was probed (RFC 5227 2.3: every probed address is announced).
-    fn bind(&mut self, now: Instant, lease: Lease, probed: bool, out: &mut Vec<Action>) {
+    fn bind(&mut self, now: Instant, lease: Arc<Lease>, probed: bool, out: &mut Vec<Action>) {
         self.naks = 0;
         self.bound_at = now;
         self.tally.clear();
@@ -1266,7 +1308,7 @@ impl Client {
     /// may, after BOUND or REBOOT): declined, as dhclient does. Ignored when the record has
     /// moved on.
     fn script_refused(&mut self, now: Instant, lease: &Lease, out: &mut Vec<Action>) {
-        if self.held.as_ref() != Some(lease) {
+        if self.held.as_deref() != Some(lease) {
             return;
         }
         warn!("the hook script refused {}: declining it", lease.address);
@@ -1282,7 +1324,13 @@ impl Client {
     // --- Keeping it -------------------------------------------------------------------------
 
     /// T1 has come, or (`asked`) a renewal was asked for.
-    fn enter_renewing(&mut self, now: Instant, lease: Lease, asked: bool, out: &mut Vec<Action>) {
+    fn enter_renewing(
+        &mut self,
+        now: Instant,
+        lease: Arc<Lease>,
+        asked: bool,
+        out: &mut Vec<Action>,
+    ) {
         // The lease got this far on the interface: the system took it.
         if now > self.bound_at {
             self.failures = 0;
@@ -1301,7 +1349,7 @@ impl Client {
         self.goto(State::Renewing { x, lease }, step);
     }
 
-    fn enter_rebinding(&mut self, now: Instant, lease: Lease, out: &mut Vec<Action>) {
+    fn enter_rebinding(&mut self, now: Instant, lease: Arc<Lease>, out: &mut Vec<Action>) {
         let x = self.new_exchange(now);
         info!(
             "rebinding {}: no answer from {}",
@@ -1429,7 +1477,7 @@ impl Client {
         }
         self.carrier = carrier;
         if !carrier {
-            match self.lease().or(self.held.as_ref()) {
+            match self.lease().or(self.held.as_deref()) {
                 Some(l) => info!("carrier lost; keeping {} meanwhile", l.address),
                 None => info!("carrier lost"),
             }
@@ -1446,7 +1494,7 @@ impl Client {
                 ..
             } => {
                 out.push(Action::Reapply {
-                    lease: lease.clone(),
+                    lease: Lease::clone(&lease),
                 });
                 let dna = self.router.filter(|r| default_router(&lease) == Some(r.ip));
                 match dna {
@@ -1496,7 +1544,7 @@ impl Client {
     fn dna_answer(
         &mut self,
         now: Instant,
-        lease: Lease,
+        lease: Arc<Lease>,
         r: Router,
         mac: [u8; 6],
         out: &mut Vec<Action>,
@@ -1537,7 +1585,7 @@ impl Client {
     fn gone(&mut self, out: &mut Vec<Action>) {
         if let Some(lease) = self.held.take() {
             out.push(Action::Deconfigure {
-                lease,
+                lease: Arc::unwrap_or_clone(lease),
                 reason: Reason::Gone,
             });
         }
@@ -1577,7 +1625,7 @@ impl Client {
         why: String,
         out: &mut Vec<Action>,
     ) {
-        if self.held.as_ref() != Some(lease) {
+        if self.held.as_deref() != Some(lease) {
             return;
         }
         let lease = lease.clone();
