@@ -97,21 +97,7 @@ fn a_read_only_lease_directory_keeps_the_lease_in_memory_and_writes_it_later() {
     // The lease directory read-only for dhcpc alone: a private mount namespace.
     let script =
         format!("mount --bind {d} {d} && mount -o remount,bind,ro {d} && exec \"$0\" \"$@\"");
-    let daemon = Daemon::start_as(
-        &lab,
-        "dhcpc",
-        &[
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-        ],
-        &["--arp-probe", "0"],
-        &[CLIENT_IF],
-    );
+    let daemon = start_with_own_mounts(&lab, &script);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
     daemon.wait_log("bound", Duration::from_secs(5));
     daemon.wait_log("the lease is kept in memory", Duration::from_secs(5));
@@ -140,6 +126,26 @@ fn a_read_only_lease_directory_keeps_the_lease_in_memory_and_writes_it_later() {
     daemon.wait_log("is written again", Duration::from_secs(5));
 }
 
+/// `dhcpc --arp-probe 0 vc` in a private mount namespace of its own, after `script` (a shell
+/// line that ends by exec'ing its arguments) has mounted what the test needs there.
+fn start_with_own_mounts(lab: &Lab, script: &str) -> Daemon {
+    Daemon::start_as(
+        lab,
+        "dhcpc",
+        &[
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+        ],
+        &["--arp-probe", "0"],
+        &[CLIENT_IF],
+    )
+}
+
 /// The names in a directory, sorted.
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -163,21 +169,7 @@ fn a_full_lease_directory_keeps_the_lease_in_memory_and_writes_it_when_space_ret
         "mount -t tmpfs -o size=16k,mode=0755 dhcpc-test-full {d} || exit 1; \
          head -c 1048576 /dev/zero > {d}/filler 2>/dev/null; exec \"$0\" \"$@\""
     );
-    let daemon = Daemon::start_as(
-        &lab,
-        "dhcpc",
-        &[
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-        ],
-        &["--arp-probe", "0"],
-        &[CLIENT_IF],
-    );
+    let daemon = start_with_own_mounts(&lab, &script);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
     daemon.wait_log("bound", Duration::from_secs(5));
     daemon.wait_log(
