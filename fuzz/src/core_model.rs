@@ -176,6 +176,9 @@ struct Model {
     holds: Option<Lease>,
     link_local: Option<Ipv4Addr>,
     watching: Vec<Ipv4Addr>,
+    /// The addresses ARP-probed since the last Configure (RFC 5227 2.1): one of them bound
+    /// must be announced. (Watching ARP alone is no probe: RFC 4436 watches the router's.)
+    probed: Vec<Ipv4Addr>,
     carrier: bool,
     last_xid: u32,
     last_configured: Option<Lease>,
@@ -512,7 +515,6 @@ fn check(
         actions.len()
     );
     let state = c.state();
-    let before = m.watching.clone();
     let mut sent = 0;
     for a in actions {
         match a {
@@ -536,7 +538,7 @@ fn check(
                         "{ctx}: a renewal of another address"
                     );
                 }
-                if before.contains(&lease.address) && m.carrier {
+                if m.probed.contains(&lease.address) && m.carrier {
                     assert!(
                         actions.contains(&Action::ArpAnnounce {
                             addr: lease.address
@@ -546,6 +548,7 @@ fn check(
                 }
                 m.holds = Some(lease.clone());
                 m.last_configured = Some(lease.clone());
+                m.probed.clear();
             }
             Action::Deconfigure { lease, .. } => {
                 assert_eq!(
@@ -592,9 +595,13 @@ fn check(
                     assert!(is_usable_unicast(*to), "{ctx}: unicast to {to}");
                 }
             }
-            Action::ArpProbe { .. } | Action::ArpAnnounce { .. } | Action::ArpRequest { .. } => {
-                sent += 1
+            Action::ArpProbe { target } => {
+                sent += 1;
+                if !m.probed.contains(target) {
+                    m.probed.push(*target);
+                }
             }
+            Action::ArpAnnounce { .. } | Action::ArpRequest { .. } => sent += 1,
             Action::Reapply { lease } => {
                 assert_eq!(
                     Some(lease),
