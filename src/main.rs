@@ -6,7 +6,7 @@ use dhcpc::shell::daemon::{self, Notifier};
 use dhcpc::shell::dns::{self, Chosen};
 use dhcpc::shell::files::Files;
 use dhcpc::shell::linkwatch::LinkMonitor;
-use dhcpc::shell::log::iface_span;
+use dhcpc::shell::log::in_iface;
 use dhcpc::shell::netlink::Netlink;
 use dhcpc::shell::run::{Command, CommonOptions, Driver, Ended, IfaceOptions, RunError};
 use dhcpc::shell::systemd;
@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::sync::oneshot;
-use tracing::{error, info, warn, Instrument};
+use tracing::{error, info, warn};
 
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::filter::LevelFilter;
@@ -275,7 +275,7 @@ fn release_offline(settings: &Settings, name: &str) -> Result<(), ExitCode> {
         let driver = Driver::for_release(opts, net, files)
             .await
             .map_err(|e| fail(&e))?;
-        match driver.release_saved().instrument(iface_span(name)).await {
+        match in_iface(name, driver.release_saved()).await {
             Ok(Some(lease)) => {
                 println!("{name}: released {}", lease.address);
                 Ok(())
@@ -408,8 +408,11 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
     // socket), so that a hundred interfaces start together rather than one after another.
     let drivers = futures::future::join_all(all_iface_options(&settings, &names).into_iter().map(
         |opts| {
-            let span = iface_span(&opts.name);
-            Driver::new(opts, net.clone(), files.clone(), &monitor).instrument(span)
+            let name = opts.name.clone();
+            in_iface(
+                &name,
+                Driver::new(opts, net.clone(), files.clone(), &monitor),
+            )
         },
     ))
     .await;
@@ -442,7 +445,6 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
     }
     for (name, mut driver) in started {
         let name = &name;
-        let span = iface_span(name);
         let (tx, rx) = cmdq::channel();
         if let Some(control) = &control {
             if let Err(e) = control.serve(name, tx.clone()) {
@@ -471,7 +473,7 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
         senders.push(tx);
         tasks.push((
             name.clone(),
-            tokio::spawn(Box::new(driver).run(rx).instrument(span)),
+            tokio::spawn(in_iface(name, Box::new(driver).run(rx))),
         ));
     }
     if let Some(c) = control.as_mut() {
