@@ -3,14 +3,16 @@
 //!
 //! Written here rather than taken from tokio: `tokio::sync::mpsc` keeps a block of 32 slots
 //! and a cache-padded channel of about 1 KiB for every interface, for a queue that holds a
-//! command a day. This one is a mutex-guarded deque and two `Notify`s (about 150 bytes), and
-//! it can run a closure once the driver has gone, which saves a task per interface that
+//! command a day. This one is a mutex-guarded deque, the receiver's waker and a `Notify` for
+//! the senders (about 130 bytes); it is polled ([`Receiver::poll_recv`]), so that a driver
+//! waiting on it keeps no future for it; and it can run a closure once the driver has gone, which saves a task per interface that
 //! would otherwise wait for that. The semantics the callers rely on are tokio's: `send`
 //! waits while the queue is full and fails once the receiver is gone, `recv` returns None
 //! once every sender is gone, `closed` waits for the receiver to be gone.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use tokio::sync::Notify;
 
 /// Commands queued at most, before a sender waits.
@@ -23,12 +25,12 @@ struct State<T> {
     senders: usize,
     receiver: bool,
     on_close: Vec<OnClose>,
+    /// The receiver waiting for a command, or for the last sender to go.
+    to_receiver: Option<Waker>,
 }
 
 struct Shared<T> {
     state: Mutex<State<T>>,
-    /// A command was queued, or the last sender went.
-    to_receiver: Notify,
     /// Room was made, or the receiver went.
     to_senders: Notify,
 }
@@ -48,8 +50,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
             senders: 1,
             receiver: true,
             on_close: Vec::new(),
+            to_receiver: None,
         }),
-        to_receiver: Notify::new(),
         to_senders: Notify::new(),
     });
     (
@@ -75,13 +77,17 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let last = {
+        let waiting = {
             let mut st = self.shared.lock();
             st.senders -= 1;
-            st.senders == 0
+            if st.senders == 0 {
+                st.to_receiver.take()
+            } else {
+                None
+            }
         };
-        if last {
-            self.shared.to_receiver.notify_one();
+        if let Some(w) = waiting {
+            w.wake();
         }
     }
 }
@@ -100,8 +106,11 @@ impl<T> Sender<T> {
                 }
                 if st.queue.len() < CAPACITY {
                     st.queue.push_back(item);
+                    let waiting = st.to_receiver.take();
                     drop(st);
-                    self.shared.to_receiver.notify_one();
+                    if let Some(w) = waiting {
+                        w.wake();
+                    }
                     return Ok(());
                 }
             }
@@ -142,23 +151,26 @@ impl<T> Receiver<T> {
     /// The next command; None once the queue is empty and every sender is gone. Cancel-safe:
     /// a command is taken only when it is returned.
     pub async fn recv(&mut self) -> Option<T> {
-        loop {
-            let queued = self.shared.to_receiver.notified();
-            tokio::pin!(queued);
-            queued.as_mut().enable();
-            {
-                let mut st = self.shared.lock();
-                if let Some(item) = st.queue.pop_front() {
-                    drop(st);
-                    self.shared.to_senders.notify_waiters();
-                    return Some(item);
-                }
-                if st.senders == 0 {
-                    return None;
-                }
-            }
-            queued.await;
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`Receiver::recv`] as a poll: the waker is kept in the queue until a command comes or
+    /// the last sender goes.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut st = self.shared.lock();
+        if let Some(item) = st.queue.pop_front() {
+            drop(st);
+            self.shared.to_senders.notify_waiters();
+            return Poll::Ready(Some(item));
         }
+        if st.senders == 0 {
+            return Poll::Ready(None);
+        }
+        match &mut st.to_receiver {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }
 

@@ -16,7 +16,7 @@ use rtnetlink::sys::{AsyncSocket, SocketAddr};
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
+use std::task::{Context, Poll, Waker};
 
 /// rtnetlink's multicast group of link events (RTNLGRP_LINK).
 const RTNLGRP_LINK: u32 = 1;
@@ -36,27 +36,34 @@ pub struct LinkState {
 /// times it changed.
 #[derive(Default)]
 struct Slot {
-    state: Mutex<(Option<LinkState>, u64)>,
-    changed: Notify,
+    state: Mutex<SlotState>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    link: Option<LinkState>,
+    version: u64,
+    /// The watchers waiting for the next change (one, the interface's driver, as a rule).
+    waiting: Vec<Waker>,
 }
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<LinkState>, u64)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Changes the state with `f`; the watchers are told when `f` says it changed.
     fn modify(&self, f: impl FnOnce(&mut Option<LinkState>) -> bool) {
-        let changed = {
+        let waiting = {
             let mut st = self.lock();
-            let changed = f(&mut st.0);
-            if changed {
-                st.1 += 1;
+            if !f(&mut st.link) {
+                return;
             }
-            changed
+            st.version += 1;
+            std::mem::take(&mut st.waiting)
         };
-        if changed {
-            self.changed.notify_waiters();
+        for w in waiting {
+            w.wake();
         }
     }
 }
@@ -71,22 +78,27 @@ pub struct LinkWatch {
 impl LinkWatch {
     /// Waits until the state changes from the one last read.
     pub async fn changed(&mut self) {
-        loop {
-            let notified = self.slot.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.slot.lock().1 != self.seen {
-                return;
-            }
-            notified.await;
+        std::future::poll_fn(|cx| self.poll_changed(cx)).await
+    }
+
+    /// [`LinkWatch::changed`] as a poll: the waker is kept in the slot until the next change,
+    /// so that a driver waiting on it keeps no future for it.
+    pub fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut st = self.slot.lock();
+        if st.version != self.seen {
+            return Poll::Ready(());
         }
+        if !st.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            st.waiting.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 
     /// The latest state, which counts as read.
     pub fn borrow_and_update(&mut self) -> Option<LinkState> {
         let st = self.slot.lock();
-        self.seen = st.1;
-        st.0
+        self.seen = st.version;
+        st.link
     }
 
     /// Makes the next [`LinkWatch::changed`] return at once.
@@ -142,7 +154,7 @@ impl LinkMonitor {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let slot = k.watched.entry(name.to_string()).or_default().clone();
-        let seen = slot.lock().1;
+        let seen = slot.lock().version;
         LinkWatch { slot, seen }
     }
 }

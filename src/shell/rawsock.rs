@@ -123,15 +123,18 @@ impl RawSocket {
     /// the kernel marked its checksum as not computed yet (TP_STATUS_CSUMNOTREADY, as on veth
     /// and with offload). An interface waiting for a frame holds no buffer.
     pub async fn recv(&self, max: usize) -> io::Result<(Vec<u8>, bool)> {
-        // Frames are read into one buffer for the whole thread and handed on as a copy of
-        // their own size: a thousand interfaces binding at once would otherwise each make and
-        // free a buffer of the MTU per frame, and leave the heap in holes the lasting
-        // allocations then fill.
-        thread_local! {
-            static FRAME: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
+        std::future::poll_fn(|cx| self.poll_recv(cx, max)).await
+    }
+
+    /// [`RawSocket::recv`] as a poll: a driver waiting on it keeps no future of its own (the
+    /// waker is kept by tokio's registration of the socket).
+    pub fn poll_recv(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        max: usize,
+    ) -> std::task::Poll<io::Result<(Vec<u8>, bool)>> {
         loop {
-            let mut guard = self.fd.readable().await?;
+            let mut guard = std::task::ready!(self.fd.poll_read_ready(cx))?;
             let got = FRAME.with_borrow_mut(|buf| {
                 buf.resize(max, 0);
                 guard
@@ -139,14 +142,20 @@ impl RawSocket {
                     .map(|r| r.map(|(len, csum)| (buf[..len.min(buf.len())].to_vec(), csum)))
             });
             match got {
-                Ok(Ok((frame, csum_not_ready))) => {
-                    return Ok((frame, csum_not_ready));
-                }
-                Ok(Err(e)) => return Err(e),
+                Ok(r) => return std::task::Poll::Ready(r),
+                // Not readable after all: the readiness is cleared, and polled again.
                 Err(_would_block) => continue,
             }
         }
     }
+}
+
+thread_local! {
+    /// Frames are read into one buffer for the whole thread and handed on as a copy of their
+    /// own size: a thousand interfaces binding at once would otherwise each make and free a
+    /// buffer of the MTU per frame, and leave the heap in holes the lasting allocations then
+    /// fill.
+    static FRAME: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn recv_aux(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, bool)> {
