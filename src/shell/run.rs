@@ -246,8 +246,8 @@ pub struct Driver {
     /// The interface is not there: waiting for it to appear.
     missing: bool,
     /// The hook script (`--script`): run and waited for when it configures the interface,
-    /// else queued.
-    script: Option<Script>,
+    /// else queued. Boxed: most interfaces have none.
+    script: Option<Box<Script>>,
     hook_queue: Option<hooks::Queue>,
     /// The core's state before the event being handled (to tell RENEW from REBIND, REBOOT).
     state_before: core::StateName,
@@ -393,7 +393,7 @@ impl Driver {
         if !self.opts.script_configures {
             self.hook_queue = Some(script.clone().queue());
         }
-        self.script = Some(script);
+        self.script = Some(Box::new(script));
         self
     }
 
@@ -635,6 +635,21 @@ impl Driver {
         }
     }
 
+    /// Stops the driver: the lease stays on the interface and on disk for next time. Boxed,
+    /// like the other rare awaits: the lease it keeps for the hook would otherwise take room
+    /// in every driver's future while it rests.
+    async fn stop(&mut self) -> Result<Ended, RunError> {
+        Box::pin(async {
+            info!("stopping; the lease stays for next time");
+            let held = self.client.applied().cloned();
+            let actions = self.feed(clock::now(), Event::Stop);
+            self.perform(actions).await?;
+            self.hook(HookReason::Stop, None, held.as_ref()).await;
+            Ok(Ended::Stopped)
+        })
+        .await
+    }
+
     /// Waits for what wakes the driver: a command, a link event, the socket's reopening time
     /// (while it is closed), the core's next deadline, or a frame. Written as one poll rather
     /// than `tokio::select!` over futures: a driver at rest then keeps two deadlines and some
@@ -762,14 +777,7 @@ impl Driver {
                 Woke::Command(cmd) => match cmd {
                     Some(Command::Renew) => Input::Renew,
                     Some(Command::Release) => Input::Release,
-                    Some(Command::Stop) | None => {
-                        info!("stopping; the lease stays for next time");
-                        let held = self.client.applied().cloned();
-                        let actions = self.feed(clock::now(), Event::Stop);
-                        self.perform(actions).await?;
-                        self.hook(HookReason::Stop, None, held.as_ref()).await;
-                        return Ok(Ended::Stopped);
-                    }
+                    Some(Command::Stop) | None => return self.stop().await,
                     Some(Command::Status(reply)) => {
                         let _ = reply.send(self.status());
                         continue;
