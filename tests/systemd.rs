@@ -49,6 +49,22 @@ fn unit_waits_for_readiness_and_orders_network_online_after_it() {
 }
 
 #[test]
+fn unit_does_not_restart_what_a_restart_cannot_mend() {
+    assert_eq!(unit_value("Restart"), ["on-failure"]);
+    let prevent = unit_value("RestartPreventExitStatus").join(" ");
+    let codes: Vec<&str> = prevent.split_whitespace().collect();
+    // 1: another daemon serves the interface; 2: a bad command line or config file.
+    for code in ["1", "2"] {
+        assert!(
+            codes.contains(&code),
+            "status {code} must not be restarted every 2 s: RestartPreventExitStatus={prevent}"
+        );
+    }
+    // 3 (a system error, netlink failing) may pass: it is tried again.
+    assert!(!codes.contains(&"3"), "RestartPreventExitStatus={prevent}");
+}
+
+#[test]
 fn unit_exposure_is_at_most_1_5() {
     let analyze = require_program(
         "systemd-analyze",
