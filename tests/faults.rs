@@ -129,21 +129,9 @@ fn a_read_only_lease_directory_keeps_the_lease_in_memory_and_writes_it_later() {
 /// `dhcpc --arp-probe 0 vc` in a private mount namespace of its own, after `script` (a shell
 /// line that ends by exec'ing its arguments) has mounted what the test needs there.
 fn start_with_own_mounts(lab: &Lab, script: &str) -> Daemon {
-    Daemon::start_as(
-        lab,
-        "dhcpc",
-        &[
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            script,
-        ],
-        &["--arp-probe", "0"],
-        &[CLIENT_IF],
-    )
+    let wrapper = in_own_mount_ns(script);
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    Daemon::start_as(lab, "dhcpc", &wrapper, &["--arp-probe", "0"], &[CLIENT_IF])
 }
 
 /// The names in a directory, sorted.

@@ -12,8 +12,8 @@
 mod common;
 
 use common::{
-    describe, dhcpc_bin, dhcpc_run, require_program, stdout, wait_address, wait_for, Daemon, Lab,
-    CLIENT_IF,
+    describe, dhcpc_bin, dhcpc_run, in_own_mount_ns, require_program, stdout, wait_address,
+    wait_for, Daemon, Lab, CLIENT_IF,
 };
 use std::collections::HashMap;
 use std::io::{Read, Seek};
@@ -68,18 +68,9 @@ fn private_mounts(journal: Option<&Path>, syslog: Option<&Path>) -> Vec<String> 
         ));
     }
     script.push_str("exec \"$@\"");
-    [
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        &script,
-        "sh",
-    ]
-    .map(String::from)
-    .to_vec()
+    let mut argv = in_own_mount_ns(&script);
+    argv.push("sh".to_string());
+    argv
 }
 
 /// A datagram socket in the lab's dir standing in for journald or a syslog daemon.

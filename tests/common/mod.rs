@@ -46,6 +46,23 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// machine sets up the /run/netns mount, and two of them racing can stack mounts.
 static SETUP: Mutex<()> = Mutex::new(());
 
+/// A command line prefix that runs the shell line `script` in a private mount namespace of its
+/// own (`unshare --mount --propagation private sh -c SCRIPT`): what it mounts there, the lab's
+/// stand-ins for /run or /dev/log, is seen by nothing else on the machine.
+pub fn in_own_mount_ns(script: &str) -> Vec<String> {
+    [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// The dhcpc binary Cargo built for these tests.
 pub fn dhcpc_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dhcpc"))
