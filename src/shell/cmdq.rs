@@ -5,10 +5,11 @@
 //! and a cache-padded channel of about 1 KiB for every interface, for a queue that holds a
 //! command a day. This one is a mutex-guarded deque, the receiver's waker and a `Notify` for
 //! the senders (about 140 bytes); it is polled ([`Receiver::poll_recv`]), so that a driver
-//! waiting on it keeps no future for it; and it can run a closure once the driver has gone, which saves a task per interface that
-//! would otherwise wait for that. The semantics the callers rely on are tokio's: `send`
-//! waits while the queue is full and fails once the receiver is gone, `recv` returns None
-//! once every sender is gone, `closed` waits for the receiver to be gone.
+//! waiting on it keeps no future for it; and it can run a closure once the driver has gone,
+//! which saves a task per interface that would otherwise wait for that. The semantics the
+//! callers rely on are tokio's: `send` waits while the queue is full and fails once the
+//! receiver is gone, `recv` returns None once every sender is gone, `closed` waits for the
+//! receiver to be gone.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
