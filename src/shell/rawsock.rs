@@ -121,13 +121,9 @@ impl RawSocket {
 
     /// Receives one frame of at most `max` bytes (longer ones are cut). Returns it and whether
     /// the kernel marked its checksum as not computed yet (TP_STATUS_CSUMNOTREADY, as on veth
-    /// and with offload). An interface waiting for a frame holds no buffer.
-    pub async fn recv(&self, max: usize) -> io::Result<(Vec<u8>, bool)> {
-        std::future::poll_fn(|cx| self.poll_recv(cx, max)).await
-    }
-
-    /// [`RawSocket::recv`] as a poll: a driver waiting on it keeps no future of its own (the
-    /// waker is kept by tokio's registration of the socket).
+    /// and with offload). An interface waiting for a frame holds no buffer. A poll, not a
+    /// future: a driver waiting on it keeps no future of its own (the waker is kept by tokio's
+    /// registration of the socket).
     pub fn poll_recv(
         &self,
         cx: &mut std::task::Context<'_>,
