@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod daemon;
 pub mod dhclient;
 pub mod frame;
 pub mod hookenv;

@@ -289,3 +289,77 @@ mod tests {
             .expect("marked as changed");
     }
 }
+
+/// The carrier as the core was last told, and the flaps seen so far: what the latest
+/// [`LinkState`] means as carrier events for the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carrier {
+    /// The link could carry traffic, as the core was last told.
+    pub up: bool,
+    /// [`LinkState::flaps`] as last seen.
+    flaps: u64,
+}
+
+impl Carrier {
+    pub fn new(up: bool) -> Carrier {
+        Carrier { up, flaps: 0 }
+    }
+
+    /// Takes `state`'s flaps as seen (what happened before is history).
+    pub fn seen(&mut self, state: &LinkState) {
+        self.flaps = state.flaps;
+    }
+
+    /// The carrier events to tell the core, in order, for `state` (often none: another
+    /// attribute changed). A flap too quick to see is told as both.
+    pub fn changes(&mut self, state: &LinkState) -> Vec<bool> {
+        let flapped = state.flaps > self.flaps;
+        self.flaps = state.flaps;
+        let mut events = Vec::new();
+        if flapped && self.up && state.carrier {
+            events.push(false);
+        }
+        if flapped || state.carrier != self.up {
+            events.push(state.carrier);
+        }
+        events.dedup();
+        if events.first() == Some(&self.up) {
+            events.remove(0);
+        }
+        if let Some(&last) = events.last() {
+            self.up = last;
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod carrier_tests {
+    use super::*;
+
+    fn state(carrier: bool, flaps: u64) -> LinkState {
+        LinkState {
+            index: Some(2),
+            carrier,
+            flaps,
+        }
+    }
+
+    #[test]
+    fn carrier_lost_and_back_is_told_in_order() {
+        let mut c = Carrier::new(true);
+        assert_eq!(c.changes(&state(false, 0)), vec![false]);
+        assert!(!c.up);
+        assert_eq!(c.changes(&state(true, 1)), vec![true]);
+        assert_eq!(c.changes(&state(true, 1)), Vec::<bool>::new());
+    }
+
+    #[test]
+    fn a_flap_too_quick_to_see_is_told_as_both() {
+        let mut c = Carrier::new(true);
+        assert_eq!(c.changes(&state(true, 1)), vec![false, true]);
+        let mut c = Carrier::new(true);
+        c.seen(&state(true, 3));
+        assert_eq!(c.changes(&state(true, 3)), Vec::<bool>::new());
+    }
+}

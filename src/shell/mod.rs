@@ -1,32 +1,48 @@
-//! The I/O shell: sockets, netlink, files and timers around the sans-IO core.
+//! The I/O shell: sockets, netlink, files and timers around the sans-IO core. Nothing here
+//! decides anything of the protocol; each module is named for what it touches.
 //!
-//! - [`run`]: one interface's driver (events in, the core's actions carried out);
-//! - [`rawsock`] and [`bpf`]: the packet socket and the kernel filters it attaches;
-//! - [`netlink`]: addresses, routes and links through rtnetlink; [`linkwatch`]: the kernel's
-//!   link events (carrier, removal, re-creation);
-//! - [`files`] (the writer thread), [`atomic`] (atomic writes) and where DNS settings go
-//!   ([`dns`] chooses: [`resolv`] the file, [`resolvconf`], [`resolved`] over D-Bus);
-//! - [`control`]: the control socket of `-r`, `-x`, `-n` and `--status`;
-//! - [`clock`]: CLOCK_BOOTTIME and its timerfd;
-//! - [`systemd`]: readiness and status for the service manager (sd_notify);
-//! - [`daemon`] (going to the background), [`log`] (stderr or syslog), [`trim`] (staying small).
+//! One interface is run by a [`driver::Driver`]: a small loop that turns the world into the
+//! core's events and hands each of the core's actions to the value that owns its effect:
+//! - [`port`]: the packet socket, as [`port::Port`] (DHCP messages and ARP out, frames in),
+//!   over [`rawsock`] and the kernel filters of [`bpf`];
+//! - [`apply`]: the kernel's side of a lease, as [`apply::Apply`] (address, routes, MTU,
+//!   link-local address), over [`netlink`];
+//! - [`store`]: the saved lease and the host's DUID, as [`store::Store`]; [`files`] is the
+//!   writer thread behind it and behind the DNS settings ([`dns`] chooses where they go:
+//!   [`resolv`] the file, [`resolvconf`], [`resolved`] over D-Bus), with [`atomic`] writes;
+//! - [`notify`]: who hears of transitions, as [`notify::Notify`]: the hook script
+//!   ([`hooks`]), the parent waiting for the first lease, the service manager ([`systemd`]);
+//! - [`status`]: the state as `--status` and `STATUS=` show it; [`leftout`]: warnings about
+//!   options a server got wrong, once an hour; [`options`]: what an interface runs with.
+//!
+//! Around the drivers: [`linkwatch`] (the kernel's link events: carrier, removal,
+//! re-creation), [`cmdq`] (commands to a driver), [`control`] (the control socket of `-r`,
+//! `-x`, `-n` and `--status`), [`clock`] (CLOCK_BOOTTIME and its timerfd), [`log`] (stderr,
+//! the journal or syslog) and [`trim`] (staying small). The daemon that runs drivers is
+//! [`crate::daemon`].
 
+pub mod apply;
 pub mod atomic;
 pub mod bpf;
 pub mod clock;
 pub mod cmdq;
 pub mod control;
-pub mod daemon;
 pub mod dns;
+pub mod driver;
 pub mod files;
 pub mod hooks;
+pub mod leftout;
 pub mod linkwatch;
 pub mod log;
 pub mod netlink;
+pub mod notify;
+pub mod options;
+pub mod port;
 pub mod rawsock;
 pub mod resolv;
 pub mod resolvconf;
 pub mod resolved;
-pub mod run;
+pub mod status;
+pub mod store;
 pub mod systemd;
 pub mod trim;

@@ -1,0 +1,98 @@
+//! The command line and dhcpc.conf made into each interface's [`IfaceOptions`].
+
+use crate::cli::Cli;
+use crate::config::Settings;
+use crate::shell::options::{CommonOptions, IfaceOptions};
+use crate::shell::resolv::DnsRules;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The options of interface `name` as `cli` gives them.
+pub fn iface_options(cli: &Cli, name: &str) -> IfaceOptions {
+    IfaceOptions {
+        name: name.to_string(),
+        common: Arc::new(common_options(cli)),
+    }
+}
+
+/// The options of each interface, those configured alike sharing one copy of their settings
+/// (a thousand interfaces with one configuration would otherwise keep a thousand copies).
+pub fn all_iface_options(settings: &Settings, names: &[String]) -> Vec<IfaceOptions> {
+    let mut made: Vec<Arc<CommonOptions>> = Vec::new();
+    names
+        .iter()
+        .map(|name| {
+            let common = common_options(settings.interface(name));
+            let common = match made.iter().find(|c| ***c == common) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = Arc::new(common);
+                    made.push(c.clone());
+                    c
+                }
+            };
+            IfaceOptions {
+                name: name.clone(),
+                common,
+            }
+        })
+        .collect()
+}
+
+/// The settings of an interface other than its name, from its command line.
+pub fn common_options(cli: &Cli) -> CommonOptions {
+    CommonOptions {
+        metric: cli.metric,
+        broadcast_flag: cli.broadcast,
+        hostname: cli.hostname.clone(),
+        vendor_class: cli.vendor_class.clone(),
+        client_id: cli.client_id.clone(),
+        fqdn: cli.fqdn.clone(),
+        extra_requests: cli.request.clone(),
+        rapid_commit: !cli.no_rapid_commit,
+        ipv4ll: cli.ipv4ll.map(Duration::from_secs),
+        oneshot: cli.oneshot,
+        timeout: Duration::from_secs(cli.timeout),
+        probe: cli.arp_probe,
+        lease_dir: Some(cli.lease_dir.clone()),
+        run_dir: cli.run_dir.clone(),
+        allow_missing: cli.allow_missing,
+        script: cli.script.clone(),
+        script_configures: cli.script_configures,
+        script_env: cli.script_env.clone(),
+        script_timeout: Duration::from_secs(cli.script_timeout),
+        dhclient_lease_file: cli.dhclient_lease_file.clone(),
+        dns_rules: DnsRules {
+            supersede_servers: cli.supersede_dns.clone(),
+            prepend_servers: cli.prepend_dns.clone(),
+            supersede_domain: cli.supersede_domain.clone(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &str) -> Settings {
+        use clap::CommandFactory;
+        let argv: Vec<std::ffi::OsString> = args.split_whitespace().map(Into::into).collect();
+        let config = crate::config::parse(&Cli::command(), "/x".as_ref(), "").unwrap();
+        Settings::with_config(config, &argv).ok().unwrap()
+    }
+
+    #[test]
+    fn interfaces_configured_alike_share_one_copy() {
+        let s = settings("dhcpc --metric 7 -t 9 eth0 eth1");
+        let all = all_iface_options(&s, &s.cli.interfaces);
+        assert_eq!(all.len(), 2);
+        assert!(Arc::ptr_eq(&all[0].common, &all[1].common));
+        assert_eq!(
+            (all[0].name.as_str(), all[1].name.as_str()),
+            ("eth0", "eth1")
+        );
+        assert_eq!(all[0].metric, 7);
+        assert_eq!(all[1].timeout, Duration::from_secs(9));
+        assert!(all[0].rapid_commit);
+    }
+}

@@ -1,0 +1,470 @@
+//! Serving interfaces: `dhcpc IFACE…` in the foreground (`-d`), oneshot (`-1`), or forked to
+//! the background ([`crate::daemon::fork`]) once every interface is bound or has given up
+//! waiting. One process, one thread, one [`Driver`] task per interface, one control socket,
+//! one file writer; SIGTERM and SIGINT stop every interface (releasing with `--release`).
+
+use crate::cli::Cli;
+use crate::config::Settings;
+use crate::daemon::fork::{self, Notifier};
+use crate::daemon::{options, runtime, start_files, Exits};
+use crate::lease::Lease;
+use crate::shell::cmdq;
+use crate::shell::control::{self, Control};
+use crate::shell::driver::{Command, Driver, Ended};
+use crate::shell::files::Files;
+use crate::shell::linkwatch::LinkMonitor;
+use crate::shell::log::in_iface;
+use crate::shell::netlink::Netlink;
+use crate::shell::options::RunError;
+use crate::shell::{systemd, trim};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+/// Starts serving the interfaces the settings name: refuses those a live daemon serves,
+/// forks to the background unless `-1` or `-d`, and runs them.
+pub fn start(settings: Settings, exits: Exits) -> ExitCode {
+    let cli = &settings.cli;
+    // An interface a live daemon serves is not started again: two clients would fight over
+    // its address. Nothing is started then, not even the other interfaces named with it.
+    if let Err(code) = refuse_served(cli) {
+        return code;
+    }
+    let notifier = if !cli.oneshot && !cli.foreground {
+        match fork::fork_and_wait() {
+            Ok(n) => Some(n),
+            Err(e) => return exits.fail(&RunError::Io("going to the background".into(), e)),
+        }
+    } else {
+        None
+    };
+    match runtime() {
+        Ok(rt) => rt.block_on(serve(settings, notifier, exits)),
+        Err(code) => code,
+    }
+}
+
+/// What the process holds for all its interfaces.
+struct Process {
+    net: Netlink,
+    term: Signal,
+    files: Files,
+    monitor: LinkMonitor,
+    control: Option<Control>,
+    /// Not oneshot: the interfaces are kept, with a control socket and a pid file.
+    daemon: bool,
+}
+
+/// The interfaces' drivers, running.
+struct Running {
+    tasks: Vec<(String, JoinHandle<Result<Ended, RunError>>)>,
+    senders: Vec<cmdq::Sender<Command>>,
+    /// Each interface's first lease (or why there is none), in a daemon.
+    readies: Vec<(String, oneshot::Receiver<Result<Lease, RunError>>)>,
+    settled: Arc<tokio::sync::Notify>,
+    manager: systemd::Status,
+}
+
+/// Runs the interfaces the settings name in this process: oneshot, foreground or (after
+/// `fork`) as the background daemon, until they end or a signal stops them.
+pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Exits) -> ExitCode {
+    let cli = &settings.cli;
+    let names = cli.interfaces.clone();
+    let mut process = match Process::open(cli, &names).await {
+        Ok(p) => p,
+        Err(e) => return exits.fail(&e),
+    };
+    let (started, not_started) = match open_drivers(&settings, &names, &process).await {
+        Ok(d) => d,
+        Err(e) => return exits.fail(&e),
+    };
+    if started.is_empty() && !not_started.is_empty() {
+        return ExitCode::from(3);
+    }
+    let mut running = match spawn(cli, &names, started, &mut process, &mut notifier, exits) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let daemon = process.daemon;
+    let tasks = std::mem::take(&mut running.tasks);
+    let readies = std::mem::take(&mut running.readies);
+    let running = &running;
+    let work = async {
+        if daemon {
+            let waited = ready(cli, running, readies, not_started, notifier, exits);
+            if let Some(code) = waited.await {
+                return code;
+            }
+        }
+        wait_all(tasks, daemon, exits).await
+    };
+    let code = tokio::select! {
+        code = work => {
+            running.manager.stopping();
+            code
+        }
+        why = shutdown(&mut process.term) => {
+            running.manager.stopping();
+            stop_all(&running.senders, cli.release_on_exit, why).await;
+            ExitCode::SUCCESS
+        }
+    };
+    process.files.flush().await;
+    if daemon {
+        for name in &names {
+            control::cleanup(&cli.run_dir, name);
+        }
+        if let Some(path) = &cli.pid_file {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    code
+}
+
+impl Process {
+    /// Opens what every interface shares, before any interface runs, so that no error path
+    /// leaves files half written.
+    async fn open(cli: &Cli, names: &[String]) -> Result<Process, RunError> {
+        raise_nofile();
+        let net = Netlink::connect().map_err(|e| RunError::Io("opening rtnetlink".into(), e))?;
+        let term = signal(SignalKind::terminate())
+            .map_err(|e| RunError::Io("watching SIGTERM".into(), e))?;
+        let daemon = !cli.oneshot;
+        if daemon {
+            std::fs::create_dir_all(&cli.run_dir)
+                .map_err(|e| RunError::Io(format!("creating {}", cli.run_dir.display()), e))?;
+        }
+        let files = start_files(cli, names).await?;
+        let monitor = LinkMonitor::start()
+            .map_err(|e| RunError::Io("subscribing to link events".into(), e))?;
+        // The process's own descriptors (timer, control socket) before the interfaces': at
+        // the limit of open files, it is interfaces that cannot start, each said.
+        crate::shell::clock::start().map_err(|e| RunError::Io("creating the timer".into(), e))?;
+        let control = match daemon {
+            true => Some(
+                Control::start(&cli.run_dir)
+                    .map_err(|e| RunError::Io("binding the control socket".into(), e))?,
+            ),
+            false => None,
+        };
+        Ok(Process {
+            net,
+            term,
+            files,
+            monitor,
+            control,
+            daemon,
+        })
+    }
+}
+
+/// Every interface's driver, looked up and opened at once (their netlink requests share one
+/// socket), so that a hundred interfaces start together rather than one after another. An
+/// interface that could not start for want of descriptors is named (each one, with the
+/// limit) and the others go on; any other error stops the whole start.
+async fn open_drivers(
+    settings: &Settings,
+    names: &[String],
+    p: &Process,
+) -> Result<(Vec<(String, Driver)>, Vec<String>), RunError> {
+    let opts = options::all_iface_options(settings, names);
+    let drivers = futures::future::join_all(opts.into_iter().map(|opts| {
+        let name = opts.name.clone();
+        let driver = Driver::new(opts, p.net.clone(), p.files.clone(), &p.monitor);
+        in_iface(&name, driver)
+    }))
+    .await;
+    let mut started = Vec::new();
+    let mut not_started = Vec::new();
+    for (name, driver) in names.iter().zip(drivers) {
+        match driver {
+            Ok(d) => started.push((name.clone(), d)),
+            Err(e) if out_of_descriptors(&e) => {
+                let why = format!(
+                    "{e}: {name} is not run: the process is at its limit of open files ({}); \
+                     raise it (ulimit -n, LimitNOFILE=)",
+                    nofile_limit()
+                );
+                error!("{why}");
+                not_started.push(why);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((started, not_started))
+}
+
+/// Gives each driver its name on the control socket and its pid file (in a daemon), and runs
+/// it in a task of its own.
+fn spawn(
+    cli: &Cli,
+    names: &[String],
+    started: Vec<(String, Driver)>,
+    p: &mut Process,
+    notifier: &mut Option<Notifier>,
+    exits: Exits,
+) -> Result<Running, ExitCode> {
+    let mut running = Running {
+        tasks: Vec::new(),
+        senders: Vec::new(),
+        readies: Vec::new(),
+        settled: Arc::new(tokio::sync::Notify::new()),
+        manager: systemd::Status::new(names),
+    };
+    for (name, mut driver) in started {
+        let (tx, rx) = cmdq::channel();
+        if let Some(control) = &p.control {
+            if let Err(e) = control.serve(&name, tx.clone()) {
+                // Names taken so far are this process's, and go with it.
+                for n in names {
+                    control::cleanup(&cli.run_dir, n);
+                }
+                if e.kind() != std::io::ErrorKind::AddrInUse {
+                    return Err(exits.fail(&RunError::Io(format!("{name}: control socket"), e)));
+                }
+                // Another daemon started for it at the same moment, and was first.
+                let served = control::served_by(&cli.run_dir, &name);
+                eprintln!("dhcpc: {}", already_served(cli, &name, served.as_ref()));
+                if let Some(n) = notifier.take() {
+                    n.detach(1);
+                }
+                return Err(ExitCode::from(1));
+            }
+            write_pid(&control::pid_path(&cli.run_dir, &name));
+            let (ready_tx, ready_rx) = oneshot::channel();
+            driver.notify_ready(ready_tx);
+            driver.notify_changes(running.settled.clone());
+            running.readies.push((name.clone(), ready_rx));
+        }
+        driver.notify_status(running.manager.clone());
+        running.senders.push(tx);
+        let task = tokio::spawn(in_iface(&name, Box::new(driver).run(rx)));
+        running.tasks.push((name, task));
+    }
+    if let Some(c) = p.control.as_mut() {
+        c.seal();
+    }
+    if p.daemon {
+        if let Some(path) = &cli.pid_file {
+            write_pid(path);
+        }
+        // --background (dhclient's -nw): the parent goes now, not once bound.
+        if cli.background {
+            if let Some(n) = notifier.take() {
+                n.detach(0);
+            }
+        }
+    }
+    Ok(running)
+}
+
+/// In a daemon: waits until every interface is bound or has given up waiting, then says so
+/// (to systemd, and to the parent waiting to exit) and detaches. Some(status) when the
+/// daemon is to end here (`--exit-on-timeout` with an interface without a lease).
+async fn ready(
+    cli: &Cli,
+    running: &Running,
+    readies: Vec<(String, oneshot::Receiver<Result<Lease, RunError>>)>,
+    not_started: Vec<String>,
+    notifier: Option<Notifier>,
+    exits: Exits,
+) -> Option<ExitCode> {
+    let mut status = if not_started.is_empty() { 0u8 } else { 3 };
+    let mut missing = not_started;
+    for (name, ready) in readies {
+        match ready.await {
+            Ok(Ok(lease)) => println!("{name}: {lease}"),
+            // The interface's driver has said why (once, as a warning).
+            Ok(Err(e)) => {
+                status = status.max(exits.of(&e));
+                missing.push(if cli.exit_on_timeout {
+                    e.to_string()
+                } else {
+                    format!("{e}; still trying")
+                });
+            }
+            Err(_) => status = 3,
+        }
+    }
+    let missing = missing.join("; ");
+    running
+        .manager
+        .ready((!missing.is_empty()).then_some(missing.as_str()));
+    if let Some(n) = notifier {
+        n.detach(status);
+    }
+    if cli.exit_on_timeout && !missing.is_empty() {
+        stop_all(&running.senders, false, "no lease within the timeout").await;
+        return Some(ExitCode::from(status.max(1)));
+    }
+    trim::shrink();
+    tokio::spawn(shrink_when_settled(running.settled.clone()));
+    None
+}
+
+/// Waits for every interface's driver to end; the exit status.
+async fn wait_all(
+    tasks: Vec<(String, JoinHandle<Result<Ended, RunError>>)>,
+    daemon: bool,
+    exits: Exits,
+) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for (name, task) in tasks {
+        match task.await {
+            Ok(Ok(Ended::Bound(lease))) => println!("{name}: {lease}"),
+            Ok(Ok(_)) => {}
+            // Once detached, stderr is gone: the log (syslog) carries the error.
+            Ok(Err(e)) if daemon => {
+                error!("{e}");
+                code = ExitCode::from(exits.of(&e));
+            }
+            Ok(Err(e)) => code = exits.fail(&e),
+            Err(e) => {
+                error!("{name}: {e}");
+                code = ExitCode::from(3);
+            }
+        }
+    }
+    code
+}
+
+/// A signal to stop: SIGTERM or SIGINT, honoured at once in every state, while the leases
+/// are still being acquired as much as once they are bound. Its name.
+async fn shutdown(term: &mut Signal) -> &'static str {
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "interrupted",
+    }
+}
+
+/// Refuses to start (status 1, one line per interface) when a live dhcpc of the same run
+/// directory serves any of the named interfaces; a socket left by a killed daemon is none.
+fn refuse_served(cli: &Cli) -> Result<(), ExitCode> {
+    let served: Vec<_> = cli
+        .interfaces
+        .iter()
+        .filter_map(|name| control::served_by(&cli.run_dir, name).map(|s| (name, s)))
+        .collect();
+    if served.is_empty() {
+        return Ok(());
+    }
+    for (name, s) in &served {
+        eprintln!("dhcpc: {}", already_served(cli, name, Some(s)));
+    }
+    let others: Vec<&str> = cli
+        .interfaces
+        .iter()
+        .filter(|n| !served.iter().any(|(s, _)| s == n))
+        .map(String::as_str)
+        .collect();
+    if !others.is_empty() {
+        eprintln!(
+            "dhcpc: {} not started either: name only the interfaces no dhcpc serves",
+            others.join(", ")
+        );
+    }
+    Err(ExitCode::from(1))
+}
+
+/// `eth0 is already served by dhcpc (pid 812, /run/dhcpc/eth0.sock); use ...`: why a start
+/// for `name` is refused, and what to run instead.
+pub fn already_served(cli: &Cli, name: &str, served: Option<&control::Served>) -> String {
+    let socket = control::socket_path(&cli.run_dir, name);
+    let pid = served
+        .and_then(|s| s.pid)
+        .map_or(String::new(), |p| format!("pid {p}, "));
+    // The commands must reach the same daemon: its run directory, when not the default.
+    let run_dir = if cli.run_dir == Path::new(crate::cli::DEFAULT_RUN_DIR) {
+        String::new()
+    } else {
+        format!("--run-dir {} ", cli.run_dir.display())
+    };
+    format!(
+        "{name} is already served by dhcpc ({pid}{}); use `dhcpc {run_dir}-n {name}` to renew, \
+         `dhcpc {run_dir}-x {name}` to stop it",
+        socket.display()
+    )
+}
+
+/// Writes the daemon's pid to `path` (an interface's in the run directory, or `--pid-file`,
+/// dhclient's -pf, as ifupdown and cloud-init read it).
+fn write_pid(path: &Path) {
+    let written = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, format!("{}\n", std::process::id())));
+    if let Err(e) = written {
+        warn!("writing {}: {e}", path.display());
+    }
+}
+
+/// Raises the soft limit of open files to the hard limit: each interface holds a packet
+/// socket, and the common soft limit of 1024 would stop a big host's interfaces short.
+fn raise_nofile() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => {
+            if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                warn!("raising the limit of open files from {soft} to {hard}: {e}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => warn!("reading the limit of open files: {e}"),
+    }
+}
+
+/// The limit of open files now, for messages.
+fn nofile_limit() -> String {
+    match nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE) {
+        Ok((soft, _)) => soft.to_string(),
+        Err(_) => "unknown".to_string(),
+    }
+}
+
+/// The error is the process (or the system) running out of file descriptors.
+fn out_of_descriptors(e: &RunError) -> bool {
+    let io = match e {
+        RunError::Io(_, io) | RunError::Permission(_, io) => io,
+        _ => return false,
+    };
+    matches!(io.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
+}
+
+/// Shrinks the daemon 2 s after the last lease event (bind, renewal, removal), so that the
+/// memory a renewal touched is given back while the daemon sits idle until the next one.
+async fn shrink_when_settled(settled: Arc<tokio::sync::Notify>) {
+    const QUIET: Duration = Duration::from_secs(2);
+    loop {
+        settled.notified().await;
+        while tokio::time::timeout(QUIET, settled.notified())
+            .await
+            .is_ok()
+        {}
+        trim::shrink();
+    }
+}
+
+/// Stops every interface (releasing first if asked) and waits for them, briefly.
+async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str) {
+    let how = match release {
+        true => " and releasing",
+        false => "; the leases stay configured",
+    };
+    info!("{why}: stopping{how}");
+    for tx in senders {
+        let command = match release {
+            true => Command::Release,
+            false => Command::Stop,
+        };
+        let _ = tx.send(command).await;
+    }
+    for tx in senders {
+        let _ = tokio::time::timeout(Duration::from_secs(5), tx.closed()).await;
+    }
+}

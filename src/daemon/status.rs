@@ -1,0 +1,80 @@
+//! `dhcpc --status [--json] [IFACE…]`: each daemon asked for its interfaces' state over its
+//! control socket; with no interface named, every one with a socket in the run directory.
+
+use crate::cli::Cli;
+use crate::shell::control;
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// Writes the state of the interfaces `cli` names (or of all served) to `out`; the exit
+/// status: 0, or 1 when one of them has no daemon (or did not answer).
+pub fn status(cli: &Cli, out: &mut dyn Write) -> u8 {
+    let mut names = cli.interfaces.clone();
+    if names.is_empty() {
+        names = served(&cli.run_dir);
+    }
+    let all: Vec<Value> = names.iter().map(|n| ask(&cli.run_dir, n)).collect();
+    let missing = all
+        .iter()
+        .any(|v| v["state"] == "NOT RUNNING" || v.get("error").is_some());
+    let _ = if cli.json {
+        writeln!(out, "{}", Value::Array(all))
+    } else if all.is_empty() {
+        writeln!(out, "no dhcpc daemon is running")
+    } else {
+        all.iter()
+            .try_for_each(|v| writeln!(out, "{}", human_status(v)))
+    };
+    u8::from(missing)
+}
+
+/// The interfaces with a control socket in `run_dir`, by name.
+fn served(run_dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(run_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".sock").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The state of `name` as its daemon tells it, or why there is none.
+fn ask(run_dir: &std::path::Path, name: &str) -> Value {
+    match control::request(run_dir, name, "status") {
+        Ok(answer) => serde_json::from_str(&answer)
+            .unwrap_or_else(|_| json!({"interface": name, "state": "UNKNOWN"})),
+        Err(e) if control::no_daemon(&e) => json!({"interface": name, "state": "NOT RUNNING"}),
+        Err(e) => json!({"interface": name, "state": "UNKNOWN", "error": e.to_string()}),
+    }
+}
+
+/// One interface's state for people: `eth0: BOUND 198.51.100.23/24 from 198.51.100.1`, and
+/// when it renews, rebinds and expires.
+pub fn human_status(v: &Value) -> String {
+    let s = |k: &str| v[k].as_str().unwrap_or("-").to_string();
+    let mut out = format!("{}: {}", s("interface"), s("state"));
+    if v.get("address").is_some() {
+        out.push_str(&format!(
+            " {}/{} from {}",
+            s("address"),
+            v["prefix_len"],
+            s("server")
+        ));
+        let when = |k: &str| match v[k].as_u64() {
+            Some(secs) => crate::lease::human_secs(secs.min(u64::from(u32::MAX - 1)) as u32),
+            None => "never".to_string(),
+        };
+        out.push_str(&format!(
+            "\n  renew in {}, rebind in {}, expires in {}",
+            when("renew_in"),
+            when("rebind_in"),
+            when("expires_in")
+        ));
+    }
+    out
+}
