@@ -21,6 +21,7 @@
 //! the journal or syslog) and [`trim`] (staying small). The daemon that runs drivers is
 //! [`crate::daemon`].
 
+pub mod actions;
 pub mod apply;
 pub mod atomic;
 pub mod bpf;

@@ -32,12 +32,17 @@ pub struct Notify {
 }
 
 impl Notify {
-    /// The listeners `opts` name (the hook script, if any); `requested` is the options the
-    /// client asks for (the script's `requested_*` variables).
-    pub fn new(opts: &IfaceOptions, requested: Vec<u8>) -> Notify {
+    /// The listeners `opts` name (the hook script, if any).
+    pub fn new(opts: &IfaceOptions) -> Notify {
         let Some(path) = opts.script.clone() else {
             return Notify::default();
         };
+        // The options the client asks for: the script's `requested_*` variables.
+        let mut requested: Vec<u8> = crate::core::REQUESTED_OPTIONS
+            .iter()
+            .map(|&c| u8::from(c))
+            .collect();
+        requested.extend(&opts.extra_requests);
         let script = Script {
             path,
             interface: opts.name.clone(),

@@ -2,8 +2,10 @@
 //! ([`RunError`]): the shell's side of the command line and dhcpc.conf, which
 //! [`crate::daemon::options`] fills in.
 
-use crate::core::{ClientId, ProbeMode};
+use crate::core::{ClientId, Config, ProbeMode};
+use crate::shell::netlink::Link;
 use crate::shell::resolv::DnsRules;
+use crate::shell::store::host_duid;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -121,5 +123,29 @@ pub fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
         } else {
             RunError::Io(what, e)
         }
+    }
+}
+
+impl IfaceOptions {
+    /// The core's configuration for the interface `link`, from these options.
+    pub fn core_config(&self, link: &Link) -> Config {
+        let opts = self;
+        let mut config = Config::new(link.mac);
+        config.broadcast_flag = opts.broadcast_flag;
+        config.hostname = opts.hostname.clone();
+        let duid = match opts.client_id {
+            ClientId::Duid => host_duid(opts.lease_dir.as_deref(), link.mac),
+            _ => Vec::new(),
+        };
+        config.client_id = crate::core::request::client_id(&opts.client_id, link.mac, &duid);
+        config.fqdn = opts.fqdn.clone();
+        config.extra_requests = opts.extra_requests.clone();
+        config.rapid_commit = opts.rapid_commit;
+        config.vendor_class = opts.vendor_class.as_ref().map(|v| v.as_bytes().to_vec());
+        config.probe = opts.probe;
+        config.max_message_size = crate::core::max_message_size(link.mtu);
+        config.acquire_timeout = Some(opts.timeout);
+        config.ipv4ll = opts.ipv4ll;
+        config
     }
 }
