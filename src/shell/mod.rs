@@ -25,6 +25,7 @@ pub mod actions;
 pub mod apply;
 pub mod atomic;
 pub mod bpf;
+pub mod claim;
 pub mod clock;
 pub mod cmdq;
 pub mod control;
