@@ -491,6 +491,13 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
         }
     }
 
+    // A stop waits 5 s for the interfaces, and the script's timeout more for its last runs.
+    let scripts = names.iter().map(|n| settings.interface(n));
+    let script_limit = scripts
+        .filter(|c| c.script.is_some())
+        .map(|c| c.script_timeout)
+        .max();
+    let stop_limit = Duration::from_secs(5 + script_limit.unwrap_or(0));
     // Signals are honoured at once, in every state: while the leases are still being
     // acquired as much as once they are bound.
     let shutdown = async {
@@ -546,7 +553,7 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
                 n.detach(status);
             }
             if cli.exit_on_timeout && !missing.is_empty() {
-                stop_all(&senders, false, "no lease within the timeout").await;
+                stop_all(&senders, false, "no lease within the timeout", stop_limit).await;
                 return ExitCode::from(status.max(1));
             }
             trim::shrink();
@@ -561,7 +568,7 @@ async fn serve(settings: Settings, names: Vec<String>, mut notifier: Option<Noti
         }
         why = shutdown => {
             manager.stopping();
-            stop_all(&senders, cli.release_on_exit, why).await;
+            stop_all(&senders, cli.release_on_exit, why, stop_limit).await;
             ExitCode::SUCCESS
         }
     };
@@ -623,8 +630,8 @@ async fn shrink_when_settled(settled: std::sync::Arc<tokio::sync::Notify>) {
     }
 }
 
-/// Stops every interface (releasing first if asked) and waits for them, briefly.
-async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str) {
+/// Stops every interface (releasing first if asked) and waits for them, for at most `limit`.
+async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str, limit: Duration) {
     info!(
         "{why}: stopping{}",
         if release {
@@ -642,8 +649,9 @@ async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str) {
             })
             .await;
     }
+    let deadline = tokio::time::Instant::now() + limit;
     for tx in senders {
-        let _ = tokio::time::timeout(Duration::from_secs(5), tx.closed()).await;
+        let _ = tokio::time::timeout_at(deadline, tx.closed()).await;
     }
 }
 

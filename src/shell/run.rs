@@ -511,13 +511,17 @@ impl Driver {
         }
         self.perform(actions).await?;
         self.files.flush().await;
+        if let Some(q) = self.hook_queue.take() {
+            q.finish().await; // the RELEASE run, before the process ends
+        }
         Ok(Some(lease))
     }
 
     /// Runs the interface: until bound in oneshot mode, until released or stopped otherwise.
-    /// Returns once the files it changed (lease, resolv.conf) are on disk.
+    /// Returns once the files it changed (lease, resolv.conf) are on disk and the script's
+    /// queued runs are carried out.
     /// `commands` is dropped last: whoever waits for it to close (the control socket answering
-    /// a release or stop) is answered once the files are written.
+    /// a release or stop) is answered once the files are written and the script has run.
     ///
     /// The driver comes boxed: an `async fn` keeps its by-value arguments twice in its future
     /// (as taken, and as moved into the body), and this future lives as long as the interface.
@@ -544,6 +548,9 @@ impl Driver {
             }
         };
         self.files.flush().await;
+        if let Some(q) = self.hook_queue.take() {
+            Box::pin(q.finish()).await; // its last runs (RELEASE, STOP, BOUND) before the end
+        }
         drop(commands);
         result
     }
@@ -584,6 +591,7 @@ impl Driver {
                         self.settled = keep.settled;
                         self.manager = keep.manager;
                         self.link_events = keep.link_events;
+                        self.hook_queue = keep.hook_queue; // one queue: STOP before PREINIT
                         if let Some(ev) = &mut self.link_events {
                             // What happened before is history; the lookup above is now,
                             // unless an event about this very link says more (its carrier
