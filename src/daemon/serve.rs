@@ -96,13 +96,14 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
     let running = &running;
     let work = async {
         if daemon {
-            let waited = ready(cli, running, readies, not_started, notifier, exits);
+            let waited = ready(&settings, running, readies, not_started, notifier, exits);
             if let Some(code) = waited.await {
                 return code;
             }
         }
         wait_all(tasks, daemon, exits).await
     };
+    let limit = stop_limit(&settings);
     let code = tokio::select! {
         code = work => {
             running.manager.stopping();
@@ -110,7 +111,7 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
         }
         why = shutdown(&mut process.term) => {
             running.manager.stopping();
-            stop_all(&running.senders, cli.release_on_exit, why).await;
+            stop_all(&running.senders, cli.release_on_exit, why, limit).await;
             ExitCode::SUCCESS
         }
     };
@@ -267,13 +268,14 @@ fn spawn(
 /// (to systemd, and to the parent waiting to exit) and detaches. Some(status) when the
 /// daemon is to end here (`--exit-on-timeout` with an interface without a lease).
 async fn ready(
-    cli: &Cli,
+    settings: &Settings,
     running: &Running,
     readies: Vec<(String, oneshot::Receiver<Result<Lease, RunError>>)>,
     not_started: Vec<String>,
     notifier: Option<Notifier>,
     exits: Exits,
 ) -> Option<ExitCode> {
+    let cli = &settings.cli;
     let mut status = if not_started.is_empty() { 0u8 } else { 3 };
     let mut missing = not_started;
     for (name, ready) in readies {
@@ -299,7 +301,8 @@ async fn ready(
         n.detach(status);
     }
     if cli.exit_on_timeout && !missing.is_empty() {
-        stop_all(&running.senders, false, "no lease within the timeout").await;
+        let why = "no lease within the timeout";
+        stop_all(&running.senders, false, why, stop_limit(settings)).await;
         return Some(ExitCode::from(status.max(1)));
     }
     trim::shrink();
@@ -450,8 +453,21 @@ async fn shrink_when_settled(settled: Arc<tokio::sync::Notify>) {
     }
 }
 
-/// Stops every interface (releasing first if asked) and waits for them, briefly.
-async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str) {
+/// How long a stop waits for the interfaces: 5 s, and the script's timeout more for its last
+/// runs.
+fn stop_limit(settings: &Settings) -> Duration {
+    let names = &settings.cli.interfaces;
+    let script_limit = names
+        .iter()
+        .map(|n| settings.interface(n))
+        .filter(|c| c.script.is_some())
+        .map(|c| c.script_timeout)
+        .max();
+    Duration::from_secs(5 + script_limit.unwrap_or(0))
+}
+
+/// Stops every interface (releasing first if asked) and waits for them, for at most `limit`.
+async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str, limit: Duration) {
     let how = match release {
         true => " and releasing",
         false => "; the leases stay configured",
@@ -464,7 +480,8 @@ async fn stop_all(senders: &[cmdq::Sender<Command>], release: bool, why: &str) {
         };
         let _ = tx.send(command).await;
     }
+    let deadline = tokio::time::Instant::now() + limit;
     for tx in senders {
-        let _ = tokio::time::timeout(Duration::from_secs(5), tx.closed()).await;
+        let _ = tokio::time::timeout_at(deadline, tx.closed()).await;
     }
 }

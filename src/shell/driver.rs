@@ -226,11 +226,13 @@ impl Driver {
         }
         self.perform(actions).await?;
         self.fx.files.flush().await;
+        self.fx.notify.finish().await;
         Ok(Some(lease))
     }
 
     /// Runs the interface: until bound in oneshot mode, until released or stopped otherwise.
-    /// Returns once the files it changed (lease, resolv.conf) are on disk.
+    /// Returns once the files it changed (lease, resolv.conf) are on disk and the hook
+    /// script's queued runs are carried out.
     /// `commands` is dropped last: whoever waits for it to close (the control socket answering
     /// a release or stop) is answered once the files are written.
     ///
@@ -259,6 +261,7 @@ impl Driver {
             }
         };
         self.fx.files.flush().await;
+        self.fx.notify.finish().await;
         drop(commands);
         result
     }

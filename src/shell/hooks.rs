@@ -6,8 +6,12 @@
 //!
 //! When the script only hears of events (the default), its runs are queued and carried out
 //! in order by a task of their own, so that a slow script never holds up the protocol. When
-//! it configures the interface itself (`--script-configures`, as dhclient-script does), each
-//! run is waited for, since what happens next depends on it.
+//! the interface's driver ends (release, stop, oneshot bound, …) it [`Queue::finish`]es the
+//! queue: the runs still in it (the RELEASE or STOP just queued, a RENEW before it) are
+//! carried out before the driver, and so the process, ends; only a script that takes longer
+//! than its timeout loses what is left, and that is said. When the script configures the
+//! interface itself (`--script-configures`, as dhclient-script does), each run is waited
+//! for, since what happens next depends on it.
 
 use crate::hookenv::{self, Reason};
 use crate::lease::Lease;
@@ -149,24 +153,186 @@ impl Script {
     /// and the task lives as long as the interface, so inline they cost 17 KiB an interface
     /// at rest.
     pub fn queue(self) -> Queue {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Box<Run>>();
-        tokio::spawn(async move {
-            while let Some(run) = rx.recv().await {
-                Box::pin(self.run(&run)).await;
+        let (tx, rx) = mpsc::unbounded_channel::<Box<Run>>();
+        let limit = self.timeout;
+        let mut carrier = Carrier {
+            script: self,
+            rx,
+            running: None,
+        };
+        let task = tokio::spawn(async move {
+            while let Some(run) = carrier.rx.recv().await {
+                carrier.running = Some(run.reason);
+                Box::pin(carrier.script.run(&run)).await;
+                carrier.running = None;
             }
         });
-        Queue { tx }
+        Queue { tx, task, limit }
+    }
+}
+
+/// The task's side of a [`Queue`]: the script, the runs still to carry out, and the reason of
+/// the one running.
+struct Carrier {
+    script: Script,
+    rx: mpsc::UnboundedReceiver<Box<Run>>,
+    running: Option<Reason>,
+}
+
+impl Drop for Carrier {
+    /// Dropped before the queue was empty (given up by [`Queue::finish`], or the process
+    /// ending without it): what was not carried out is said, never lost silently.
+    fn drop(&mut self) {
+        let (interface, name) = (&self.script.interface, self.script.path.display());
+        if let Some(reason) = self.running.take() {
+            warn!("{interface}: {name} ({reason}) killed: dhcpc is stopping");
+        }
+        self.rx.close();
+        let mut left = Vec::new();
+        while let Ok(run) = self.rx.try_recv() {
+            left.push(run.reason.as_str());
+        }
+        if !left.is_empty() {
+            warn!(
+                "{interface}: {name} not run for {}: dhcpc is stopping",
+                left.join(", ")
+            );
+        }
     }
 }
 
 /// The runs of one interface's script, carried out in order without holding anyone up.
-#[derive(Clone)]
 pub struct Queue {
     tx: mpsc::UnboundedSender<Box<Run>>,
+    task: tokio::task::JoinHandle<()>,
+    /// The script's timeout: how long [`Queue::finish`] waits at most.
+    limit: Duration,
 }
 
 impl Queue {
     pub fn push(&self, run: Run) {
         let _ = self.tx.send(Box::new(run));
+    }
+
+    /// Closes the queue and waits until the runs in it are carried out, in order, so that the
+    /// last ones (RELEASE, STOP) are not lost when the process ends next. Each run is bounded
+    /// by the script's timeout, and so is the whole wait: a script still busy then is killed
+    /// and the runs left are named in a warning.
+    pub async fn finish(self) {
+        let Queue {
+            tx,
+            mut task,
+            limit,
+        } = self;
+        drop(tx);
+        if tokio::time::timeout(limit, &mut task).await.is_err() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lease::Lease;
+    use std::net::Ipv4Addr;
+    use std::path::Path;
+
+    /// A lease whose only purpose is to carry `new_expiry` (the run's number) to the script.
+    fn lease() -> Lease {
+        let a = Ipv4Addr::new(198, 51, 100, 10);
+        Lease {
+            address: a,
+            prefix_len: 24,
+            broadcast: Ipv4Addr::new(198, 51, 100, 255),
+            server_id: Ipv4Addr::new(198, 51, 100, 1),
+            routers: Vec::new(),
+            dns: Vec::new(),
+            domain: None,
+            mtu: None,
+            classless_routes: Vec::new(),
+            search: Vec::new(),
+            ntp: Vec::new(),
+            options: Vec::new().into(),
+            lease_secs: 120,
+            t1_secs: 60,
+            t2_secs: 105,
+            start: crate::time::Instant::ZERO,
+        }
+    }
+
+    /// A script in `dir` that sleeps `pause` and appends "REASON NUMBER" to `dir/log`.
+    fn recorder(dir: &Path, pause: &str, timeout: Duration) -> Script {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("record.sh");
+        let log = dir.join("log");
+        let text = format!(
+            "#!/bin/sh\nsleep {pause}\necho \"$reason $new_expiry\" >> '{}'\n",
+            log.display()
+        );
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Script {
+            path,
+            interface: "vc".into(),
+            env: Vec::new(),
+            requested: Vec::new(),
+            timeout,
+        }
+    }
+
+    fn run(reason: Reason, n: u64) -> Run {
+        Run {
+            reason,
+            new: Some(lease()),
+            old: None,
+            new_expiry: Some(n),
+            old_expiry: None,
+        }
+    }
+
+    fn logged(dir: &Path) -> Vec<String> {
+        std::fs::read_to_string(dir.join("log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The runs still queued when the driver ends are all carried out, in order, before
+    /// `finish` returns (and so before the process may end): none is lost, the last one
+    /// (a RELEASE) included.
+    #[tokio::test]
+    async fn finish_carries_out_every_queued_run_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = recorder(dir.path(), "0", Duration::from_secs(30)).queue();
+        for n in 0..49 {
+            queue.push(run(Reason::Renew, n));
+        }
+        queue.push(run(Reason::Release, 49));
+        queue.finish().await;
+        let mut want: Vec<String> = (0..49).map(|n| format!("RENEW {n}")).collect();
+        want.push("RELEASE 49".into());
+        assert_eq!(logged(dir.path()), want);
+    }
+
+    /// A script slower than its timeout does not hold the end up for longer than that
+    /// timeout: the run under way is killed and the runs left are not started.
+    #[tokio::test]
+    async fn finish_gives_up_after_the_scripts_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = recorder(dir.path(), "0.3", Duration::from_secs(1)).queue();
+        for n in 0..20 {
+            queue.push(run(Reason::Renew, n));
+        }
+        let started = std::time::Instant::now();
+        queue.finish().await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(3), "finish took {took:?}");
+        let done = logged(dir.path());
+        assert!(!done.is_empty() && done.len() < 20, "{done:?}");
+        let want: Vec<String> = (0..done.len()).map(|n| format!("RENEW {n}")).collect();
+        assert_eq!(done, want);
     }
 }

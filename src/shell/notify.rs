@@ -58,11 +58,24 @@ impl Notify {
         }
     }
 
-    /// Takes over `from`'s waiters (a driver made afresh for the interface come back).
+    /// Takes over `from`'s waiters (a driver made afresh for the interface come back), and its
+    /// script's queue, so that the runs still queued there (the old lease's STOP) go before
+    /// the new ones (PREINIT).
     pub fn keep_waiters(&mut self, from: &mut Notify) {
         self.ready = from.ready.take();
         self.settled = from.settled.take();
         self.manager = from.manager.take();
+        if from.queue.is_some() {
+            self.queue = from.queue.take();
+        }
+    }
+
+    /// Waits until the script's queued runs are carried out (at most the script's timeout):
+    /// the driver is ending, and a run left in the queue would die with the process.
+    pub async fn finish(&mut self) {
+        if let Some(q) = self.queue.take() {
+            Box::pin(q.finish()).await;
+        }
     }
 
     /// The script configures the interface itself (dhclient-script's way): dhcpc leaves
