@@ -2,42 +2,110 @@
 //! runs, the child acquires the leases, and the parent waits for the child's word (through a
 //! pipe) and exits with the status it sends. Once detached, log lines go to the journal or
 //! syslog, or on to stderr when there is neither ([`crate::shell::log::detach`]).
+//!
+//! A parent told to stop while it waits (Ctrl-C, SIGTERM from a service manager, SIGHUP when
+//! its terminal goes) stops the attempt: it passes SIGTERM on to the daemon, waits for it to
+//! end, says so, and exits as the signal would have ended it (128 + its number).
 
-use nix::unistd::{fork, pipe, setsid, ForkResult};
+use nix::sys::signal::{self, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, pipe, setsid, ForkResult, Pid};
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Held by the child: tells the waiting parent how the start went, then detaches.
 pub struct Notifier {
     pipe: OwnedFd,
 }
 
+/// The signals that stop a waiting parent.
+const STOPS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+/// The signal the waiting parent got (0: none yet).
+static GOT: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn note(signo: libc::c_int) {
+    GOT.store(signo, Ordering::SeqCst);
+}
+
+fn stops() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in STOPS {
+        set.add(s);
+    }
+    set
+}
+
 /// Forks. Returns in the child only; the parent waits for the child's status and exits with
 /// it (3 if the child died without a word).
 pub fn fork_and_wait() -> io::Result<Notifier> {
     let (read, write) = pipe()?;
+    // Held until each side is ready for them: the parent's handlers are set before it takes
+    // any, and the child starts with the defaults (its runtime sets its own).
+    signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&stops()), None)?;
     // SAFETY: called from main before the tokio runtime or any other thread exists, so the
     // child is a faithful single-threaded copy.
     match unsafe { fork() }? {
-        ForkResult::Parent { .. } => {
+        ForkResult::Parent { child } => {
             drop(write);
-            let mut code = [0u8; 1];
-            let mut file = std::fs::File::from(read);
-            let status = match file.read(&mut code) {
-                Ok(1) => i32::from(code[0]),
-                _ => {
-                    eprintln!("dhcpc: the daemon stopped before it was ready");
-                    3
-                }
-            };
-            std::process::exit(status);
+            std::process::exit(wait_for_word(read, child));
         }
         ForkResult::Child => {
             drop(read);
+            signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&stops()), None)?;
             setsid()?;
             Ok(Notifier { pipe: write })
         }
     }
+}
+
+/// The parent's wait: the status the child sends, or, told to stop first, the child stopped
+/// and the status of the signal.
+fn wait_for_word(read: OwnedFd, child: Pid) -> i32 {
+    // No SA_RESTART: the read below returns when a signal comes.
+    let action = signal::SigAction::new(
+        SigHandler::Handler(note),
+        signal::SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for s in STOPS {
+        // SAFETY: the handler only stores to an atomic.
+        let _ = unsafe { signal::sigaction(s, &action) };
+    }
+    let _ = signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&stops()), None);
+    let mut file = std::fs::File::from(read);
+    let mut code = [0u8; 1];
+    loop {
+        match file.read(&mut code) {
+            Ok(1) => return i32::from(code[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                let signo = GOT.load(Ordering::SeqCst);
+                if signo != 0 {
+                    return stop_child(child, signo);
+                }
+            }
+            _ => {
+                eprintln!("dhcpc: the daemon stopped before it was ready");
+                return 3;
+            }
+        }
+    }
+}
+
+/// Stops the daemon `child` (which has no lease yet for at least one interface) and waits for
+/// it to end; the status of signal `signo`.
+fn stop_child(child: Pid, signo: i32) -> i32 {
+    let what = Signal::try_from(signo).map_or("a signal", |s| match s {
+        Signal::SIGINT => "interrupted",
+        Signal::SIGHUP => "hung up",
+        _ => "SIGTERM",
+    });
+    eprintln!("dhcpc: {what}: stopping the daemon (pid {child}) before it has every lease");
+    let _ = signal::kill(child, Signal::SIGTERM);
+    // The daemon stops its interfaces (leases already bound stay configured) and exits.
+    let _ = waitpid(child, None);
+    128 + signo
 }
 
 impl Notifier {

@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::daemon::fork::{self, Notifier};
 use crate::daemon::{options, runtime, start_files, Exits};
 use crate::lease::Lease;
+use crate::shell::claim::{self, Claim, Held, Registry};
 use crate::shell::cmdq;
 use crate::shell::control::{self, Control};
 use crate::shell::driver::{Command, Driver, Ended};
@@ -56,6 +57,8 @@ struct Process {
     files: Files,
     monitor: LinkMonitor,
     control: Option<Control>,
+    /// This process's claims on its interfaces.
+    claims: Registry,
     /// Not oneshot: the interfaces are kept, with a control socket and a pid file.
     daemon: bool,
 }
@@ -75,11 +78,27 @@ struct Running {
 pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Exits) -> ExitCode {
     let cli = &settings.cli;
     let names = cli.interfaces.clone();
-    let mut process = match Process::open(cli, &names).await {
+    // Before anything else: another dhcpc (whatever its run directory) may serve one of the
+    // interfaces.
+    let registry = match Registry::start() {
+        Ok(r) => r,
+        Err(e) => return exits.fail(&RunError::Io("binding the claims socket".into(), e)),
+    };
+    let claims = match claim_all(cli, &registry) {
+        Ok(c) => c,
+        Err(()) => {
+            if let Some(n) = notifier.take() {
+                n.detach(1);
+            }
+            return ExitCode::from(1);
+        }
+    };
+    let mut process = match Process::open(cli, &names, registry).await {
         Ok(p) => p,
         Err(e) => return exits.fail(&e),
     };
-    let (started, not_started) = match open_drivers(&settings, &names, &process).await {
+    let opened = open_drivers(&settings, &names, claims, &process).await;
+    let (started, not_started) = match opened {
         Ok(d) => d,
         Err(e) => return exits.fail(&e),
     };
@@ -130,7 +149,7 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
 impl Process {
     /// Opens what every interface shares, before any interface runs, so that no error path
     /// leaves files half written.
-    async fn open(cli: &Cli, names: &[String]) -> Result<Process, RunError> {
+    async fn open(cli: &Cli, names: &[String], claims: Registry) -> Result<Process, RunError> {
         raise_nofile();
         let net = Netlink::connect().map_err(|e| RunError::Io("opening rtnetlink".into(), e))?;
         let term = signal(SignalKind::terminate())
@@ -159,6 +178,7 @@ impl Process {
             files,
             monitor,
             control,
+            claims,
             daemon,
         })
     }
@@ -171,12 +191,19 @@ impl Process {
 async fn open_drivers(
     settings: &Settings,
     names: &[String],
+    mut claims: Vec<(String, Claim)>,
     p: &Process,
 ) -> Result<(Vec<(String, Driver)>, Vec<String>), RunError> {
     let opts = options::all_iface_options(settings, names);
     let drivers = futures::future::join_all(opts.into_iter().map(|opts| {
         let name = opts.name.clone();
-        let driver = Driver::new(opts, p.net.clone(), p.files.clone(), &p.monitor);
+        let claim = claims
+            .iter()
+            .position(|(n, _)| *n == name)
+            .map(|i| claims.swap_remove(i).1);
+        let (net, files) = (p.net.clone(), p.files.clone());
+        let claims = (p.claims.clone(), claim);
+        let driver = Driver::new(opts, net, files, &p.monitor, claims);
         in_iface(&name, driver)
     }))
     .await;
@@ -372,6 +399,32 @@ fn refuse_served(cli: &Cli) -> Result<(), ExitCode> {
         );
     }
     Err(ExitCode::from(1))
+}
+
+/// Claims every named interface that is there ([`crate::shell::claim`]); Err (with one line
+/// on stderr for each) when another dhcpc, whatever its run directory, serves any of them.
+fn claim_all(cli: &Cli, registry: &Registry) -> Result<Vec<(String, Claim)>, ()> {
+    let present: Vec<(&String, u32)> = cli
+        .interfaces
+        .iter()
+        .filter_map(|n| Some((n, claim::index_of(n)?)))
+        .collect();
+    let indexes: Vec<u32> = present.iter().map(|(_, i)| *i).collect();
+    let mut claims = Vec::new();
+    let mut refused = false;
+    for ((name, _), claimed) in present.into_iter().zip(registry.claim(&indexes)) {
+        match claimed {
+            Ok(c) => claims.push((name.clone(), c)),
+            Err(Held(pid)) => {
+                eprintln!("dhcpc: {}", RunError::Claimed(name.clone(), Some(pid)));
+                refused = true;
+            }
+        }
+    }
+    match refused {
+        true => Err(()),
+        false => Ok(claims),
+    }
 }
 
 /// `eth0 is already served by dhcpc (pid 812, /run/dhcpc/eth0.sock); use ...`: why a start

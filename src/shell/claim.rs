@@ -1,81 +1,216 @@
 //! One client per interface, whatever its options: a dhcpc that serves an interface holds a
 //! claim on it, keyed by what identifies the link (its network namespace and index), not by a
-//! directory that another `--run-dir` would not see. The claim is a listening Unix socket in
-//! the abstract namespace, `@dhcpc/ifindex/N`, which the kernel keeps per network namespace
-//! (so namespaces side by side each have their own) and drops with the last process holding
-//! it (so a killed daemon leaves no stale claim). A second dhcpc for the link finds the name
-//! bound and is refused; connecting to it tells the holder's pid.
+//! directory that another `--run-dir` would not see.
 //!
-//! Written on nix's sockets rather than std's: std's abstract names need a newer toolchain
-//! than this crate's minimum, and the probe must connect without blocking (a listener that
-//! never accepts has a full queue after a few probes).
+//! Each daemon has one [`Registry`]: a Unix socket in the abstract namespace,
+//! `@dhcpc/daemon/PID`, which the kernel keeps per network namespace (namespaces side by side
+//! each have their own) and drops with the process (a killed daemon leaves nothing stale),
+//! and the set of interface indexes the daemon serves. To claim interfaces, a daemon asks
+//! every other daemon of its namespace (found in /proc/net/unix) which of them it serves;
+//! asking and noting are one step under a namespace-wide lock, the abstract name
+//! `@dhcpc/claiming`, so that two daemons started together for one interface do not both
+//! take it. One descriptor per daemon, not one per interface: a thousand interfaces still fit
+//! under a limit of 1024 open files.
 
-use nix::sys::socket::{
-    bind, connect, getsockopt, listen, socket, sockopt::PeerCredentials, AddressFamily, Backlog,
-    SockFlag, SockType, UnixAddr,
-};
-use std::io;
-use std::os::fd::OwnedFd;
+use std::collections::BTreeSet;
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tracing::{debug, warn};
 
-/// A claim on one interface, held for as long as the value lives (inherited by a forked
-/// daemon, closed on exec).
+/// The prefix of every daemon's registry socket.
+const PREFIX: &str = "dhcpc/daemon/";
+/// The namespace-wide lock held while claiming.
+const LOCK: &str = "dhcpc/claiming";
+/// How long a claim waits for the lock, and for another daemon's answer.
+const WAIT: Duration = Duration::from_secs(3);
+
+type Served = Arc<Mutex<BTreeSet<u32>>>;
+
+fn lock(s: &Served) -> std::sync::MutexGuard<'_, BTreeSet<u32>> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// This daemon's claims, and the socket others ask.
+#[derive(Clone)]
+pub struct Registry {
+    served: Served,
+}
+
+/// A claim on one interface, dropped with the value.
 #[derive(Debug)]
 pub struct Claim {
-    _socket: OwnedFd,
+    served: Served,
     index: u32,
 }
 
-/// Why an interface could not be claimed.
-#[derive(Debug)]
-pub enum Refused {
-    /// Another process holds it: its pid, when it could be told.
-    Held(Option<u32>),
-    /// The claim could not be made at all.
-    Io(io::Error),
-}
-
-fn name(index: u32) -> Result<UnixAddr, Refused> {
-    UnixAddr::new_abstract(format!("dhcpc/ifindex/{index}").as_bytes())
-        .map_err(|e| Refused::Io(e.into()))
+impl Drop for Claim {
+    fn drop(&mut self) {
+        lock(&self.served).remove(&self.index);
+    }
 }
 
 impl Claim {
-    /// Claims the interface of index `index` in this network namespace.
-    pub fn take(index: u32) -> Result<Claim, Refused> {
-        let addr = name(index)?;
-        let flags = SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK;
-        let sock = socket(AddressFamily::Unix, SockType::Stream, flags, None)
-            .map_err(|e| Refused::Io(e.into()))?;
-        match bind(std::os::fd::AsRawFd::as_raw_fd(&sock), &addr) {
-            Ok(()) => {}
-            Err(nix::errno::Errno::EADDRINUSE) => return Err(Refused::Held(holder(index))),
-            Err(e) => return Err(Refused::Io(e.into())),
-        }
-        // A few probes may queue (nobody accepts them); past that, probes are told "busy",
-        // which still says the claim is held.
-        let backlog = Backlog::new(8).map_err(|e| Refused::Io(e.into()))?;
-        listen(&sock, backlog).map_err(|e| Refused::Io(e.into()))?;
-        Ok(Claim {
-            _socket: sock,
-            index,
-        })
-    }
-
     /// The index of the interface claimed.
     pub fn index(&self) -> u32 {
         self.index
     }
 }
 
-/// The pid of the process that holds the claim on interface `index`, if one does and it can
-/// be told.
-pub fn holder(index: u32) -> Option<u32> {
-    let addr = name(index).ok()?;
-    let flags = SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK;
-    let sock = socket(AddressFamily::Unix, SockType::Stream, flags, None).ok()?;
-    connect(std::os::fd::AsRawFd::as_raw_fd(&sock), &addr).ok()?;
-    let cred = getsockopt(&sock, PeerCredentials).ok()?;
-    u32::try_from(cred.pid()).ok().filter(|&p| p != 0)
+/// Why an interface could not be claimed: another daemon (this pid) serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held(pub u32);
+
+impl Registry {
+    /// Binds this daemon's registry socket and answers other daemons' questions on it (in a
+    /// task of the current runtime).
+    pub fn start() -> io::Result<Registry> {
+        let name = format!("{PREFIX}{}", std::process::id());
+        let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name)?)?;
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::UnixListener::from_std(listener)?;
+        let served = Served::default();
+        let answering = served.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                let served = answering.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = answer(stream, served).await {
+                        debug!("claims: {e}");
+                    }
+                });
+            }
+        });
+        Ok(Registry { served })
+    }
+
+    /// Claims the interfaces of these indexes: a claim for each, or the pid of the daemon that
+    /// serves it already.
+    pub fn claim(&self, indexes: &[u32]) -> Vec<Result<Claim, Held>> {
+        let _lock = NamespaceLock::take();
+        let others = other_daemons();
+        let mut held: Vec<(u32, u32)> = Vec::new();
+        for pid in others {
+            for index in ask(pid, indexes) {
+                held.push((index, pid));
+            }
+        }
+        let mut served = lock(&self.served);
+        indexes
+            .iter()
+            .map(|&index| match held.iter().find(|(i, _)| *i == index) {
+                Some(&(_, pid)) => Err(Held(pid)),
+                None if served.contains(&index) => Err(Held(std::process::id())),
+                None => {
+                    served.insert(index);
+                    Ok(Claim {
+                        served: self.served.clone(),
+                        index,
+                    })
+                }
+            })
+            .collect()
+    }
+}
+
+/// Answers one question: `serves I J K` is answered with those of them this daemon serves.
+async fn answer(stream: tokio::net::UnixStream, served: Served) -> io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = tokio::io::BufReader::new(read.take(64 * 1024));
+    tokio::time::timeout(WAIT, reader.read_line(&mut line))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no question"))??;
+    let asked = line.trim().strip_prefix("serves").unwrap_or("");
+    let mine: Vec<String> = {
+        let served = lock(&served);
+        asked
+            .split_whitespace()
+            .filter_map(|i| i.parse::<u32>().ok())
+            .filter(|i| served.contains(i))
+            .map(|i| i.to_string())
+            .collect()
+    };
+    write
+        .write_all(format!("{}\n", mine.join(" ")).as_bytes())
+        .await
+}
+
+/// Which of `indexes` the daemon `pid` serves (none if it cannot be asked).
+fn ask(pid: u32, indexes: &[u32]) -> Vec<u32> {
+    let asked = || -> io::Result<Vec<u32>> {
+        let addr = SocketAddr::from_abstract_name(format!("{PREFIX}{pid}"))?;
+        let mut stream = UnixStream::connect_addr(&addr)?;
+        stream.set_read_timeout(Some(WAIT))?;
+        stream.set_write_timeout(Some(WAIT))?;
+        let list: Vec<String> = indexes.iter().map(u32::to_string).collect();
+        stream.write_all(format!("serves {}\n", list.join(" ")).as_bytes())?;
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line)?;
+        Ok(line
+            .split_whitespace()
+            .filter_map(|i| i.parse().ok())
+            .collect())
+    };
+    asked().unwrap_or_else(|e| {
+        debug!("claims: asking dhcpc {pid}: {e}");
+        Vec::new()
+    })
+}
+
+/// The pids of the other dhcpc daemons of this network namespace, from the abstract names
+/// in /proc/net/unix (which lists the reader's namespace's sockets).
+fn other_daemons() -> Vec<u32> {
+    let text = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
+    daemons_in(&text, std::process::id())
+}
+
+/// The pids named by registry sockets in /proc/net/unix's `text`, other than `me`.
+fn daemons_in(text: &str, me: u32) -> Vec<u32> {
+    let mut pids: Vec<u32> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(7))
+        .filter_map(|path| path.strip_prefix('@')?.strip_prefix(PREFIX)?.parse().ok())
+        .filter(|&pid| pid != me)
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// The namespace-wide lock, held for as long as the value lives (a socket bound to
+/// `@dhcpc/claiming`); not held when it could not be had within a few seconds (a daemon
+/// stuck while claiming), which is said.
+struct NamespaceLock {
+    _held: Option<UnixListener>,
+}
+
+impl NamespaceLock {
+    fn take() -> NamespaceLock {
+        let Ok(addr) = SocketAddr::from_abstract_name(LOCK) else {
+            return NamespaceLock { _held: None };
+        };
+        let give_up = Instant::now() + WAIT;
+        loop {
+            match UnixListener::bind_addr(&addr) {
+                Ok(l) => return NamespaceLock { _held: Some(l) },
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse && Instant::now() < give_up => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => {
+                    warn!("claiming interfaces: {e}; going on without the lock");
+                    return NamespaceLock { _held: None };
+                }
+            }
+        }
+    }
 }
 
 /// The index of the interface `name` in this network namespace, if there is one.
@@ -88,21 +223,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_claim_is_held_once_and_names_its_holder() {
-        // An index no interface has: the claim is only a name, and any user may make it.
-        let index = 0x7fff_0000 + (std::process::id() & 0xffff);
-        let first = Claim::take(index).unwrap();
-        assert_eq!(first.index(), index);
-        match Claim::take(index) {
-            Err(Refused::Held(pid)) => assert_eq!(pid, Some(std::process::id())),
-            other => panic!("a second claim was not refused: {other:?}"),
-        }
-        // Probes past the queue's room still find it held.
-        for _ in 0..20 {
-            assert!(matches!(Claim::take(index), Err(Refused::Held(_))));
-        }
-        drop(first);
-        assert!(holder(index).is_none());
-        Claim::take(index).unwrap();
+    fn registry_sockets_are_found_in_proc_net_unix() {
+        let text = "Num       RefCount Protocol Flags    Type St Inode Path\n\
+             0000000000000000: 00000002 00000000 00010000 0001 01 1234 @dhcpc/daemon/812\n\
+             0000000000000000: 00000002 00000000 00010000 0001 01 1235 @dhcpc/daemon/99\n\
+             0000000000000000: 00000002 00000000 00010000 0001 01 1236 @dhcpc/claiming\n\
+             0000000000000000: 00000002 00000000 00010000 0001 01 1237 /run/dhcpc/eth0.sock\n\
+             0000000000000000: 00000003 00000000 00000000 0001 03 1238\n";
+        assert_eq!(daemons_in(text, 99), vec![812]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_interface_is_claimed_once_and_released_with_its_claim() {
+        let registry = Registry::start().unwrap();
+        // Indexes no interface has: a claim is only a number.
+        let (a, b) = (0x7fff_0001, 0x7fff_0002);
+        let mut first = registry.claim(&[a, b]);
+        assert!(first.iter().all(Result::is_ok));
+        let again = registry.claim(&[a]);
+        assert_eq!(again[0].as_ref().err(), Some(&Held(std::process::id())));
+        first.truncate(1);
+        assert!(registry.claim(&[b])[0].is_ok());
     }
 }

@@ -20,6 +20,7 @@ use crate::hookenv::Reason as HookReason;
 use crate::lease::Lease;
 use crate::shell::actions::{drop_followers, Batch, Effects, FollowUp};
 use crate::shell::apply::{Apply, NETLINK_TURNS};
+use crate::shell::claim::{Claim, Held, Registry};
 use crate::shell::clock;
 use crate::shell::cmdq;
 use crate::shell::files::Files;
@@ -85,26 +86,35 @@ pub struct Driver {
     carrier: Carrier,
     /// The interface is not there: waiting for it to appear.
     missing: bool,
+    /// This process's claim on the interface ([`crate::shell::claim`]), while it is there,
+    /// and the registry to claim it in again (when it comes back under a new index).
+    claim: Option<Claim>,
+    claims: Option<Registry>,
     left_out: LeftOut,
     /// The core's state before the event being handled (to tell RENEW from REBIND, REBOOT).
     state_before: core::StateName,
 }
 
 impl Driver {
-    /// A driver to run the interface: brings it up if it is down and opens its packet socket.
-    /// With `allow_missing`, an interface that is not there is waited for.
+    /// A driver to run the interface: claims it (unless `claim` is its claim already), brings
+    /// it up if it is down and opens its packet socket. With `allow_missing`, an interface that
+    /// is not there is waited for.
     pub async fn new(
         opts: IfaceOptions,
         net: Netlink,
         files: Files,
         monitor: &LinkMonitor,
+        (registry, claim): (Registry, Option<Claim>),
     ) -> Result<Driver, RunError> {
         // Watched before it is looked up, so that no event between the two is missed.
         let events = monitor.watch(&opts.name);
         let mut driver = match prepare_link(&net, &opts.name, true).await {
             Ok(link) => {
+                let claim = claim_link(&link, claim, &registry)?;
                 let sock = port::open(&link)?;
-                Driver::with(opts, link, net, files, Some(sock))
+                let mut d = Driver::with(opts, link, net, files, Some(sock));
+                d.claim = claim;
+                d
             }
             Err(RunError::NoSuchInterface(name)) if opts.allow_missing => {
                 info!("{name}: not there yet; waiting for it");
@@ -123,6 +133,7 @@ impl Driver {
             Err(e) => return Err(e),
         };
         driver.link_events = Some(events);
+        driver.claims = Some(registry);
         Ok(driver)
     }
 
@@ -174,6 +185,8 @@ impl Driver {
             link_events: None,
             carrier: Carrier::new(up),
             missing: false,
+            claim: None,
+            claims: None,
             left_out: LeftOut::default(),
             state_before: core::StateName::Init,
         }
@@ -286,7 +299,7 @@ impl Driver {
             .notify
             .status(&name, || "waiting for the interface".to_string());
         loop {
-            if self.try_interface().await {
+            if self.try_interface().await? {
                 return Ok(None);
             }
             let polling = self.link_events.is_none();
@@ -319,28 +332,36 @@ impl Driver {
     }
 
     /// Looks for the interface; if it is there (and its socket opens), the driver is made
-    /// afresh on it, keeping who waits for it and its link events.
-    async fn try_interface(&mut self) -> bool {
+    /// afresh on it, keeping who waits for it and its link events. An error when another
+    /// dhcpc claimed it meanwhile.
+    async fn try_interface(&mut self) -> Result<bool, RunError> {
         let name = &self.fx.opts.name;
         let link = match prepare_link(&self.fx.net, name, true).await {
             Ok(link) => link,
-            Err(RunError::NoSuchInterface(_)) => return false,
+            Err(RunError::NoSuchInterface(_)) => return Ok(false),
             Err(e) => {
                 warn!("{e}; waiting");
-                return false;
+                return Ok(false);
             }
+        };
+        let claim = match &self.claims {
+            Some(registry) => claim_link(&link, self.claim.take(), registry)?,
+            None => None,
         };
         let sock = match RawSocket::dhcp(link.index) {
             Ok(sock) => sock,
             Err(e) => {
                 warn!("{name}: opening a raw socket: {e}; waiting");
-                return false;
+                self.claim = claim;
+                return Ok(false);
             }
         };
         info!("{name} is there (index {}): asking for a lease", link.index);
         let (net, files) = (self.fx.net.clone(), self.fx.files.clone());
         let fresh = Driver::with(self.fx.opts.clone(), link, net, files, Some(sock));
         let mut old = std::mem::replace(self, fresh);
+        self.claim = claim;
+        self.claims = old.claims.take();
         self.fx.notify.keep_waiters(&mut old.fx.notify);
         self.link_events = old.link_events.take();
         if let Some(ev) = &mut self.link_events {
@@ -354,7 +375,7 @@ impl Driver {
                 }
             }
         }
-        true
+        Ok(true)
     }
 
     /// Stops the driver: the lease stays on the interface and on disk for next time. Boxed,
@@ -624,6 +645,23 @@ impl Driver {
             (false, _) if same => HookReason::Reboot,
             (false, _) => HookReason::Bound,
         }
+    }
+}
+
+/// The claim on `link`: `held` if it is that link's already, else a new one from `registry`;
+/// an error when another dhcpc holds it.
+fn claim_link(
+    link: &Link,
+    held: Option<Claim>,
+    registry: &Registry,
+) -> Result<Option<Claim>, RunError> {
+    if let Some(c) = held.filter(|c| c.index() == link.index) {
+        return Ok(Some(c));
+    }
+    match registry.claim(&[link.index]).pop() {
+        Some(Ok(c)) => Ok(Some(c)),
+        Some(Err(Held(pid))) => Err(RunError::Claimed(link.name.clone(), Some(pid))),
+        None => Ok(None),
     }
 }
 

@@ -78,6 +78,8 @@ pub enum RunError {
     Permission(String, io::Error),
     /// No lease within the timeout: the interface, the timeout, and why.
     NoLease(String, Duration, String),
+    /// Another dhcpc serves the interface (its pid, when known), whatever its run directory.
+    Claimed(String, Option<u32>),
     Io(String, io::Error),
 }
 
@@ -85,7 +87,7 @@ impl RunError {
     /// The process exit status for this error (documented in dhcpc(8)).
     pub fn exit_code(&self) -> i32 {
         match self {
-            RunError::NoLease(..) => 1,
+            RunError::NoLease(..) | RunError::Claimed(..) => 1,
             _ => 3,
         }
     }
@@ -106,6 +108,14 @@ impl fmt::Display for RunError {
                 "{n}: no lease after {} s: {why} (see --timeout)",
                 t.as_secs()
             ),
+            RunError::Claimed(n, pid) => {
+                let pid = pid.map_or(String::new(), |p| format!(" (pid {p})"));
+                write!(
+                    f,
+                    "{n} is already served by another dhcpc{pid}, with another --run-dir; \
+                     stop that one first"
+                )
+            }
             RunError::Io(what, e) => write!(f, "{what}: {e}"),
         }
     }
