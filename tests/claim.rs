@@ -57,11 +57,16 @@ fn a_second_client_with_another_run_dir_is_refused() {
     let _ = first.wait();
     assert!(bound, "the first dhcpc did not bind");
     assert_exit(&second, 1);
+    // Named with the other daemon's run directory, so that the commands it gives reach it.
+    let run_a = lab.dir.join("run-a");
     assert_stderr_contains(
         &second,
         &format!(
-            "{CLIENT_IF} is already served by another dhcpc (pid {})",
-            first.id()
+            "{CLIENT_IF} is already served by dhcpc (pid {}, {}/{CLIENT_IF}.sock); use `dhcpc \
+             --run-dir {} -n {CLIENT_IF}` to renew",
+            first.id(),
+            run_a.display(),
+            run_a.display()
         ),
     );
     assert_eq!(stderr(&second).lines().count(), 1, "{}", describe(&second));

@@ -80,7 +80,7 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
     let names = cli.interfaces.clone();
     // Before anything else: another dhcpc (whatever its run directory) may serve one of the
     // interfaces.
-    let registry = match Registry::start() {
+    let registry = match Registry::start(&cli.run_dir) {
         Ok(r) => r,
         Err(e) => return exits.fail(&RunError::Io("binding the claims socket".into(), e)),
     };
@@ -415,8 +415,8 @@ fn claim_all(cli: &Cli, registry: &Registry) -> Result<Vec<(String, Claim)>, ()>
     for ((name, _), claimed) in present.into_iter().zip(registry.claim(&indexes)) {
         match claimed {
             Ok(c) => claims.push((name.clone(), c)),
-            Err(Held(pid)) => {
-                eprintln!("dhcpc: {}", RunError::Claimed(name.clone(), Some(pid)));
+            Err(held) => {
+                eprintln!("dhcpc: {}", already_claimed(cli, name, &held));
                 refused = true;
             }
         }
@@ -424,6 +424,25 @@ fn claim_all(cli: &Cli, registry: &Registry) -> Result<Vec<(String, Claim)>, ()>
     match refused {
         true => Err(()),
         false => Ok(claims),
+    }
+}
+
+/// Why a start for `name` is refused when another daemon's claim on it is `held`, and what
+/// to run instead: as [`already_served`], with that daemon's run directory.
+fn already_claimed(cli: &Cli, name: &str, held: &Held) -> String {
+    let served = control::Served {
+        pid: Some(held.pid),
+        socket: control::socket_path(held.run_dir.as_deref().unwrap_or(&cli.run_dir), name),
+    };
+    match &held.run_dir {
+        Some(dir) => {
+            let theirs = Cli {
+                run_dir: dir.clone(),
+                ..cli.clone()
+            };
+            already_served(&theirs, name, Some(&served))
+        }
+        None => RunError::Claimed(name.to_string(), Some(held.pid)).to_string(),
     }
 }
 

@@ -15,7 +15,9 @@
 use std::collections::BTreeSet;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::linux::net::SocketAddrExt;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::{debug, warn};
@@ -37,6 +39,7 @@ fn lock(s: &Served) -> std::sync::MutexGuard<'_, BTreeSet<u32>> {
 #[derive(Clone)]
 pub struct Registry {
     served: Served,
+    run_dir: Arc<Path>,
 }
 
 /// A claim on one interface, dropped with the value.
@@ -59,35 +62,41 @@ impl Claim {
     }
 }
 
-/// Why an interface could not be claimed: another daemon (this pid) serves it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Held(pub u32);
+/// Why an interface could not be claimed: another daemon serves it, with this pid and run
+/// directory (where its control socket is, for the commands that reach it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub pid: u32,
+    pub run_dir: Option<PathBuf>,
+}
 
 impl Registry {
     /// Binds this daemon's registry socket and answers other daemons' questions on it (in a
-    /// task of the current runtime).
-    pub fn start() -> io::Result<Registry> {
+    /// task of the current runtime). `run_dir` is told to them, for their messages.
+    pub fn start(run_dir: &Path) -> io::Result<Registry> {
         let name = format!("{PREFIX}{}", std::process::id());
         let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name)?)?;
         listener.set_nonblocking(true)?;
         let listener = tokio::net::UnixListener::from_std(listener)?;
         let served = Served::default();
         let answering = served.clone();
+        let run_dir: Arc<Path> = run_dir.into();
+        let told = run_dir.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 };
-                let served = answering.clone();
+                let (served, run_dir) = (answering.clone(), told.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = answer(stream, served).await {
+                    if let Err(e) = answer(stream, served, &run_dir).await {
                         debug!("claims: {e}");
                     }
                 });
             }
         });
-        Ok(Registry { served })
+        Ok(Registry { served, run_dir })
     }
 
     /// Claims the interfaces of these indexes: a claim for each, or the pid of the daemon that
@@ -95,18 +104,24 @@ impl Registry {
     pub fn claim(&self, indexes: &[u32]) -> Vec<Result<Claim, Held>> {
         let _lock = NamespaceLock::take();
         let others = other_daemons();
-        let mut held: Vec<(u32, u32)> = Vec::new();
+        let mut held: Vec<(u32, Held)> = Vec::new();
         for pid in others {
-            for index in ask(pid, indexes) {
-                held.push((index, pid));
+            let (run_dir, theirs) = ask(pid, indexes);
+            for index in theirs {
+                let run_dir = run_dir.clone();
+                held.push((index, Held { pid, run_dir }));
             }
         }
         let mut served = lock(&self.served);
+        let mine = || Held {
+            pid: std::process::id(),
+            run_dir: Some(self.run_dir.to_path_buf()),
+        };
         indexes
             .iter()
             .map(|&index| match held.iter().find(|(i, _)| *i == index) {
-                Some(&(_, pid)) => Err(Held(pid)),
-                None if served.contains(&index) => Err(Held(std::process::id())),
+                Some((_, h)) => Err(h.clone()),
+                None if served.contains(&index) => Err(mine()),
                 None => {
                     served.insert(index);
                     Ok(Claim {
@@ -119,8 +134,9 @@ impl Registry {
     }
 }
 
-/// Answers one question: `serves I J K` is answered with those of them this daemon serves.
-async fn answer(stream: tokio::net::UnixStream, served: Served) -> io::Result<()> {
+/// Answers one question: `serves I J K` is answered with this daemon's run directory on one
+/// line, and those of the indexes it serves on the next.
+async fn answer(stream: tokio::net::UnixStream, served: Served, run_dir: &Path) -> io::Result<()> {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
@@ -138,30 +154,38 @@ async fn answer(stream: tokio::net::UnixStream, served: Served) -> io::Result<()
             .map(|i| i.to_string())
             .collect()
     };
-    write
-        .write_all(format!("{}\n", mine.join(" ")).as_bytes())
-        .await
+    let run_dir = run_dir.as_os_str().as_encoded_bytes();
+    let text = [run_dir, b"\n", mine.join(" ").as_bytes(), b"\n"].concat();
+    write.write_all(&text).await
 }
 
-/// Which of `indexes` the daemon `pid` serves (none if it cannot be asked).
-fn ask(pid: u32, indexes: &[u32]) -> Vec<u32> {
-    let asked = || -> io::Result<Vec<u32>> {
+/// The run directory of the daemon `pid`, and which of `indexes` it serves (none if it cannot
+/// be asked).
+fn ask(pid: u32, indexes: &[u32]) -> (Option<PathBuf>, Vec<u32>) {
+    let asked = || -> io::Result<(Option<PathBuf>, Vec<u32>)> {
         let addr = SocketAddr::from_abstract_name(format!("{PREFIX}{pid}"))?;
         let mut stream = UnixStream::connect_addr(&addr)?;
         stream.set_read_timeout(Some(WAIT))?;
         stream.set_write_timeout(Some(WAIT))?;
         let list: Vec<String> = indexes.iter().map(u32::to_string).collect();
         stream.write_all(format!("serves {}\n", list.join(" ")).as_bytes())?;
+        let mut reader = BufReader::new(stream);
+        let mut dir = Vec::new();
+        reader.read_until(b'\n', &mut dir)?;
+        let dir = dir
+            .strip_suffix(b"\n")
+            .map(|d| PathBuf::from(std::ffi::OsStr::from_bytes(d)));
         let mut line = String::new();
-        BufReader::new(stream).read_line(&mut line)?;
-        Ok(line
+        reader.read_line(&mut line)?;
+        let theirs: Vec<u32> = line
             .split_whitespace()
             .filter_map(|i| i.parse().ok())
-            .collect())
+            .collect();
+        Ok((dir, theirs))
     };
     asked().unwrap_or_else(|e| {
         debug!("claims: asking dhcpc {pid}: {e}");
-        Vec::new()
+        (None, Vec::new())
     })
 }
 
@@ -235,13 +259,15 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn an_interface_is_claimed_once_and_released_with_its_claim() {
-        let registry = Registry::start().unwrap();
+        let registry = Registry::start(Path::new("/run/dhcpc")).unwrap();
         // Indexes no interface has: a claim is only a number.
         let (a, b) = (0x7fff_0001, 0x7fff_0002);
         let mut first = registry.claim(&[a, b]);
         assert!(first.iter().all(Result::is_ok));
         let again = registry.claim(&[a]);
-        assert_eq!(again[0].as_ref().err(), Some(&Held(std::process::id())));
+        let held = again[0].as_ref().err().unwrap();
+        assert_eq!(held.pid, std::process::id());
+        assert_eq!(held.run_dir.as_deref(), Some(Path::new("/run/dhcpc")));
         first.truncate(1);
         assert!(registry.claim(&[b])[0].is_ok());
     }

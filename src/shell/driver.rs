@@ -660,7 +660,7 @@ fn claim_link(
     }
     match registry.claim(&[link.index]).pop() {
         Some(Ok(c)) => Ok(Some(c)),
-        Some(Err(Held(pid))) => Err(RunError::Claimed(link.name.clone(), Some(pid))),
+        Some(Err(Held { pid, .. })) => Err(RunError::Claimed(link.name.clone(), Some(pid))),
         None => Ok(None),
     }
 }
