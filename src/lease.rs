@@ -2,7 +2,12 @@
 //! passes before it can reach the interface: from an ACK ([`Lease::from_reply`]) and from the
 //! saved lease file alike ([`Lease::check`]).
 
-use crate::reply::{dns_name, Reply};
+pub use crate::addr::Route;
+use crate::addr::{
+    broadcast_of, classful_prefix, dns_name, host_mask, is_usable_unicast, mask_to_prefix,
+    network_of,
+};
+use crate::reply::Reply;
 use crate::text::Quoted;
 use crate::time::Instant;
 use std::fmt;
@@ -23,32 +28,6 @@ pub const INFINITE: u32 = u32::MAX;
 /// systemd-networkd takes any lifetime but 0. Refusing keeps dhcpc to what the server granted,
 /// and 4 s still lets test servers hand out leases of a few seconds (Kea does).
 pub const MIN_LEASE_SECS: u32 = 4;
-
-/// A route of option 121 (or 249) or the default route of option 3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    pub dest: Ipv4Addr,
-    pub prefix_len: u8,
-    /// The router; 0.0.0.0 means the destination is on the link (RFC 3442).
-    pub gateway: Ipv4Addr,
-}
-
-impl Route {
-    pub fn is_default(&self) -> bool {
-        self.prefix_len == 0
-    }
-}
-
-impl fmt::Display for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.dest, self.prefix_len)?;
-        if self.gateway.is_unspecified() {
-            write!(f, " on-link")
-        } else {
-            write!(f, " via {}", self.gateway)
-        }
-    }
-}
 
 /// The options of a reply as received, kept in one allocation: code, length (two bytes, as
 /// RFC 3396 may join an option past 255 bytes) and data, one after the other. A lease is held
@@ -251,41 +230,6 @@ impl fmt::Display for LeaseError {
 
 impl std::error::Error for LeaseError {}
 
-/// True for an address that may be put on an interface or used as a router or DNS server:
-/// not 0.0.0.0/8, loopback, link-local broadcast, multicast, or class E.
-pub fn is_usable_unicast(a: Ipv4Addr) -> bool {
-    let o = a.octets();
-    !(o[0] == 0 || a.is_loopback() || a.is_multicast() || a.is_broadcast() || o[0] >= 240)
-}
-
-/// Prefix length of a contiguous netmask, None for a mask like 255.0.255.0.
-pub fn mask_to_prefix(mask: Ipv4Addr) -> Option<u8> {
-    let m = u32::from(mask);
-    let ones = m.leading_ones();
-    if m.checked_shl(ones).unwrap_or(0) == 0 {
-        Some(ones as u8)
-    } else {
-        None
-    }
-}
-
-/// The classful prefix (RFC 791) when a server sends no subnet mask, as dhclient does.
-fn classful_prefix(a: Ipv4Addr) -> u8 {
-    match a.octets()[0] {
-        0..=127 => 8,
-        128..=191 => 16,
-        _ => 24,
-    }
-}
-
-fn host_mask(prefix_len: u8) -> u32 {
-    u32::MAX.checked_shr(u32::from(prefix_len)).unwrap_or(0)
-}
-
-pub fn broadcast_of(address: Ipv4Addr, prefix_len: u8) -> Ipv4Addr {
-    Ipv4Addr::from(u32::from(address) | host_mask(prefix_len))
-}
-
 /// T1 and T2 (seconds) for a lease, from options 58/59 when they make sense, else 50 % and
 /// 87.5 % (RFC 2131 4.4.5). For a finite lease of at least [`MIN_LEASE_SECS`],
 /// 1 <= T1 < T2 < lease: the client never renews the moment it binds.
@@ -413,7 +357,7 @@ impl Lease {
     /// the address, and replacing it would take it away with the lease.
     pub fn routes(&self) -> Vec<Route> {
         if !self.classless_routes.is_empty() {
-            let network = Ipv4Addr::from(u32::from(self.address) & !host_mask(self.prefix_len));
+            let network = network_of(self.address, self.prefix_len);
             return self
                 .classless_routes
                 .iter()
@@ -520,7 +464,7 @@ pub fn usable_routes(routes: Vec<Route>, address: Ipv4Addr, prefix_len: u8) -> V
 /// takes a route via the host's own address, and every packet sent by it is lost), or its
 /// subnet's network or broadcast address (but on /31 and /32, which have none).
 pub fn not_a_next_hop(g: Ipv4Addr, address: Ipv4Addr, prefix_len: u8) -> Option<String> {
-    let network = Ipv4Addr::from(u32::from(address) & !host_mask(prefix_len));
+    let network = network_of(address, prefix_len);
     if g == address {
         Some("the lease's own address".to_string())
     } else if prefix_len < 31 && g == network {

@@ -4,10 +4,11 @@
 //! its fields; a lease file rendered from any valid lease reads back to the same lease, and
 //! read later counts the time spent.
 
+use dhcpc::addr::{broadcast_of, is_usable_unicast, Route};
 use dhcpc::core::request::{self, ClientId};
 use dhcpc::core::{max_message_size, Config};
 use dhcpc::frame;
-use dhcpc::lease::{broadcast_of, is_usable_unicast, Lease, Route, INFINITE, MIN_LEASE_SECS};
+use dhcpc::lease::{Lease, INFINITE, MIN_LEASE_SECS};
 use dhcpc::leasefile;
 use dhcpc::time::Instant;
 use dhcpc::wire::{

@@ -23,8 +23,9 @@
 //! Shared like `checks.rs`: `tests/fuzz_regressions.rs` includes this file by path.
 
 use arbitrary::{Arbitrary, Unstructured};
+use dhcpc::addr::is_usable_unicast;
 use dhcpc::core::{Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, StateName, Timer};
-use dhcpc::lease::{is_usable_unicast, Lease};
+use dhcpc::lease::Lease;
 use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire;
