@@ -1,0 +1,98 @@
+//! The settings of one client: what the shell tells the core at start, and the protocol's
+//! fixed waits.
+
+use super::request::{self, max_message_size, ClientId};
+use std::time::Duration;
+
+/// REQUESTs sent in REQUESTING before going back to INIT (4 + 8 + 16 + 32 s, about a minute).
+/// Also how many unanswered renewals of an infinite lease are tried before it is kept as is.
+pub(super) const MAX_REQUESTS: u32 = 4;
+/// How long INIT-REBOOT waits for an answer before giving the saved address up: two REQUESTs,
+/// at 0 and at half of it. A server that does not know the lease stays silent (RFC 2131
+/// 4.3.2), so this wait is paid at every boot on such networks; 5 s is dhcpcd's default too.
+pub const REBOOT_WAIT: Duration = Duration::from_secs(5);
+/// RFC 2131 4.4.5: in RENEWING and REBINDING never retransmit sooner than this.
+pub(super) const MIN_RENEW_RETRY: Duration = Duration::from_secs(60);
+
+/// The default probe window: a host that holds the address answers an ARP probe on a LAN in
+/// well under a millisecond, and within a few tens of milliseconds over slow bridges and
+/// Wi-Fi; 200 ms covers that with margin while keeping time to lease far under a second.
+/// RFC 5227's full timings (up to 9 s) are there for who wants them (`--arp-probe rfc5227`).
+pub const DEFAULT_PROBE_WINDOW: Duration = Duration::from_millis(200);
+/// When carrier comes back, how long the router has to answer RFC 4436's unicast ARP (or a
+/// server the INIT-REBOOT) before the link is taken to be another network. A router on the
+/// same segment answers ARP in well under a millisecond; a second covers slow bridges.
+pub const DNA_WAIT: Duration = Duration::from_secs(1);
+/// RFC 5227 ANNOUNCE_NUM and ANNOUNCE_INTERVAL.
+pub(super) const ANNOUNCE_NUM: u8 = 2;
+pub(super) const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(2);
+/// RFC 5227 DEFEND_INTERVAL: a second conflict over a bound address within this long gives
+/// the address up.
+pub const DEFEND_INTERVAL: Duration = Duration::from_secs(10);
+/// RFC 2131 3.1 step 5: after a DECLINE, wait this long before starting over.
+pub const DECLINE_WAIT: Duration = Duration::from_secs(10);
+
+/// Per-interface settings the core needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The interface's Ethernet address (chaddr).
+    pub hwaddr: [u8; 6],
+    /// Option 61 (see [`request::client_id`]); None sends none. Default: hardware type 1
+    /// followed by the MAC (RFC 2132 9.14).
+    pub client_id: Option<Vec<u8>>,
+    /// Option 12, sent when set.
+    pub hostname: Option<String>,
+    /// Option 81 (RFC 4702), sent when set (instead of option 12): the name the server may
+    /// put in DNS.
+    pub fqdn: Option<String>,
+    /// Options asked for (option 55) beyond [`REQUESTED_OPTIONS`].
+    pub extra_requests: Vec<u8>,
+    /// Ask for rapid commit (RFC 4039): a server may answer the DISCOVER with an ACK.
+    pub rapid_commit: bool,
+    /// Option 60, sent when set.
+    pub vendor_class: Option<Vec<u8>>,
+    /// Ask servers to broadcast their replies (`--broadcast`); off by default since the raw
+    /// socket receives unicast replies too.
+    pub broadcast_flag: bool,
+    /// Option 57 (see [`max_message_size`]).
+    pub max_message_size: u16,
+    /// Address conflict detection before using an offered address (RFC 5227).
+    pub probe: ProbeMode,
+    /// How long to wait for the first lease before [`Action::NoLease`] says why there is none
+    /// (`--timeout`); the client goes on trying. None waits silently.
+    pub acquire_timeout: Option<Duration>,
+    /// Fall back to an IPv4 link-local address (RFC 3927) when no lease comes within this
+    /// long (`--ipv4ll`); None never does.
+    pub ipv4ll: Option<Duration>,
+}
+
+/// How an offered address is checked for conflicts before it is used (RFC 5227).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeMode {
+    /// Use the address at once.
+    Off,
+    /// Two ARP probes, half the window apart, then the address is used when the window has
+    /// passed with no answer. The default window is [`DEFAULT_PROBE_WINDOW`].
+    Quick(Duration),
+    /// RFC 5227's own timings: wait 0-1 s, three probes 1-2 s apart, then 2 s more.
+    Rfc5227,
+}
+
+impl Config {
+    pub fn new(hwaddr: [u8; 6]) -> Config {
+        Config {
+            hwaddr,
+            client_id: request::client_id(&ClientId::Mac, hwaddr, &[]),
+            hostname: None,
+            fqdn: None,
+            extra_requests: Vec::new(),
+            rapid_commit: true,
+            vendor_class: None,
+            broadcast_flag: false,
+            max_message_size: max_message_size(None),
+            probe: ProbeMode::Quick(DEFAULT_PROBE_WINDOW),
+            acquire_timeout: None,
+            ipv4ll: None,
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The link: carrier lost and back (RFC 4436 detection of network attachment), and the
+//! interface removed.
+
+use super::*;
+
+impl Client {
+    /// Carrier went or came back. Gone: the lease stays (nothing is sent meanwhile). Back:
+    /// whatever the kernel dropped is put back at once, and the lease in force is confirmed
+    /// at once, by RFC 4436's unicast ARP to its router and an INIT-REBOOT REQUEST together;
+    /// an exchange that was under way starts afresh.
+    pub(super) fn link(&mut self, now: Instant, carrier: bool, out: &mut Vec<Action>) {
+        if carrier == self.carrier || self.stopped {
+            self.carrier = carrier;
+            return;
+        }
+        self.carrier = carrier;
+        if !carrier {
+            match self.lease().or(self.held.as_deref()) {
+                Some(l) => info!("carrier lost; keeping {} meanwhile", l.address),
+                None => info!("carrier lost"),
+            }
+            return;
+        }
+        let state = std::mem::replace(&mut self.state, State::Released);
+        match state {
+            State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. }
+            | State::Rebooting {
+                lease,
+                why: Reboot::Carrier { .. },
+                ..
+            } => {
+                out.push(Action::Reapply {
+                    lease: Lease::clone(&lease),
+                });
+                let dna = self.router.filter(|r| default_router(&lease) == Some(r.ip));
+                match dna {
+                    Some(r) => {
+                        info!(
+                            "carrier up: confirming {} (ARP to router {}, and INIT-REBOOT)",
+                            lease.address, r.ip
+                        );
+                        out.push(Action::ArpRequest {
+                            sender: lease.address,
+                            target: r.ip,
+                            to: Some(r.mac),
+                        });
+                    }
+                    None => info!("carrier up: confirming {} (INIT-REBOOT)", lease.address),
+                }
+                let wait = if dna.is_some() {
+                    DNA_WAIT
+                } else {
+                    REBOOT_WAIT / 2
+                };
+                self.reboot(now, lease, Reboot::Carrier { dna }, wait, out);
+            }
+            State::Rebooting { lease, .. } => {
+                info!("carrier up: asking again for saved lease {}", lease.address);
+                self.reboot(now, lease, Reboot::Saved, REBOOT_WAIT / 2, out);
+            }
+            State::Probing { lease, .. } => {
+                info!("carrier up: checking {} for conflicts again", lease.address);
+                self.state = State::Init;
+                self.probe_or_bind(now, lease, out);
+            }
+            State::Selecting { .. } | State::Requesting { .. } => {
+                info!("carrier up: asking for a lease");
+                self.discover(now, out);
+            }
+            other @ (State::Init | State::Released) => {
+                info!("carrier up");
+                self.state = other;
+            }
+        }
+    }
+
+    /// RFC 4436: the router of the lease answered ARP after carrier came back. The same MAC:
+    /// the same network, and the lease goes on where it was (a renewal or rebinding that
+    /// fell due meanwhile goes out now). Another MAC: another network.
+    pub(super) fn dna_answer(
+        &mut self,
+        now: Instant,
+        lease: Arc<Lease>,
+        r: Router,
+        mac: [u8; 6],
+        out: &mut Vec<Action>,
+    ) {
+        if mac != r.mac {
+            info!(
+                "router {} answers from {}, not {}: another network; starting over",
+                r.ip,
+                mac_text(mac),
+                mac_text(r.mac)
+            );
+            self.router = None;
+            self.deconfigure(Reason::Moved, out);
+            return self.discover(now, out);
+        }
+        info!(
+            "carrier back on the same network (router {} at {}): {} stays",
+            r.ip,
+            mac_text(mac),
+            lease.address
+        );
+        let (renew, rebind) = (lease.renew_at(), lease.rebind_at());
+        self.goto(
+            State::Bound {
+                lease: lease.clone(),
+            },
+            None,
+        );
+        if rebind.is_some_and(|at| at <= now) {
+            self.enter_rebinding(now, lease, out);
+        } else if renew.is_some_and(|at| at <= now) {
+            self.enter_renewing(now, lease, false, out);
+        }
+    }
+
+    /// The interface was removed, and what it held with it: the record is cleared (the saved
+    /// lease is kept, to be asked for again should the interface come back).
+    pub(super) fn gone(&mut self, out: &mut Vec<Action>) {
+        if let Some(lease) = self.held.take() {
+            out.push(Action::Deconfigure {
+                lease: Arc::unwrap_or_clone(lease),
+                reason: Reason::Gone,
+            });
+        }
+        if let Some(ll) = &mut self.link_local {
+            ll.forget();
+        }
+        self.router = None;
+        self.timers = TimerTable::default();
+        self.state = State::Released;
+        self.stopped = true;
+    }
+}

@@ -1,0 +1,43 @@
+//! Giving the lease back (DHCPRELEASE).
+
+use super::*;
+
+impl Client {
+    /// Gives back whatever lease the server thinks is ours, and removes what the interface
+    /// holds. The client is done.
+    pub(super) fn release(&mut self, out: &mut Vec<Action>) {
+        let state = std::mem::replace(&mut self.state, State::Released);
+        let granted = match &state {
+            State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. }
+            | State::Rebooting { lease, .. }
+            | State::Probing { lease, .. } => Some(lease),
+            _ => None,
+        };
+        if let Some(lease) = granted {
+            // Unicast from the address when the interface holds it (RFC 2131 4.4.6); one being
+            // probed, or a saved one that may be gone, has no address to send from: broadcast.
+            let holds_it = matches!(
+                state,
+                State::Bound { .. } | State::Renewing { .. } | State::Rebinding { .. }
+            );
+            let dest = if holds_it {
+                Dest::Unicast(lease.server_id)
+            } else {
+                Dest::Broadcast
+            };
+            let xid = self.rng.u32(..);
+            out.push(send(request::release(&self.config, xid, lease), dest));
+        }
+        if let Some(ll) = &mut self.link_local {
+            ll.stop(out);
+        }
+        let held = self.held.is_some();
+        self.deconfigure(Reason::Released, out);
+        if !held {
+            out.push(Action::ForgetLease);
+        }
+        self.timers = TimerTable::default();
+    }
+}
