@@ -14,7 +14,7 @@
 use crate::addr::{dns_name, is_usable_unicast, Route};
 use crate::text::Quoted;
 use crate::wire::{self, OptionError, WireError};
-use dhcproto::v4::{DhcpOption, MessageType, Opcode};
+use dhcproto::v4::{DhcpOption, HType, MessageType, Opcode};
 use dhcproto::Name;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -28,6 +28,8 @@ pub struct Reply {
     /// The Ethernet source of its frame, when the shell knows it (set after parsing).
     pub from_mac: Option<[u8; 6]>,
     pub op: Opcode,
+    /// The hardware type (1: Ethernet).
+    pub htype: HType,
     pub xid: u32,
     /// The client hardware address (hlen bytes).
     pub chaddr: Vec<u8>,
@@ -107,6 +109,7 @@ impl Reply {
             from,
             from_mac: None,
             op: header.opcode(),
+            htype: header.htype(),
             xid: header.xid(),
             chaddr: header.chaddr().to_vec(),
             yiaddr: header.yiaddr(),

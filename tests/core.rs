@@ -4,7 +4,7 @@ mod common;
 
 use dhcpc::core::{
     backoff_base, Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, Reason, StateName,
-    Timer, DECLINE_WAIT, DNA_WAIT,
+    Timer, Transition, DECLINE_WAIT, DNA_WAIT,
 };
 use dhcpc::lease::Lease;
 use dhcpc::reply::Reply;
@@ -118,14 +118,26 @@ fn configured(actions: &[Action]) -> Option<(Lease, Option<Lease>)> {
 
 fn deconfigured(actions: &[Action]) -> Option<(Lease, Reason)> {
     actions.iter().find_map(|a| match a {
-        Action::Deconfigure { lease, reason } => Some((lease.clone(), *reason)),
+        Action::Deconfigure { lease, reason, .. } => Some((lease.clone(), *reason)),
         _ => None,
     })
 }
 
+/// `secs` is within `percent` % of `base` (and the one second T1 may move to stay under T2):
+/// the bound of RFC 2131 4.4.5's fuzz of T1 and T2 ([`dhcpc::core::RetryPolicy`]).
+fn within(secs: u32, base: u32, percent: u32) -> bool {
+    let spread = base * percent / 100 + 1;
+    (base - spread..=base + spread).contains(&secs)
+}
+
 /// Runs DORA at t=0 (DISCOVER), 0.01 (OFFER), 0.02 (ACK); returns the client and the xid.
 fn bound(lease_secs: u32) -> (Client, u32, Lease) {
-    let mut c = client();
+    bound_with(config(), lease_secs)
+}
+
+/// [`bound`] with these settings.
+fn bound_with(cfg: Config, lease_secs: u32) -> (Client, u32, Lease) {
+    let mut c = Client::new(cfg, 42);
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));
     let xid = d.xid();
     c.handle(t(0.01), Event::Reply(&rx(&offer(xid))));
@@ -313,15 +325,16 @@ fn ack_from_the_chosen_server_binds() {
     assert_eq!(lease.dns, vec![SERVER, OTHER_SERVER]);
     assert_eq!(lease.domain.as_deref(), Some("lab.test"));
     assert_eq!(lease.server_id, SERVER);
-    assert_eq!(
-        (lease.lease_secs, lease.t1_secs, lease.t2_secs),
-        (3600, 1800, 3150)
-    );
+    // T1 and T2: 50 % and 87.5 %, each within the 5 % fuzz (RFC 2131 4.4.5).
+    assert_eq!(lease.lease_secs, 3600);
+    assert!(within(lease.t1_secs, 1800, 5), "T1 {}", lease.t1_secs);
+    assert!(within(lease.t2_secs, 3150, 5), "T2 {}", lease.t2_secs);
     // The lease counts from when the REQUEST went out.
     assert_eq!(lease.start, t(0.5));
     assert_eq!(c.state(), StateName::Bound);
     assert_eq!(c.lease(), Some(&lease));
-    assert_eq!(c.poll_at(), Some(t(0.5) + Duration::from_secs(1800)));
+    let t1 = Duration::from_secs(u64::from(lease.t1_secs));
+    assert_eq!(c.poll_at(), Some(t(0.5) + t1));
 }
 
 #[test]
@@ -381,7 +394,10 @@ fn unanswered_requests_go_back_to_init_after_four() {
 
 #[test]
 fn renew_at_t1_unicast_then_rebind_at_t2_then_expire() {
-    let (mut c, _, lease) = bound(3600);
+    // T1 and T2 unfuzzed, so that the whole schedule is exact (the fuzz has tests of its own).
+    let mut cfg = config();
+    cfg.retry.timer_fuzz_percent = 0;
+    let (mut c, _, lease) = bound_with(cfg, 3600);
     let start = lease.start;
     let t1 = start + Duration::from_secs(1800);
     let t2 = start + Duration::from_secs(3150);
@@ -459,7 +475,10 @@ fn ack_while_renewing_updates_the_lease_and_timers() {
     assert_eq!(new.lease_secs, 7200);
     assert_eq!(new.start, t1);
     assert_eq!(c.state(), StateName::Bound);
-    assert_eq!(c.poll_at(), Some(t1 + Duration::from_secs(3600)));
+    // The new T1: half of the new lease, within the fuzz.
+    assert!(within(new.t1_secs, 3600, 5), "T1 {}", new.t1_secs);
+    let new_t1 = Duration::from_secs(u64::from(new.t1_secs));
+    assert_eq!(c.poll_at(), Some(t1 + new_t1));
 }
 
 #[test]
@@ -622,7 +641,8 @@ fn hours_of_lease_life_run_in_virtual_time() {
         let a = c.handle(t1, Event::Reply(&rx(&ack(r.xid(), 3600))));
         lease = configured(&a).unwrap().0;
     }
-    assert!(lease.start >= t(10.0 * 1800.0));
+    // Each T1 half the hour, within the 5 % fuzz.
+    assert!(lease.start >= t(10.0 * 1800.0 * 0.95));
 }
 
 fn probing_client(mode: ProbeMode) -> (Client, u32) {
@@ -1317,6 +1337,7 @@ fn the_record_always_matches_what_the_interface_holds() {
                         lease,
                         previous,
                         renewal,
+                        ..
                     } => {
                         let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
                         assert!(!renewal || same, "{ctx}: a renewal of another address");
@@ -1939,7 +1960,8 @@ fn a_lease_not_sent_by_its_router_is_confirmed_by_init_reboot_alone() {
     c.handle(t(10.0), Event::Link { carrier: false });
     let a = c.handle(t(20.0), Event::Link { carrier: true });
     assert!(a.contains(&Action::Reapply {
-        lease: lease.clone()
+        lease: lease.clone(),
+        transition: Transition::Reboot,
     }));
     assert!(arp_requests(&a).is_empty(), "{a:?}");
     let (req, _) = sent(&a);
@@ -1963,7 +1985,8 @@ fn carrier_back_on_the_same_network_keeps_the_lease_at_once() {
     let a = c.handle(t(20.0), Event::Link { carrier: true });
     // What the kernel dropped is put back at once...
     assert!(a.contains(&Action::Reapply {
-        lease: lease.clone()
+        lease: lease.clone(),
+        transition: Transition::Reboot,
     }));
     // ...and the lease is checked two ways at once: unicast ARP to the router (RFC 4436),
     // and an INIT-REBOOT REQUEST.

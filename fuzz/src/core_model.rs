@@ -7,6 +7,10 @@
 //!
 //! - Configure's `previous` is what the interface holds; Deconfigure only of what it holds;
 //!   `applied()` is exactly what those actions left; the lease in force is the one held;
+//! - every transition named as the core's rules say: Configure BOUND for a new address,
+//!   RENEW, REBIND (renewals) or REBOOT for the one held; Deconfigure as its reason says;
+//!   Reapply REBOOT; PREINIT once, first of all; STOP only at a stop, with what is held; FAIL
+//!   only right after NoLease;
 //! - an address is held only in a state that holds a lease or is confirming one (BOUND,
 //!   RENEWING, REBINDING, REBOOTING, PROBING) and it passes the lease check (unicast, …);
 //! - lease timers only while a lease is held, and they are its T1, T2 and expiry, in that
@@ -24,7 +28,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use dhcpc::addr::is_usable_unicast;
-use dhcpc::core::{Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, StateName, Timer};
+use dhcpc::core::{
+    Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, StateName, Timer, Transition,
+};
 use dhcpc::lease::Lease;
 use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
@@ -67,7 +73,9 @@ pub struct Setup {
     /// `--timeout` of this many seconds.
     pub acquire_timeout: Option<u8>,
     /// A saved lease to ask for again (INIT-REBOOT), read from this template as from an ACK,
-    /// started this many seconds before the client starts.
+    /// started this many seconds before the client starts. With the seed's lowest bit set it
+    /// is given as a leftover instead (a lease file refused at load, its lease maybe still on
+    /// the interface): taken off at start.
     pub saved: Option<(Template, u16)>,
     pub no_carrier: bool,
 }
@@ -189,6 +197,8 @@ struct Model {
     ipv4ll: bool,
     /// The address defended (RFC 5227 2.4), as the shell was last told.
     defending: Option<Ipv4Addr>,
+    /// PREINIT was told.
+    preinit: bool,
 }
 
 impl Addr {
@@ -386,15 +396,19 @@ pub fn run_steps(setup: &Setup, steps: &[Step]) {
             .reply(&c, 0)
             .and_then(|r| Lease::from_reply(&r, started).ok())
         {
-            // An earlier process may have left it on the interface.
-            if lease.expires_at().is_none_or(|end| end > now) {
-                m.holds = Some(lease.clone());
-            }
-            c = c.with_saved_lease(lease);
+            // An earlier process may have left it on the interface: the core counts it as
+            // held (and takes it off when it has run out, or is a leftover).
+            m.holds = Some(lease.clone());
+            c = if setup.seed & 1 == 1 {
+                c.with_leftover(lease)
+            } else {
+                c.with_saved_lease(lease)
+            };
         }
     }
     let actions = c.handle(now, Event::Start);
     check(&c, &actions, &mut m, (now, false, false), &"start");
+    assert!(m.preinit, "start: no PREINIT");
     for (i, step) in steps.iter().enumerate() {
         let ctx = Ctx {
             i,
@@ -523,7 +537,16 @@ fn check(
                 lease,
                 previous,
                 renewal,
+                transition,
             } => {
+                let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
+                let named = match transition {
+                    Transition::Bound => !same && !renewal,
+                    Transition::Renew | Transition::Rebind => same && *renewal,
+                    Transition::Reboot => same,
+                    _ => false,
+                };
+                assert!(named, "{ctx}: Configure as {transition:?}: {a:?}");
                 assert_eq!(
                     previous, &m.holds,
                     "{ctx}: Configure replaces something else than the interface holds"
@@ -551,7 +574,12 @@ fn check(
                 m.last_configured = Some(lease.clone());
                 m.probed.clear();
             }
-            Action::Deconfigure { lease, .. } => {
+            Action::Deconfigure {
+                lease,
+                reason,
+                transition,
+            } => {
+                assert_eq!(*transition, reason.transition(), "{ctx}");
                 assert_eq!(
                     Some(lease),
                     m.holds.as_ref(),
@@ -603,18 +631,53 @@ fn check(
                 }
             }
             Action::ArpAnnounce { .. } | Action::ArpRequest { .. } => sent += 1,
-            Action::Reapply { lease } => {
+            Action::Reapply { lease, transition } => {
+                assert_eq!(*transition, Transition::Reboot, "{ctx}");
                 assert_eq!(
                     Some(lease),
                     m.holds.as_ref(),
                     "{ctx}: reapplies what is not held"
                 )
             }
+            Action::Notify { transition, lease } => match transition {
+                Transition::Preinit => {
+                    assert!(!m.preinit, "{ctx}: PREINIT twice");
+                    assert!(std::ptr::eq(a, &actions[0]), "{ctx}: PREINIT not first");
+                    assert_eq!(lease, &None, "{ctx}");
+                    m.preinit = true;
+                }
+                Transition::Stop => {
+                    assert!(stopped, "{ctx}: STOP without a stop");
+                    assert_eq!(lease, &m.holds, "{ctx}: STOP tells of another lease");
+                }
+                Transition::Fail => {
+                    let i = actions.iter().position(|b| std::ptr::eq(a, b));
+                    let after = i.and_then(|i| i.checked_sub(1)).map(|i| &actions[i]);
+                    assert!(
+                        matches!(after, Some(Action::NoLease(_))),
+                        "{ctx}: FAIL not right after NoLease"
+                    );
+                    assert_eq!(lease, &None, "{ctx}");
+                }
+                other => panic!("{ctx}: Notify of {other:?}"),
+            },
             Action::SaveLease(_) | Action::ForgetLease | Action::NoLease(_) => {}
         }
     }
     if !m.carrier {
         assert_eq!(sent, 0, "{ctx}: sent without carrier: {actions:?}");
+    }
+    if stopped {
+        let told = actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Notify {
+                    transition: Transition::Stop,
+                    ..
+                }
+            )
+        });
+        assert!(told, "{ctx}: a stop without STOP");
     }
     if tick {
         m.timed_sends

@@ -1,7 +1,20 @@
 //! Address conflict detection (RFC 5227): probing an address before it is used, announcing
-//! it, defending it, and declining one in use.
+//! it, defending it, and declining one in use; and which addresses' ARP the shell lets
+//! through (the one probed, the one defended, the link-local one, the router after carrier).
 
-use super::*;
+use super::config::ANNOUNCE_INTERVAL;
+use super::linklocal::LinkLocal;
+use super::state::{Reboot, State};
+use super::{
+    mac_text, request, send, Action, Client, Dest, ProbeMode, Reason, Timer, What, DEFEND_INTERVAL,
+    DNA_WAIT,
+};
+use crate::frame::ArpSeen;
+use crate::lease::Lease;
+use crate::time::Instant;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{debug, info, warn};
 
 impl Client {
     /// Starts probing `lease` (RFC 5227), or binds at once when probing is off.
@@ -101,7 +114,7 @@ impl Client {
     }
 
     /// DHCPDECLINE of `lease`, what the interface holds removed, and a new start after
-    /// [`DECLINE_WAIT`] (RFC 2131 3.1 step 5).
+    /// the policy's decline wait ([`super::DECLINE_WAIT`], RFC 2131 3.1 step 5).
     pub(super) fn decline(&mut self, now: Instant, lease: &Lease, out: &mut Vec<Action>) {
         let xid = self.rng.u32(..);
         out.push(send(
@@ -111,7 +124,8 @@ impl Client {
         // When the server moved a lease to this address, the old one (which the interface may
         // still hold) is no longer ours either.
         self.deconfigure(Reason::Declined, out);
-        self.goto(State::Init, Some((Timer::Restart, now + DECLINE_WAIT)));
+        let wait = self.config.retry.decline_wait;
+        self.goto(State::Init, Some((Timer::Restart, now + wait)));
     }
 
     /// RFC 5227 2.4 (b) and (c): another host claims the address in use. The first time, one
@@ -163,6 +177,46 @@ impl Client {
         self.announcements = self.announcements.saturating_sub(1);
         if self.announcements > 0 {
             self.timers.set(Timer::Announce, now + ANNOUNCE_INTERVAL);
+        }
+    }
+
+    /// Tells the shell which addresses' ARP traffic to let through, when that changed: the
+    /// address being probed (RFC 5227) and the link-local one being claimed or defended.
+    pub(super) fn watch_arp(&mut self, out: &mut Vec<Action>) {
+        let mut watch = Vec::new();
+        if let State::Probing { lease, .. } = &self.state {
+            watch.push(lease.address);
+        }
+        if let Some(addr) = self.link_local.as_ref().and_then(LinkLocal::watched) {
+            watch.push(addr);
+        }
+        let dna = match &self.state {
+            State::Rebooting {
+                why: Reboot::Carrier { dna: Some(r) },
+                ..
+            } => Some(r.ip),
+            _ => None,
+        };
+        if let Some(router) = dna {
+            if !watch.contains(&router) {
+                watch.push(router);
+            }
+        }
+        let defend = match &self.state {
+            State::Bound { lease }
+            | State::Renewing { lease, .. }
+            | State::Rebinding { lease, .. } => Some(lease.address),
+            _ => None,
+        };
+        if defend != self.defending {
+            self.defending = defend;
+            out.insert(0, Action::ArpDefend(defend));
+        }
+        if watch != self.watching {
+            self.watching = watch.clone();
+            // First, so that the filter lets the answers in before anything that asks goes
+            // out.
+            out.insert(0, Action::ArpWatch(watch));
         }
     }
 }

@@ -1,7 +1,13 @@
-//! Binding: the address is ours to use; and what happens when the system or the hook script
-//! will not take it.
+//! Binding: the address is ours to use, and which transition that is (BOUND, RENEW, REBIND,
+//! REBOOT); and what happens when the system or the hook script will not take it.
 
-use super::*;
+use super::config::{ANNOUNCE_INTERVAL, ANNOUNCE_NUM};
+use super::state::{Reboot, State};
+use super::{Action, Client, Reason, Timer, Transition, What};
+use crate::lease::Lease;
+use crate::time::Instant;
+use std::sync::Arc;
+use tracing::warn;
 
 impl Client {
     /// The address is ours to use: configure it, start its timers, and announce it when it
@@ -17,23 +23,8 @@ impl Client {
         self.bound_at = now;
         self.tally.clear();
         self.timers.stop(Timer::AcquireTimeout);
-        let new_address = self
-            .held
-            .as_ref()
-            .is_none_or(|h| h.address != lease.address);
-        // A renewal: the address held, ACKed again in RENEWING or REBINDING, or when carrier
-        // came back.
-        let renewal = !new_address
-            && matches!(
-                self.state,
-                State::Renewing { .. }
-                    | State::Rebinding { .. }
-                    | State::Rebooting {
-                        why: Reboot::Carrier { .. },
-                        ..
-                    }
-            );
-        self.configure(&lease, renewal, out);
+        let (transition, renewal) = self.binding(&lease);
+        self.configure(&lease, renewal, transition, out);
         self.set_lease_timers(Some(&lease));
         // A routable address: the link-local one is no longer needed (RFC 3927 1.9).
         if let Some(ll) = &mut self.link_local {
@@ -81,7 +72,7 @@ impl Client {
         }
         let lease = lease.clone();
         self.failures += 1;
-        let wait = backoff_base(self.failures);
+        let wait = self.config.retry.backoff(self.failures);
         warn!(
             "could not configure {}: {why}; starting over in {} s",
             lease.address,
@@ -94,5 +85,29 @@ impl Client {
         }
         self.deconfigure(Reason::NotApplied, out);
         self.goto(State::Init, Some((Timer::Restart, now + wait)));
+    }
+
+    /// Which transition binding `lease` is, in the state the client is in, and whether it is
+    /// a renewal (for the log line): a new address is BOUND; the address held, ACKed again, is
+    /// RENEW in RENEWING, REBIND in REBINDING, and otherwise REBOOT (INIT-REBOOT confirmed a
+    /// saved lease, probed or not, or the lease in force when carrier came back; only the
+    /// latter is a renewal).
+    fn binding(&self, lease: &Lease) -> (Transition, bool) {
+        let new_address = self
+            .held
+            .as_ref()
+            .is_none_or(|h| h.address != lease.address);
+        if new_address {
+            return (Transition::Bound, false);
+        }
+        match &self.state {
+            State::Renewing { .. } => (Transition::Renew, true),
+            State::Rebinding { .. } => (Transition::Rebind, true),
+            State::Rebooting {
+                why: Reboot::Carrier { .. },
+                ..
+            } => (Transition::Reboot, true),
+            _ => (Transition::Reboot, false),
+        }
     }
 }

@@ -1,12 +1,13 @@
 //! What crosses between the core and the shell: the events it is told ([`Event`]) and the
-//! actions it returns ([`Action`]), with why a lease is taken off ([`Reason`]).
+//! actions it returns ([`Action`]). Every action that changes what the interface holds, or
+//! that tells of a change, names its [`Transition`].
 
 use super::report::NoLease;
+use super::transition::{Reason, Transition};
 use crate::frame::ArpSeen;
 use crate::lease::Lease;
 use crate::reply::Reply;
 use dhcproto::v4::Message;
-use std::fmt;
 use std::net::Ipv4Addr;
 
 /// What happened, as the shell tells the core.
@@ -66,14 +67,26 @@ pub enum Action {
     Configure {
         lease: Lease,
         previous: Option<Lease>,
-        /// A renewal (an ACK in RENEWING or REBINDING for the address held), not a new
-        /// binding: for the log line.
+        /// A renewal (an ACK in RENEWING or REBINDING, or after carrier came back, for the
+        /// address held), not a new binding: for the log line.
         renewal: bool,
+        /// BOUND, RENEW, REBIND or REBOOT.
+        transition: Transition,
     },
     /// Remove everything `lease` put on the interface; it then holds nothing of ours.
     Deconfigure {
         lease: Lease,
         reason: Reason,
+        /// EXPIRE, NAK, RELEASE, STOP or FAIL: [`Reason::transition`].
+        transition: Transition,
+    },
+    /// A transition that changes nothing on the interface, for whoever watches (the hook
+    /// script): PREINIT first of all at [`Event::Start`]; STOP at [`Event::Stop`], with the
+    /// lease the interface keeps; FAIL right after [`Action::NoLease`].
+    Notify {
+        transition: Transition,
+        /// The lease the interface holds, which stays (STOP); None otherwise.
+        lease: Option<Lease>,
     },
     /// Save this lease (IFACE.lease), so that a restart asks for it again.
     SaveLease(Lease),
@@ -113,45 +126,10 @@ pub enum Action {
     },
     /// Put back on the interface whatever of `lease` (which it is meant to hold already) the
     /// kernel dropped while the link was down: the address, its routes, its MTU. The record
-    /// does not change.
+    /// does not change. For a hook script that configures the interface itself, this is the
+    /// lease confirmed again: REBOOT.
     Reapply {
         lease: Lease,
+        transition: Transition,
     },
-}
-
-/// Why a lease is taken off the interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    Expired,
-    Nak,
-    Released,
-    /// A saved lease that no server confirmed at start (INIT-REBOOT unanswered).
-    Unconfirmed,
-    /// The server moved the lease to another address, and another host holds that one.
-    Declined,
-    /// The system refused to configure it.
-    NotApplied,
-    /// Carrier came back on another network: the router or a server said so, or nothing
-    /// there answered (RFC 4436).
-    Moved,
-    /// The interface was removed (the kernel took the address and routes with it).
-    Gone,
-    /// Another host kept claiming the address in use (RFC 5227 2.4).
-    Conflict,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Reason::Expired => "lease expired",
-            Reason::Nak => "server sent NAK",
-            Reason::Released => "released",
-            Reason::Unconfirmed => "saved lease not confirmed",
-            Reason::Declined => "the new address offered is in use",
-            Reason::NotApplied => "could not be configured",
-            Reason::Moved => "the link is on another network now",
-            Reason::Gone => "the interface was removed",
-            Reason::Conflict => "another host uses the address",
-        })
-    }
 }

@@ -1,7 +1,12 @@
 //! The link: carrier lost and back (RFC 4436 detection of network attachment), and the
 //! interface removed.
 
-use super::*;
+use super::state::{Reboot, Router, State};
+use super::{default_router, mac_text, Action, Client, Reason, TimerTable, Transition, DNA_WAIT};
+use crate::lease::Lease;
+use crate::time::Instant;
+use std::sync::Arc;
+use tracing::info;
 
 impl Client {
     /// Carrier went or came back. Gone: the lease stays (nothing is sent meanwhile). Back:
@@ -21,6 +26,12 @@ impl Client {
             }
             return;
         }
+        self.carrier_up(now, out);
+    }
+
+    /// Carrier is back: each state starts its exchange afresh.
+    fn carrier_up(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let reboot_wait = self.config.retry.reboot_wait;
         let state = std::mem::replace(&mut self.state, State::Released);
         match state {
             State::Bound { lease }
@@ -30,35 +41,10 @@ impl Client {
                 lease,
                 why: Reboot::Carrier { .. },
                 ..
-            } => {
-                out.push(Action::Reapply {
-                    lease: Lease::clone(&lease),
-                });
-                let dna = self.router.filter(|r| default_router(&lease) == Some(r.ip));
-                match dna {
-                    Some(r) => {
-                        info!(
-                            "carrier up: confirming {} (ARP to router {}, and INIT-REBOOT)",
-                            lease.address, r.ip
-                        );
-                        out.push(Action::ArpRequest {
-                            sender: lease.address,
-                            target: r.ip,
-                            to: Some(r.mac),
-                        });
-                    }
-                    None => info!("carrier up: confirming {} (INIT-REBOOT)", lease.address),
-                }
-                let wait = if dna.is_some() {
-                    DNA_WAIT
-                } else {
-                    REBOOT_WAIT / 2
-                };
-                self.reboot(now, lease, Reboot::Carrier { dna }, wait, out);
-            }
+            } => self.confirm(now, lease, out),
             State::Rebooting { lease, .. } => {
                 info!("carrier up: asking again for saved lease {}", lease.address);
-                self.reboot(now, lease, Reboot::Saved, REBOOT_WAIT / 2, out);
+                self.reboot(now, lease, Reboot::Saved, reboot_wait / 2, out);
             }
             State::Probing { lease, .. } => {
                 info!("carrier up: checking {} for conflicts again", lease.address);
@@ -74,6 +60,37 @@ impl Client {
                 self.state = other;
             }
         }
+    }
+
+    /// Carrier is back with a lease in force: what the kernel dropped is put back (REBOOT for
+    /// a hook script that configures the interface), and the lease is confirmed by RFC 4436's
+    /// unicast ARP to its router (when known) and an INIT-REBOOT REQUEST together.
+    fn confirm(&mut self, now: Instant, lease: Arc<Lease>, out: &mut Vec<Action>) {
+        out.push(Action::Reapply {
+            lease: Lease::clone(&lease),
+            transition: Transition::Reboot,
+        });
+        let dna = self.router.filter(|r| default_router(&lease) == Some(r.ip));
+        match dna {
+            Some(r) => {
+                info!(
+                    "carrier up: confirming {} (ARP to router {}, and INIT-REBOOT)",
+                    lease.address, r.ip
+                );
+                out.push(Action::ArpRequest {
+                    sender: lease.address,
+                    target: r.ip,
+                    to: Some(r.mac),
+                });
+            }
+            None => info!("carrier up: confirming {} (INIT-REBOOT)", lease.address),
+        }
+        let wait = if dna.is_some() {
+            DNA_WAIT
+        } else {
+            self.config.retry.reboot_wait / 2
+        };
+        self.reboot(now, lease, Reboot::Carrier { dna }, wait, out);
     }
 
     /// RFC 4436: the router of the lease answered ARP after carrier came back. The same MAC:
@@ -125,6 +142,7 @@ impl Client {
             out.push(Action::Deconfigure {
                 lease: Arc::unwrap_or_clone(lease),
                 reason: Reason::Gone,
+                transition: Reason::Gone.transition(),
             });
         }
         if let Some(ll) = &mut self.link_local {

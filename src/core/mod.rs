@@ -3,20 +3,37 @@
 //! `Client::handle(now, event)` returns the actions the shell must carry out, and
 //! `Client::poll_at()` says when the shell must call back with [`Event::Tick`]. The core never
 //! reads a clock, sleeps, opens a socket or touches the interface; its randomness (xid, backoff
-//! jitter) comes from a seed, so every test is deterministic.
+//! jitter, T1/T2 fuzz) comes from a seed, so every test is deterministic.
 //!
 //! The core holds the only record of what the interface holds ([`Client::applied`]). Every
 //! change is one whole transition it emits: [`Action::Configure`] (this lease, replacing that
-//! one) or [`Action::Deconfigure`] (this lease, for this reason). The shell applies them and
-//! keeps no copy.
+//! one) or [`Action::Deconfigure`] (this lease, for this reason), each naming its
+//! [`Transition`] (BOUND, RENEW, EXPIRE…), as [`Action::Notify`] does for PREINIT, STOP and
+//! FAIL. The shell applies them, keeps no copy and infers nothing.
 //!
-//! Where each rule lives:
-//! - states, transitions and which replies each state takes: this file;
-//! - what each message we send carries (options 50, 54, 55, 57, 61…): [`request`];
-//! - every deadline, in one named table: [`timer`];
-//! - why no lease was taken, when the acquire timeout passes: [`report`];
-//! - what a reply says, option by option: [`crate::reply`]; whether it is a usable lease:
-//!   [`crate::lease`]; whether a saved lease may be asked for again: [`crate::leasefile`].
+//! The layout, one module for each part of the protocol:
+//! - this file: the [`Client`], its constructors, and [`Client::handle`], which hands each
+//!   event to the part below that owns it, and every timer that falls due to its part;
+//! - [`config`]: the settings and the [`RetryPolicy`]; [`events`]: what goes in and out;
+//!   `transition`: [`Transition`] and [`Reason`]; `state`: one variant of data per RFC 2131
+//!   state;
+//! - `record`: the record of what the interface holds, and the one place each Configure and
+//!   Deconfigure is emitted; entering a state;
+//! - `acquire`: INIT, SELECTING, REQUESTING, INIT-REBOOT, and the retransmission schedule;
+//! - `accept`: which replies are taken, in one place: the header check, then one handler per
+//!   state (as systemd's `client_verify_message_header` and `client_handle_*`);
+//! - `acd`: address conflict detection (RFC 5227): probe, announce, defend, decline;
+//! - `bind`: the address is ours (and the transition it is), or the system refuses it;
+//! - `renewal`: RENEWING, REBINDING, expiry, and the T1/T2 fuzz;
+//! - `link`: carrier lost and back (RFC 4436), the interface removed;
+//! - `release`: DHCPRELEASE, and stopping;
+//! - [`request`]: what each message we send carries (options 50, 54, 55, 57, 61…);
+//! - [`timer`]: every deadline, in one named table; [`report`]: why no lease was taken;
+//!   [`linklocal`]: the RFC 3927 fallback.
+//!
+//! Beside the core: what a reply says, option by option: [`crate::reply`]; whether it is a
+//! usable lease: [`crate::lease`]; whether a saved lease may be asked for again:
+//! [`crate::leasefile`].
 
 mod accept;
 mod acd;
@@ -33,29 +50,31 @@ pub mod report;
 pub mod request;
 mod state;
 pub mod timer;
+mod transition;
 
-pub use config::*;
-use config::{ANNOUNCE_INTERVAL, ANNOUNCE_NUM, MAX_REQUESTS, MIN_RENEW_RETRY};
-pub use events::{Action, Dest, Event, Reason};
-use renewal::renew_retry;
+pub use config::{
+    Config, ProbeMode, RetryPolicy, DECLINE_WAIT, DEFAULT_PROBE_WINDOW, DEFEND_INTERVAL, DNA_WAIT,
+    REBOOT_WAIT,
+};
+pub use events::{Action, Dest, Event};
+pub use renewal::fuzz_times;
 pub use report::NoLease;
 pub use request::{max_message_size, ClientId, REQUESTED_OPTIONS};
 pub use state::StateName;
-use state::{Exchange, Reboot, Router, State};
 pub use timer::{Timer, TimerTable};
+pub use transition::{Reason, Transition};
 
 pub use crate::frame::ArpSeen;
 use crate::lease::Lease;
-use crate::reply::{kind_name, Reply};
 use crate::time::Instant;
-use dhcproto::v4::{Message, MessageType, Opcode};
+use dhcproto::v4::Message;
 use linklocal::LinkLocal;
 use report::{Tally, What};
-use std::fmt;
+use state::{Router, State};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{debug, info, warn};
+use tracing::debug;
 
 /// The per-interface DHCP client state machine.
 pub struct Client {
@@ -64,6 +83,8 @@ pub struct Client {
     rng: fastrand::Rng,
     /// A saved lease to ask for again at start (INIT-REBOOT).
     saved: Option<Box<Lease>>,
+    /// A lease an earlier run left on the interface, to take off at start.
+    leftover: Option<Box<Lease>>,
     /// What the interface holds of ours: the one record. Changed only where a Configure or
     /// Deconfigure is emitted ([`Client::configure`], [`Client::deconfigure`]), and where a
     /// lease an earlier process applied is adopted (INIT-REBOOT, [`Client::into_bound`]).
@@ -104,9 +125,10 @@ pub struct Client {
     forcerenews: u32,
 }
 
-/// Backoff before retransmission number `attempt` (1-based): 4, 8, 16, 32, 64, 64… seconds.
+/// Backoff before retransmission number `attempt` (1-based) by the default policy: 4, 8, 16,
+/// 32, 64, 64… seconds ([`RetryPolicy::backoff`]).
 pub fn backoff_base(attempt: u32) -> Duration {
-    Duration::from_secs(4u64 << attempt.saturating_sub(1).min(4))
+    RetryPolicy::default().backoff(attempt)
 }
 
 impl Client {
@@ -116,6 +138,7 @@ impl Client {
             state: State::Init,
             rng: fastrand::Rng::with_seed(seed),
             saved: None,
+            leftover: None,
             held: None,
             timers: TimerTable::default(),
             naks: 0,
@@ -151,9 +174,23 @@ impl Client {
         self
     }
 
-    /// Gives the client a saved lease to try first (INIT-REBOOT) on [`Event::Start`].
+    /// Gives the client a saved lease to try first (INIT-REBOOT) on [`Event::Start`]. The
+    /// interface may hold it (an earlier run stopped with `-x` left it there): should a server
+    /// NAK it, or none confirm it, or should it have run out by then, it is taken off.
     pub fn with_saved_lease(mut self, lease: Lease) -> Client {
         self.saved = Some(Box::new(lease));
+        self
+    }
+
+    /// Tells the client of a lease an earlier run may have left on the interface (stopped
+    /// with `-x`, the address configured) that is not to be asked for again: its file was
+    /// refused (leased to another hardware address) or it has run out. At [`Event::Start`],
+    /// right after PREINIT and before anything is sent, it is taken off as any lease that
+    /// ends: [`Action::Deconfigure`] (reason [`Reason::Expired`] when it has run out by then,
+    /// else [`Reason::Stale`]; transition EXPIRE, as dhclient-script knows it), then
+    /// [`Action::ForgetLease`].
+    pub fn with_leftover(mut self, lease: Lease) -> Client {
+        self.leftover = Some(Box::new(lease));
         self
     }
 
@@ -214,14 +251,7 @@ impl Client {
                 }
             }
             Event::Release => self.release(&mut out),
-            Event::Stop => {
-                if let Some(ll) = &mut self.link_local {
-                    ll.stop(&mut out);
-                }
-                // Done: the lease stays as it is, and nothing more is due.
-                self.stopped = true;
-                self.timers = TimerTable::default();
-            }
+            Event::Stop => self.stop(&mut out),
             Event::Arp(arp) => self.arp(now, arp, &mut out),
             Event::ConfigureFailed { lease, why } => {
                 self.configure_failed(now, lease, why, &mut out)
@@ -268,6 +298,10 @@ impl Client {
                 Timer::AcquireTimeout => {
                     self.acquiring = None;
                     out.push(Action::NoLease(self.no_lease()));
+                    out.push(Action::Notify {
+                        transition: Transition::Fail,
+                        lease: None,
+                    });
                 }
                 Timer::Restart => {
                     if matches!(self.state, State::Init) {
@@ -304,46 +338,6 @@ impl Client {
             && self.timers.get(Timer::LinkLocal).is_none()
         {
             self.timers.set(Timer::LinkLocal, now + wait);
-        }
-    }
-
-    /// Tells the shell which addresses' ARP traffic to let through, when that changed: the
-    /// address being probed (RFC 5227) and the link-local one being claimed or defended.
-    fn watch_arp(&mut self, out: &mut Vec<Action>) {
-        let mut watch = Vec::new();
-        if let State::Probing { lease, .. } = &self.state {
-            watch.push(lease.address);
-        }
-        if let Some(addr) = self.link_local.as_ref().and_then(LinkLocal::watched) {
-            watch.push(addr);
-        }
-        let dna = match &self.state {
-            State::Rebooting {
-                why: Reboot::Carrier { dna: Some(r) },
-                ..
-            } => Some(r.ip),
-            _ => None,
-        };
-        if let Some(router) = dna {
-            if !watch.contains(&router) {
-                watch.push(router);
-            }
-        }
-        let defend = match &self.state {
-            State::Bound { lease }
-            | State::Renewing { lease, .. }
-            | State::Rebinding { lease, .. } => Some(lease.address),
-            _ => None,
-        };
-        if defend != self.defending {
-            self.defending = defend;
-            out.insert(0, Action::ArpDefend(defend));
-        }
-        if watch != self.watching {
-            self.watching = watch.clone();
-            // First, so that the filter lets the answers in before anything that asks goes
-            // out.
-            out.insert(0, Action::ArpWatch(watch));
         }
     }
 }

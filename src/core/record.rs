@@ -1,17 +1,28 @@
 //! The record of what the interface holds, and the one place each whole transition is
 //! emitted; entering a state and setting the lease's timers.
 
-use super::*;
+use super::state::State;
+use super::{Action, Client, Reason, Timer, Transition};
+use crate::lease::Lease;
+use crate::time::Instant;
+use std::sync::Arc;
 
 impl Client {
     /// The interface is to hold `lease`, replacing what it holds: the one place a Configure is
     /// emitted. The lease is saved with it.
-    pub(super) fn configure(&mut self, lease: &Lease, renewal: bool, out: &mut Vec<Action>) {
+    pub(super) fn configure(
+        &mut self,
+        lease: &Lease,
+        renewal: bool,
+        transition: Transition,
+        out: &mut Vec<Action>,
+    ) {
         let shared = self.share(lease);
         out.push(Action::Configure {
             lease: lease.clone(),
             previous: self.held.replace(shared).map(Arc::unwrap_or_clone),
             renewal,
+            transition,
         });
         out.push(Action::SaveLease(lease.clone()));
     }
@@ -43,6 +54,7 @@ impl Client {
             out.push(Action::Deconfigure {
                 lease: Arc::unwrap_or_clone(lease),
                 reason,
+                transition: reason.transition(),
             });
             out.push(Action::ForgetLease);
         }

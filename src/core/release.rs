@@ -1,6 +1,7 @@
-//! Giving the lease back (DHCPRELEASE).
+//! The end of a client: giving the lease back (DHCPRELEASE), or stopping with the lease kept.
 
-use super::*;
+use super::state::State;
+use super::{request, send, Action, Client, Dest, Reason, TimerTable, Transition};
 
 impl Client {
     /// Gives back whatever lease the server thinks is ours, and removes what the interface
@@ -39,5 +40,20 @@ impl Client {
             out.push(Action::ForgetLease);
         }
         self.timers = TimerTable::default();
+    }
+
+    /// [`super::Event::Stop`]: done, the lease stays as it is (a link-local address, which
+    /// nobody would defend, goes) and nothing more is due; STOP tells of it, with the lease
+    /// the interface keeps.
+    pub(super) fn stop(&mut self, out: &mut Vec<Action>) {
+        if let Some(ll) = &mut self.link_local {
+            ll.stop(out);
+        }
+        self.stopped = true;
+        self.timers = TimerTable::default();
+        out.push(Action::Notify {
+            transition: Transition::Stop,
+            lease: self.held.as_deref().cloned(),
+        });
     }
 }

@@ -249,8 +249,6 @@ pub struct Driver {
     /// else queued. Boxed: most interfaces have none.
     script: Option<Box<Script>>,
     hook_queue: Option<hooks::Queue>,
-    /// The core's state before the event being handled (to tell RENEW from REBIND, REBOOT).
-    state_before: core::StateName,
     /// Warnings about options left out, by option and sender, and when last said.
     said: Vec<(u8, Ipv4Addr, tokio::time::Instant)>,
 }
@@ -367,7 +365,6 @@ impl Driver {
             missing: false,
             script: None,
             hook_queue: None,
-            state_before: core::StateName::Init,
             said: Vec::new(),
         }
         .with_script()
@@ -397,9 +394,8 @@ impl Driver {
         self
     }
 
-    /// Feeds one event to the core, noting the state it was in.
+    /// Feeds one event to the core.
     fn feed(&mut self, now: crate::time::Instant, event: Event<'_>) -> Vec<Action> {
-        self.state_before = self.client.state();
         self.client.handle(now, event)
     }
 
@@ -641,10 +637,8 @@ impl Driver {
     async fn stop(&mut self) -> Result<Ended, RunError> {
         Box::pin(async {
             info!("stopping; the lease stays for next time");
-            let held = self.client.applied().cloned();
             let actions = self.feed(clock::now(), Event::Stop);
             self.perform(actions).await?;
-            self.hook(HookReason::Stop, None, held.as_ref()).await;
             Ok(Ended::Stopped)
         })
         .await
@@ -741,7 +735,6 @@ impl Driver {
         if !self.carrier {
             info!("{}: no carrier yet; waiting for it", self.opts.name);
         }
-        self.hook(HookReason::Preinit, None, None).await;
         let actions = self.feed(clock::now(), Event::Start);
         if let Some(end) = self.perform(actions).await? {
             return Ok(end);
@@ -1031,18 +1024,12 @@ impl Driver {
                     lease,
                     previous,
                     renewal,
+                    transition,
                 } => {
                     if let Some(mac) = self.ack_mac.take() {
                         self.server_mac = Some(mac);
                     }
-                    let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
-                    let hook_reason = match (renewal, self.state_before) {
-                        (true, core::StateName::Rebinding) => HookReason::Rebind,
-                        (true, core::StateName::Renewing) => HookReason::Renew,
-                        (true, _) => HookReason::Reboot,
-                        (false, _) if same => HookReason::Reboot,
-                        (false, _) => HookReason::Bound,
-                    };
+                    let hook_reason = HookReason::from(transition);
                     let applied = if self.script_configures() {
                         // dhclient-script's way: the script applies the lease; a non-zero
                         // exit after BOUND or REBOOT refuses it.
@@ -1107,16 +1094,12 @@ impl Driver {
                         }
                     }
                 }
-                Action::Deconfigure { lease, reason } => {
-                    let hook_reason = match reason {
-                        Reason::Nak => HookReason::Nak,
-                        Reason::Released => HookReason::Release,
-                        Reason::Unconfirmed | Reason::NotApplied => HookReason::Fail,
-                        Reason::Gone => HookReason::Stop,
-                        Reason::Expired | Reason::Moved | Reason::Declined | Reason::Conflict => {
-                            HookReason::Expire
-                        }
-                    };
+                Action::Deconfigure {
+                    lease,
+                    reason,
+                    transition,
+                } => {
+                    let hook_reason = HookReason::from(transition);
                     if self.script_configures() {
                         self.hook(hook_reason, None, Some(&lease)).await;
                         info!("{}: {} given up ({reason})", self.opts.name, lease.address);
@@ -1164,11 +1147,11 @@ impl Driver {
                 Action::ArpRequest { sender, target, to } => {
                     self.send_arp(&frame::arp_request(self.link.mac, sender, target, to));
                 }
-                Action::Reapply { lease } if self.script_configures() => {
-                    self.hook(HookReason::Reboot, Some(&lease), Some(&lease))
+                Action::Reapply { lease, transition } if self.script_configures() => {
+                    self.hook(HookReason::from(transition), Some(&lease), Some(&lease))
                         .await;
                 }
-                Action::Reapply { lease } => {
+                Action::Reapply { lease, .. } => {
                     debug!("{}: putting {} back", self.opts.name, lease.address);
                     if let Err(e) = self.configure(&lease, Some(&lease)).await {
                         warn!("{}: putting {} back: {e}", self.opts.name, lease.address);
@@ -1181,10 +1164,13 @@ impl Driver {
                         return Err(err);
                     }
                     warn!("{err}; still trying");
-                    self.hook(HookReason::Fail, None, None).await;
                     if let Some(ready) = self.ready.take() {
                         let _ = ready.send(Err(err));
                     }
+                }
+                Action::Notify { transition, lease } => {
+                    self.hook(HookReason::from(transition), None, lease.as_ref())
+                        .await;
                 }
             }
         }
