@@ -20,6 +20,30 @@ fn replies_with_another_xid_or_chaddr_or_op_are_dropped() {
 }
 
 #[test]
+fn replies_for_another_hardware_type_or_address_length_are_dropped() {
+    use dhcpc::wire::v4::HType;
+    let mut c = client();
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    // Another hardware type, with our MAC.
+    let mut other_type = offer(d.xid());
+    other_type.set_htype(HType::from(6u8));
+    assert!(c.handle(t(0.1), Event::Reply(&rx(&other_type))).is_empty());
+    // Our MAC, then ten bytes more (hlen 16): not our 6-byte address.
+    let mut long = offer(d.xid());
+    long.set_chaddr(&[&MAC[..], &[0u8; 10]].concat());
+    assert_eq!(rx(&long).chaddr.len(), 16);
+    assert!(c.handle(t(0.1), Event::Reply(&rx(&long))).is_empty());
+    // Shorter than ours.
+    let mut short = offer(d.xid());
+    short.set_chaddr(&MAC[..5]);
+    assert!(c.handle(t(0.1), Event::Reply(&rx(&short))).is_empty());
+    assert_eq!(c.state(), StateName::Selecting);
+    // The same offer, right: taken.
+    let (r, _) = sent(&c.handle(t(0.2), Event::Reply(&rx(&offer(d.xid())))));
+    assert_eq!(kind(&r), MessageType::Request);
+}
+
+#[test]
 fn bad_offers_are_dropped() {
     let mut c = client();
     let (d, _) = sent(&c.handle(t(0.0), Event::Start));

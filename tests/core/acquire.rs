@@ -371,12 +371,6 @@ fn option_12_is_not_sent_beside_option_81() {
     assert!(opt(&d, OptionCode::ClientFQDN).is_some());
 }
 
-fn rapid_ack(xid: u32) -> Message {
-    let mut a = ack(xid, 3600);
-    a.opts_mut().insert(DhcpOption::RapidCommit);
-    a
-}
-
 #[test]
 fn rapid_commit_binds_in_two_messages() {
     let mut c = client();

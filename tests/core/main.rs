@@ -13,6 +13,8 @@ mod linklocal;
 mod record;
 mod renewal;
 mod report;
+mod retry;
+mod transitions;
 
 use dhcpc::core::{
     backoff_base, Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, Reason, StateName,
@@ -29,11 +31,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 const MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
-
 const SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
-
 const OTHER_SERVER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
-
 const ADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 77);
 
 fn t(secs: f64) -> Instant {
@@ -277,4 +276,11 @@ fn bound_knowing_router(lease_secs: u32) -> (Client, Lease) {
     assert!(arp_requests(&a).is_empty(), "{a:?}");
     assert_eq!(c.poll_at(), lease.renew_at());
     (c, lease)
+}
+
+/// An ACK to a DISCOVER with rapid commit (RFC 4039).
+fn rapid_ack(xid: u32) -> Message {
+    let mut a = ack(xid, 3600);
+    a.opts_mut().insert(DhcpOption::RapidCommit);
+    a
 }

@@ -234,3 +234,83 @@ fn an_unanswered_renewal_of_an_infinite_lease_keeps_it() {
     assert_eq!((c.state(), c.lease()), (StateName::Bound, Some(&lease)));
     assert_eq!(c.poll_at(), None);
 }
+
+/// T1 and T2 of the lease bound by a client of seed `seed` from an ACK of `lease_secs` with
+/// options 58 and 59 when given.
+fn fuzzed(seed: u64, lease_secs: u32, t1t2: Option<(u32, u32)>, percent: u8) -> (u32, u32) {
+    let mut cfg = config();
+    cfg.retry.timer_fuzz_percent = percent;
+    let mut c = Client::new(cfg, seed);
+    let (d, _) = sent(&c.handle(t(0.0), Event::Start));
+    c.handle(t(0.01), Event::Reply(&rx(&offer(d.xid()))));
+    let mut a = ack(d.xid(), lease_secs);
+    if let Some((t1, t2)) = t1t2 {
+        a.opts_mut().insert(DhcpOption::Renewal(t1));
+        a.opts_mut().insert(DhcpOption::Rebinding(t2));
+    }
+    let acts = c.handle(t(0.02), Event::Reply(&rx(&a)));
+    let (lease, _) = configured(&acts).expect("bound");
+    assert!(lease.check().is_ok(), "{lease:?}");
+    // The timers are the lease's own, fuzzed, times.
+    assert_eq!(c.timers().get(Timer::Renew), lease.renew_at());
+    assert_eq!(c.timers().get(Timer::Rebind), lease.rebind_at());
+    (lease.t1_secs, lease.t2_secs)
+}
+
+#[test]
+fn t1_and_t2_are_fuzzed_within_five_percent_the_same_for_the_same_seed() {
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 0..64 {
+        let (t1, t2) = fuzzed(seed, 3600, None, 5);
+        assert!(within(t1, 1800, 5) && within(t2, 3150, 5), "{t1} {t2}");
+        assert!(1 <= t1 && t1 < t2 && t2 < 3600);
+        // Deterministic: the same seed, the same times.
+        assert_eq!(fuzzed(seed, 3600, None, 5), (t1, t2), "seed {seed}");
+        seen.insert((t1, t2));
+    }
+    // Fuzz indeed: clients booted together spread their renewals.
+    assert!(seen.len() > 32, "{seen:?}");
+    assert!(seen.iter().any(|&(t1, _)| t1 < 1800) && seen.iter().any(|&(t1, _)| t1 > 1800));
+}
+
+#[test]
+fn the_servers_own_t1_and_t2_are_fuzzed_too() {
+    for seed in 0..16 {
+        let (t1, t2) = fuzzed(seed, 86400, Some((40000, 70000)), 5);
+        assert!(within(t1, 40000, 5) && within(t2, 70000, 5), "{t1} {t2}");
+    }
+}
+
+#[test]
+fn times_too_short_to_move_by_a_second_and_a_fuzz_of_zero_stay_exact() {
+    for seed in 0..16 {
+        // T1 10 s and T2 17 s: 5 % of each is under a second.
+        assert_eq!(fuzzed(seed, 20, None, 5), (10, 17));
+        assert_eq!(fuzzed(seed, 3600, None, 0), (1800, 3150));
+    }
+}
+
+#[test]
+fn the_fuzz_keeps_t1_below_t2_below_the_lease() {
+    use dhcpc::core::fuzz_times;
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..2000 {
+        // Times crowded against each other and against the end of the lease.
+        let lease = rng.u32(4..200_000);
+        let t2 = rng.u32(2..lease);
+        let t1 = rng.u32(1..t2);
+        let percent = rng.u8(0..=100);
+        let (f1, f2) = fuzz_times(t1, t2, lease, percent, &mut rng);
+        assert!(
+            1 <= f1 && f1 < f2 && f2 < lease,
+            "{t1} {t2} {lease}: {f1} {f2}"
+        );
+        let spread = |t: u32| i64::from(t) * i64::from(percent) / 100;
+        assert!((i64::from(f2) - i64::from(t2)).abs() <= spread(t2));
+        assert!((i64::from(f1) - i64::from(t1)).abs() <= spread(t1) + 1);
+    }
+    // An infinite lease, and times out of order, are left as they are.
+    let inf = dhcpc::lease::INFINITE;
+    assert_eq!(fuzz_times(inf, inf, inf, 5, &mut rng), (inf, inf));
+    assert_eq!(fuzz_times(3000, 2000, 3600, 5, &mut rng), (3000, 2000));
+}
