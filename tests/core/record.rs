@@ -123,16 +123,67 @@ fn check_timers_and_arp(c: &Client, actions: &[Action], arp: &mut ArpSeenSoFar, 
     }
 }
 
-/// Drives clients through random paths (offers, ACKs of the same or another address, refused
-/// leases, NAKs, silence, conflicts, renewals asked for, failed configures, releases, expiry)
-/// and checks after every step that the core's record is exactly what its Configure and
-/// Deconfigure actions left on the interface.
-#[test]
-fn the_record_always_matches_what_the_interface_holds() {
-    // What the walks went through, so that the test shows it covered every path.
-    let mut reasons = std::collections::BTreeSet::new();
-    let mut moved = 0;
-    for seed in 0..400u64 {
+/// One random walk of a client: the client, the interface as the shell would leave it, and
+/// what the walk needs to answer the client's messages.
+struct Walk {
+    c: Client,
+    iface: Iface,
+    rng: fastrand::Rng,
+    now: Instant,
+    /// The latest message the client sent.
+    last: Option<Message>,
+    arp: ArpSeenSoFar,
+}
+
+/// What the walks went through, so that the test shows it covered every path.
+#[derive(Default)]
+struct Seen {
+    reasons: std::collections::BTreeSet<String>,
+    transitions: std::collections::BTreeSet<String>,
+    /// Configures of another address than the one held.
+    moved: u32,
+}
+
+impl Seen {
+    /// Notes what `actions` did, checking the transitions they name on the way.
+    fn note(&mut self, actions: &[Action], ctx: &str) {
+        for a in actions {
+            match a {
+                Action::Deconfigure {
+                    reason, transition, ..
+                } => {
+                    assert_eq!(*transition, reason.transition(), "{ctx}");
+                    self.reasons.insert(format!("{reason:?}"));
+                    self.transitions.insert(format!("{transition:?}"));
+                }
+                Action::Configure {
+                    lease,
+                    previous,
+                    renewal,
+                    transition,
+                } => {
+                    let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
+                    assert!(!renewal || same, "{ctx}: a renewal of another address");
+                    let bound = *transition == Transition::Bound;
+                    assert_eq!(bound, !same, "{ctx}: {transition:?} of {previous:?}");
+                    if previous.is_some() && !same {
+                        self.moved += 1;
+                    }
+                    self.transitions.insert(format!("{transition:?}"));
+                }
+                Action::Reapply { transition, .. } | Action::Notify { transition, .. } => {
+                    self.transitions.insert(format!("{transition:?}"));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Walk {
+    /// A client of seed `seed`: a probe mode, an acquire timeout, and maybe a saved lease to
+    /// ask for again, or a leftover one to take off (either may be on the interface).
+    fn new(seed: u64) -> Walk {
         let mut rng = fastrand::Rng::with_seed(seed);
         let mut cfg = Config::new(MAC);
         cfg.probe = match rng.u8(0..3) {
@@ -146,130 +197,153 @@ fn the_record_always_matches_what_the_interface_holds() {
         if rng.bool() {
             let saved = saved_lease(t(0.0), 3600);
             iface.holds = Some(saved.clone());
-            c = c.with_saved_lease(saved);
+            c = if rng.u8(0..4) == 0 {
+                c.with_leftover(saved)
+            } else {
+                c.with_saved_lease(saved)
+            };
         }
-        let mut now = t(1.0);
-        let mut last: Option<Message> = None;
-        let mut arp = ArpSeenSoFar {
-            watching: Vec::new(),
-            probed: Vec::new(),
-            carrier: true,
-        };
-        let mut actions = c.handle(now, Event::Start);
+        Walk {
+            c,
+            iface,
+            rng,
+            now: t(1.0),
+            last: None,
+            arp: ArpSeenSoFar {
+                watching: Vec::new(),
+                probed: Vec::new(),
+                carrier: true,
+            },
+        }
+    }
+
+    /// The rules after one step that returned `actions`.
+    fn check(&mut self, actions: &[Action], ctx: &str) {
+        self.iface.apply(actions, ctx);
+        let c = &self.c;
+        assert_eq!(c.applied(), self.iface.holds.as_ref(), "{ctx}");
+        if let Some(l) = c.lease() {
+            assert_eq!(Some(l), c.applied(), "{ctx}: the lease in force is held");
+        }
+        check_timers_and_arp(c, actions, &mut self.arp, ctx);
+        if let Some(m) = actions.iter().rev().find_map(|a| match a {
+            Action::Send { msg, .. } => Some((**msg).clone()),
+            _ => None,
+        }) {
+            self.last = Some(m);
+        }
+    }
+
+    /// The next event, chosen at random (after `actions`, the last step's), and what the
+    /// client does with it.
+    fn step(&mut self, actions: &[Action]) -> Vec<Action> {
+        let addr = if self.rng.bool() { ADDR } else { NEW_ADDR };
+        let now = self.now;
+        match self.rng.u8(0..20) {
+            0..=7 => {
+                self.now = self
+                    .c
+                    .poll_at()
+                    .unwrap_or(now + Duration::from_secs(60))
+                    .max(now);
+                self.c.handle(self.now, Event::Tick)
+            }
+            8..=12 => self.answer(addr),
+            13 => match &self.last {
+                Some(m) => self.c.handle(now, Event::Reply(&rx(&nak(m.xid(), SERVER)))),
+                None => Vec::new(),
+            },
+            14 => self.c.handle(now, claimed_by(addr, [2, 0, 0, 0, 0, 9])),
+            15 => self.c.handle(now, Event::Renew),
+            16 => match configured(actions) {
+                Some((lease, _)) => self.c.handle(now, refused(&lease)),
+                None => Vec::new(),
+            },
+            17 if self.rng.u8(0..4) == 0 => self.c.handle(now, Event::Release),
+            18 if self.rng.bool() => {
+                self.arp.carrier = self.rng.bool();
+                let carrier = self.arp.carrier;
+                self.c.handle(now, Event::Link { carrier })
+            }
+            18 => {
+                let mac = if self.rng.bool() {
+                    ROUTER_MAC
+                } else {
+                    [2, 0, 0, 0, 0, 8]
+                };
+                let from_router = Event::Arp(ArpSeen {
+                    sender_mac: mac,
+                    sender_ip: SERVER,
+                    target_ip: addr,
+                });
+                self.c.handle(now, from_router)
+            }
+            _ => {
+                self.now = now + Duration::from_secs(self.rng.u64(1..4000));
+                self.c.handle(self.now, Event::Tick)
+            }
+        }
+    }
+
+    /// The server's answer to the latest message: an offer of `addr` to a DISCOVER, an ACK of
+    /// it (of a lease of an hour, a minute, a second or for ever; sometimes from the router
+    /// itself, for RFC 4436 at carrier up) to a REQUEST.
+    fn answer(&mut self, addr: Ipv4Addr) -> Vec<Action> {
+        let now = self.now;
+        match &self.last {
+            Some(m) if kind(m) == MessageType::Discover => {
+                let mut o = offer(m.xid());
+                o.set_yiaddr(addr);
+                self.c.handle(now, Event::Reply(&rx(&o)))
+            }
+            Some(m) if kind(m) == MessageType::Request => {
+                let lease = [3600, 60, 1, u32::MAX][self.rng.usize(0..4)];
+                let mut a = ack(m.xid(), lease);
+                a.set_yiaddr(addr);
+                let r = if self.rng.bool() {
+                    rx_from(&a, ROUTER_MAC)
+                } else {
+                    rx(&a)
+                };
+                self.c.handle(now, Event::Reply(&r))
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An ARP packet of another host (`mac`) that claims `addr`.
+fn claimed_by(addr: Ipv4Addr, mac: [u8; 6]) -> Event<'static> {
+    Event::Arp(ArpSeen {
+        sender_mac: mac,
+        sender_ip: addr,
+        target_ip: addr,
+    })
+}
+
+/// Drives clients through random paths (offers, ACKs of the same or another address, refused
+/// leases, NAKs, silence, conflicts, renewals asked for, failed configures, releases, expiry,
+/// leftover leases) and checks after every step that the core's record is exactly what its
+/// Configure and Deconfigure actions left on the interface, and that each names its
+/// transition as the rules say.
+#[test]
+fn the_record_always_matches_what_the_interface_holds() {
+    let mut seen = Seen::default();
+    for seed in 0..400u64 {
+        let mut w = Walk::new(seed);
+        let mut actions = w.c.handle(w.now, Event::Start);
         for step in 0..200 {
-            let ctx = format!("seed {seed} step {step} in {}", c.state());
-            for a in &actions {
-                match a {
-                    Action::Deconfigure { reason, .. } => {
-                        reasons.insert(format!("{reason:?}"));
-                    }
-                    Action::Configure {
-                        lease,
-                        previous,
-                        renewal,
-                        ..
-                    } => {
-                        let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
-                        assert!(!renewal || same, "{ctx}: a renewal of another address");
-                        if previous.is_some() && !same {
-                            moved += 1;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            iface.apply(&actions, &ctx);
-            assert_eq!(c.applied(), iface.holds.as_ref(), "{ctx}");
-            if let Some(l) = c.lease() {
-                assert_eq!(Some(l), c.applied(), "{ctx}: the lease in force is held");
-            }
-            check_timers_and_arp(&c, &actions, &mut arp, &ctx);
-            if c.state() == StateName::Released {
+            let ctx = format!("seed {seed} step {step} in {}", w.c.state());
+            seen.note(&actions, &ctx);
+            w.check(&actions, &ctx);
+            if w.c.state() == StateName::Released {
                 break;
             }
-            if let Some(m) = actions.iter().rev().find_map(|a| match a {
-                Action::Send { msg, .. } => Some((**msg).clone()),
-                _ => None,
-            }) {
-                last = Some(m);
-            }
-            let addr = if rng.bool() { ADDR } else { NEW_ADDR };
-            actions = match rng.u8(0..20) {
-                0..=7 => {
-                    now = c
-                        .poll_at()
-                        .unwrap_or(now + Duration::from_secs(60))
-                        .max(now);
-                    c.handle(now, Event::Tick)
-                }
-                8..=12 => match &last {
-                    Some(m) if kind(m) == MessageType::Discover => {
-                        let mut o = offer(m.xid());
-                        o.set_yiaddr(addr);
-                        c.handle(now, Event::Reply(&rx(&o)))
-                    }
-                    Some(m) if kind(m) == MessageType::Request => {
-                        let lease = [3600, 60, 1, u32::MAX][rng.usize(0..4)];
-                        let mut a = ack(m.xid(), lease);
-                        a.set_yiaddr(addr);
-                        // Sometimes from the router itself, for RFC 4436 at carrier up.
-                        let r = if rng.bool() {
-                            rx_from(&a, ROUTER_MAC)
-                        } else {
-                            rx(&a)
-                        };
-                        c.handle(now, Event::Reply(&r))
-                    }
-                    _ => Vec::new(),
-                },
-                13 => match &last {
-                    Some(m) => c.handle(now, Event::Reply(&rx(&nak(m.xid(), SERVER)))),
-                    None => Vec::new(),
-                },
-                14 => c.handle(
-                    now,
-                    Event::Arp(ArpSeen {
-                        sender_mac: [2, 0, 0, 0, 0, 9],
-                        sender_ip: addr,
-                        target_ip: addr,
-                    }),
-                ),
-                15 => c.handle(now, Event::Renew),
-                16 => match configured(&actions) {
-                    Some((lease, _)) => c.handle(now, refused(&lease)),
-                    None => Vec::new(),
-                },
-                17 if rng.u8(0..4) == 0 => c.handle(now, Event::Release),
-                18 if rng.bool() => {
-                    arp.carrier = rng.bool();
-                    c.handle(
-                        now,
-                        Event::Link {
-                            carrier: arp.carrier,
-                        },
-                    )
-                }
-                18 => c.handle(
-                    now,
-                    Event::Arp(ArpSeen {
-                        sender_mac: if rng.bool() {
-                            ROUTER_MAC
-                        } else {
-                            [2, 0, 0, 0, 0, 8]
-                        },
-                        sender_ip: SERVER,
-                        target_ip: addr,
-                    }),
-                ),
-                _ => {
-                    now = now + Duration::from_secs(rng.u64(1..4000));
-                    c.handle(now, Event::Tick)
-                }
-            };
+            actions = w.step(&actions);
         }
     }
     assert_eq!(
-        reasons.into_iter().collect::<Vec<_>>(),
+        seen.reasons.into_iter().collect::<Vec<_>>(),
         [
             "Conflict",
             "Declined",
@@ -278,10 +352,15 @@ fn the_record_always_matches_what_the_interface_holds() {
             "Nak",
             "NotApplied",
             "Released",
+            "Stale",
             "Unconfirmed"
         ]
     );
-    assert!(moved > 0, "no lease ever moved to another address");
+    assert_eq!(
+        seen.transitions.into_iter().collect::<Vec<_>>(),
+        ["Bound", "Expire", "Fail", "Nak", "Preinit", "Rebind", "Reboot", "Release", "Renew"]
+    );
+    assert!(seen.moved > 0, "no lease ever moved to another address");
 }
 
 #[test]
