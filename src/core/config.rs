@@ -102,7 +102,7 @@ pub struct Config {
     /// Option 81 (RFC 4702), sent when set (instead of option 12): the name the server may
     /// put in DNS.
     pub fqdn: Option<String>,
-    /// Options asked for (option 55) beyond [`REQUESTED_OPTIONS`].
+    /// Options asked for (option 55) beyond [`super::REQUESTED_OPTIONS`].
     pub extra_requests: Vec<u8>,
     /// Ask for rapid commit (RFC 4039): a server may answer the DISCOVER with an ACK.
     pub rapid_commit: bool,
@@ -115,8 +115,8 @@ pub struct Config {
     pub max_message_size: u16,
     /// Address conflict detection before using an offered address (RFC 5227).
     pub probe: ProbeMode,
-    /// How long to wait for the first lease before [`Action::NoLease`] says why there is none
-    /// (`--timeout`); the client goes on trying. None waits silently.
+    /// How long to wait for the first lease before [`super::Action::NoLease`] says why there
+    /// is none (`--timeout`); the client goes on trying. None waits silently.
     pub acquire_timeout: Option<Duration>,
     /// Fall back to an IPv4 link-local address (RFC 3927) when no lease comes within this
     /// long (`--ipv4ll`); None never does.
