@@ -6,8 +6,8 @@ use super::config::ANNOUNCE_INTERVAL;
 use super::linklocal::LinkLocal;
 use super::state::{Reboot, State};
 use super::{
-    mac_text, request, send, Action, Client, Dest, ProbeMode, Reason, Timer, What, DEFEND_INTERVAL,
-    DNA_WAIT,
+    mac_text, request, send, Action, Client, Dest, ProbeMode, Reason, Timer, Transition, What,
+    DEFEND_INTERVAL, DNA_WAIT,
 };
 use crate::frame::ArpSeen;
 use crate::lease::Lease;
@@ -208,15 +208,22 @@ impl Client {
             | State::Rebinding { lease, .. } => Some(lease.address),
             _ => None,
         };
+        // First (after PREINIT, which comes before all), so that the filter lets the answers
+        // in before anything that asks goes out.
+        let first = match out.first() {
+            Some(Action::Notify {
+                transition: Transition::Preinit,
+                ..
+            }) => 1,
+            _ => 0,
+        };
         if defend != self.defending {
             self.defending = defend;
-            out.insert(0, Action::ArpDefend(defend));
+            out.insert(first, Action::ArpDefend(defend));
         }
         if watch != self.watching {
             self.watching = watch.clone();
-            // First, so that the filter lets the answers in before anything that asks goes
-            // out.
-            out.insert(0, Action::ArpWatch(watch));
+            out.insert(first, Action::ArpWatch(watch));
         }
     }
 }

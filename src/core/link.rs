@@ -138,13 +138,7 @@ impl Client {
     /// The interface was removed, and what it held with it: the record is cleared (the saved
     /// lease is kept, to be asked for again should the interface come back).
     pub(super) fn gone(&mut self, out: &mut Vec<Action>) {
-        if let Some(lease) = self.held.take() {
-            out.push(Action::Deconfigure {
-                lease: Arc::unwrap_or_clone(lease),
-                reason: Reason::Gone,
-                transition: Reason::Gone.transition(),
-            });
-        }
+        self.deconfigure(Reason::Gone, out);
         if let Some(ll) = &mut self.link_local {
             ll.forget();
         }

@@ -86,8 +86,9 @@ pub struct Client {
     /// A lease an earlier run left on the interface, to take off at start.
     leftover: Option<Box<Lease>>,
     /// What the interface holds of ours: the one record. Changed only where a Configure or
-    /// Deconfigure is emitted ([`Client::configure`], [`Client::deconfigure`]), and where a
-    /// lease an earlier process applied is adopted (INIT-REBOOT, [`Client::into_bound`]).
+    /// Deconfigure is emitted (`record`: `configure`, `deconfigure`), and where a lease an
+    /// earlier process applied is adopted: at start, to be confirmed (INIT-REBOOT) or taken
+    /// off (a leftover), and by [`Client::into_bound`].
     held: Option<Arc<Lease>>,
     timers: TimerTable,
     /// NAKs in a row, to back off from a server that refuses everything.

@@ -48,7 +48,8 @@ impl Client {
     }
 
     /// The interface is to hold nothing of ours: the one place a Deconfigure is emitted. The
-    /// saved lease goes with it, and so do the lease's timers.
+    /// saved lease goes with it (but when the interface was removed: should it come back, the
+    /// lease is asked for again), and so do the lease's timers.
     pub(super) fn deconfigure(&mut self, reason: Reason, out: &mut Vec<Action>) {
         if let Some(lease) = self.held.take() {
             out.push(Action::Deconfigure {
@@ -56,7 +57,9 @@ impl Client {
                 reason,
                 transition: reason.transition(),
             });
-            out.push(Action::ForgetLease);
+            if reason != Reason::Gone {
+                out.push(Action::ForgetLease);
+            }
         }
         self.set_lease_timers(None);
         self.timers.stop(Timer::Announce);
