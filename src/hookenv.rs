@@ -10,11 +10,13 @@
 //! and a server's `$(…)` there ran as root on many systems (CVE-2018-1111). Other text is
 //! passed only when it is printable ASCII without shell metacharacters.
 
+use crate::core::Transition;
 use crate::lease::Lease;
 use std::fmt;
 use std::net::Ipv4Addr;
 
-/// Why the script is run: dhclient-script's reasons.
+/// Why the script is run: dhclient-script's reasons. Each is the word for a transition the
+/// core decided ([`Transition`], through `From`); nothing else chooses one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     /// Before anything: the interface is to be made ready.
@@ -59,6 +61,23 @@ impl Reason {
     /// a non-zero exit (dhclient then declines it).
     pub fn may_refuse(self) -> bool {
         matches!(self, Reason::Bound | Reason::Reboot)
+    }
+}
+
+impl From<Transition> for Reason {
+    fn from(t: Transition) -> Reason {
+        match t {
+            Transition::Preinit => Reason::Preinit,
+            Transition::Bound => Reason::Bound,
+            Transition::Renew => Reason::Renew,
+            Transition::Rebind => Reason::Rebind,
+            Transition::Reboot => Reason::Reboot,
+            Transition::Expire => Reason::Expire,
+            Transition::Fail => Reason::Fail,
+            Transition::Release => Reason::Release,
+            Transition::Stop => Reason::Stop,
+            Transition::Nak => Reason::Nak,
+        }
     }
 }
 

@@ -5,10 +5,12 @@
 //! netlink, files and timers.
 //!
 //! The core's side, from the wire inwards: [`frame`] (Ethernet/IPv4/UDP and ARP frames),
-//! [`wire`] (DHCP framing and encoding, on dhcproto), [`reply`] (the typed reply, option by
-//! option), [`lease`] (what a lease is and the one check it passes), [`leasefile`] (the saved
-//! lease), [`core`] (the RFC 2131 state machine and its timers) and [`time`].
+//! [`wire`] (DHCP framing and encoding, on dhcproto), [`addr`] (addresses, prefixes, routes and
+//! names, below both of the next two), [`reply`] (the typed reply, option by option),
+//! [`lease`] (what a lease is and the one check it passes), [`leasefile`] (the saved lease),
+//! [`core`] (the RFC 2131 state machine and its timers) and [`time`].
 
+pub mod addr;
 pub mod cli;
 pub mod config;
 pub mod core;

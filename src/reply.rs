@@ -11,10 +11,10 @@
 //!
 //! Options the client does not use are kept as raw bytes ([`Reply::other`]), for hooks.
 
-use crate::lease::{is_usable_unicast, Route};
+use crate::addr::{dns_name, is_usable_unicast, Route};
 use crate::text::Quoted;
 use crate::wire::{self, OptionError, WireError};
-use dhcproto::v4::{DhcpOption, MessageType, Opcode};
+use dhcproto::v4::{DhcpOption, HType, MessageType, Opcode};
 use dhcproto::Name;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -28,6 +28,8 @@ pub struct Reply {
     /// The Ethernet source of its frame, when the shell knows it (set after parsing).
     pub from_mac: Option<[u8; 6]>,
     pub op: Opcode,
+    /// The hardware type (1: Ethernet).
+    pub htype: HType,
     pub xid: u32,
     /// The client hardware address (hlen bytes).
     pub chaddr: Vec<u8>,
@@ -107,6 +109,7 @@ impl Reply {
             from,
             from_mac: None,
             op: header.opcode(),
+            htype: header.htype(),
             xid: header.xid(),
             chaddr: header.chaddr().to_vec(),
             yiaddr: header.yiaddr(),
@@ -287,25 +290,6 @@ pub fn host_name(s: &str) -> Result<String, Rejected> {
 /// resolv.conf.
 pub fn domain_name(s: &str) -> Result<String, Rejected> {
     dns_name(s).ok_or_else(|| rule("is not a valid domain name"))
-}
-
-/// A DNS name as resolv.conf and hooks may take it, or None: labels of letters, digits, '-'
-/// and '_' (RFC 1123 2.1 host names, and the '_' real networks use), none beginning or ending
-/// with '-' (which could also read as a command-line option).
-pub fn dns_name(s: &str) -> Option<String> {
-    let s = s.trim_end_matches('\0').trim_end_matches('.');
-    let ok = !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    ok.then(|| s.to_string())
 }
 
 /// Option 26: RFC 2132 5.1, the MTU's minimum is 68.

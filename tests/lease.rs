@@ -1,6 +1,7 @@
 //! Reading a lease out of a server's reply: the captured dnsmasq ACK, and what is refused or
 //! cleaned up.
 
+use dhcpc::addr;
 use dhcpc::frame;
 use dhcpc::lease::{self, Lease, LeaseError, INFINITE};
 use dhcpc::reply::Reply;
@@ -145,7 +146,7 @@ fn a_link_local_address_is_refused_from_an_ack_and_from_a_saved_lease() {
         assert!(LeaseError::LinkLocal(a).to_string().contains("RFC 3927"));
         let mut saved = from_reply(&ack(), Instant::ZERO).unwrap();
         saved.address = a;
-        saved.broadcast = dhcpc::lease::broadcast_of(a, saved.prefix_len);
+        saved.broadcast = dhcpc::addr::broadcast_of(a, saved.prefix_len);
         assert_eq!(saved.check(), Err(LeaseError::LinkLocal(a)));
     }
     // Its neighbours are ordinary addresses.
@@ -349,28 +350,28 @@ fn infinite_lease_has_no_deadlines() {
 #[test]
 fn masks_and_broadcasts() {
     assert_eq!(
-        lease::mask_to_prefix(Ipv4Addr::new(255, 255, 255, 0)),
+        addr::mask_to_prefix(Ipv4Addr::new(255, 255, 255, 0)),
         Some(24)
     );
     assert_eq!(
-        lease::mask_to_prefix(Ipv4Addr::new(255, 255, 255, 255)),
+        addr::mask_to_prefix(Ipv4Addr::new(255, 255, 255, 255)),
         Some(32)
     );
-    assert_eq!(lease::mask_to_prefix(Ipv4Addr::new(0, 0, 0, 0)), Some(0));
+    assert_eq!(addr::mask_to_prefix(Ipv4Addr::new(0, 0, 0, 0)), Some(0));
     assert_eq!(
-        lease::mask_to_prefix(Ipv4Addr::new(255, 255, 254, 0)),
+        addr::mask_to_prefix(Ipv4Addr::new(255, 255, 254, 0)),
         Some(23)
     );
-    assert_eq!(lease::mask_to_prefix(Ipv4Addr::new(255, 0, 255, 0)), None);
-    assert_eq!(lease::mask_to_prefix(Ipv4Addr::new(0, 0, 0, 255)), None);
+    assert_eq!(addr::mask_to_prefix(Ipv4Addr::new(255, 0, 255, 0)), None);
+    assert_eq!(addr::mask_to_prefix(Ipv4Addr::new(0, 0, 0, 255)), None);
     assert_eq!(
-        lease::broadcast_of(YIADDR, 24),
+        addr::broadcast_of(YIADDR, 24),
         Ipv4Addr::new(198, 51, 100, 255)
     );
-    assert_eq!(lease::broadcast_of(YIADDR, 32), YIADDR);
-    assert_eq!(lease::broadcast_of(YIADDR, 0), Ipv4Addr::BROADCAST);
+    assert_eq!(addr::broadcast_of(YIADDR, 32), YIADDR);
+    assert_eq!(addr::broadcast_of(YIADDR, 0), Ipv4Addr::BROADCAST);
     assert_eq!(
-        lease::broadcast_of(YIADDR, 30),
+        addr::broadcast_of(YIADDR, 30),
         Ipv4Addr::new(198, 51, 100, 135)
     );
 }
@@ -506,8 +507,8 @@ fn rules_for_what_a_saved_lease_may_hold() {
 // ---------------------------------------------------------------------------------------------
 // Options of real networks (issue 9).
 
-fn route(dest: [u8; 4], prefix_len: u8, gateway: [u8; 4]) -> lease::Route {
-    lease::Route {
+fn route(dest: [u8; 4], prefix_len: u8, gateway: [u8; 4]) -> addr::Route {
+    addr::Route {
         dest: Ipv4Addr::from(dest),
         prefix_len,
         gateway: Ipv4Addr::from(gateway),

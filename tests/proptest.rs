@@ -2,17 +2,21 @@
 //! builds (src/core/request.rs) encodes and decodes to the same message; a frame built by
 //! `frame::build` parses back to its payload and addresses; an ARP request parses back to
 //! its fields; a lease file rendered from any valid lease reads back to the same lease, and
-//! read later counts the time spent.
+//! read later counts the time spent; and whatever T1, T2 and lease time a server sends, and
+//! whatever the seed, the fuzzed T1 and T2 a client binds with keep T1 < T2 < lease.
 
+use dhcpc::addr::{broadcast_of, is_usable_unicast, Route};
 use dhcpc::core::request::{self, ClientId};
-use dhcpc::core::{max_message_size, Config};
+use dhcpc::core::{max_message_size, Action, Client, Config, Event, ProbeMode};
 use dhcpc::frame;
-use dhcpc::lease::{broadcast_of, is_usable_unicast, Lease, Route, INFINITE, MIN_LEASE_SECS};
+use dhcpc::lease::renewal_times;
+use dhcpc::lease::{Lease, INFINITE, MIN_LEASE_SECS};
 use dhcpc::leasefile;
+use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire::{
     self,
-    v4::{DhcpOption, Message, MessageType, OptionCode},
+    v4::{DhcpOption, Message, MessageType, Opcode, OptionCode},
 };
 use proptest::prelude::*;
 use std::net::Ipv4Addr;
@@ -167,7 +171,77 @@ fn kind(m: &Message) -> Option<MessageType> {
     m.opts().msg_type()
 }
 
+/// A server's reply of `kind` to `xid` for `mac`, offering 198.51.100.77/24 from
+/// 198.51.100.1 with these options 51, 58 and 59, as the core receives it.
+fn server_reply(
+    mac: [u8; 6],
+    xid: u32,
+    kind: MessageType,
+    lease: u32,
+    t1: Option<u32>,
+    t2: Option<u32>,
+) -> Reply {
+    let server = Ipv4Addr::new(198, 51, 100, 1);
+    let mut m = Message::default();
+    m.set_opcode(Opcode::BootReply)
+        .set_xid(xid)
+        .set_yiaddr(Ipv4Addr::new(198, 51, 100, 77))
+        .set_chaddr(&mac);
+    let o = m.opts_mut();
+    o.insert(DhcpOption::MessageType(kind));
+    o.insert(DhcpOption::ServerIdentifier(server));
+    o.insert(DhcpOption::AddressLeaseTime(lease));
+    o.insert(DhcpOption::SubnetMask(Ipv4Addr::new(255, 255, 255, 0)));
+    if let Some(t) = t1 {
+        o.insert(DhcpOption::Renewal(t));
+    }
+    if let Some(t) = t2 {
+        o.insert(DhcpOption::Rebinding(t));
+    }
+    Reply::parse(&wire::encode(&m).unwrap(), server).unwrap()
+}
+
 proptest! {
+    #[test]
+    fn fuzzed_t1_and_t2_keep_their_order_whatever_the_server_and_the_seed(
+        seed in any::<u64>(),
+        lease_secs in prop_oneof![MIN_LEASE_SECS..200_000, any::<u32>()],
+        t1 in prop::option::of(prop_oneof![0u32..200_000, any::<u32>()]),
+        t2 in prop::option::of(prop_oneof![0u32..200_000, any::<u32>()]),
+        percent in prop_oneof![Just(5u8), 0u8..=100],
+    ) {
+        prop_assume!(lease_secs >= MIN_LEASE_SECS);
+        let mac = [2, 0, 0, 0, 0, 1];
+        let mut cfg = Config::new(mac);
+        cfg.probe = ProbeMode::Off;
+        cfg.retry.timer_fuzz_percent = percent;
+        let mut c = Client::new(cfg, seed);
+        let now = Instant::from_secs(10);
+        let xid = c
+            .handle(now, Event::Start)
+            .iter()
+            .find_map(|a| match a {
+                Action::Send { msg, .. } => Some(msg.xid()),
+                _ => None,
+            })
+            .unwrap();
+        c.handle(now, Event::Reply(&server_reply(mac, xid, MessageType::Offer, lease_secs, t1, t2)));
+        c.handle(now, Event::Reply(&server_reply(mac, xid, MessageType::Ack, lease_secs, t1, t2)));
+        let lease = c.lease().expect("bound").clone();
+        prop_assert!(lease.check().is_ok(), "{:?}", lease.check());
+        if lease.is_infinite() {
+            return Ok(());
+        }
+        let (f1, f2) = (lease.t1_secs, lease.t2_secs);
+        prop_assert!(1 <= f1 && f1 < f2 && f2 < lease_secs, "{} {} {}", f1, f2, lease_secs);
+        prop_assert!(lease.renew_at() < lease.rebind_at() && lease.rebind_at() < lease.expires_at());
+        // Within the fuzz of the times RFC 2131 4.4.5 gives (a time of 0 is left out).
+        let (b1, b2) = renewal_times(lease_secs, t1.filter(|&t| t > 0), t2.filter(|&t| t > 0));
+        let spread = |t: u32| i64::from(t) * i64::from(percent) / 100;
+        prop_assert!((i64::from(f2) - i64::from(b2)).abs() <= spread(b2));
+        prop_assert!((i64::from(f1) - i64::from(b1)).abs() <= spread(b1) + 1);
+    }
+
     #[test]
     fn every_message_the_client_builds_decodes_to_the_same_message(
         cfg in config(),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use dhcpc::lease::Route;
+use dhcpc::addr::Route;
 use dhcpc::reply::{self, Reply};
 use dhcpc::wire::v4::{MessageType, Opcode};
 use dhcpc::wire::WireError;

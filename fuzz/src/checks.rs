@@ -7,11 +7,12 @@
 //! crash found, on the stable toolchain.
 
 use clap::CommandFactory;
+use dhcpc::addr::{dns_name, is_usable_unicast};
 use dhcpc::config;
 use dhcpc::frame;
-use dhcpc::lease::{self, is_usable_unicast, Lease, INFINITE};
+use dhcpc::lease::{self, Lease, INFINITE};
 use dhcpc::leasefile;
-use dhcpc::reply::{dns_name, Reply};
+use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire;
 use dhcproto::Encodable;

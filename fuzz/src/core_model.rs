@@ -7,6 +7,10 @@
 //!
 //! - Configure's `previous` is what the interface holds; Deconfigure only of what it holds;
 //!   `applied()` is exactly what those actions left; the lease in force is the one held;
+//! - every transition named as the core's rules say: Configure BOUND for a new address,
+//!   RENEW, REBIND (renewals) or REBOOT for the one held; Deconfigure as its reason says;
+//!   Reapply REBOOT; PREINIT once, first of all; STOP only at a stop, with what is held; FAIL
+//!   only right after NoLease;
 //! - an address is held only in a state that holds a lease or is confirming one (BOUND,
 //!   RENEWING, REBINDING, REBOOTING, PROBING) and it passes the lease check (unicast, …);
 //! - lease timers only while a lease is held, and they are its T1, T2 and expiry, in that
@@ -22,12 +26,18 @@
 //!
 //! Shared like `checks.rs`: `tests/fuzz_regressions.rs` includes this file by path.
 
+// The rules checked after every step, in a file of their own (a path both crates that
+// include this file resolve alike).
+#[path = "core_model/rules.rs"]
+mod rules;
+
 use arbitrary::{Arbitrary, Unstructured};
-use dhcpc::core::{Action, ArpSeen, Client, Config, Dest, Event, ProbeMode, StateName, Timer};
-use dhcpc::lease::{is_usable_unicast, Lease};
+use dhcpc::core::{ArpSeen, Client, Config, Event, ProbeMode, StateName};
+use dhcpc::lease::Lease;
 use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire;
+use rules::check;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -66,7 +76,9 @@ pub struct Setup {
     /// `--timeout` of this many seconds.
     pub acquire_timeout: Option<u8>,
     /// A saved lease to ask for again (INIT-REBOOT), read from this template as from an ACK,
-    /// started this many seconds before the client starts.
+    /// started this many seconds before the client starts. With the seed's lowest bit set it
+    /// is given as a leftover instead (a lease file refused at load, its lease maybe still on
+    /// the interface): taken off at start.
     pub saved: Option<(Template, u16)>,
     pub no_carrier: bool,
 }
@@ -188,6 +200,8 @@ struct Model {
     ipv4ll: bool,
     /// The address defended (RFC 5227 2.4), as the shell was last told.
     defending: Option<Ipv4Addr>,
+    /// PREINIT was told.
+    preinit: bool,
 }
 
 impl Addr {
@@ -368,117 +382,22 @@ impl fmt::Display for Ctx<'_> {
 
 /// Runs `steps` on a client set up by `setup`, checking every rule after every step.
 pub fn run_steps(setup: &Setup, steps: &[Step]) {
-    let mut c = Client::new(config(setup), setup.seed);
     let mut now = start_time();
-    let mut m = Model {
-        carrier: !setup.no_carrier,
-        ipv4ll: setup.ipv4ll.is_some(),
-        ..Model::default()
-    };
-    if setup.no_carrier {
-        c = c.without_carrier();
-    }
-    if let Some((t, ago)) = &setup.saved {
-        let started = now - Duration::from_secs(u64::from(*ago));
-        // A saved lease passed the lease check when it was read (leasefile::parse).
-        if let Some(lease) = t
-            .reply(&c, 0)
-            .and_then(|r| Lease::from_reply(&r, started).ok())
-        {
-            // An earlier process may have left it on the interface.
-            if lease.expires_at().is_none_or(|end| end > now) {
-                m.holds = Some(lease.clone());
-            }
-            c = c.with_saved_lease(lease);
-        }
-    }
+    let (mut c, mut m) = set_up(setup, now);
     let actions = c.handle(now, Event::Start);
     check(&c, &actions, &mut m, (now, false, false), &"start");
+    assert!(m.preinit, "start: no PREINIT");
+    let mut held = Held::default();
     for (i, step) in steps.iter().enumerate() {
         let ctx = Ctx {
             i,
             step,
             state: c.state(),
         };
-        let mut tick = false;
-        let reply;
-        let lease;
-        let event = match step {
-            Step::Reply(t) => match t.reply(&c, m.last_xid) {
-                Some(r) => {
-                    reply = r;
-                    Event::Reply(&reply)
-                }
-                None => continue,
-            },
-            Step::Raw { fix, bytes } => {
-                let mut b = bytes.clone();
-                if *fix && b.len() >= 240 {
-                    b[0] = 2;
-                    b[2] = 6;
-                    b[4..8].copy_from_slice(&m.last_xid.to_be_bytes());
-                    b[28..34].copy_from_slice(&MAC);
-                    b[236..240].copy_from_slice(&wire::MAGIC_COOKIE);
-                }
-                match Reply::parse(&b, SERVER) {
-                    Ok(r) => {
-                        reply = r;
-                        Event::Reply(&reply)
-                    }
-                    Err(e) => Event::Unreadable {
-                        from: SERVER,
-                        why: e.to_string(),
-                    },
-                }
-            }
-            Step::Unreadable => Event::Unreadable {
-                from: OTHER_SERVER,
-                why: "fuzz".into(),
-            },
-            Step::TickDue => {
-                now = c.poll_at().unwrap_or(now).max(now);
-                tick = true;
-                Event::Tick
-            }
-            Step::TickMillis(ms) => {
-                now = now + Duration::from_millis(u64::from(*ms));
-                tick = true;
-                Event::Tick
-            }
-            Step::TickMinutes(min) => {
-                now = now + Duration::from_secs(60 * u64::from(*min));
-                tick = true;
-                Event::Tick
-            }
-            Step::Renew => Event::Renew,
-            Step::Release => Event::Release,
-            Step::Stop => Event::Stop,
-            Step::Arp {
-                sender_mac,
-                sender_ip,
-                target_ip,
-            } => Event::Arp(ArpSeen {
-                sender_mac: match sender_mac % 3 {
-                    0 => MAC,
-                    1 => ROUTER_MAC,
-                    _ => STRANGER_MAC,
-                },
-                sender_ip: sender_ip.resolve(&c),
-                target_ip: target_ip.resolve(&c),
-            }),
-            Step::Link(carrier) => Event::Link { carrier: *carrier },
-            Step::Gone => Event::Gone,
-            Step::ConfigureFailed => match &m.last_configured {
-                Some(l) => {
-                    lease = l.clone();
-                    Event::ConfigureFailed {
-                        lease: &lease,
-                        why: "fuzz: refused".into(),
-                    }
-                }
-                None => continue,
-            },
+        let Some((at, (event, tick))) = event_for(step, &c, &m, now, &mut held) else {
+            continue;
         };
+        now = at;
         match &event {
             Event::Link { carrier } => m.carrier = *carrier,
             // The kernel took the link-local address with the interface (the core forgets it
@@ -498,238 +417,108 @@ pub fn run_steps(setup: &Setup, steps: &[Step]) {
     }
 }
 
-/// Every rule, after one step that returned `actions` at `now`.
-/// `tick`: the event was a tick; `stopped`: it was [`Event::Stop`].
-fn check(
+/// The client `setup` describes, and the model of its interface, at `now`.
+fn set_up(setup: &Setup, now: Instant) -> (Client, Model) {
+    let mut c = Client::new(config(setup), setup.seed);
+    let mut m = Model {
+        carrier: !setup.no_carrier,
+        ipv4ll: setup.ipv4ll.is_some(),
+        ..Model::default()
+    };
+    if setup.no_carrier {
+        c = c.without_carrier();
+    }
+    if let Some((t, ago)) = &setup.saved {
+        let started = now - Duration::from_secs(u64::from(*ago));
+        // A saved lease passed the lease check when it was read (leasefile::parse).
+        if let Some(lease) = t
+            .reply(&c, 0)
+            .and_then(|r| Lease::from_reply(&r, started).ok())
+        {
+            // An earlier process may have left it on the interface: the core counts it as
+            // held (and takes it off when it has run out, or is a leftover).
+            m.holds = Some(lease.clone());
+            c = if setup.seed & 1 == 1 {
+                c.with_leftover(lease)
+            } else {
+                c.with_saved_lease(lease)
+            };
+        }
+    }
+    (c, m)
+}
+
+/// What an event borrows: the reply or the lease it carries.
+#[derive(Default)]
+struct Held {
+    reply: Option<Reply>,
+    lease: Option<Lease>,
+}
+
+/// The event `step` is for the client `c` at `now`: when it happens (a tick moves time on),
+/// the event, and whether it is a tick; None when the step makes no event (a template that
+/// does not encode, no lease to refuse).
+fn event_for<'a>(
+    step: &Step,
     c: &Client,
-    actions: &[Action],
-    m: &mut Model,
-    at: (Instant, bool, bool),
-    ctx: &dyn fmt::Display,
-) {
-    let (now, tick, stopped) = at;
-    use StateName::*;
-    assert!(
-        actions.len() <= MAX_ACTIONS,
-        "{ctx}: {} actions for one event: {actions:?}",
-        actions.len()
-    );
-    let state = c.state();
-    let mut sent = 0;
-    for a in actions {
-        match a {
-            Action::Configure {
-                lease,
-                previous,
-                renewal,
-            } => {
-                assert_eq!(
-                    previous, &m.holds,
-                    "{ctx}: Configure replaces something else than the interface holds"
-                );
-                lease
-                    .check()
-                    .unwrap_or_else(|e| panic!("{ctx}: configures a bad lease: {e}"));
-                assert!(is_usable_unicast(lease.address), "{ctx}");
-                if *renewal {
-                    assert_eq!(
-                        previous.as_ref().map(|p| p.address),
-                        Some(lease.address),
-                        "{ctx}: a renewal of another address"
-                    );
-                }
-                if m.probed.contains(&lease.address) && m.carrier {
-                    assert!(
-                        actions.contains(&Action::ArpAnnounce {
-                            addr: lease.address
-                        }),
-                        "{ctx}: a probed address bound without an announcement"
-                    );
-                }
-                m.holds = Some(lease.clone());
-                m.last_configured = Some(lease.clone());
-                m.probed.clear();
-            }
-            Action::Deconfigure { lease, .. } => {
-                assert_eq!(
-                    Some(lease),
-                    m.holds.as_ref(),
-                    "{ctx}: Deconfigure of something the interface does not hold"
-                );
-                m.holds = None;
-            }
-            Action::ConfigureLinkLocal { addr } => {
-                let o = addr.octets();
-                assert!(
-                    o[0] == 169 && o[1] == 254 && (1..=254).contains(&o[2]),
-                    "{ctx}: link-local {addr}"
-                );
-                assert!(
-                    m.link_local.is_none_or(|held| held == *addr),
-                    "{ctx}: a second link-local address"
-                );
-                m.link_local = Some(*addr);
-            }
-            Action::DeconfigureLinkLocal { addr } => {
-                assert_eq!(m.link_local, Some(*addr), "{ctx}: removes {addr} not held");
-                assert!(
-                    m.holds.as_ref().is_none_or(|l| l.address != *addr),
-                    "{ctx}: removes {addr}, which the lease holds"
-                );
-                m.link_local = None;
-            }
-            Action::ArpDefend(addr) => {
-                assert_ne!(addr, &m.defending, "{ctx}: the same defence told twice");
-                m.defending = *addr;
-            }
-            Action::ArpWatch(addrs) => {
-                assert_ne!(addrs, &m.watching, "{ctx}: the same watch set told twice");
-                m.watching = addrs.clone();
-            }
-            Action::Send { msg, dest } => {
-                sent += 1;
-                m.last_xid = msg.xid();
-                let bytes = wire::encode(msg).unwrap_or_else(|e| panic!("{ctx}: {e}"));
-                wire::decode(&bytes).unwrap_or_else(|e| panic!("{ctx}: ours: {e}"));
-                if let Dest::Unicast(to) = dest {
-                    assert!(is_usable_unicast(*to), "{ctx}: unicast to {to}");
-                }
-            }
-            Action::ArpProbe { target } => {
-                sent += 1;
-                if !m.probed.contains(target) {
-                    m.probed.push(*target);
-                }
-            }
-            Action::ArpAnnounce { .. } | Action::ArpRequest { .. } => sent += 1,
-            Action::Reapply { lease } => {
-                assert_eq!(
-                    Some(lease),
-                    m.holds.as_ref(),
-                    "{ctx}: reapplies what is not held"
-                )
-            }
-            Action::SaveLease(_) | Action::ForgetLease | Action::NoLease(_) => {}
-        }
-    }
-    if !m.carrier {
-        assert_eq!(sent, 0, "{ctx}: sent without carrier: {actions:?}");
-    }
-    if tick {
-        m.timed_sends
-            .retain(|&t| now.saturating_since(t) < Duration::from_secs(1));
-        m.timed_sends.extend(std::iter::repeat_n(now, sent));
-        assert!(
-            m.timed_sends.len() <= MAX_TIMED_SENDS,
-            "{ctx}: {} packets sent on timers within a second",
-            m.timed_sends.len()
-        );
-        if let Some(at) = c.poll_at() {
-            assert!(at > now, "{ctx}: {at:?} still due after a tick at {now:?}");
-        }
-    }
+    m: &Model,
+    now: Instant,
+    held: &'a mut Held,
+) -> Option<(Instant, (Event<'a>, bool))> {
+    let tick = |to: Instant| Some((to, (Event::Tick, true)));
+    let event = match step {
+        Step::Reply(t) => Event::Reply(held.reply.insert(t.reply(c, m.last_xid)?)),
+        Step::Raw { fix, bytes } => match Reply::parse(&fixed(*fix, bytes, m.last_xid), SERVER) {
+            Ok(r) => Event::Reply(held.reply.insert(r)),
+            Err(e) => Event::Unreadable {
+                from: SERVER,
+                why: e.to_string(),
+            },
+        },
+        Step::Unreadable => Event::Unreadable {
+            from: OTHER_SERVER,
+            why: "fuzz".into(),
+        },
+        Step::TickDue => return tick(c.poll_at().unwrap_or(now).max(now)),
+        Step::TickMillis(ms) => return tick(now + Duration::from_millis(u64::from(*ms))),
+        Step::TickMinutes(min) => return tick(now + Duration::from_secs(60 * u64::from(*min))),
+        Step::Renew => Event::Renew,
+        Step::Release => Event::Release,
+        Step::Stop => Event::Stop,
+        Step::Arp {
+            sender_mac,
+            sender_ip,
+            target_ip,
+        } => Event::Arp(ArpSeen {
+            sender_mac: match sender_mac % 3 {
+                0 => MAC,
+                1 => ROUTER_MAC,
+                _ => STRANGER_MAC,
+            },
+            sender_ip: sender_ip.resolve(c),
+            target_ip: target_ip.resolve(c),
+        }),
+        Step::Link(carrier) => Event::Link { carrier: *carrier },
+        Step::Gone => Event::Gone,
+        Step::ConfigureFailed => Event::ConfigureFailed {
+            lease: held.lease.insert(m.last_configured.clone()?),
+            why: "fuzz: refused".into(),
+        },
+    };
+    Some((now, (event, false)))
+}
 
-    // The record.
-    if let (Some(l), Some(ll)) = (&m.holds, m.link_local) {
-        assert_ne!(
-            l.address, ll,
-            "{ctx}: the lease and the link-local fallback share {ll}"
-        );
+/// Raw bytes as a DHCP payload; with `fix`, its op, htype, hlen, xid (`xid`), chaddr and
+/// cookie made right, so that the options reach the core.
+fn fixed(fix: bool, bytes: &[u8], xid: u32) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    if fix && b.len() >= 240 {
+        b[0] = 2;
+        b[1] = 1;
+        b[2] = 6;
+        b[4..8].copy_from_slice(&xid.to_be_bytes());
+        b[28..34].copy_from_slice(&MAC);
+        b[236..240].copy_from_slice(&wire::MAGIC_COOKIE);
     }
-    assert_eq!(
-        c.applied(),
-        m.holds.as_ref(),
-        "{ctx}: the record is not what is held"
-    );
-    assert_eq!(c.link_local(), m.link_local, "{ctx}: link-local record");
-    if let Some(l) = c.lease() {
-        assert_eq!(
-            Some(l),
-            c.applied(),
-            "{ctx}: the lease in force is not held"
-        );
-        assert!(matches!(state, Bound | Renewing | Rebinding));
-    }
-    if c.applied().is_some() {
-        assert!(
-            matches!(state, Bound | Renewing | Rebinding | Rebooting | Probing),
-            "{ctx}: an address held in {state}"
-        );
-    }
-
-    // RFC 5227 2.4: the lease in force, and only it, is defended.
-    if !stopped {
-        assert_eq!(
-            m.defending,
-            c.lease().map(|l| l.address),
-            "{ctx}: defends {:?}",
-            m.defending
-        );
-    }
-
-    // The timer table.
-    let timers = c.timers();
-    if stopped {
-        // Stopped: the lease stays as it is, and nothing more is due.
-        assert_eq!(timers.next(), None, "{ctx}: timers left after stop");
-        return;
-    }
-    let held = c.applied();
-    for (t, due) in [
-        (Timer::Renew, held.and_then(Lease::renew_at)),
-        (Timer::Rebind, held.and_then(Lease::rebind_at)),
-        (Timer::Expire, held.and_then(Lease::expires_at)),
-    ] {
-        if let Some(at) = timers.get(t) {
-            assert!(held.is_some(), "{ctx}: {t:?} set with nothing held");
-            assert_eq!(Some(at), due, "{ctx}: {t:?} is not the held lease's");
-        }
-    }
-    if let Some(l) = c.lease() {
-        if let (Some(t1), Some(t2), Some(end)) = (l.renew_at(), l.rebind_at(), l.expires_at()) {
-            assert!(
-                t1 < t2 && t2 < end,
-                "{ctx}: T1 {t1:?} T2 {t2:?} expiry {end:?}"
-            );
-            assert_eq!(timers.get(Timer::Expire), Some(end), "{ctx}: no expiry");
-        }
-    }
-    if timers.get(Timer::Retransmit).is_some() {
-        assert!(
-            matches!(
-                state,
-                Selecting | Requesting | Rebooting | Renewing | Rebinding
-            ),
-            "{ctx}: a retransmission with no exchange"
-        );
-    }
-    assert_eq!(
-        timers.get(Timer::Restart).is_some(),
-        state == Init,
-        "{ctx}: restart"
-    );
-    assert_eq!(
-        timers.get(Timer::Probe).is_some(),
-        state == Probing,
-        "{ctx}: probe"
-    );
-    if state == Released {
-        assert_eq!(timers.next(), None, "{ctx}: timers left after release");
-    }
-
-    // ARP: watched while an address is probed and while the router is asked whether carrier
-    // came back on the same network (RFC 4436); otherwise only for the link-local fallback.
-    let others: Vec<&Ipv4Addr> = m
-        .watching
-        .iter()
-        .filter(|a| !(m.ipv4ll && a.octets()[..2] == [169, 254]))
-        .collect();
-    match state {
-        Probing => assert!(
-            !m.watching.is_empty(),
-            "{ctx}: probing without watching ARP"
-        ),
-        Rebooting => assert!(others.len() <= 1, "{ctx}: watching {others:?}"),
-        _ => assert!(others.is_empty(), "{ctx}: watching ARP for {others:?}"),
-    }
+    b
 }

@@ -401,10 +401,10 @@ fn block(st: &[Statement], now: Instant) -> Result<Block, String> {
     let expire = expire.flatten();
     l.address = address.ok_or("a lease without fixed-address")?;
     l.prefix_len = match mask {
-        Some(m) => lease::mask_to_prefix(m).ok_or(format!("bad subnet-mask {m}"))?,
+        Some(m) => crate::addr::mask_to_prefix(m).ok_or(format!("bad subnet-mask {m}"))?,
         None => return Err("a lease without subnet-mask".into()),
     };
-    l.broadcast = bcast.unwrap_or_else(|| lease::broadcast_of(l.address, l.prefix_len));
+    l.broadcast = bcast.unwrap_or_else(|| crate::addr::broadcast_of(l.address, l.prefix_len));
     l.server_id = server.ok_or("a lease without dhcp-server-identifier")?;
     let (lease_secs, acquired) = match (expire, secs) {
         (None, _) => (INFINITE, 0),

@@ -38,6 +38,8 @@ pub struct Batch {
     pub done: Option<Ended>,
     /// The first lease, for whoever waits for it.
     first: Option<(Ready, Lease)>,
+    /// Or why there is none yet.
+    not_first: Option<(Ready, RunError)>,
     /// A oneshot run cannot go on.
     pub fatal: Option<RunError>,
     /// "bound" and "renewed", said once the batch is carried out (the lease saved).
@@ -75,12 +77,11 @@ pub fn drop_followers(queue: &mut VecDeque<Action>, lease: &Lease) {
 }
 
 impl Effects {
-    /// Hands one action to the value that owns its effect. `hook` is the hook reason of a
-    /// configuration, as the core named it.
+    /// Hands one action to the value that owns its effect. Each transition's hook reason is
+    /// the core's word ([`crate::core::Transition`]), only spelt as dhclient's here.
     pub async fn carry_out(
         &mut self,
         action: Action,
-        hook: HookReason,
         batch: &mut Batch,
     ) -> Result<Option<FollowUp>, RunError> {
         match action {
@@ -89,9 +90,17 @@ impl Effects {
                 lease,
                 previous,
                 renewal,
-            } => return Ok(self.configure(lease, previous, renewal, hook, batch).await),
-            Action::Deconfigure { lease, reason } => {
-                self.deconfigure(&lease, reason).await;
+                transition,
+            } => {
+                let hook = HookReason::from(transition);
+                return Ok(self.configure(lease, previous, renewal, hook, batch).await);
+            }
+            Action::Deconfigure {
+                lease,
+                reason,
+                transition,
+            } => {
+                self.deconfigure(&lease, reason, transition.into()).await;
                 if reason == Reason::Released {
                     batch.done = Some(Ended::Released);
                 }
@@ -108,8 +117,12 @@ impl Effects {
             Action::ArpRequest { sender, target, to } => self.port.arp_request(sender, target, to),
             Action::ConfigureLinkLocal { addr } => self.apply.add_link_local(addr).await,
             Action::DeconfigureLinkLocal { addr } => self.apply.del_link_local(addr).await,
-            Action::Reapply { lease } => self.reapply(&lease).await,
-            Action::NoLease(why) => self.no_lease(why).await?,
+            Action::Reapply { lease, transition } => self.reapply(&lease, transition.into()).await,
+            Action::NoLease(why) => self.no_lease(why, batch).await?,
+            Action::Notify { transition, lease } => {
+                let hook = HookReason::from(transition);
+                self.notify.hook(hook, None, lease.as_ref()).await;
+            }
         }
         Ok(None)
     }
@@ -180,16 +193,7 @@ impl Effects {
     }
 
     /// Takes `lease` off the interface (or has the script do it), then tells the hook.
-    async fn deconfigure(&mut self, lease: &Lease, reason: Reason) {
-        let hook = match reason {
-            Reason::Nak => HookReason::Nak,
-            Reason::Released => HookReason::Release,
-            Reason::Unconfirmed | Reason::NotApplied => HookReason::Fail,
-            Reason::Gone => HookReason::Stop,
-            Reason::Expired | Reason::Moved | Reason::Declined | Reason::Conflict => {
-                HookReason::Expire
-            }
-        };
+    async fn deconfigure(&mut self, lease: &Lease, reason: Reason, hook: HookReason) {
         let name = &self.opts.name;
         if self.notify.script_configures() {
             self.notify.hook(hook, None, Some(lease)).await;
@@ -208,11 +212,9 @@ impl Effects {
     }
 
     /// Puts back what of `lease` the kernel dropped while the link was down.
-    async fn reapply(&mut self, lease: &Lease) {
+    async fn reapply(&mut self, lease: &Lease, hook: HookReason) {
         if self.notify.script_configures() {
-            self.notify
-                .hook(HookReason::Reboot, Some(lease), Some(lease))
-                .await;
+            self.notify.hook(hook, Some(lease), Some(lease)).await;
             return;
         }
         let name = &self.opts.name;
@@ -223,8 +225,9 @@ impl Effects {
         }
     }
 
-    /// No lease within the timeout: said, and told to whoever waits; a oneshot run ends.
-    async fn no_lease(&mut self, why: NoLease) -> Result<(), RunError> {
+    /// No lease within the timeout: said, and told to whoever waits (once the batch, with its
+    /// FAIL hook, is carried out); a oneshot run ends.
+    async fn no_lease(&mut self, why: NoLease, batch: &mut Batch) -> Result<(), RunError> {
         let name = &self.opts.name;
         let why = if self.apply.carrier().await {
             why.to_string()
@@ -238,9 +241,8 @@ impl Effects {
             return Err(err);
         }
         warn!("{err}; still trying");
-        self.notify.hook(HookReason::Fail, None, None).await;
         if let Some(ready) = self.notify.take_ready() {
-            let _ = ready.send(Err(err));
+            batch.not_first = Some((ready, err));
         }
         Ok(())
     }
@@ -259,6 +261,9 @@ impl Effects {
         if let Some((ready, lease)) = batch.first.take() {
             self.files.flush().await;
             let _ = ready.send(Ok(lease));
+        }
+        if let Some((ready, err)) = batch.not_first.take() {
+            let _ = ready.send(Err(err));
         }
         for line in batch.said.drain(..) {
             info!("{line}");

@@ -15,8 +15,7 @@
 //! the kernel refuses goes back to the core, which starts over after a pause. Only a
 //! `--oneshot` run, which has nothing to keep alive, ends on such an error.
 
-use crate::core::{self, Action, Client, Event};
-use crate::hookenv::Reason as HookReason;
+use crate::core::{Action, Client, Event};
 use crate::lease::Lease;
 use crate::shell::actions::{drop_followers, Batch, Effects, FollowUp};
 use crate::shell::apply::{Apply, NETLINK_TURNS};
@@ -91,8 +90,6 @@ pub struct Driver {
     claim: Option<Claim>,
     claims: Option<Registry>,
     left_out: LeftOut,
-    /// The core's state before the event being handled (to tell RENEW from REBIND, REBOOT).
-    state_before: core::StateName,
 }
 
 impl Driver {
@@ -165,6 +162,10 @@ impl Driver {
             client = client.with_saved_lease(saved);
             port.set_server_mac(server_mac);
         }
+        if let Some(leftover) = found.leftover {
+            // Refused here, but maybe still on the interface: the core takes it off.
+            client = client.with_leftover(leftover);
+        }
         let up = link.up && link.carrier;
         if !up {
             client = client.without_carrier();
@@ -188,7 +189,6 @@ impl Driver {
             claim: None,
             claims: None,
             left_out: LeftOut::default(),
-            state_before: core::StateName::Init,
         }
     }
 
@@ -207,9 +207,8 @@ impl Driver {
         self.fx.notify.on_status(manager);
     }
 
-    /// Feeds one event to the core, noting the state it was in.
+    /// Feeds one event to the core.
     fn feed(&mut self, now: crate::time::Instant, event: Event<'_>) -> Vec<Action> {
-        self.state_before = self.client.state();
         self.client.handle(now, event)
     }
 
@@ -378,19 +377,14 @@ impl Driver {
         Ok(true)
     }
 
-    /// Stops the driver: the lease stays on the interface and on disk for next time. Boxed,
-    /// like the other rare awaits: the lease it keeps for the hook would otherwise take room
-    /// in every driver's future while it rests.
+    /// Stops the driver: the lease stays on the interface and on disk for next time (the
+    /// core's STOP tells the hook which). Boxed, like the other rare awaits: its state would
+    /// otherwise take room in every driver's future while it rests.
     async fn stop(&mut self) -> Result<Ended, RunError> {
         Box::pin(async {
             info!("stopping; the lease stays for next time");
-            let held = self.client.applied().cloned();
             let actions = self.feed(clock::now(), Event::Stop);
             self.perform(actions).await?;
-            self.fx
-                .notify
-                .hook(HookReason::Stop, None, held.as_ref())
-                .await;
             Ok(Ended::Stopped)
         })
         .await
@@ -463,7 +457,6 @@ impl Driver {
         if !self.carrier.up {
             info!("{}: no carrier yet; waiting for it", self.fx.opts.name);
         }
-        self.fx.notify.hook(HookReason::Preinit, None, None).await;
         let actions = self.feed(clock::now(), Event::Start);
         if let Some(end) = self.perform(actions).await? {
             return Ok(end);
@@ -597,8 +590,7 @@ impl Driver {
         }
         let mut queue = VecDeque::from(actions);
         while let Some(action) = queue.pop_front() {
-            let hook = self.hook_reason(&action);
-            let Some(follow) = self.fx.carry_out(action, hook, &mut batch).await? else {
+            let Some(follow) = self.fx.carry_out(action, &mut batch).await? else {
                 continue;
             };
             // Saving and announcing a lease that was not configured are moot; the core says
@@ -625,26 +617,6 @@ impl Driver {
             .notify
             .status(&self.fx.opts.name, || status::line(client));
         Ok(batch.done)
-    }
-
-    /// The hook reason of a configuration.
-    fn hook_reason(&self, action: &Action) -> HookReason {
-        let Action::Configure {
-            lease,
-            previous,
-            renewal,
-        } = action
-        else {
-            return HookReason::Bound;
-        };
-        let same = previous.as_ref().map(|p| p.address) == Some(lease.address);
-        match (renewal, self.state_before) {
-            (true, core::StateName::Rebinding) => HookReason::Rebind,
-            (true, core::StateName::Renewing) => HookReason::Renew,
-            (true, _) => HookReason::Reboot,
-            (false, _) if same => HookReason::Reboot,
-            (false, _) => HookReason::Bound,
-        }
     }
 }
 

@@ -1,9 +1,24 @@
 //! What a lease is, how it is read from a server's reply, and the one sanity check every lease
 //! passes before it can reach the interface: from an ACK ([`Lease::from_reply`]) and from the
 //! saved lease file alike ([`Lease::check`]).
+//!
+//! Laid out as: this file, the [`Lease`] and how it is read, its routes and times;
+//! [`rules`], each rule of the check and [`LeaseError`]; [`options`], the raw options a lease
+//! keeps for hooks and status. Addresses, masks and routes are [`crate::addr`]'s, below both
+//! this module and [`crate::reply`].
 
-use crate::reply::{dns_name, Reply};
-use crate::text::Quoted;
+pub mod options;
+pub mod rules;
+
+pub use crate::addr::Route;
+pub use options::{Options, OptionsIter};
+pub use rules::{
+    check_address, check_broadcast, check_domain, check_host_part, check_lease_time, check_mtu,
+    check_prefix, check_route, check_server, check_server_id, check_times, LeaseError,
+};
+
+use crate::addr::{broadcast_of, classful_prefix, mask_to_prefix, network_of};
+use crate::reply::Reply;
 use crate::time::Instant;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -23,110 +38,6 @@ pub const INFINITE: u32 = u32::MAX;
 /// systemd-networkd takes any lifetime but 0. Refusing keeps dhcpc to what the server granted,
 /// and 4 s still lets test servers hand out leases of a few seconds (Kea does).
 pub const MIN_LEASE_SECS: u32 = 4;
-
-/// A route of option 121 (or 249) or the default route of option 3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route {
-    pub dest: Ipv4Addr,
-    pub prefix_len: u8,
-    /// The router; 0.0.0.0 means the destination is on the link (RFC 3442).
-    pub gateway: Ipv4Addr,
-}
-
-impl Route {
-    pub fn is_default(&self) -> bool {
-        self.prefix_len == 0
-    }
-}
-
-impl fmt::Display for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.dest, self.prefix_len)?;
-        if self.gateway.is_unspecified() {
-            write!(f, " on-link")
-        } else {
-            write!(f, " via {}", self.gateway)
-        }
-    }
-}
-
-/// The options of a reply as received, kept in one allocation: code, length (two bytes, as
-/// RFC 3396 may join an option past 255 bytes) and data, one after the other. A lease is held
-/// for as long as the interface is served, twice over (the state and the record of what is
-/// applied), by each of up to a thousand interfaces: a vector of vectors was one allocation
-/// per option, and three times the memory.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Options(Box<[u8]>);
-
-impl Options {
-    /// Options from (code, data) pairs, in order. Data past 65535 bytes (which no DHCP
-    /// message can hold) is cut there.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (u8, &'a [u8])>) -> Options {
-        let mut out = Vec::new();
-        for (code, data) in pairs {
-            let data = &data[..data.len().min(u16::MAX as usize)];
-            out.push(code);
-            out.extend_from_slice(&(data.len() as u16).to_le_bytes());
-            out.extend_from_slice(data);
-        }
-        Options(out.into_boxed_slice())
-    }
-
-    /// The options, in the order received.
-    pub fn iter(&self) -> OptionsIter<'_> {
-        OptionsIter(&self.0)
-    }
-
-    pub fn len(&self) -> usize {
-        self.iter().count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The data of the first option `code`, if there is one.
-    pub fn get(&self, code: u8) -> Option<&[u8]> {
-        self.iter().find(|(c, _)| *c == code).map(|(_, d)| d)
-    }
-}
-
-impl From<Vec<(u8, Vec<u8>)>> for Options {
-    fn from(pairs: Vec<(u8, Vec<u8>)>) -> Options {
-        Options::from_pairs(pairs.iter().map(|(c, d)| (*c, d.as_slice())))
-    }
-}
-
-impl fmt::Debug for Options {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl<'a> IntoIterator for &'a Options {
-    type Item = (u8, &'a [u8]);
-    type IntoIter = OptionsIter<'a>;
-    fn into_iter(self) -> OptionsIter<'a> {
-        self.iter()
-    }
-}
-
-/// The options of an [`Options`], as (code, data).
-#[derive(Clone)]
-pub struct OptionsIter<'a>(&'a [u8]);
-
-impl<'a> Iterator for OptionsIter<'a> {
-    type Item = (u8, &'a [u8]);
-    fn next(&mut self) -> Option<(u8, &'a [u8])> {
-        let [code, a, b, rest @ ..] = self.0 else {
-            return None;
-        };
-        let len = (u16::from_le_bytes([*a, *b]) as usize).min(rest.len());
-        let (data, rest) = rest.split_at(len);
-        self.0 = rest;
-        Some((*code, data))
-    }
-}
 
 /// A lease as granted by a server and as it is applied to the interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,131 +70,6 @@ pub struct Lease {
     pub t2_secs: u32,
     /// When the lease started: the time the REQUEST that earned it was sent (RFC 2131 4.4.1).
     pub start: Instant,
-}
-
-/// Why a reply (or a saved lease) is not a lease dhcpc will use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeaseError {
-    /// The address is not a unicast address.
-    NotUnicast(Ipv4Addr),
-    /// The address is an IPv4 link-local one (169.254.0.0/16), which DHCP does not hand out
-    /// (RFC 3927 1.6).
-    LinkLocal(Ipv4Addr),
-    /// No usable server identifier (option 54); the text says why, when the option was there.
-    NoServerId(Option<String>),
-    /// No lease time (option 51); the text says why, when the option was there.
-    NoLeaseTime(Option<String>),
-    /// A lease time under [`MIN_LEASE_SECS`].
-    TooShort(u32),
-    /// A subnet mask that is not a run of ones then zeros.
-    BadSubnetMask(Ipv4Addr),
-    /// A prefix of 0 (mask 0.0.0.0) or over 32.
-    BadPrefix(u8),
-    /// The address is its subnet's network address.
-    NetworkAddress(Ipv4Addr, u8),
-    /// The address is its subnet's broadcast address.
-    BroadcastAddress(Ipv4Addr, u8),
-    /// A broadcast address that is not the subnet's (saved leases only: a reply's option 28
-    /// that is not is ignored instead).
-    BadBroadcast(Ipv4Addr),
-    /// A router or DNS server that is not a unicast address (saved leases only: a reply's
-    /// lists are filtered).
-    NotUnicastServer(Ipv4Addr),
-    /// A domain name that is not a plausible DNS name (saved leases only).
-    BadDomain(String),
-    /// An MTU under 68 (saved leases only).
-    BadMtu(u16),
-    /// T1, T2 and the lease time out of order (saved leases only).
-    BadTimes { t1: u32, t2: u32, lease: u32 },
-    /// A route with host bits in its destination or a router that is not unicast (saved
-    /// leases only: a reply's routes are checked as they are read).
-    BadRoute(Route),
-}
-
-impl fmt::Display for LeaseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let because = |why: &Option<String>| match why {
-            Some(w) => format!(" ({w})"),
-            None => String::new(),
-        };
-        match self {
-            LeaseError::NotUnicast(a) => write!(f, "address {a} is not a unicast address"),
-            LeaseError::LinkLocal(a) => write!(
-                f,
-                "address {a} is an IPv4 link-local address, not one for DHCP (RFC 3927 1.6)"
-            ),
-            LeaseError::NoServerId(why) => {
-                write!(f, "no server identifier (option 54){}", because(why))
-            }
-            LeaseError::NoLeaseTime(why) => write!(f, "no lease time (option 51){}", because(why)),
-            LeaseError::TooShort(s) => write!(
-                f,
-                "lease time {s} s is under the minimum of {MIN_LEASE_SECS} s"
-            ),
-            LeaseError::BadSubnetMask(m) => write!(f, "subnet mask {m} is not contiguous"),
-            LeaseError::BadPrefix(p) => write!(f, "prefix length /{p} is not usable"),
-            LeaseError::NetworkAddress(a, p) => {
-                write!(f, "address {a} is the network address of its /{p}")
-            }
-            LeaseError::BroadcastAddress(a, p) => {
-                write!(f, "address {a} is the broadcast address of its /{p}")
-            }
-            LeaseError::BadBroadcast(b) => {
-                write!(f, "broadcast address {b} is not the subnet's")
-            }
-            LeaseError::NotUnicastServer(a) => {
-                write!(f, "router or DNS server {a} is not a unicast address")
-            }
-            LeaseError::BadDomain(d) => {
-                write!(f, "domain {} is not a valid domain name", Quoted(d))
-            }
-            LeaseError::BadMtu(m) => write!(f, "MTU {m} is under the minimum of 68"),
-            LeaseError::BadTimes { t1, t2, lease } => {
-                write!(
-                    f,
-                    "T1 {t1} s, T2 {t2} s and lease {lease} s are out of order"
-                )
-            }
-            LeaseError::BadRoute(r) => write!(f, "route {r} is not usable"),
-        }
-    }
-}
-
-impl std::error::Error for LeaseError {}
-
-/// True for an address that may be put on an interface or used as a router or DNS server:
-/// not 0.0.0.0/8, loopback, link-local broadcast, multicast, or class E.
-pub fn is_usable_unicast(a: Ipv4Addr) -> bool {
-    let o = a.octets();
-    !(o[0] == 0 || a.is_loopback() || a.is_multicast() || a.is_broadcast() || o[0] >= 240)
-}
-
-/// Prefix length of a contiguous netmask, None for a mask like 255.0.255.0.
-pub fn mask_to_prefix(mask: Ipv4Addr) -> Option<u8> {
-    let m = u32::from(mask);
-    let ones = m.leading_ones();
-    if m.checked_shl(ones).unwrap_or(0) == 0 {
-        Some(ones as u8)
-    } else {
-        None
-    }
-}
-
-/// The classful prefix (RFC 791) when a server sends no subnet mask, as dhclient does.
-fn classful_prefix(a: Ipv4Addr) -> u8 {
-    match a.octets()[0] {
-        0..=127 => 8,
-        128..=191 => 16,
-        _ => 24,
-    }
-}
-
-fn host_mask(prefix_len: u8) -> u32 {
-    u32::MAX.checked_shr(u32::from(prefix_len)).unwrap_or(0)
-}
-
-pub fn broadcast_of(address: Ipv4Addr, prefix_len: u8) -> Ipv4Addr {
-    Ipv4Addr::from(u32::from(address) | host_mask(prefix_len))
 }
 
 /// T1 and T2 (seconds) for a lease, from options 58/59 when they make sense, else 50 % and
@@ -413,7 +199,7 @@ impl Lease {
     /// the address, and replacing it would take it away with the lease.
     pub fn routes(&self) -> Vec<Route> {
         if !self.classless_routes.is_empty() {
-            let network = Ipv4Addr::from(u32::from(self.address) & !host_mask(self.prefix_len));
+            let network = network_of(self.address, self.prefix_len);
             return self
                 .classless_routes
                 .iter()
@@ -520,7 +306,7 @@ pub fn usable_routes(routes: Vec<Route>, address: Ipv4Addr, prefix_len: u8) -> V
 /// takes a route via the host's own address, and every packet sent by it is lost), or its
 /// subnet's network or broadcast address (but on /31 and /32, which have none).
 pub fn not_a_next_hop(g: Ipv4Addr, address: Ipv4Addr, prefix_len: u8) -> Option<String> {
-    let network = Ipv4Addr::from(u32::from(address) & !host_mask(prefix_len));
+    let network = network_of(address, prefix_len);
     if g == address {
         Some("the lease's own address".to_string())
     } else if prefix_len < 31 && g == network {
@@ -534,125 +320,6 @@ pub fn not_a_next_hop(g: Ipv4Addr, address: Ipv4Addr, prefix_len: u8) -> Option<
 
 fn left_out(r: &Reply, code: u8) -> Option<String> {
     r.left_out(code).map(|l| l.why.clone())
-}
-
-/// Rule: the address is one an interface may hold (RFC 1122 3.2.1.3), and not an IPv4
-/// link-local one: RFC 3927 1.6 says DHCP servers should not hand those out, since they come
-/// with their own rules of conflict detection, and the client's own link-local fallback
-/// (`--ipv4ll`) would take such an address off again as soon as the lease is bound. (Found by
-/// fuzzing: an ACK of the very address the fallback held was configured, then removed as the
-/// link-local address, leaving the record saying the interface holds it.)
-pub fn check_address(a: Ipv4Addr) -> Result<(), LeaseError> {
-    if !is_usable_unicast(a) {
-        Err(LeaseError::NotUnicast(a))
-    } else if a.is_link_local() {
-        Err(LeaseError::LinkLocal(a))
-    } else {
-        Ok(())
-    }
-}
-
-/// Rule: the server identifier is a unicast address (renewals and releases go to it).
-pub fn check_server_id(a: Ipv4Addr) -> Result<(), LeaseError> {
-    if is_usable_unicast(a) {
-        Ok(())
-    } else {
-        Err(LeaseError::NoServerId(Some(format!(
-            "{a} is not a unicast address"
-        ))))
-    }
-}
-
-/// Rule: the lease lasts at least [`MIN_LEASE_SECS`].
-pub fn check_lease_time(secs: u32) -> Result<(), LeaseError> {
-    if secs >= MIN_LEASE_SECS {
-        Ok(())
-    } else {
-        Err(LeaseError::TooShort(secs))
-    }
-}
-
-/// Rule: a prefix of 1 to 32 bits. /0 (mask 0.0.0.0) would make every address on-link.
-pub fn check_prefix(prefix_len: u8) -> Result<(), LeaseError> {
-    if (1..=32).contains(&prefix_len) {
-        Ok(())
-    } else {
-        Err(LeaseError::BadPrefix(prefix_len))
-    }
-}
-
-/// Rule: the address is neither the network nor the broadcast address of its own subnet
-/// (RFC 1122 3.2.1.3), except on /31 (RFC 3021) and /32, which have no such addresses.
-pub fn check_host_part(a: Ipv4Addr, prefix_len: u8) -> Result<(), LeaseError> {
-    if prefix_len >= 31 {
-        return Ok(());
-    }
-    let host = u32::from(a) & host_mask(prefix_len);
-    if host == 0 {
-        Err(LeaseError::NetworkAddress(a, prefix_len))
-    } else if host == host_mask(prefix_len) {
-        Err(LeaseError::BroadcastAddress(a, prefix_len))
-    } else {
-        Ok(())
-    }
-}
-
-/// Rule: the broadcast address is the subnet's.
-pub fn check_broadcast(a: Ipv4Addr, prefix_len: u8, broadcast: Ipv4Addr) -> Result<(), LeaseError> {
-    if broadcast == broadcast_of(a, prefix_len) {
-        Ok(())
-    } else {
-        Err(LeaseError::BadBroadcast(broadcast))
-    }
-}
-
-/// Rule: 1 <= T1 < T2 < lease (an infinite lease has no timers, whatever T1 and T2 say).
-pub fn check_times(t1: u32, t2: u32, lease: u32) -> Result<(), LeaseError> {
-    let ok = lease == INFINITE || (1 <= t1 && t1 < t2 && t2 < lease);
-    if ok {
-        Ok(())
-    } else {
-        Err(LeaseError::BadTimes { t1, t2, lease })
-    }
-}
-
-/// Rule: routers and DNS servers are unicast addresses.
-pub fn check_server(a: Ipv4Addr) -> Result<(), LeaseError> {
-    if is_usable_unicast(a) {
-        Ok(())
-    } else {
-        Err(LeaseError::NotUnicastServer(a))
-    }
-}
-
-/// Rule: a route's destination has no bits past its prefix, and its router is unicast (or
-/// 0.0.0.0, on-link).
-pub fn check_route(r: &Route) -> Result<(), LeaseError> {
-    let host = u32::from(r.dest) & host_mask(r.prefix_len.min(32));
-    let gateway_ok = r.gateway.is_unspecified() || is_usable_unicast(r.gateway);
-    if r.prefix_len <= 32 && host == 0 && gateway_ok {
-        Ok(())
-    } else {
-        Err(LeaseError::BadRoute(*r))
-    }
-}
-
-/// Rule: the domain is a plausible DNS name (nothing else reaches resolv.conf).
-pub fn check_domain(d: &str) -> Result<(), LeaseError> {
-    if dns_name(d).as_deref() == Some(d) {
-        Ok(())
-    } else {
-        Err(LeaseError::BadDomain(d.to_string()))
-    }
-}
-
-/// Rule: the MTU is at least 68 (RFC 2132 5.1).
-pub fn check_mtu(m: u16) -> Result<(), LeaseError> {
-    if m >= 68 {
-        Ok(())
-    } else {
-        Err(LeaseError::BadMtu(m))
-    }
 }
 
 /// Human form of a number of seconds: "3600s (1h)".
