@@ -3,7 +3,8 @@
 //! directory that another `--run-dir` would not see.
 //!
 //! Each daemon has one [`Registry`]: a Unix socket in the abstract namespace,
-//! `@dhcpc/daemon/PID`, which the kernel keeps per network namespace (namespaces side by side
+//! `@dhcpc/daemon/TOKEN` (random: daemons in other PID namespaces may share the network
+//! namespace, and their pids), which the kernel keeps per network namespace (namespaces side by side
 //! each have their own) and drops with the process (a killed daemon leaves nothing stale),
 //! and the set of interface indexes the daemon serves. To claim interfaces, a daemon asks
 //! every other daemon of its namespace (found in /proc/net/unix) which of them it serves;
@@ -12,6 +13,7 @@
 //! take it. One descriptor per daemon, not one per interface: a thousand interfaces still fit
 //! under a limit of 1024 open files.
 
+use nix::sys::socket::sockopt::PeerCredentials;
 use std::collections::BTreeSet;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::linux::net::SocketAddrExt;
@@ -40,6 +42,8 @@ fn lock(s: &Served) -> std::sync::MutexGuard<'_, BTreeSet<u32>> {
 pub struct Registry {
     served: Served,
     run_dir: Arc<Path>,
+    /// The name of this daemon's socket (after the prefix).
+    token: Arc<str>,
 }
 
 /// A claim on one interface, dropped with the value.
@@ -74,7 +78,8 @@ impl Registry {
     /// Binds this daemon's registry socket and answers other daemons' questions on it (in a
     /// task of the current runtime). `run_dir` is told to them, for their messages.
     pub fn start(run_dir: &Path) -> io::Result<Registry> {
-        let name = format!("{PREFIX}{}", std::process::id());
+        let token: Arc<str> = format!("{:016x}", fastrand::u64(..)).into();
+        let name = format!("{PREFIX}{token}");
         let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name)?)?;
         listener.set_nonblocking(true)?;
         let listener = tokio::net::UnixListener::from_std(listener)?;
@@ -96,17 +101,23 @@ impl Registry {
                 });
             }
         });
-        Ok(Registry { served, run_dir })
+        Ok(Registry {
+            served,
+            run_dir,
+            token,
+        })
     }
 
     /// Claims the interfaces of these indexes: a claim for each, or the pid of the daemon that
     /// serves it already.
     pub fn claim(&self, indexes: &[u32]) -> Vec<Result<Claim, Held>> {
         let _lock = NamespaceLock::take();
-        let others = other_daemons();
+        let others = other_daemons(&self.token);
         let mut held: Vec<(u32, Held)> = Vec::new();
-        for pid in others {
-            let (run_dir, theirs) = ask(pid, indexes);
+        for token in others {
+            let Some((pid, run_dir, theirs)) = ask(&token, indexes) else {
+                continue;
+            };
             for index in theirs {
                 let run_dir = run_dir.clone();
                 held.push((index, Held { pid, run_dir }));
@@ -159,12 +170,15 @@ async fn answer(stream: tokio::net::UnixStream, served: Served, run_dir: &Path) 
     write.write_all(&text).await
 }
 
-/// The run directory of the daemon `pid`, and which of `indexes` it serves (none if it cannot
-/// be asked).
-fn ask(pid: u32, indexes: &[u32]) -> (Option<PathBuf>, Vec<u32>) {
-    let asked = || -> io::Result<(Option<PathBuf>, Vec<u32>)> {
-        let addr = SocketAddr::from_abstract_name(format!("{PREFIX}{pid}"))?;
+/// The pid (as this process sees it) and run directory of the daemon whose socket is named
+/// `token`, and which of `indexes` it serves; None if it cannot be asked.
+fn ask(token: &str, indexes: &[u32]) -> Option<(u32, Option<PathBuf>, Vec<u32>)> {
+    let asked = || -> io::Result<(u32, Option<PathBuf>, Vec<u32>)> {
+        let addr = SocketAddr::from_abstract_name(format!("{PREFIX}{token}"))?;
         let mut stream = UnixStream::connect_addr(&addr)?;
+        let pid = nix::sys::socket::getsockopt(&stream, PeerCredentials)
+            .map(|c| u32::try_from(c.pid()).unwrap_or(0))
+            .unwrap_or(0);
         stream.set_read_timeout(Some(WAIT))?;
         stream.set_write_timeout(Some(WAIT))?;
         let list: Vec<String> = indexes.iter().map(u32::to_string).collect();
@@ -181,32 +195,32 @@ fn ask(pid: u32, indexes: &[u32]) -> (Option<PathBuf>, Vec<u32>) {
             .split_whitespace()
             .filter_map(|i| i.parse().ok())
             .collect();
-        Ok((dir, theirs))
+        Ok((pid, dir, theirs))
     };
-    asked().unwrap_or_else(|e| {
-        debug!("claims: asking dhcpc {pid}: {e}");
-        (None, Vec::new())
-    })
+    asked()
+        .inspect_err(|e| debug!("claims: asking dhcpc {token}: {e}"))
+        .ok()
 }
 
-/// The pids of the other dhcpc daemons of this network namespace, from the abstract names
-/// in /proc/net/unix (which lists the reader's namespace's sockets).
-fn other_daemons() -> Vec<u32> {
+/// The other dhcpc daemons of this network namespace, by their sockets' tokens, from the
+/// abstract names in /proc/net/unix (which lists the reader's namespace's sockets).
+fn other_daemons(me: &str) -> Vec<String> {
     let text = std::fs::read_to_string("/proc/net/unix").unwrap_or_default();
-    daemons_in(&text, std::process::id())
+    daemons_in(&text, me)
 }
 
-/// The pids named by registry sockets in /proc/net/unix's `text`, other than `me`.
-fn daemons_in(text: &str, me: u32) -> Vec<u32> {
-    let mut pids: Vec<u32> = text
+/// The tokens of the registry sockets in /proc/net/unix's `text`, other than `me`.
+fn daemons_in(text: &str, me: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = text
         .lines()
         .filter_map(|l| l.split_whitespace().nth(7))
-        .filter_map(|path| path.strip_prefix('@')?.strip_prefix(PREFIX)?.parse().ok())
-        .filter(|&pid| pid != me)
+        .filter_map(|path| path.strip_prefix('@')?.strip_prefix(PREFIX))
+        .filter(|&token| token != me && !token.is_empty())
+        .map(str::to_string)
         .collect();
-    pids.sort_unstable();
-    pids.dedup();
-    pids
+    tokens.sort_unstable();
+    tokens.dedup();
+    tokens
 }
 
 /// The namespace-wide lock, held for as long as the value lives (a socket bound to
@@ -254,7 +268,7 @@ mod tests {
              0000000000000000: 00000002 00000000 00010000 0001 01 1236 @dhcpc/claiming\n\
              0000000000000000: 00000002 00000000 00010000 0001 01 1237 /run/dhcpc/eth0.sock\n\
              0000000000000000: 00000003 00000000 00000000 0001 03 1238\n";
-        assert_eq!(daemons_in(text, 99), vec![812]);
+        assert_eq!(daemons_in(text, "99"), vec!["812".to_string()]);
     }
 
     #[tokio::test(flavor = "current_thread")]
