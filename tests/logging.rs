@@ -352,7 +352,7 @@ fn in_the_foreground_with_stderr_elsewhere_the_log_stays_on_stderr() {
     let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
     let daemon = Daemon::start_as(&lab, "dhcpc", &prefix, &["--arp-probe", "0"], &[CLIENT_IF]);
     daemon.wait_log(
-        &format!("INFO {CLIENT_IF}: bound "),
+        &format!("dhcpc: {CLIENT_IF}: bound "),
         Duration::from_secs(15),
     );
     journal.read_until(Duration::from_millis(300), |_| false);
@@ -461,7 +461,7 @@ fn with_neither_journal_nor_syslog_a_detached_daemon_keeps_stderr() {
     let (_, log) = start_detached(&lab, "dhcpc", &prefix);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
     renew(&lab);
-    let needle = format!("INFO {CLIENT_IF}: renewed {addr}");
+    let needle = format!("dhcpc: {CLIENT_IF}: renewed {addr}");
     let text = || std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         wait_for(Duration::from_secs(10), || text().contains(&needle)),
