@@ -644,11 +644,11 @@ fn a_failed_start_is_one_line_that_names_its_cause() {
 
 /// Starts dhcpc with `args` as systemd starts the unit's: stdout and stderr one stream (here
 /// the file `<dir>/NAME.stream`) that `JOURNAL_STREAM` names, `INVOCATION_ID` set, journald's
-/// socket `journal`'s in a private mount namespace.
+/// socket `journal`'s (or none) in a private mount namespace.
 fn start_as_unit(
     lab: &Lab,
     name: &str,
-    journal: &Listener,
+    journal: Option<&Listener>,
     args: &[String],
 ) -> (std::process::Child, PathBuf) {
     let stream = lab.dir.join(format!("{name}.stream"));
@@ -657,7 +657,7 @@ fn start_as_unit(
     let mut cmd = lab.client_command("env");
     cmd.arg(format!("JOURNAL_STREAM={}:{}", meta.dev(), meta.ino()))
         .arg("INVOCATION_ID=5f0c7a1e2b3d4c5e6f708192a3b4c5d6")
-        .args(private_mounts(Some(&journal.path), None))
+        .args(private_mounts(journal.map(|j| j.path.as_path()), None))
         .arg(dhcpc_bin())
         .args(args)
         .env_remove("DHCPC_LOG")
@@ -668,7 +668,12 @@ fn start_as_unit(
 }
 
 /// [`start_as_unit`], until it exits: its status, and what it wrote to the stream.
-fn run_as_unit(lab: &Lab, name: &str, journal: &Listener, args: &[String]) -> (i32, String) {
+fn run_as_unit(
+    lab: &Lab,
+    name: &str,
+    journal: Option<&Listener>,
+    args: &[String],
+) -> (i32, String) {
     let (mut child, stream) = start_as_unit(lab, name, journal, args);
     let exited = wait_for(common::DHCPC_DEADLINE, || {
         matches!(child.try_wait(), Ok(Some(_)))
@@ -700,7 +705,7 @@ fn under_systemd_a_failed_start_reaches_the_journal_once_at_error_priority() {
     // journal's stream would take it at priority 6, without the field).
     let mut args = lab.dhcpc_dir_args();
     args.extend(["--foreground", "nosuch"].map(String::from));
-    let (code, stream) = run_as_unit(&lab, "nosuch", &journal, &args);
+    let (code, stream) = run_as_unit(&lab, "nosuch", Some(&journal), &args);
     assert_eq!(code, 3, "{stream}");
     assert_eq!(stream, "", "said on the stream");
     let all = new_entries(&mut journal);
@@ -719,7 +724,7 @@ fn under_systemd_a_failed_start_reaches_the_journal_once_at_error_priority() {
     std::fs::write(&file, "").unwrap();
     let run = file.join("run");
     let args = with_run_dir(&lab, &run, &["--foreground", "--arp-probe", "0", CLIENT_IF]);
-    let (code, stream) = run_as_unit(&lab, "run-dir", &journal, &args);
+    let (code, stream) = run_as_unit(&lab, "run-dir", Some(&journal), &args);
     assert_eq!(code, 3, "{stream}");
     assert_eq!(stream, "", "said on the stream");
     let all = new_entries(&mut journal);
@@ -740,7 +745,7 @@ fn under_systemd_a_failed_start_reaches_the_journal_once_at_error_priority() {
     lab.write_config("timeout = \"soon\"\n");
     let mut args = lab.dhcpc_dir_args();
     args.extend(["--foreground", CLIENT_IF].map(String::from));
-    let (code, stream) = run_as_unit(&lab, "config", &journal, &args);
+    let (code, stream) = run_as_unit(&lab, "config", Some(&journal), &args);
     assert_eq!(code, 2, "{stream}");
     assert!(!stream.is_empty());
     for l in stream.lines() {
@@ -757,7 +762,7 @@ fn under_systemd_a_lease_is_said_once() {
     // is the journal's stream too).
     let mut args = lab.dhcpc_dir_args();
     args.extend(["--foreground", "--arp-probe", "0", CLIENT_IF].map(String::from));
-    let (mut child, stream) = start_as_unit(&lab, "daemon", &journal, &args);
+    let (mut child, stream) = start_as_unit(&lab, "daemon", Some(&journal), &args);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
     assert!(wait_for(Duration::from_secs(5), || {
         common::status_of(&lab, CLIENT_IF)["state"] == "BOUND"
@@ -783,7 +788,7 @@ fn under_systemd_a_lease_is_said_once() {
     // One-shot, the same.
     let mut args = lab.dhcpc_dir_args();
     args.extend(["-1", "--arp-probe", "0", CLIENT_IF].map(String::from));
-    let (code, text) = run_as_unit(&lab, "oneshot", &journal, &args);
+    let (code, text) = run_as_unit(&lab, "oneshot", Some(&journal), &args);
     assert_eq!(code, 0, "{text}");
     assert_eq!(text, "", "written to the journal's stream as well");
     let all = new_entries(&mut journal);
@@ -887,4 +892,37 @@ fn refused_for_want_of_privilege_the_advice_fits_where_dhcpc_runs() {
         describe(&out)
     );
     assert!(!err.contains("run it as root"), "{}", describe(&out));
+}
+
+#[test]
+fn under_systemd_without_journalds_socket_each_line_on_the_stream_says_its_priority() {
+    let lab = lab();
+    // journald takes the stream only: each line starts with its priority, as journald reads
+    // it (SyslogLevelPrefix=), and the lease is said once there too.
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "--arp-probe", "0", CLIENT_IF].map(String::from));
+    let (code, stream) = run_as_unit(&lab, "oneshot", None, &args);
+    assert_eq!(code, 0, "{stream}");
+    for l in stream.lines() {
+        assert!(
+            ["<3>", "<4>", "<6>"]
+                .iter()
+                .any(|p| l.starts_with(&format!("{p}dhcpc: "))),
+            "{l:?}\n{stream}"
+        );
+    }
+    let bound = format!("<6>dhcpc: {CLIENT_IF}: bound ");
+    assert_eq!(stream.matches(&bound).count(), 1, "{stream}");
+    assert!(
+        !stream.contains(&format!("\n{CLIENT_IF}: ")),
+        "the lease on stdout too:\n{stream}"
+    );
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["--foreground", "nosuch"].map(String::from));
+    let (code, stream) = run_as_unit(&lab, "nosuch", None, &args);
+    assert_eq!(code, 3, "{stream}");
+    assert_eq!(
+        stream,
+        "<3>dhcpc: nosuch: no such interface (see `ip link` for the names)\n"
+    );
 }

@@ -51,6 +51,9 @@ const SYSLOG: u8 = 2;
 static SINK: AtomicU8 = AtomicU8::new(STDERR);
 /// Whether the journal layer exists (journald answered when logging started).
 static JOURNAL_THERE: AtomicBool = AtomicBool::new(false);
+/// Lines on stderr start with journald's `<N>` (stderr is the journal's stream, and journald
+/// took no native entry).
+static STREAM_PRIORITY: AtomicBool = AtomicBool::new(false);
 static SYSLOG_WRITER: OnceLock<syslog_tracing::Syslog> = OnceLock::new();
 
 /// journald's native socket.
@@ -101,11 +104,15 @@ impl<F: std::future::Future> std::future::Future for InIface<F> {
 /// Starts logging at `level`: to the journal if stderr is the journal, else to stderr.
 pub fn init(level: LevelFilter) {
     let journal = journal_layer();
+    let to_journal = stderr_is_journal();
     if journal.is_some() {
         JOURNAL_THERE.store(true, Ordering::SeqCst);
-        if stderr_is_journal() {
+        if to_journal {
             SINK.store(JOURNAL, Ordering::SeqCst);
         }
+    } else if to_journal {
+        // journald takes the stream but not a native entry: each line says its priority.
+        STREAM_PRIORITY.store(true, Ordering::SeqCst);
     }
     let _ = tracing_subscriber::registry()
         .with(level)
@@ -369,6 +376,9 @@ where
         let level = *event.metadata().level();
         let mut line = String::with_capacity(128);
         if sink == STDERR {
+            if STREAM_PRIORITY.load(Ordering::Relaxed) {
+                let _ = write!(line, "<{}>", priority(level));
+            }
             line.push_str("dhcpc: ");
             line.push_str(&text(iface_of(&ctx, event), level_word(level), event));
         } else {
