@@ -3,8 +3,10 @@
 
 use dhcpc::config::{Settings, SettingsError};
 use dhcpc::daemon::Exits;
+use dhcpc::shell::log::{self, stderr_line as say};
 use std::path::Path;
 use std::process::ExitCode;
+use tracing::Level;
 
 fn init_logging(cli: &dhcpc::cli::Cli) {
     use tracing_subscriber::filter::LevelFilter;
@@ -22,7 +24,7 @@ fn init_logging(cli: &dhcpc::cli::Cli) {
     {
         level = l;
     }
-    dhcpc::shell::log::init(level);
+    log::init(level);
 }
 
 /// dhclient's command line (dhclient(8)) as dhcpc's: the arguments to parse and the exit
@@ -55,7 +57,7 @@ fn dhclient_args(
         }
         Ok(Outcome::Run(t)) => {
             for w in &t.warnings {
-                eprintln!("dhcpc: warning: {w}");
+                say(Level::WARN, &format!("warning: {w}"));
             }
             // dhclient's status without a lease: 2 with -1; 0 without, as dhclient goes on
             // trying in the background.
@@ -63,7 +65,7 @@ fn dhclient_args(
             Ok((t.args, Exits { no_lease }))
         }
         Err(e) => {
-            eprintln!("dhcpc: {e}");
+            say(Level::ERROR, &e.to_string());
             Err(ExitCode::from(2))
         }
     }
@@ -83,11 +85,14 @@ fn main() -> ExitCode {
     // mode with status 2, as a bad command line does.
     let settings = match Settings::from_args(argv) {
         Ok(s) => s,
+        // Under systemd, said at error priority (clap's own lines would be info).
+        Err(SettingsError::Cli(e)) if e.use_stderr() && log::stderr_is_journal() => {
+            say(Level::ERROR, &e.render().to_string());
+            return ExitCode::from(2);
+        }
         Err(SettingsError::Cli(e)) => e.exit(),
         Err(SettingsError::Config(e)) => {
-            for line in e.to_string().lines() {
-                eprintln!("dhcpc: {line}");
-            }
+            say(Level::ERROR, &e.to_string());
             return ExitCode::from(2);
         }
     };

@@ -301,7 +301,10 @@ fn a_removed_interface_stops_its_lease_and_is_served_again_by_its_new_index() {
     );
     wait_address(&lab, CLIENT_IF, POOL);
     daemon.wait_log(
-        &format!("{CLIENT_IF} is there (index {})", index_of(&lab)),
+        &format!(
+            "{CLIENT_IF}: the interface is there (index {})",
+            index_of(&lab)
+        ),
         Duration::from_secs(5),
     );
     assert!(wait_for(Duration::from_secs(5), || status_of(

@@ -62,7 +62,7 @@ fn a_second_client_with_another_run_dir_is_refused() {
     assert_stderr_contains(
         &second,
         &format!(
-            "{CLIENT_IF} is already served by dhcpc (pid {}, {}/{CLIENT_IF}.sock); use `dhcpc \
+            "{CLIENT_IF}: already served by dhcpc (pid {}, {}/{CLIENT_IF}.sock); use `dhcpc \
              --run-dir {} -n {CLIENT_IF}` to renew",
             first.id(),
             run_a.display(),

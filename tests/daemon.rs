@@ -514,7 +514,7 @@ fn two_interfaces_in_one_daemon_renew_and_status() {
     assert_exit(&out, 1);
     assert_stderr_contains(
         &out,
-        &format!("vc is already served by dhcpc (pid {}", pid("vc").trim()),
+        &format!("vc: already served by dhcpc (pid {}", pid("vc").trim()),
     );
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(kea.count(&from_a), renewed, "the refused start renewed");

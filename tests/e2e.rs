@@ -260,7 +260,10 @@ fn down_interface_is_brought_up() {
     lab.start_dnsmasq(DNSMASQ_LAB);
     let out = dhcpc(&lab, &["-1", "-t", "15", CLIENT_IF]);
     assert_exit(&out, 0);
-    assert_stderr_contains(&out, &format!("{CLIENT_IF} was down: brought it up"));
+    assert_stderr_contains(
+        &out,
+        &format!("{CLIENT_IF}: the interface was down: brought it up"),
+    );
     assert!(lab.client_link().up, "dhcpc should have set {CLIENT_IF} up");
     assert_standard_lease(&lab, &out, 0);
     assert_standard_resolv(&lab.dir.join("resolv.conf"));

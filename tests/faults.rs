@@ -162,7 +162,7 @@ fn a_full_lease_directory_keeps_the_lease_in_memory_and_writes_it_when_space_ret
     daemon.wait_log("bound", Duration::from_secs(5));
     daemon.wait_log(
         &format!(
-            "saving the lease to {d}/vc.lease: No space left on device (os error 28); the \
+            "saving the lease to {d}/vc.lease: No space left on device; the \
              lease is kept in memory"
         ),
         Duration::from_secs(5),
@@ -314,7 +314,7 @@ fn a_second_daemon_for_a_served_interface_is_refused_and_the_first_left_alone() 
     let pid = first.child.id();
     assert_eq!(pid_file().trim(), pid.to_string());
     let refusal = format!(
-        "dhcpc: vc is already served by dhcpc (pid {pid}, {}); use `dhcpc --run-dir {r} -n vc` \
+        "dhcpc: vc: already served by dhcpc (pid {pid}, {}); use `dhcpc --run-dir {r} -n vc` \
          to renew, `dhcpc --run-dir {r} -x vc` to stop it",
         sock.display(),
         r = run.display()
@@ -393,7 +393,7 @@ fn of_two_daemons_started_together_for_one_interface_one_serves_it() {
     };
     let status = gone.child.wait().unwrap();
     assert_eq!(status.code(), Some(1), "{}", gone.log_text());
-    let refusal = format!("vc is already served by dhcpc (pid {}, ", kept.child.id());
+    let refusal = format!("vc: already served by dhcpc (pid {}, ", kept.child.id());
     assert!(gone.log_text().contains(&refusal), "{}", gone.log_text());
     kept.wait_log("bound", Duration::from_secs(10));
     let pid = fs::read_to_string(lab.dir.join("run/vc.pid")).unwrap();

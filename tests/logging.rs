@@ -352,7 +352,7 @@ fn in_the_foreground_with_stderr_elsewhere_the_log_stays_on_stderr() {
     let prefix: Vec<&str> = prefix.iter().map(String::as_str).collect();
     let daemon = Daemon::start_as(&lab, "dhcpc", &prefix, &["--arp-probe", "0"], &[CLIENT_IF]);
     daemon.wait_log(
-        &format!("INFO {CLIENT_IF}: bound "),
+        &format!("dhcpc: {CLIENT_IF}: bound "),
         Duration::from_secs(15),
     );
     journal.read_until(Duration::from_millis(300), |_| false);
@@ -461,7 +461,7 @@ fn with_neither_journal_nor_syslog_a_detached_daemon_keeps_stderr() {
     let (_, log) = start_detached(&lab, "dhcpc", &prefix);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
     renew(&lab);
-    let needle = format!("INFO {CLIENT_IF}: renewed {addr}");
+    let needle = format!("dhcpc: {CLIENT_IF}: renewed {addr}");
     let text = || std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         wait_for(Duration::from_secs(10), || text().contains(&needle)),
@@ -561,4 +561,368 @@ fn each_error_is_said_once() {
         "no lease should be said once:\n{text}"
     );
     stop(&quiet);
+}
+
+/// The lab's dhcpc options with `--run-dir` replaced by `run_dir`, then `args`.
+fn with_run_dir(lab: &Lab, run_dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = lab.dhcpc_dir_args();
+    let at = all.iter().position(|a| a == "--run-dir").unwrap();
+    all[at + 1] = run_dir.display().to_string();
+    all.extend(args.iter().map(|a| a.to_string()));
+    all
+}
+
+/// Every line reads `dhcpc: ...`, in words (no io::Error `(os error N)`).
+fn assert_one_format(err: &str) {
+    for l in err.lines() {
+        assert!(l.starts_with("dhcpc: "), "not dhcpc's form: {l:?}\n{err}");
+        assert!(!l.contains("(os error"), "an error number: {l:?}\n{err}");
+    }
+}
+
+#[test]
+fn a_failed_start_is_one_line_that_names_its_cause() {
+    let lab = lab();
+    // An interface that is not there, one-shot, in the foreground and going to the
+    // background: that line alone (not where DNS settings would have gone before it, nor the
+    // waiting parent's word after it).
+    for mode in [&["-1"][..], &["-d"], &[]] {
+        let mut args = mode.to_vec();
+        args.push("nosuch");
+        let out = dhcpc_run(&lab, &args);
+        common::assert_exit(&out, 3);
+        assert_eq!(
+            common::stderr(&out),
+            "dhcpc: nosuch: no such interface (see `ip link` for the names)\n",
+            "{mode:?}: {}",
+            describe(&out)
+        );
+    }
+    // A run directory under a regular file: the run directory is the cause.
+    let file = lab.dir.join("file");
+    std::fs::write(&file, "").unwrap();
+    let run = file.join("run");
+    for mode in [&["-d"][..], &[]] {
+        let mut args = mode.to_vec();
+        args.extend(["--arp-probe", "0", CLIENT_IF]);
+        let out = lab.run_dhcpc(&with_run_dir(&lab, &run, &args));
+        common::assert_exit(&out, 3);
+        assert_eq!(
+            common::stderr(&out),
+            format!(
+                "dhcpc: the run directory {} (--run-dir): Not a directory\n",
+                run.display()
+            ),
+            "{mode:?}: {}",
+            describe(&out)
+        );
+    }
+    // One-shot, a lease is had, but the DNS records kept in the run directory cannot be: the
+    // run directory is blamed, once, and not resolv.conf.
+    let out = lab.run_dhcpc(&with_run_dir(
+        &lab,
+        &run,
+        &["-1", "--arp-probe", "0", CLIENT_IF],
+    ));
+    common::assert_exit(&out, 0);
+    let err = common::stderr(&out);
+    assert_one_format(&err);
+    let blamed = format!(
+        "dhcpc: warning: cannot create {}/dns in the run directory (--run-dir): Not a \
+         directory; DNS settings are not written to {}",
+        run.display(),
+        lab.dir.join("resolv.conf").display()
+    );
+    assert_eq!(
+        err.lines().filter(|l| *l == blamed).count(),
+        1,
+        "{blamed:?} once\n{}",
+        describe(&out)
+    );
+    assert!(!err.contains("writing "), "{}", describe(&out));
+}
+
+/// Starts dhcpc with `args` as systemd starts the unit's: stdout and stderr one stream (here
+/// the file `<dir>/NAME.stream`) that `JOURNAL_STREAM` names, `INVOCATION_ID` set, journald's
+/// socket `journal`'s (or none) in a private mount namespace.
+fn start_as_unit(
+    lab: &Lab,
+    name: &str,
+    journal: Option<&Listener>,
+    args: &[String],
+) -> (std::process::Child, PathBuf) {
+    let stream = lab.dir.join(format!("{name}.stream"));
+    let file = std::fs::File::create(&stream).unwrap();
+    let meta = file.metadata().unwrap();
+    let mut cmd = lab.client_command("env");
+    cmd.arg(format!("JOURNAL_STREAM={}:{}", meta.dev(), meta.ino()))
+        .arg("INVOCATION_ID=5f0c7a1e2b3d4c5e6f708192a3b4c5d6")
+        .args(private_mounts(journal.map(|j| j.path.as_path()), None))
+        .arg(dhcpc_bin())
+        .args(args)
+        .env_remove("DHCPC_LOG")
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file);
+    (cmd.spawn().expect("starting dhcpc"), stream)
+}
+
+/// [`start_as_unit`], until it exits: its status, and what it wrote to the stream.
+fn run_as_unit(
+    lab: &Lab,
+    name: &str,
+    journal: Option<&Listener>,
+    args: &[String],
+) -> (i32, String) {
+    let (mut child, stream) = start_as_unit(lab, name, journal, args);
+    let exited = wait_for(common::DHCPC_DEADLINE, || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    let text = std::fs::read_to_string(&stream).unwrap();
+    assert!(exited, "dhcpc did not exit\n{text}");
+    (status.code().unwrap_or(-1), text)
+}
+
+/// The journal entries that arrived since the last call (the senders have exited).
+fn new_entries(journal: &mut Listener) -> Vec<HashMap<String, String>> {
+    journal.read_until(Duration::from_millis(300), |_| false);
+    entries(&std::mem::take(&mut journal.seen))
+}
+
+fn field<'a>(e: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
+    e.get(key).map(String::as_str)
+}
+
+#[test]
+fn under_systemd_a_failed_start_reaches_the_journal_once_at_error_priority() {
+    let lab = lab();
+    let mut journal = Listener::new(&lab, "journal");
+    // About one interface: PRIORITY=3 and INTERFACE=, and not on stderr too (where the
+    // journal's stream would take it at priority 6, without the field).
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["--foreground", "nosuch"].map(String::from));
+    let (code, stream) = run_as_unit(&lab, "nosuch", Some(&journal), &args);
+    assert_eq!(code, 3, "{stream}");
+    assert_eq!(stream, "", "said on the stream");
+    let all = new_entries(&mut journal);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let e = &all[0];
+    assert_eq!(
+        message(e),
+        "nosuch: no such interface (see `ip link` for the names)"
+    );
+    assert_eq!(field(e, "PRIORITY"), Some("3"), "{e:#?}");
+    assert_eq!(field(e, "INTERFACE"), Some("nosuch"), "{e:#?}");
+    assert_eq!(field(e, "SYSLOG_IDENTIFIER"), Some("dhcpc"), "{e:#?}");
+
+    // About no one interface: no INTERFACE=.
+    let file = lab.dir.join("file");
+    std::fs::write(&file, "").unwrap();
+    let run = file.join("run");
+    let args = with_run_dir(&lab, &run, &["--foreground", "--arp-probe", "0", CLIENT_IF]);
+    let (code, stream) = run_as_unit(&lab, "run-dir", Some(&journal), &args);
+    assert_eq!(code, 3, "{stream}");
+    assert_eq!(stream, "", "said on the stream");
+    let all = new_entries(&mut journal);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let e = &all[0];
+    assert_eq!(
+        message(e),
+        format!(
+            "the run directory {} (--run-dir): Not a directory",
+            run.display()
+        )
+    );
+    assert_eq!(field(e, "PRIORITY"), Some("3"), "{e:#?}");
+    assert_eq!(field(e, "INTERFACE"), None, "{e:#?}");
+
+    // A bad configuration file is said before logging starts: on the stream, each line with
+    // journald's level prefix, so that it is taken at error priority too.
+    lab.write_config("timeout = \"soon\"\n");
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["--foreground", CLIENT_IF].map(String::from));
+    let (code, stream) = run_as_unit(&lab, "config", Some(&journal), &args);
+    assert_eq!(code, 2, "{stream}");
+    assert!(!stream.is_empty());
+    for l in stream.lines() {
+        assert!(l.starts_with("<3>dhcpc: "), "{l:?}\n{stream}");
+    }
+    assert!(stream.contains("timeout"), "{stream}");
+}
+
+#[test]
+fn under_systemd_a_lease_is_said_once() {
+    let lab = lab();
+    let mut journal = Listener::new(&lab, "journal");
+    // The unit's daemon: the journal's bound line, and no copy of the lease on stdout (which
+    // is the journal's stream too).
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["--foreground", "--arp-probe", "0", CLIENT_IF].map(String::from));
+    let (mut child, stream) = start_as_unit(&lab, "daemon", Some(&journal), &args);
+    let addr = wait_address(&lab, CLIENT_IF, POOL);
+    assert!(wait_for(Duration::from_secs(5), || {
+        common::status_of(&lab, CLIENT_IF)["state"] == "BOUND"
+    }));
+    stop(&lab);
+    assert!(wait_for(Duration::from_secs(5), || matches!(
+        child.try_wait(),
+        Ok(Some(_))
+    )));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&stream).unwrap();
+    assert_eq!(text, "", "written to the journal's stream as well");
+    let all = new_entries(&mut journal);
+    let bound = format!("{CLIENT_IF}: bound {addr}/");
+    assert_eq!(
+        all.iter()
+            .filter(|e| message(e).starts_with(&bound))
+            .count(),
+        1,
+        "{all:#?}"
+    );
+    // One-shot, the same.
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "--arp-probe", "0", CLIENT_IF].map(String::from));
+    let (code, text) = run_as_unit(&lab, "oneshot", Some(&journal), &args);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(text, "", "written to the journal's stream as well");
+    let all = new_entries(&mut journal);
+    assert_eq!(
+        all.iter()
+            .filter(|e| message(e).starts_with(&format!("{CLIENT_IF}: bound ")))
+            .count(),
+        1,
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn refused_for_want_of_privilege_the_advice_fits_where_dhcpc_runs() {
+    let lab = lab();
+    let setpriv = require_program(
+        "setpriv",
+        "run the tests with `sudo scripts/test`, which installs it (package util-linux)",
+    );
+    let copy = lab.dhcpc_copy();
+    let oneshot = |prefix: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = lab.client_command(&setpriv);
+        cmd.args(prefix)
+            .arg(&copy)
+            .args(lab.dhcpc_dir_args())
+            .args(["-1", "--arp-probe", "0", "-t", "10", CLIENT_IF])
+            .env_remove("DHCPC_LOG")
+            .env_remove("INVOCATION_ID")
+            .envs(env.iter().copied());
+        let out = common::run_with_deadline(cmd, common::DHCPC_DEADLINE);
+        common::assert_exit(&out, 3);
+        assert_one_format(&common::stderr(&out));
+        out
+    };
+    // Root whose bounding set leaves CAP_NET_ADMIN out: which one, and not "run it as root".
+    let out = oneshot(&["--bounding-set", "-net_admin"], &[]);
+    let err = common::stderr(&out);
+    assert!(
+        err.contains(
+            "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_ADMIN (its \
+             capability bounding set or its container leaves it out)"
+        ),
+        "{}",
+        describe(&out)
+    );
+    assert!(!err.contains("run it as root"), "{}", describe(&out));
+
+    // A daemon asked by another user than its own: run it as root (or as the daemon's user),
+    // for --status (not UNKNOWN) as for -n.
+    let mut daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    daemon.wait_log("bound", Duration::from_secs(15));
+    let as_nobody = |args: &[&str]| {
+        let mut cmd = lab.client_command(&setpriv);
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&copy)
+            .args(lab.dhcpc_dir_args())
+            .args(args)
+            .env_remove("DHCPC_LOG");
+        common::run_with_deadline(cmd, common::DHCPC_DEADLINE)
+    };
+    let advice = "run it as root (or as the daemon's user)";
+    let out = as_nobody(&["--status", CLIENT_IF]);
+    common::assert_exit(&out, 1);
+    assert!(
+        common::stderr(&out).starts_with(&format!("dhcpc: {CLIENT_IF}: not permitted")),
+        "{}",
+        describe(&out)
+    );
+    assert!(common::stderr(&out).contains(advice), "{}", describe(&out));
+    assert!(!stdout(&out).contains("UNKNOWN"), "{}", describe(&out));
+    let out = as_nobody(&["-n", CLIENT_IF]);
+    common::assert_exit(&out, 3);
+    assert!(common::stderr(&out).contains(advice), "{}", describe(&out));
+    assert_one_format(&common::stderr(&out));
+    stop(&lab);
+    daemon.kill();
+
+    // A service's user with CAP_NET_RAW alone: the unit is to grant the other, not root.
+    common::sh(
+        "chown",
+        &["-R", "65534:65534", &lab.dir.display().to_string()],
+    );
+    let out = oneshot(
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all,+net_raw",
+            "--ambient-caps=-all,+net_raw",
+            "--bounding-set=-all,+net_raw",
+        ],
+        &[("INVOCATION_ID", "5f0c7a1e2b3d4c5e6f708192a3b4c5d6")],
+    );
+    let err = common::stderr(&out);
+    assert!(
+        err.contains(
+            "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_ADMIN: give \
+             the service AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN"
+        ),
+        "{}",
+        describe(&out)
+    );
+    assert!(!err.contains("run it as root"), "{}", describe(&out));
+}
+
+#[test]
+fn under_systemd_without_journalds_socket_each_line_on_the_stream_says_its_priority() {
+    let lab = lab();
+    // journald takes the stream only: each line starts with its priority, as journald reads
+    // it (SyslogLevelPrefix=), and the lease is said once there too.
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "--arp-probe", "0", CLIENT_IF].map(String::from));
+    let (code, stream) = run_as_unit(&lab, "oneshot", None, &args);
+    assert_eq!(code, 0, "{stream}");
+    for l in stream.lines() {
+        assert!(
+            ["<3>", "<4>", "<6>"]
+                .iter()
+                .any(|p| l.starts_with(&format!("{p}dhcpc: "))),
+            "{l:?}\n{stream}"
+        );
+    }
+    let bound = format!("<6>dhcpc: {CLIENT_IF}: bound ");
+    assert_eq!(stream.matches(&bound).count(), 1, "{stream}");
+    assert!(
+        !stream.contains(&format!("\n{CLIENT_IF}: ")),
+        "the lease on stdout too:\n{stream}"
+    );
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["--foreground", "nosuch"].map(String::from));
+    let (code, stream) = run_as_unit(&lab, "nosuch", None, &args);
+    assert_eq!(code, 3, "{stream}");
+    assert_eq!(
+        stream,
+        "<3>dhcpc: nosuch: no such interface (see `ip link` for the names)\n"
+    );
 }

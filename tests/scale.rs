@@ -206,9 +206,8 @@ fn interfaces_past_the_limit_of_open_files_are_each_named() {
             .iter()
             .filter(|n| {
                 log.lines().any(|l| {
-                    l.contains(&format!(
-                        "{n} is not run: the process is at its limit of open files (24)"
-                    ))
+                    l.contains(&format!("{n}: "))
+                        && l.contains("; not run: the process is at its limit of open files (24)")
                 })
             })
             .cloned()

@@ -86,7 +86,7 @@ fn wait_for_word(read: OwnedFd, child: Pid) -> i32 {
                 }
             }
             _ => {
-                eprintln!("dhcpc: the daemon stopped before it was ready");
+                crate::shell::log::fatal(None, &"the daemon stopped before it was ready");
                 return 3;
             }
         }
@@ -101,7 +101,8 @@ fn stop_child(child: Pid, signo: i32) -> i32 {
         Signal::SIGHUP => "hung up",
         _ => "SIGTERM",
     });
-    eprintln!("dhcpc: {what}: stopping the daemon (pid {child}) before it has every lease");
+    let why = format!("{what}: stopping the daemon (pid {child}) before it has every lease");
+    crate::shell::log::fatal(None, &why);
     let _ = signal::kill(child, Signal::SIGTERM);
     // The daemon stops its interfaces (leases already bound stay configured) and exits.
     let _ = waitpid(child, None);
@@ -109,6 +110,12 @@ fn stop_child(child: Pid, signo: i32) -> i32 {
 }
 
 impl Notifier {
+    /// Sends `status` to the parent, which exits with it and says nothing more: the start
+    /// failed, and the child has said why on the stderr they share.
+    pub fn failed(self, status: u8) {
+        let _ = std::fs::File::from(self.pipe).write_all(&[status]);
+    }
+
     /// Sends `status` to the parent (which exits with it) and detaches from the terminal:
     /// log lines go to the journal or syslog, standard input and output to /dev/null, and
     /// standard error too unless it still carries the log (there is neither journal nor

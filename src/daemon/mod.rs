@@ -18,9 +18,11 @@ use crate::cli::Cli;
 use crate::config::Settings;
 use crate::shell::dns::{self, Chosen};
 use crate::shell::files::Files;
+use crate::shell::log;
 use crate::shell::options::RunError;
+use crate::text::InWords;
 use std::process::ExitCode;
-use tracing::{info, warn};
+use tracing::warn;
 
 /// Exit statuses that depend on how dhcpc was called.
 #[derive(Debug, Clone, Copy)]
@@ -45,9 +47,16 @@ impl Exits {
         }
     }
 
-    /// Says `e` on stderr; the status to exit with.
-    pub fn fail(&self, e: &RunError) -> ExitCode {
-        eprintln!("dhcpc: {e}");
+    /// Says `e` once, where it is read ([`log::fatal`]: in the journal at error priority
+    /// under systemd), about the interface among `names` that it names first (as every
+    /// [`RunError`] about an interface does); the status to exit with.
+    pub fn fail(&self, names: &[String], e: &RunError) -> ExitCode {
+        let text = e.to_string();
+        let iface = names.iter().find(|n| {
+            text.strip_prefix(n.as_str())
+                .is_some_and(|rest| rest.starts_with(": "))
+        });
+        log::fatal(iface.map(String::as_str), &text);
         ExitCode::from(self.of(e))
     }
 }
@@ -57,7 +66,7 @@ pub fn run(settings: Settings, exits: Exits) -> ExitCode {
     let cli = &settings.cli;
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let code = if cli.status {
-        status::status(cli, &mut out)
+        status::status(cli, &mut out, &mut err)
     } else if cli.release {
         request::control_request(&settings, request::Request::Release, &mut out, &mut err)
     } else if cli.stop {
@@ -76,21 +85,27 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .enable_all()
         .build()
         .map_err(|e| {
-            eprintln!("dhcpc: cannot start the runtime: {e}");
+            log::fatal(
+                None,
+                &format_args!("cannot start the runtime: {}", InWords(&e)),
+            );
             ExitCode::from(3)
         })
 }
 
 /// Chooses where DNS settings go (`--dns-mode`) and starts the writer of the lease files and
-/// DNS settings for these interfaces.
-pub async fn start_files(cli: &Cli, names: &[String]) -> Result<Files, RunError> {
+/// DNS settings for these interfaces. With the writer, the line that says where they go: the
+/// caller logs it once the start has gone far enough for it to matter (no line of no use
+/// before an error that ends the start).
+pub async fn start_files(cli: &Cli, names: &[String]) -> Result<(Files, String), RunError> {
     let (chosen, why) = dns::choose(cli.dns(), &cli.resolv_conf, &cli.run_dir).await;
-    info!("DNS settings go to {} ({why})", chosen.describe());
+    let said = format!("DNS settings go to {} ({why})", chosen.describe());
     if let Chosen::Resolvconf(p) = &chosen {
         if !p.is_absolute() {
             warn!("--dns-mode resolvconf: no resolvconf program on PATH; DNS settings will not be set");
         }
     }
-    Files::start(chosen, names.to_vec())
-        .map_err(|e| RunError::Io("starting the file writer".into(), e))
+    let files = Files::start(chosen, names.to_vec())
+        .map_err(|e| RunError::Io("starting the file writer".into(), e))?;
+    Ok((files, said))
 }

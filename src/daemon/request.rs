@@ -9,6 +9,7 @@ use crate::shell::driver::Driver;
 use crate::shell::log::in_iface;
 use crate::shell::netlink::Netlink;
 use crate::shell::options::RunError;
+use crate::text::InWords;
 use std::io::Write;
 
 /// What is asked of a daemon.
@@ -67,11 +68,28 @@ pub fn control_request(
             }
             Err(e) => {
                 code = 3;
-                writeln!(err, "dhcpc: {name}: control socket: {e}")
+                let socket = control::socket_path(&cli.run_dir, name);
+                writeln!(err, "dhcpc: {name}: {}", refused(&socket, &e))
             }
         };
     }
     code
+}
+
+/// Why the daemon's control socket at `socket` could not be asked, and (refused for want of
+/// privilege: the socket is its user's alone) who can ask it.
+pub fn refused(socket: &std::path::Path, e: &std::io::Error) -> String {
+    let socket = socket.display();
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => format!(
+            "not permitted to ask the daemon (its control socket {socket} is for root and the \
+             daemon's user only): run it as root (or as the daemon's user)"
+        ),
+        _ => format!(
+            "asking the daemon (its control socket {socket}): {}",
+            InWords(e)
+        ),
+    }
 }
 
 /// `eth0: released 198.51.100.23`, `eth0: asked the daemon to renew 198.51.100.23`, ...: what
@@ -109,7 +127,8 @@ pub fn release_offline(
     };
     let released = rt.block_on(async {
         let net = Netlink::connect().map_err(|e| RunError::Io("rtnetlink".into(), e))?;
-        let files = start_files(cli, &[name.to_string()]).await?;
+        let (files, dns) = start_files(cli, &[name.to_string()]).await?;
+        tracing::debug!("{dns}");
         let opts = options::iface_options(cli, name);
         let driver = Driver::for_release(opts, net, files).await?;
         in_iface(name, driver.release_saved()).await
@@ -129,7 +148,11 @@ pub fn release_offline(
             1
         }
         Err(e) => {
-            let _ = writeln!(err, "dhcpc: {e}");
+            let _ = writeln!(
+                err,
+                "dhcpc: {}",
+                crate::shell::log::line(Some(name), None, &e.to_string())
+            );
             Exits::default().of(&e)
         }
     }

@@ -14,7 +14,7 @@ use crate::shell::control::{self, Control};
 use crate::shell::driver::{Command, Driver, Ended};
 use crate::shell::files::Files;
 use crate::shell::linkwatch::LinkMonitor;
-use crate::shell::log::in_iface;
+use crate::shell::log::{self, in_iface};
 use crate::shell::netlink::Netlink;
 use crate::shell::options::RunError;
 use crate::shell::{systemd, trim};
@@ -39,7 +39,10 @@ pub fn start(settings: Settings, exits: Exits) -> ExitCode {
     let notifier = if !cli.oneshot && !cli.foreground {
         match fork::fork_and_wait() {
             Ok(n) => Some(n),
-            Err(e) => return exits.fail(&RunError::Io("going to the background".into(), e)),
+            Err(e) => {
+                let e = RunError::Io("going to the background".into(), e);
+                return exits.fail(&cli.interfaces, &e);
+            }
         }
     } else {
         None
@@ -55,6 +58,8 @@ struct Process {
     net: Netlink,
     term: Signal,
     files: Files,
+    /// Where DNS settings go, said once the interfaces are open.
+    dns: String,
     monitor: LinkMonitor,
     control: Option<Control>,
     /// This process's claims on its interfaces.
@@ -82,7 +87,10 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
     // interfaces.
     let registry = match Registry::start(&cli.run_dir) {
         Ok(r) => r,
-        Err(e) => return exits.fail(&RunError::Io("binding the claims socket".into(), e)),
+        Err(e) => {
+            let e = RunError::Io("binding the claims socket".into(), e);
+            return start_failed(&names, &e, notifier, exits);
+        }
     };
     let claims = match claim_all(cli, &registry) {
         Ok(c) => c,
@@ -95,14 +103,18 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
     };
     let mut process = match Process::open(cli, &names, registry).await {
         Ok(p) => p,
-        Err(e) => return exits.fail(&e),
+        Err(e) => return start_failed(&names, &e, notifier, exits),
     };
     let opened = open_drivers(&settings, &names, claims, &process).await;
     let (started, not_started) = match opened {
         Ok(d) => d,
-        Err(e) => return exits.fail(&e),
+        Err(e) => return start_failed(&names, &e, notifier, exits),
     };
+    info!("{}", process.dns);
     if started.is_empty() && !not_started.is_empty() {
+        if let Some(n) = notifier {
+            n.failed(3);
+        }
         return ExitCode::from(3);
     }
     let mut running = match spawn(cli, &names, started, &mut process, &mut notifier, exits) {
@@ -120,7 +132,7 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
                 return code;
             }
         }
-        wait_all(tasks, daemon, exits).await
+        wait_all(tasks, exits).await
     };
     let limit = stop_limit(&settings);
     let code = tokio::select! {
@@ -146,6 +158,21 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
     code
 }
 
+/// Says why the start failed ([`Exits::fail`]) and gives a parent waiting for the daemon
+/// the status to exit with, so that it adds nothing; the status.
+fn start_failed(
+    names: &[String],
+    e: &RunError,
+    notifier: Option<Notifier>,
+    exits: Exits,
+) -> ExitCode {
+    let code = exits.fail(names, e);
+    if let Some(n) = notifier {
+        n.failed(exits.of(e));
+    }
+    code
+}
+
 impl Process {
     /// Opens what every interface shares, before any interface runs, so that no error path
     /// leaves files half written.
@@ -156,26 +183,29 @@ impl Process {
             .map_err(|e| RunError::Io("watching SIGTERM".into(), e))?;
         let daemon = !cli.oneshot;
         if daemon {
-            std::fs::create_dir_all(&cli.run_dir)
-                .map_err(|e| RunError::Io(format!("creating {}", cli.run_dir.display()), e))?;
+            std::fs::create_dir_all(&cli.run_dir).map_err(|e| {
+                let what = format!("the run directory {} (--run-dir)", cli.run_dir.display());
+                RunError::Io(what, e)
+            })?;
         }
-        let files = start_files(cli, names).await?;
+        let (files, dns) = start_files(cli, names).await?;
         let monitor = LinkMonitor::start()
             .map_err(|e| RunError::Io("subscribing to link events".into(), e))?;
         // The process's own descriptors (timer, control socket) before the interfaces': at
         // the limit of open files, it is interfaces that cannot start, each said.
         crate::shell::clock::start().map_err(|e| RunError::Io("creating the timer".into(), e))?;
         let control = match daemon {
-            true => Some(
-                Control::start(&cli.run_dir)
-                    .map_err(|e| RunError::Io("binding the control socket".into(), e))?,
-            ),
+            true => Some(Control::start(&cli.run_dir).map_err(|e| {
+                let what = format!("the control socket in {}", cli.run_dir.display());
+                RunError::Io(what, e)
+            })?),
             false => None,
         };
         Ok(Process {
             net,
             term,
             files,
+            dns,
             monitor,
             control,
             claims,
@@ -214,11 +244,11 @@ async fn open_drivers(
             Ok(d) => started.push((name.clone(), d)),
             Err(e) if out_of_descriptors(&e) => {
                 let why = format!(
-                    "{e}: {name} is not run: the process is at its limit of open files ({}); \
-                     raise it (ulimit -n, LimitNOFILE=)",
+                    "{e}; not run: the process is at its limit of open files ({}); raise it \
+                     (ulimit -n, LimitNOFILE=)",
                     nofile_limit()
                 );
-                error!("{why}");
+                log::iface_span(name).in_scope(|| error!("{why}"));
                 not_started.push(why);
             }
             Err(e) => return Err(e),
@@ -253,11 +283,12 @@ fn spawn(
                     control::cleanup(&cli.run_dir, n);
                 }
                 if e.kind() != std::io::ErrorKind::AddrInUse {
-                    return Err(exits.fail(&RunError::Io(format!("{name}: control socket"), e)));
+                    let e = RunError::Io(format!("{name}: control socket"), e);
+                    return Err(start_failed(names, &e, notifier.take(), exits));
                 }
                 // Another daemon started for it at the same moment, and was first.
                 let served = control::served_by(&cli.run_dir, &name);
-                eprintln!("dhcpc: {}", already_served(cli, &name, served.as_ref()));
+                log::fatal(Some(&name), &already_served(cli, &name, served.as_ref()));
                 if let Some(n) = notifier.take() {
                     n.detach(1);
                 }
@@ -307,7 +338,7 @@ async fn ready(
     let mut missing = not_started;
     for (name, ready) in readies {
         match ready.await {
-            Ok(Ok(lease)) => println!("{name}: {lease}"),
+            Ok(Ok(lease)) => print_lease(&name, &lease),
             // The interface's driver has said why (once, as a warning).
             Ok(Err(e)) => {
                 status = status.max(exits.of(&e));
@@ -340,27 +371,33 @@ async fn ready(
 /// Waits for every interface's driver to end; the exit status.
 async fn wait_all(
     tasks: Vec<(String, JoinHandle<Result<Ended, RunError>>)>,
-    daemon: bool,
     exits: Exits,
 ) -> ExitCode {
     let mut code = ExitCode::SUCCESS;
     for (name, task) in tasks {
         match task.await {
-            Ok(Ok(Ended::Bound(lease))) => println!("{name}: {lease}"),
+            Ok(Ok(Ended::Bound(lease))) => print_lease(&name, &lease),
             Ok(Ok(_)) => {}
-            // Once detached, stderr is gone: the log (syslog) carries the error.
-            Ok(Err(e)) if daemon => {
-                error!("{e}");
+            // Once detached, stderr may be gone: log::fatal says it where the log goes.
+            Ok(Err(e)) => {
+                log::fatal(Some(&name), &e);
                 code = ExitCode::from(exits.of(&e));
             }
-            Ok(Err(e)) => code = exits.fail(&e),
             Err(e) => {
-                error!("{name}: {e}");
+                log::fatal(Some(&name), &e);
                 code = ExitCode::from(3);
             }
         }
     }
     code
+}
+
+/// `eth0: 198.51.100.23/24 ...`: the lease on stdout, for whoever started dhcpc, unless
+/// stdout is where the log (which said `bound` already) goes: the journal, or the terminal.
+fn print_lease(name: &str, lease: &Lease) {
+    if !log::stdout_is_log() {
+        println!("{name}: {lease}");
+    }
 }
 
 /// A signal to stop: SIGTERM or SIGINT, honoured at once in every state, while the leases
@@ -384,7 +421,7 @@ fn refuse_served(cli: &Cli) -> Result<(), ExitCode> {
         return Ok(());
     }
     for (name, s) in &served {
-        eprintln!("dhcpc: {}", already_served(cli, name, Some(s)));
+        log::fatal(Some(name), &already_served(cli, name, Some(s)));
     }
     let others: Vec<&str> = cli
         .interfaces
@@ -393,9 +430,10 @@ fn refuse_served(cli: &Cli) -> Result<(), ExitCode> {
         .map(String::as_str)
         .collect();
     if !others.is_empty() {
-        eprintln!(
-            "dhcpc: {} not started either: name only the interfaces no dhcpc serves",
-            others.join(", ")
+        let others = others.join(", ");
+        log::fatal(
+            None,
+            &format_args!("{others} not started either: name only the interfaces no dhcpc serves"),
         );
     }
     Err(ExitCode::from(1))
@@ -416,7 +454,7 @@ fn claim_all(cli: &Cli, registry: &Registry) -> Result<Vec<(String, Claim)>, ()>
         match claimed {
             Ok(c) => claims.push((name.clone(), c)),
             Err(held) => {
-                eprintln!("dhcpc: {}", already_claimed(cli, name, &held));
+                log::fatal(Some(name), &already_claimed(cli, name, &held));
                 refused = true;
             }
         }
@@ -446,7 +484,7 @@ fn already_claimed(cli: &Cli, name: &str, held: &Held) -> String {
     }
 }
 
-/// `eth0 is already served by dhcpc (pid 812, /run/dhcpc/eth0.sock); use ...`: why a start
+/// `eth0: already served by dhcpc (pid 812, /run/dhcpc/eth0.sock); use ...`: why a start
 /// for `name` is refused, and what to run instead.
 pub fn already_served(cli: &Cli, name: &str, served: Option<&control::Served>) -> String {
     let socket = control::socket_path(&cli.run_dir, name);
@@ -460,7 +498,7 @@ pub fn already_served(cli: &Cli, name: &str, served: Option<&control::Served>) -
         format!("--run-dir {} ", cli.run_dir.display())
     };
     format!(
-        "{name} is already served by dhcpc ({pid}{}); use `dhcpc {run_dir}-n {name}` to renew, \
+        "{name}: already served by dhcpc ({pid}{}); use `dhcpc {run_dir}-n {name}` to renew, \
          `dhcpc {run_dir}-x {name}` to stop it",
         socket.display()
     )

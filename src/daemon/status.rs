@@ -2,13 +2,15 @@
 //! control socket; with no interface named, every one with a socket in the run directory.
 
 use crate::cli::Cli;
+use crate::daemon::request::refused;
 use crate::shell::control;
 use serde_json::{json, Value};
 use std::io::Write;
 
-/// Writes the state of the interfaces `cli` names (or of all served) to `out`; the exit
-/// status: 0, or 1 when one of them has no daemon (or did not answer).
-pub fn status(cli: &Cli, out: &mut dyn Write) -> u8 {
+/// Writes the state of the interfaces `cli` names (or of all served) to `out`, and why a
+/// daemon could not be asked to `err` (in JSON, as the entry's `error`); the exit status: 0,
+/// or 1 when one of them has no daemon (or did not answer).
+pub fn status(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let mut names = cli.interfaces.clone();
     if names.is_empty() {
         names = served(&cli.run_dir);
@@ -22,8 +24,14 @@ pub fn status(cli: &Cli, out: &mut dyn Write) -> u8 {
     } else if all.is_empty() {
         writeln!(out, "no dhcpc daemon is running")
     } else {
-        all.iter()
-            .try_for_each(|v| writeln!(out, "{}", human_status(v)))
+        all.iter().try_for_each(|v| match v["error"].as_str() {
+            Some(e) => writeln!(
+                err,
+                "dhcpc: {}: {e}",
+                v["interface"].as_str().unwrap_or("-")
+            ),
+            None => writeln!(out, "{}", human_status(v)),
+        })
     };
     u8::from(missing)
 }
@@ -49,7 +57,10 @@ fn ask(run_dir: &std::path::Path, name: &str) -> Value {
         Ok(answer) => serde_json::from_str(&answer)
             .unwrap_or_else(|_| json!({"interface": name, "state": "UNKNOWN"})),
         Err(e) if control::no_daemon(&e) => json!({"interface": name, "state": "NOT RUNNING"}),
-        Err(e) => json!({"interface": name, "state": "UNKNOWN", "error": e.to_string()}),
+        Err(e) => {
+            let why = refused(&control::socket_path(run_dir, name), &e);
+            json!({"interface": name, "state": "UNKNOWN", "error": why})
+        }
     }
 }
 

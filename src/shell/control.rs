@@ -24,6 +24,9 @@ use tokio::net::UnixListener;
 use tokio::sync::oneshot;
 use tracing::{debug, warn};
 
+/// The answer to a client that is neither root nor the daemon's user.
+const NOT_PERMITTED: &str = "error not permitted";
+
 pub fn socket_path(run_dir: &Path, iface: &str) -> PathBuf {
     run_dir.join(format!("{iface}.sock"))
 }
@@ -45,6 +48,12 @@ pub fn request(run_dir: &Path, iface: &str, line: &str) -> io::Result<String> {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "the daemon closed the connection without answering",
+        ));
+    }
+    if answer.starts_with(NOT_PERMITTED) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the daemon serves root and its own user only",
         ));
     }
     Ok(answer.trim_end().to_string())
@@ -232,6 +241,16 @@ fn listen(listener: UnixListener, routes: Routes) {
                 Ok(cred) if cred.uid() == 0 || cred.uid() == my_uid => {}
                 _ => {
                     warn!("control socket: refused a client that is not root");
+                    // Told so, rather than left to guess from a closed connection (which
+                    // stays open until the client has written its request and gone).
+                    tokio::spawn(async move {
+                        let (read, mut write) = stream.into_split();
+                        let line = format!("{NOT_PERMITTED}\n");
+                        let _ = write.write_all(line.as_bytes()).await;
+                        let (mut rest, mut read) = (Vec::new(), read.take(256));
+                        let drain = read.read_to_end(&mut rest);
+                        let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+                    });
                     continue;
                 }
             }

@@ -232,8 +232,7 @@ impl Driver {
             .adopt_dns(name, index, &lease, &self.fx.opts.dns_rules);
         let mut actions = self.feed(clock::now(), Event::Release);
         if !self.fx.link.up {
-            let name = &self.fx.opts.name;
-            info!("{name} is down: DHCPRELEASE is not sent; the lease is dropped here only");
+            info!("the interface is down: DHCPRELEASE is not sent; the lease is dropped here only");
             actions.retain(|a| !matches!(a, Action::Send { .. }));
         }
         self.perform(actions).await?;
@@ -355,7 +354,10 @@ impl Driver {
                 return Ok(false);
             }
         };
-        info!("{name} is there (index {}): asking for a lease", link.index);
+        info!(
+            "the interface is there (index {}): asking for a lease",
+            link.index
+        );
         let (net, files) = (self.fx.net.clone(), self.fx.files.clone());
         let fresh = Driver::with(self.fx.opts.clone(), link, net, files, Some(sock));
         let mut old = std::mem::replace(self, fresh);
@@ -545,8 +547,7 @@ impl Driver {
 
     /// The interface was removed: its lease stops here.
     async fn gone(&mut self) -> Result<Ended, RunError> {
-        let name = &self.fx.opts.name;
-        info!("{name} was removed: its lease stops here; waiting for it to come back");
+        info!("the interface was removed: its lease stops here; waiting for it to come back");
         let actions = self.feed(clock::now(), Event::Gone);
         self.perform(actions).await?;
         Ok(Ended::Gone)

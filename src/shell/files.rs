@@ -157,18 +157,12 @@ impl Sink {
         }
     }
 
-    fn write(&mut self) {
+    /// Writes the settings; why not (the file's error names its cause: the file, or the run
+    /// directory its records are kept in).
+    fn write(&mut self) -> Result<(), String> {
         match self {
-            Sink::File(m) => {
-                if let Err(e) = m.write() {
-                    warn!("writing {}: {e}", m.path().display());
-                }
-            }
-            Sink::Resolvconf(f) => {
-                if let Err(e) = f.write() {
-                    warn!("resolvconf: {e}");
-                }
-            }
+            Sink::File(m) => m.write().map_err(|e| e.to_string()),
+            Sink::Resolvconf(f) => f.write().map_err(|e| format!("resolvconf: {e}")),
         }
     }
 }
@@ -179,6 +173,8 @@ const RETRY_MAX: Duration = Duration::from_secs(300);
 
 struct Writer {
     dns: Option<Sink>,
+    /// Why the DNS settings could not be written last time: said once, until it changes.
+    dns_failing: Option<String>,
     /// Lease files whose last write failed (a read-only or full disk), with what is still to
     /// be done to each: said once, until a write of that file succeeds again. The lease stays
     /// in memory meanwhile.
@@ -208,6 +204,7 @@ impl Writer {
     fn new(dns: Option<Sink>) -> Writer {
         Writer {
             dns,
+            dns_failing: None,
             failing: BTreeMap::new(),
             retry: None,
         }
@@ -287,7 +284,14 @@ impl Writer {
         // Written when the settings changed, and tried again at every later request until a
         // write succeeds (a read-only /etc early at boot, a full disk, a failing resolvconf).
         if let Some(r) = self.dns.as_mut().filter(|r| r.dirty()) {
-            r.write();
+            match r.write() {
+                Ok(()) => self.dns_failing = None,
+                Err(e) if self.dns_failing.as_ref() == Some(&e) => debug!("{e}"),
+                Err(e) => {
+                    warn!("{e}");
+                    self.dns_failing = Some(e);
+                }
+            }
         }
         for ack in acks {
             let _ = ack.send(());

@@ -11,14 +11,24 @@
 //!   that its log is never lost ([`detach`] says so, and the daemon keeps stderr open).
 //!
 //! A line reads `IFACE: message` inside an interface's span (see [`iface_span`]), and on
-//! stderr starts with its level. Levels map to priorities as error 3, warn 4, info 6,
-//! debug and trace 7, in the journal and syslog alike.
+//! stderr `dhcpc: IFACE: message`, as every line dhcpc writes there (see [`line`]), with a
+//! level's word first where it adds something (`dhcpc: warning: IFACE: ...`; `debug`,
+//! `trace`), none for info and errors (an error says what failed). Levels map to priorities as error 3, warn 4, info
+//! 6, debug and trace 7, in the journal and syslog alike. No line carries io::Error's
+//! ` (os error N)`: the system's words are enough.
+//!
+//! The reason dhcpc stops, or could not start, is said once by [`fatal`]: in the journal (or
+//! syslog) at error priority with the interface's field when the log goes there, else on
+//! stderr ([`stderr_line`]). A lease line on stdout that would only repeat the log's own is
+//! left out ([`stdout_is_log`]).
 //!
 //! Filtering is by one level only (`-q`, `-v`, `DHCPC_LOG`): a filter expression
 //! (`EnvFilter`) would pull a regex engine into every daemon's memory.
 
+use crate::text::without_os_error;
 use std::fmt::{self, Write as _};
 use std::io::{self, Write as _};
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::OnceLock;
 use tracing::field::{Field, FieldSet, Visit};
@@ -41,6 +51,9 @@ const SYSLOG: u8 = 2;
 static SINK: AtomicU8 = AtomicU8::new(STDERR);
 /// Whether the journal layer exists (journald answered when logging started).
 static JOURNAL_THERE: AtomicBool = AtomicBool::new(false);
+/// Lines on stderr start with journald's `<N>` (stderr is the journal's stream, and journald
+/// took no native entry).
+static STREAM_PRIORITY: AtomicBool = AtomicBool::new(false);
 static SYSLOG_WRITER: OnceLock<syslog_tracing::Syslog> = OnceLock::new();
 
 /// journald's native socket.
@@ -91,11 +104,15 @@ impl<F: std::future::Future> std::future::Future for InIface<F> {
 /// Starts logging at `level`: to the journal if stderr is the journal, else to stderr.
 pub fn init(level: LevelFilter) {
     let journal = journal_layer();
+    let to_journal = stderr_is_journal();
     if journal.is_some() {
         JOURNAL_THERE.store(true, Ordering::SeqCst);
-        if stderr_is_journal() {
+        if to_journal {
             SINK.store(JOURNAL, Ordering::SeqCst);
         }
+    } else if to_journal {
+        // journald takes the stream but not a native entry: each line says its priority.
+        STREAM_PRIORITY.store(true, Ordering::SeqCst);
     }
     let _ = tracing_subscriber::registry()
         .with(level)
@@ -156,7 +173,12 @@ fn journal_layer() -> Option<tracing_journald::Layer> {
 
 /// Whether stderr is the journal: `JOURNAL_STREAM` is `DEVICE:INODE` of the stream systemd
 /// connected stdout and stderr to (systemd.exec(5)); a stderr redirected since is not it.
-fn stderr_is_journal() -> bool {
+pub fn stderr_is_journal() -> bool {
+    is_journal_stream(io::stderr())
+}
+
+/// Whether `fd` is the journal's stream that `JOURNAL_STREAM` names.
+fn is_journal_stream(fd: impl AsFd) -> bool {
     let Some(value) = std::env::var_os("JOURNAL_STREAM") else {
         return false;
     };
@@ -166,7 +188,104 @@ fn stderr_is_journal() -> bool {
     let (Ok(dev), Ok(ino)) = (dev.parse::<libc::dev_t>(), ino.parse::<libc::ino_t>()) else {
         return false;
     };
-    nix::sys::stat::fstat(io::stderr()).is_ok_and(|st| st.st_dev == dev && st.st_ino == ino)
+    nix::sys::stat::fstat(fd).is_ok_and(|st| st.st_dev == dev && st.st_ino == ino)
+}
+
+/// Whether a line on stdout would only repeat the log (the lease line after the log's
+/// `bound`): stdout is the journal's stream (under systemd both stdout and stderr are, and
+/// the log's line is in the journal already), or the terminal stderr is too while the log
+/// goes there. Only when the log says info lines: with `-q` the stdout line is the only one.
+pub fn stdout_is_log() -> bool {
+    if LevelFilter::current() < LevelFilter::INFO {
+        return false;
+    }
+    if is_journal_stream(io::stdout()) {
+        return true;
+    }
+    let same_terminal = || {
+        let (out, err) = (io::stdout(), io::stderr());
+        let (Ok(o), Ok(e)) = (nix::sys::stat::fstat(&out), nix::sys::stat::fstat(&err)) else {
+            return false;
+        };
+        nix::unistd::isatty(&out).unwrap_or(false) && (o.st_dev, o.st_ino) == (e.st_dev, e.st_ino)
+    };
+    SINK.load(Ordering::SeqCst) == STDERR && same_terminal()
+}
+
+/// Says why dhcpc stops, or why a start failed (`message`, about interface `iface` if it is
+/// about one), once and where it is read: in the journal at error priority with the
+/// interface's field when the log goes there (as under systemd, whose stream would take a
+/// line on stderr at info priority and without the field), in syslog once detached there,
+/// else on stderr as `dhcpc: IFACE: message`, whatever the log's level.
+pub fn fatal(iface: Option<&str>, message: &dyn fmt::Display) {
+    if SINK.load(Ordering::SeqCst) == STDERR {
+        return stderr_line(Level::ERROR, &line(iface, None, &message.to_string()));
+    }
+    let span = iface.map(iface_span);
+    let _entered = span.as_ref().map(|s| s.enter());
+    tracing::error!("{message}");
+}
+
+/// Writes `dhcpc: text` on stderr (each line of it), outside the log: for what is said before
+/// logging starts (a bad command line or configuration file) or whatever its level. When
+/// stderr is the journal's stream, each line starts with its level's syslog priority (`<3>`),
+/// which journald takes as the line's priority (SyslogLevelPrefix=, on by default) instead of
+/// info.
+pub fn stderr_line(level: Level, text: &str) {
+    let prefix = match stderr_is_journal() {
+        true => format!("<{}>", priority(level)),
+        false => String::new(),
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    for l in without_os_error(text).lines() {
+        let _ = writeln!(out, "{prefix}dhcpc: {l}");
+    }
+    let _ = io::stderr().write_all(out.as_bytes());
+}
+
+/// The syslog priority of a level, in the journal and syslog alike.
+fn priority(level: Level) -> u8 {
+    match level {
+        Level::ERROR => 3,
+        Level::WARN => 4,
+        Level::INFO => 6,
+        _ => 7,
+    }
+}
+
+/// The word a line on stderr gives its level, where it adds something: none for info (most
+/// lines) and errors (which say what failed).
+fn level_word(level: Level) -> Option<&'static str> {
+    match level {
+        Level::WARN => Some("warning"),
+        Level::DEBUG => Some("debug"),
+        Level::TRACE => Some("trace"),
+        _ => None,
+    }
+}
+
+/// A line as it reads after `dhcpc: ` (on stderr) or syslog's tag: `IFACE: message` about
+/// interface `iface` (a message that names it first already, as the shell's errors do, is
+/// not given the name twice), after a level's `word` if any (`warning: eth0: ...`, so that
+/// what follows reads as in the journal and syslog), and no ` (os error N)` anywhere.
+pub fn line(iface: Option<&str>, word: Option<&str>, message: &str) -> String {
+    let message = without_os_error(message);
+    let mut out = String::with_capacity(message.len() + 24);
+    if let Some(word) = word {
+        out.push_str(word);
+        out.push_str(": ");
+    }
+    let mut rest: &str = &message;
+    if let Some(name) = iface {
+        out.push_str(name);
+        out.push_str(": ");
+        rest = rest
+            .strip_prefix(name)
+            .and_then(|r| r.strip_prefix(": "))
+            .unwrap_or(rest);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether a syslog daemon listens on /dev/log (datagram or stream, as syslog(3) tries).
@@ -188,24 +307,11 @@ where
         .find_map(|span| span.extensions().get::<Iface>().map(|i| i.0.clone()))
 }
 
-/// An event's text, `IFACE: message` inside an interface's span. A message that names its
-/// interface first already (as the shell's do, for the commands that run outside any span)
-/// is not given the name twice.
-fn text(iface: Option<String>, event: &Event<'_>) -> String {
+/// An event's text, `IFACE: message` inside an interface's span (see [`line`]), with `word`.
+fn text(iface: Option<String>, word: Option<&str>, event: &Event<'_>) -> String {
     let mut message = String::with_capacity(128);
     event.record(&mut Text(&mut message));
-    match iface {
-        Some(mut line)
-            if !message
-                .strip_prefix(line.as_str())
-                .is_some_and(|rest| rest.starts_with(": ")) =>
-        {
-            line.push_str(": ");
-            line.push_str(&message);
-            line
-        }
-        _ => message,
-    }
+    line(iface.as_deref(), word, &message)
 }
 
 /// Writes an event's message (and any other field, as `name=value`) as text.
@@ -270,9 +376,14 @@ where
         let level = *event.metadata().level();
         let mut line = String::with_capacity(128);
         if sink == STDERR {
-            let _ = write!(line, "{:>5} ", level.as_str());
+            if STREAM_PRIORITY.load(Ordering::Relaxed) {
+                let _ = write!(line, "<{}>", priority(level));
+            }
+            line.push_str("dhcpc: ");
+            line.push_str(&text(iface_of(&ctx, event), level_word(level), event));
+        } else {
+            line.push_str(&text(iface_of(&ctx, event), None, event));
         }
-        line.push_str(&text(iface_of(&ctx, event), event));
         if sink == SYSLOG {
             if let Some(syslog) = SYSLOG_WRITER.get() {
                 let mut w = syslog.make_writer_for(syslog_level(level));
@@ -286,7 +397,7 @@ where
     }
 }
 
-/// The journal layer, given events whose message starts with the interface, as on stderr.
+/// The journal layer, given events whose message starts with the interface, as in syslog.
 struct Journal(tracing_journald::Layer);
 
 impl<S> Layer<S> for Journal
@@ -309,13 +420,12 @@ where
         }
         let meta = event.metadata();
         let fields = meta.fields();
-        let message = fields.field("message");
-        let (Some(iface), Some(message), 1) = (iface_of(&ctx, event), message, fields.len()) else {
+        let (Some(message), 1) = (fields.field("message"), fields.len()) else {
             return self.0.on_event(event, ctx);
         };
-        // The same event with `IFACE: ` before its message (tracing-journald sends the
-        // message as it is given).
-        let text = text(Some(iface), event);
+        // The same event with `IFACE: ` before its message and no ` (os error N)` in it
+        // (tracing-journald sends the message as it is given).
+        let text = text(iface_of(&ctx, event), None, event);
         let text: &str = &text;
         let values = [(&message, Some(&text as &dyn tracing::Value))];
         let values = fields.value_set(&values);
@@ -367,5 +477,98 @@ impl Callsite for StandIn {
     fn set_interest(&self, _: Interest) {}
     fn metadata(&self) -> &Metadata<'_> {
         syslog_level(Level::INFO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on_stderr(iface: Option<&str>, level: Level, message: &str) -> String {
+        format!("dhcpc: {}", line(iface, level_word(level), message))
+    }
+
+    #[test]
+    fn every_line_on_stderr_is_dhcpc_then_the_interface_then_the_message() {
+        let bound = "bound 198.51.100.23/24, lease 1h";
+        assert_eq!(
+            on_stderr(Some("eth0"), Level::INFO, bound),
+            "dhcpc: eth0: bound 198.51.100.23/24, lease 1h"
+        );
+        // The level's word where it adds something, before the rest (which reads as in the
+        // journal).
+        assert_eq!(
+            on_stderr(
+                Some("eth0"),
+                Level::WARN,
+                "sending REQUEST: Network is down"
+            ),
+            "dhcpc: warning: eth0: sending REQUEST: Network is down"
+        );
+        assert_eq!(
+            on_stderr(Some("eth0"), Level::DEBUG, "sent DISCOVER"),
+            "dhcpc: debug: eth0: sent DISCOVER"
+        );
+        assert_eq!(
+            on_stderr(Some("eth0"), Level::TRACE, "x"),
+            "dhcpc: trace: eth0: x"
+        );
+        assert_eq!(
+            on_stderr(
+                None,
+                Level::ERROR,
+                "binding the control socket: Permission denied"
+            ),
+            "dhcpc: binding the control socket: Permission denied"
+        );
+        assert_eq!(
+            on_stderr(None, Level::WARN, "writing /x: y"),
+            "dhcpc: warning: writing /x: y"
+        );
+    }
+
+    #[test]
+    fn the_interface_is_named_once() {
+        // A message that names its interface first (an error made outside the span).
+        assert_eq!(
+            on_stderr(Some("eth0"), Level::ERROR, "eth0: no such interface"),
+            "dhcpc: eth0: no such interface"
+        );
+        assert_eq!(
+            on_stderr(Some("eth0"), Level::WARN, "eth0: opening a raw socket: x"),
+            "dhcpc: warning: eth0: opening a raw socket: x"
+        );
+        // Another interface's name, or the name as a word of its own, is the message's.
+        assert_eq!(
+            line(Some("eth0"), None, "eth0.5: gone"),
+            "eth0: eth0.5: gone"
+        );
+        assert_eq!(
+            line(Some("eth0"), None, "eth0 is there"),
+            "eth0: eth0 is there"
+        );
+        assert_eq!(line(None, None, "eth0: x"), "eth0: x");
+    }
+
+    #[test]
+    fn no_line_says_the_os_error_number() {
+        let e = io::Error::from_raw_os_error(libc::ENOTDIR);
+        assert_eq!(
+            line(None, None, &format!("creating /run/x: {e}")),
+            "creating /run/x: Not a directory"
+        );
+        assert_eq!(
+            on_stderr(Some("vc"), Level::WARN, &format!("sending ARP: {e}")),
+            "dhcpc: warning: vc: sending ARP: Not a directory"
+        );
+    }
+
+    #[test]
+    fn levels_have_syslog_priorities() {
+        assert_eq!(priority(Level::ERROR), 3);
+        assert_eq!(priority(Level::WARN), 4);
+        assert_eq!(priority(Level::INFO), 6);
+        assert_eq!(priority(Level::DEBUG), 7);
+        assert_eq!(priority(Level::TRACE), 7);
     }
 }

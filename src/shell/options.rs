@@ -6,6 +6,7 @@ use crate::core::{ClientId, Config, ProbeMode};
 use crate::shell::netlink::Link;
 use crate::shell::resolv::DnsRules;
 use crate::shell::store::host_duid;
+use crate::text::InWords;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -99,10 +100,10 @@ impl fmt::Display for RunError {
             RunError::NoSuchInterface(n) => {
                 write!(f, "{n}: no such interface (see `ip link` for the names)")
             }
-            RunError::Permission(what, e) => write!(
-                f,
-                "{what}: {e}: dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; run it as root"
-            ),
+            RunError::Permission(what, e) => {
+                let advice = permission_advice(&Privilege::now());
+                write!(f, "{what}: {}: {advice}", InWords(e))
+            }
             RunError::NoLease(n, t, why) => write!(
                 f,
                 "{n}: no lease after {} s: {why} (see --timeout)",
@@ -112,12 +113,91 @@ impl fmt::Display for RunError {
                 let pid = pid.map_or(String::new(), |p| format!(" (pid {p})"));
                 write!(
                     f,
-                    "{n} is already served by another dhcpc{pid}, with another --run-dir; \
-                     stop that one first"
+                    "{n}: already served by another dhcpc{pid}, with another --run-dir; stop \
+                     that one first"
                 )
             }
-            RunError::Io(what, e) => write!(f, "{what}: {e}"),
+            RunError::Io(what, e) => write!(f, "{what}: {}", InWords(e)),
         }
+    }
+}
+
+/// What the process may do, as far as the advice after a refusal goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Privilege {
+    pub root: bool,
+    /// Started by systemd (`INVOCATION_ID`): the unit says which user and capabilities.
+    pub service: bool,
+    /// Which of CAP_NET_RAW and CAP_NET_ADMIN the process has (effective), when known.
+    pub net_raw: Option<bool>,
+    pub net_admin: Option<bool>,
+}
+
+impl Privilege {
+    /// This process's.
+    pub fn now() -> Privilege {
+        // CapEff in /proc/self/status: the effective set, in hex (capabilities(7)).
+        let eff = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                let hex = s.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim();
+                u64::from_str_radix(hex, 16).ok()
+            });
+        // Their numbers in linux/capability.h.
+        const CAP_NET_ADMIN: u32 = 12;
+        const CAP_NET_RAW: u32 = 13;
+        let has = |cap: u32| eff.map(|e| e & (1u64 << cap) != 0);
+        Privilege {
+            root: nix::unistd::geteuid().is_root(),
+            service: std::env::var_os("INVOCATION_ID").is_some(),
+            net_raw: has(CAP_NET_RAW),
+            net_admin: has(CAP_NET_ADMIN),
+        }
+    }
+}
+
+/// What to say after the system refused dhcpc something for want of privilege: the
+/// capabilities it needs, which of them the process lacks, and what fits where it runs (a
+/// service's unit grants them to its user; root lacks them only where its bounding set or
+/// container leaves them out; anyone else is to run it as root).
+pub fn permission_advice(p: &Privilege) -> String {
+    const NEEDS: &str = "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN";
+    let lacks: Vec<&str> = [(p.net_raw, "CAP_NET_RAW"), (p.net_admin, "CAP_NET_ADMIN")]
+        .iter()
+        .filter(|(has, _)| *has == Some(false))
+        .map(|(_, name)| *name)
+        .collect();
+    let known = p.net_raw.is_some() && p.net_admin.is_some();
+    if known && lacks.is_empty() {
+        return format!(
+            "{NEEDS}, and has them: a security policy (seccomp, AppArmor, SELinux) or the \
+             network namespace's owner refused it"
+        );
+    }
+    let lacking = match lacks.as_slice() {
+        [one] => format!("; this process lacks {one}"),
+        [_, _] => "; this process lacks both".to_string(),
+        _ => String::new(),
+    };
+    if p.service {
+        format!(
+            "{NEEDS}{lacking}: give the service AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN \
+             (and keep them in CapabilityBoundingSet=), as dhcpc@.service does"
+        )
+    } else if p.root {
+        let them = if lacks.len() == 1 { "it" } else { "them" };
+        match lacks.is_empty() {
+            true => {
+                format!("{NEEDS}: its capability bounding set or its container may leave them out")
+            }
+            false => format!(
+                "{NEEDS}{lacking} (its capability bounding set or its container leaves {them} out)"
+            ),
+        }
+    } else {
+        // An ordinary user lacks both, as a matter of course: only one lacking is news.
+        let lacking = if lacks.len() == 1 { &lacking[..] } else { "" };
+        format!("{NEEDS}{lacking}; run it as root")
     }
 }
 
@@ -157,5 +237,75 @@ impl IfaceOptions {
         config.acquire_timeout = Some(opts.timeout);
         config.ipv4ll = opts.ipv4ll;
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(root: bool, service: bool, raw: Option<bool>, admin: Option<bool>) -> Privilege {
+        Privilege {
+            root,
+            service,
+            net_raw: raw,
+            net_admin: admin,
+        }
+    }
+
+    #[test]
+    fn permission_advice_fits_where_dhcpc_runs() {
+        // An ordinary user at a shell.
+        assert_eq!(
+            permission_advice(&who(false, false, Some(false), Some(false))),
+            "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; run it as root"
+        );
+        // A service's user without what the unit should grant: not "run it as root".
+        let service = permission_advice(&who(false, true, Some(true), Some(false)));
+        assert_eq!(
+            service,
+            "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_ADMIN: give \
+             the service AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN (and keep them in \
+             CapabilityBoundingSet=), as dhcpc@.service does"
+        );
+        // Root without one (a bounding set, a container): root it is already.
+        assert_eq!(
+            permission_advice(&who(true, false, Some(true), Some(false))),
+            "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_ADMIN (its \
+             capability bounding set or its container leaves it out)"
+        );
+        // Both there, and still refused.
+        let policy = permission_advice(&who(true, true, Some(true), Some(true)));
+        assert!(policy.contains("and has them"), "{policy}");
+        // A user with one of them.
+        assert_eq!(
+            permission_advice(&who(false, false, Some(true), Some(false))),
+            "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; this process lacks CAP_NET_ADMIN; run it \
+             as root"
+        );
+        // Unknown (no /proc): the need, and the advice for where it runs.
+        assert_eq!(
+            permission_advice(&who(false, false, None, None)),
+            "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; run it as root"
+        );
+    }
+
+    #[test]
+    fn run_errors_say_io_errors_in_words() {
+        let e = RunError::Io(
+            "creating /run/x".into(),
+            io::Error::from_raw_os_error(libc::ENOTDIR),
+        );
+        assert_eq!(e.to_string(), "creating /run/x: Not a directory");
+        let e = RunError::Permission(
+            "eth0: opening a raw socket".into(),
+            io::Error::from_raw_os_error(libc::EPERM),
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with("eth0: opening a raw socket: Operation not permitted: dhcpc needs"),
+            "{text}"
+        );
+        assert!(!text.contains("os error"), "{text}");
     }
 }

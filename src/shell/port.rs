@@ -32,7 +32,7 @@ pub async fn prepare_link(net: &Netlink, name: &str, bring_up: bool) -> Result<L
         net.set_up(link.index)
             .await
             .map_err(io_err(format!("{name}: bringing the interface up")))?;
-        warn!("{name} was down: brought it up");
+        warn!("the interface was down: brought it up");
         link.up = true;
     }
     Ok(link)

@@ -17,6 +17,7 @@
 
 use crate::lease::Lease;
 use crate::shell::atomic::{replace_volatile, write_atomic};
+use crate::text::InWords;
 use std::fs;
 use std::io;
 use std::net::Ipv4Addr;
@@ -401,16 +402,21 @@ impl Merged {
     /// kept aside), the file that was there before once none is left. A file that already
     /// says the same is not rewritten; a file that someone else wrote since is not put back
     /// over. On failure everything is tried again at the next write.
+    ///
+    /// An error says what failed as the cause: `writing /etc/resolv.conf: ...` for the file
+    /// itself, the run directory (`--run-dir`) for the records kept there.
     pub fn write(&mut self) -> io::Result<()> {
         let dir = dns_dir(&self.run_dir);
-        fs::create_dir_all(&dir)?;
+        fs::create_dir_all(&dir).map_err(self.in_run_dir("create", &dir))?;
+        let lock_path = dir.join("lock");
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(dir.join("lock"))?;
+            .open(&lock_path)
+            .map_err(self.in_run_dir("create", &lock_path))?;
         let lock = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, e)| io::Error::from(e))?;
+            .map_err(|(_, e)| self.in_run_dir("lock", &lock_path)(e.into()))?;
         let result = self.write_locked(&dir);
         // Closing the file would unlock it too; this says so at once.
         let _ = lock.unlock();
@@ -419,16 +425,38 @@ impl Merged {
         Ok(())
     }
 
+    /// What the error `e` with `path`, a file of the run directory, says: the run directory is
+    /// the cause, and resolv.conf is not written for it.
+    fn in_run_dir<'a>(
+        &'a self,
+        doing: &'a str,
+        path: &'a Path,
+    ) -> impl FnOnce(io::Error) -> io::Error + 'a {
+        move |e| {
+            let text = format!(
+                "cannot {doing} {} in the run directory (--run-dir): {}; DNS settings are not \
+                 written to {}",
+                path.display(),
+                InWords(&e),
+                self.path.display()
+            );
+            io::Error::new(e.kind(), text)
+        }
+    }
+
     fn write_locked(&mut self, dir: &Path) -> io::Result<()> {
         for iface in &self.dirty {
             let path = record_path(&self.run_dir, iface);
             match self.entries.iter().find(|(n, _)| n == iface) {
                 // /run is memory: the record needs no sync of its own.
                 Some((_, dns)) => {
-                    replace_volatile(&path, self.record(iface, dns).text().as_bytes())?
+                    replace_volatile(&path, self.record(iface, dns).text().as_bytes())
+                        .map_err(self.in_run_dir("write", &path))?
                 }
                 None => match fs::remove_file(&path) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(self.in_run_dir("remove", &path)(e))
+                    }
                     _ => {}
                 },
             }
@@ -442,6 +470,10 @@ impl Merged {
         let Some(file) = dest.file() else {
             return Ok(());
         };
+        let at_file = |e: io::Error| {
+            let text = format!("writing {}: {}", file.display(), InWords(&e));
+            io::Error::new(e.kind(), text)
+        };
         let save = saved_path(&self.path, &self.run_dir);
         if records.is_empty() {
             if !is_ours(file) {
@@ -449,10 +481,10 @@ impl Merged {
             }
             return match fs::read(&save) {
                 Ok(old) => {
-                    write_atomic(file, &old)?;
-                    fs::remove_file(&save)
+                    write_atomic(file, &old).map_err(at_file)?;
+                    fs::remove_file(&save).map_err(self.in_run_dir("remove", &save))
                 }
-                Err(_) => fs::remove_file(file),
+                Err(_) => fs::remove_file(file).map_err(at_file),
             };
         }
         let text = render(records.iter().map(|r| &r.dns));
@@ -461,9 +493,10 @@ impl Merged {
         }
         // Whatever is there and is not dhcpc's is the file to put back at the end.
         if file.exists() && !is_ours(file) {
-            write_atomic(&save, &fs::read(file)?)?;
+            let old = fs::read(file).map_err(at_file)?;
+            write_atomic(&save, &old).map_err(self.in_run_dir("write", &save))?;
         }
-        write_atomic(file, text.as_bytes())
+        write_atomic(file, text.as_bytes()).map_err(at_file)
     }
 
     /// Every record in `dir` that belongs to this resolv.conf, in order.
