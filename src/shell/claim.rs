@@ -13,6 +13,8 @@
 //! take it. One descriptor per daemon, not one per interface: a thousand interfaces still fit
 //! under a limit of 1024 open files.
 
+use crate::shell::netlink::Link;
+use crate::shell::options::RunError;
 use nix::sys::socket::sockopt::PeerCredentials;
 use std::collections::BTreeSet;
 use std::io::{self, BufRead, BufReader, Write};
@@ -142,6 +144,21 @@ impl Registry {
                 }
             })
             .collect()
+    }
+}
+
+impl Registry {
+    /// The claim on `link`: `held` if it is that link's already, else a new one; an error
+    /// when another dhcpc holds it.
+    pub fn for_link(&self, link: &Link, held: Option<Claim>) -> Result<Option<Claim>, RunError> {
+        if let Some(c) = held.filter(|c| c.index() == link.index) {
+            return Ok(Some(c));
+        }
+        match self.claim(&[link.index]).pop() {
+            Some(Ok(c)) => Ok(Some(c)),
+            Some(Err(Held { pid, .. })) => Err(RunError::Claimed(link.name.clone(), Some(pid))),
+            None => Ok(None),
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::core::{Action, Client, Event};
 use crate::lease::Lease;
 use crate::shell::actions::{drop_followers, Batch, Effects, FollowUp};
 use crate::shell::apply::{Apply, NETLINK_TURNS};
-use crate::shell::claim::{Claim, Held, Registry};
+use crate::shell::claim::{Claim, Registry};
 use crate::shell::clock;
 use crate::shell::cmdq;
 use crate::shell::files::Files;
@@ -107,7 +107,7 @@ impl Driver {
         let events = monitor.watch(&opts.name);
         let mut driver = match prepare_link(&net, &opts.name, true).await {
             Ok(link) => {
-                let claim = claim_link(&link, claim, &registry)?;
+                let claim = registry.for_link(&link, claim)?;
                 let sock = port::open(&link)?;
                 let mut d = Driver::with(opts, link, net, files, Some(sock));
                 d.claim = claim;
@@ -156,7 +156,7 @@ impl Driver {
         let name: Arc<str> = opts.name.as_str().into();
         let store = Store::new(name.clone(), opts.common.clone(), files.clone());
         let found = store.load(&link.mac);
-        let mut client = Client::new(opts.core_config(&link), seed(link.mac));
+        let mut client = Client::new(opts.core_config(&link), opts.seed(link.mac));
         let mut port = Port::new(name.clone(), link.mac, sock);
         if let Some((saved, server_mac)) = found.usable {
             client = client.with_saved_lease(saved);
@@ -343,7 +343,7 @@ impl Driver {
             }
         };
         let claim = match &self.claims {
-            Some(registry) => claim_link(&link, self.claim.take(), registry)?,
+            Some(registry) => registry.for_link(&link, self.claim.take())?,
             None => None,
         };
         let sock = match RawSocket::dhcp(link.index) {
@@ -619,30 +619,6 @@ impl Driver {
             .status(&self.fx.opts.name, || status::line(client));
         Ok(batch.done)
     }
-}
-
-/// The claim on `link`: `held` if it is that link's already, else a new one from `registry`;
-/// an error when another dhcpc holds it.
-fn claim_link(
-    link: &Link,
-    held: Option<Claim>,
-    registry: &Registry,
-) -> Result<Option<Claim>, RunError> {
-    if let Some(c) = held.filter(|c| c.index() == link.index) {
-        return Ok(Some(c));
-    }
-    match registry.claim(&[link.index]).pop() {
-        Some(Ok(c)) => Ok(Some(c)),
-        Some(Err(Held { pid, .. })) => Err(RunError::Claimed(link.name.clone(), Some(pid))),
-        None => Ok(None),
-    }
-}
-
-/// The core's seed: random, and different for every interface.
-fn seed(mac: [u8; 6]) -> u64 {
-    let mut bytes = [0u8; 8];
-    bytes[..6].copy_from_slice(&mac);
-    fastrand::u64(..) ^ u64::from_le_bytes(bytes)
 }
 
 /// The next change of the interface's link state. Without a watch, never.

@@ -238,6 +238,13 @@ impl IfaceOptions {
         config.ipv4ll = opts.ipv4ll;
         config
     }
+
+    /// The core's seed: random, and different for every interface.
+    pub fn seed(&self, mac: [u8; 6]) -> u64 {
+        let mut bytes = [0u8; 8];
+        bytes[..6].copy_from_slice(&mac);
+        fastrand::u64(..) ^ u64::from_le_bytes(bytes)
+    }
 }
 
 #[cfg(test)]
