@@ -6,8 +6,8 @@
 //! definition of the command line ([`crate::cli::Cli`]): a key is an option's long name, the
 //! file's settings are turned into an argument vector, and that vector is parsed by the same
 //! `Command` as the command line. An option added to `Cli` is a key with no code here, and a bad
-//! value gets the message the option would get. Only the TOML-to-arguments step ([`args`]) is written by
-//! hand, since no crate turns a TOML table into clap arguments.
+//! value gets the message the option would get. Only the TOML-to-arguments step ([`args`]) is
+//! written by hand, since no crate turns a TOML table into clap arguments.
 //!
 //! Precedence: the command line wins over the file, and an interface's table wins over the
 //! top level. "Wins" is per option: a setting the command line (or the interface's table) gives
