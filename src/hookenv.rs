@@ -139,6 +139,8 @@ pub fn environment(ev: &Event<'_>) -> (Vec<(String, String)>, Vec<Withheld>) {
     (env, withheld)
 }
 
+/// The variables of one lease, `new_*` or `old_*` (`prefix`), added to `env`; what is not
+/// exported, and why, added to `withheld`.
 fn lease_vars(
     prefix: &str,
     l: &Lease,
@@ -146,56 +148,90 @@ fn lease_vars(
     env: &mut Vec<(String, String)>,
     withheld: &mut Vec<Withheld>,
 ) {
-    let mut put = |name: &str, value: String| env.push((format!("{prefix}_{name}"), value));
-    let mask = prefix_mask(l.prefix_len);
-    let network = Ipv4Addr::from(u32::from(l.address) & u32::from(mask));
-    put("ip_address", l.address.to_string());
-    put("subnet_mask", mask.to_string());
-    put("network_number", network.to_string());
-    put("broadcast_address", l.broadcast.to_string());
-    put("dhcp_server_identifier", l.server_id.to_string());
-    put("dhcp_lease_time", l.lease_secs.to_string());
-    put("dhcp_renewal_time", l.t1_secs.to_string());
-    put("dhcp_rebinding_time", l.t2_secs.to_string());
-    put("dhcp_message_type", "5".to_string());
-    if let Some(at) = expiry {
-        put("expiry", at.to_string());
-    }
-    if !l.routers.is_empty() {
-        put("routers", addrs(&l.routers));
-    }
-    if !l.dns.is_empty() {
-        put("domain_name_servers", addrs(&l.dns));
-    }
-    if !l.ntp.is_empty() {
-        put("ntp_servers", addrs(&l.ntp));
-    }
-    if let Some(mtu) = l.mtu {
-        put("interface_mtu", mtu.to_string());
-    }
-    // Names: valid ones only (a host name, or a list of names each with its dot).
-    let names_ok =
-        |v: &str| is_host_name(v.trim_end_matches('.')) || v.split(' ').all(is_search_name);
-    let mut held_back = Vec::new();
-    let mut named = |var: &'static str, v: String, put: &mut dyn FnMut(&str, String)| {
-        if names_ok(&v) {
-            put(var, v);
-        } else {
-            held_back.push(var);
-        }
+    let mut vars = LeaseVars {
+        prefix,
+        env,
+        withheld,
+        held_back: Vec::new(),
     };
-    if let Some(d) = &l.domain {
-        named("domain_name", d.clone(), &mut put);
-    }
-    if !l.search.is_empty() {
-        let list: Vec<String> = l.search.iter().map(|n| format!("{n}.")).collect();
-        named("domain_search", list.join(" "), &mut put);
-    }
+    vars.typed(l, expiry);
+    vars.names(l);
     // What the lease keeps only raw: RFC 3442 routes as their bytes, host name and the rest
     // of the options dhclient names.
     for (code, data) in &l.options {
+        vars.option(code, data);
+    }
+    vars.finish();
+}
+
+/// One lease's variables as they are made.
+struct LeaseVars<'a> {
+    prefix: &'a str,
+    env: &'a mut Vec<(String, String)>,
+    withheld: &'a mut Vec<Withheld>,
+    /// Names that are not valid host or domain names: withheld after the rest.
+    held_back: Vec<&'static str>,
+}
+
+impl LeaseVars<'_> {
+    fn put(&mut self, name: &str, value: String) {
+        self.env.push((format!("{}_{name}", self.prefix), value));
+    }
+
+    /// Names: valid ones only (a host name, or a list of names each with its dot).
+    fn named(&mut self, var: &'static str, v: String) {
+        if is_host_name(v.trim_end_matches('.')) || v.split(' ').all(is_search_name) {
+            self.put(var, v);
+        } else {
+            self.held_back.push(var);
+        }
+    }
+
+    /// What the lease has fields for, but its names.
+    fn typed(&mut self, l: &Lease, expiry: Option<u64>) {
+        let mask = prefix_mask(l.prefix_len);
+        let network = Ipv4Addr::from(u32::from(l.address) & u32::from(mask));
+        self.put("ip_address", l.address.to_string());
+        self.put("subnet_mask", mask.to_string());
+        self.put("network_number", network.to_string());
+        self.put("broadcast_address", l.broadcast.to_string());
+        self.put("dhcp_server_identifier", l.server_id.to_string());
+        self.put("dhcp_lease_time", l.lease_secs.to_string());
+        self.put("dhcp_renewal_time", l.t1_secs.to_string());
+        self.put("dhcp_rebinding_time", l.t2_secs.to_string());
+        self.put("dhcp_message_type", "5".to_string());
+        if let Some(at) = expiry {
+            self.put("expiry", at.to_string());
+        }
+        if !l.routers.is_empty() {
+            self.put("routers", addrs(&l.routers));
+        }
+        if !l.dns.is_empty() {
+            self.put("domain_name_servers", addrs(&l.dns));
+        }
+        if !l.ntp.is_empty() {
+            self.put("ntp_servers", addrs(&l.ntp));
+        }
+        if let Some(mtu) = l.mtu {
+            self.put("interface_mtu", mtu.to_string());
+        }
+    }
+
+    /// The domain name and search list.
+    fn names(&mut self, l: &Lease) {
+        if let Some(d) = &l.domain {
+            self.named("domain_name", d.clone());
+        }
+        if !l.search.is_empty() {
+            let list: Vec<String> = l.search.iter().map(|n| format!("{n}.")).collect();
+            self.named("domain_search", list.join(" "));
+        }
+    }
+
+    /// One option the lease keeps raw, when dhclient names it.
+    fn option(&mut self, code: u8, data: &[u8]) {
         let Some(name) = option_name(code) else {
-            continue;
+            return;
         };
         let value = match code {
             121 | 249 => Some(
@@ -206,11 +242,11 @@ fn lease_vars(
             ),
             12 => {
                 let text = String::from_utf8_lossy(data).into_owned();
-                named("host_name", text, &mut put);
-                continue;
+                self.named("host_name", text);
+                return;
             }
             // Handled from the typed lease above.
-            1 | 3 | 6 | 15 | 26 | 28 | 42 | 51 | 53 | 54 | 58 | 59 | 119 => continue,
+            1 | 3 | 6 | 15 | 26 | 28 | 42 | 51 | 53 | 54 | 58 | 59 | 119 => return,
             2 => data
                 .get(..4)
                 .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]).to_string()),
@@ -226,8 +262,8 @@ fn lease_vars(
                 if is_plain_text(&text) {
                     Some(text)
                 } else {
-                    withheld.push(Withheld {
-                        name: format!("{prefix}_{name}"),
+                    self.withheld.push(Withheld {
+                        name: format!("{}_{name}", self.prefix),
                         why: "text with control or shell characters",
                     });
                     None
@@ -235,14 +271,18 @@ fn lease_vars(
             }
         };
         if let Some(v) = value {
-            put(name, v);
+            self.put(name, v);
         }
     }
-    for var in held_back {
-        withheld.push(Withheld {
-            name: format!("{prefix}_{var}"),
-            why: "not a valid host or domain name",
-        });
+
+    /// The names held back, withheld.
+    fn finish(self) {
+        for var in self.held_back {
+            self.withheld.push(Withheld {
+                name: format!("{}_{var}", self.prefix),
+                why: "not a valid host or domain name",
+            });
+        }
     }
 }
 

@@ -32,7 +32,7 @@ fn every_option_but_the_modes_is_a_key() {
     let keys = Keys { cmd: &cmd };
     let mut names: Vec<&str> = cmd
         .get_arguments()
-        .filter(|a| !a.is_positional() && !keys.is_mode(a) && Keys::shape(a).is_some())
+        .filter(|a| !a.is_positional() && !keys.is_mode(a) && Shape::of(a).is_some())
         .filter_map(|a| a.get_long())
         .collect();
     names.sort();

@@ -75,6 +75,28 @@ fn refused(flag: &str) -> Option<&'static str> {
     })
 }
 
+/// What dhclient's flags said, gathered as they are read.
+#[derive(Default)]
+struct Flags {
+    /// dhcpc's arguments so far, program name first, in the order of the flags.
+    out: Vec<OsString>,
+    ifaces: Vec<String>,
+    conf_path: Option<PathBuf>,
+    once: bool,
+    foreground: bool,
+    background: bool,
+    no_pid: bool,
+    pid_file: Option<String>,
+    /// `--release` (-r) or `--exit` (-x).
+    mode: Option<&'static str>,
+    /// -H or -F: the configuration file's host name is not taken then.
+    given_hostname: bool,
+    /// -e IF_METRIC=N.
+    metric_given: bool,
+    /// dhcpc's own long options, passed through after the translation.
+    pass: Vec<OsString>,
+}
+
 /// Translates dhclient's `argv` (program name first). `read_conf` reads a file (`Ok(None)`
 /// when it is not there); `hostname` is the system's host name, for `send host-name =
 /// gethostname();`. An error is the message for status 2.
@@ -83,20 +105,57 @@ pub fn translate(
     read_conf: &dyn Fn(&Path) -> Result<Option<String>, String>,
     hostname: &dyn Fn() -> Option<String>,
 ) -> Result<Outcome, String> {
-    let mut out: Vec<OsString> = vec!["dhcpc".into()];
-    let mut ifaces: Vec<String> = Vec::new();
-    let mut conf_path: Option<PathBuf> = None;
-    let (mut once, mut foreground, mut background, mut no_pid) = (false, false, false, false);
-    let mut pid_file = None;
-    let mut mode: Option<&str> = None;
-    let mut given_hostname = false;
-    let mut metric_given = false;
-    let mut pass = Vec::new();
-    let mut args = argv.iter().skip(1);
-    while let Some(a) = args.next() {
-        let Some(s) = a.to_str() else {
-            return Err(format!("{}: not UTF-8", a.to_string_lossy()));
+    let Some(mut f) = Flags::read(argv)? else {
+        return Ok(Outcome::Version);
+    };
+    f.check()?;
+    f.push_mode();
+    let mut warnings = Vec::new();
+    f.read_conf(read_conf, hostname, &mut warnings)?;
+    let Flags {
+        mut out,
+        pass,
+        ifaces,
+        once,
+        ..
+    } = f;
+    out.extend(pass);
+    out.extend(ifaces.into_iter().map(OsString::from));
+    Ok(Outcome::Run(Translation {
+        args: out,
+        once,
+        warnings,
+    }))
+}
+
+impl Flags {
+    /// Reads dhclient's flags (program name first); `None` for `--version`.
+    fn read(argv: &[OsString]) -> Result<Option<Flags>, String> {
+        let mut f = Flags {
+            out: vec!["dhcpc".into()],
+            ..Flags::default()
         };
+        let mut args = argv.iter().skip(1);
+        while let Some(a) = args.next() {
+            let Some(s) = a.to_str() else {
+                return Err(format!("{}: not UTF-8", a.to_string_lossy()));
+            };
+            if s == "--version" {
+                return Ok(None);
+            }
+            f.flag(s, a, &mut args)?;
+        }
+        Ok(Some(f))
+    }
+
+    /// The table of dhclient's flags: one arm for each, saying what it becomes in dhcpc's
+    /// arguments. `args` are the arguments after `s` (`a`), for a flag's value.
+    fn flag<'a>(
+        &mut self,
+        s: &str,
+        a: &OsString,
+        args: &mut impl Iterator<Item = &'a OsString>,
+    ) -> Result<(), String> {
         let mut value = |what: &str| -> Result<String, String> {
             match args.next().and_then(|v| v.to_str()) {
                 Some(v) if !v.is_empty() => Ok(v.to_string()),
@@ -104,80 +163,43 @@ pub fn translate(
             }
         };
         match s {
-            "--version" => return Ok(Outcome::Version),
             // DHCPv4 is what dhcpc does; -v: dhcpc logs what dhclient -v does by default.
             "-4" | "-v" => {}
-            "-1" => once = true,
-            "-d" => foreground = true,
-            "-nw" => background = true,
-            "-q" => out.push("--quiet".into()),
-            "-w" => out.push("--allow-missing".into()),
-            "-B" => out.push("--broadcast".into()),
-            "-r" | "-x" => {
-                let m = if s == "-r" { "--release" } else { "--exit" };
-                if mode.is_some_and(|old| old != m) {
-                    return Err("dhclient's -r and -x do not go together".into());
-                }
-                mode = Some(m);
-            }
+            "-1" => self.once = true,
+            "-d" => self.foreground = true,
+            "-nw" => self.background = true,
+            "-q" => self.out.push("--quiet".into()),
+            "-w" => self.out.push("--allow-missing".into()),
+            "-B" => self.out.push("--broadcast".into()),
+            "-r" => self.set_mode("--release")?,
+            "-x" => self.set_mode("--exit")?,
             // -I: the standard DDNS scheme for the client's own DNS updates, which dhcpc does
             // not make; nothing to change. -df: the DHCPv6 DUID file.
             "-I" => {}
             "-df" => {
                 value("a file")?;
             }
-            "--no-pid" => no_pid = true,
-            "-pf" => pid_file = Some(value("a file")?),
-            "-lf" => {
-                out.push("--dhclient-lease-file".into());
-                out.push(value("a file")?.into());
-            }
-            "-cf" => conf_path = Some(PathBuf::from(value("a file")?)),
+            "--no-pid" => self.no_pid = true,
+            "-pf" => self.pid_file = Some(value("a file")?),
+            "-lf" => self.push("--dhclient-lease-file", value("a file")?),
+            "-cf" => self.conf_path = Some(PathBuf::from(value("a file")?)),
             // dhclient hands the configuration to its script: so does dhcpc here (cloud-init's
             // `-sf /bin/true` configures nothing). Without -sf, dhcpc configures the interface
             // itself, as the default dhclient-script would.
             "-sf" => {
-                out.push("--script".into());
-                out.push(value("a file")?.into());
-                out.push("--script-configures".into());
+                self.push("--script", value("a file")?);
+                self.out.push("--script-configures".into());
             }
-            "-e" => {
-                let v = value("VAR=VALUE")?;
-                let Some((name, val)) = v.split_once('=') else {
-                    return Err(format!("dhclient's -e takes VAR=VALUE, not '{v}'"));
-                };
-                let ok_name = !name.is_empty()
-                    && !name.starts_with(|c: char| c.is_ascii_digit())
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                if !ok_name {
-                    return Err(format!("dhclient's -e: '{name}' is not a variable name"));
-                }
-                // dhclient-script sets the route metric from IF_METRIC; dhcpc sets its own.
-                if name == "IF_METRIC" {
-                    let m: u32 = val
-                        .parse()
-                        .map_err(|_| format!("dhclient's -e IF_METRIC={val}: not a number"))?;
-                    out.push("--metric".into());
-                    out.push(m.to_string().into());
-                    metric_given = true;
-                }
-                out.push("--script-env".into());
-                out.push(v.into());
-            }
+            "-e" => self.script_env(value("VAR=VALUE")?)?,
             "-H" => {
-                out.push("--hostname".into());
-                out.push(value("a host name")?.into());
-                given_hostname = true;
+                self.push("--hostname", value("a host name")?);
+                self.given_hostname = true;
             }
             "-F" => {
-                out.push("--fqdn".into());
-                out.push(value("a name")?.into());
-                given_hostname = true;
+                self.push("--fqdn", value("a name")?);
+                self.given_hostname = true;
             }
-            "-V" => {
-                out.push("--vendor-class".into());
-                out.push(value("a vendor class")?.into());
-            }
+            "-V" => self.push("--vendor-class", value("a vendor class")?),
             _ if refused(s).is_some() => {
                 return Err(format!(
                     "dhclient's {s} is not supported by dhcpc: {}",
@@ -187,10 +209,10 @@ pub fn translate(
             "--" => {}
             _ if s.starts_with("--") => {
                 // dhcpc's own option, and its value when it takes one (clap checks it).
-                pass.push(a.clone());
+                self.pass.push(a.clone());
                 if !s.contains('=') && takes_value(s) {
                     if let Some(v) = args.next() {
-                        pass.push(v.clone());
+                        self.pass.push(v.clone());
                     }
                 }
             }
@@ -199,114 +221,163 @@ pub fn translate(
                     "{s}: not a dhclient option dhcpc knows (see \"DHCLIENT COMPATIBILITY\" in dhcpc(8))"
                 ));
             }
-            _ => ifaces.push(crate::cli::parse_ifname(s)?),
+            _ => self.ifaces.push(crate::cli::parse_ifname(s)?),
         }
-    }
-    if metric_given && pass.iter().any(|p| p == "--metric") {
-        return Err("-e IF_METRIC and --metric both set the metric".into());
-    }
-    if ifaces.is_empty() {
-        return Err(
-            "name the interface: dhcpc does not configure every interface as dhclient does \
-             without one"
-                .into(),
-        );
-    }
-    if let Some(m) = mode {
-        out.push(m.into());
-    } else if foreground {
-        out.push("--foreground".into());
-    } else if background {
-        out.push("--background".into());
-    }
-    if once && mode.is_none() {
-        out.push("--exit-on-timeout".into());
-    }
-    if let Some(p) = pid_file.filter(|_| !no_pid) {
-        out.push("--pid-file".into());
-        out.push(p.into());
+        Ok(())
     }
 
-    let mut warnings = Vec::new();
-    let (path, required) = match conf_path {
-        Some(p) => (p, true),
-        None => (PathBuf::from(DEFAULT_CONF), false),
-    };
-    match read_conf(&path)? {
-        None if required => return Err(format!("{}: no such file", path.display())),
-        None => {}
-        Some(text) => {
-            let c = conf::parse(&text, &ifaces).map_err(|e| format!("{}: {e}", path.display()))?;
-            for w in &c.warnings {
-                warnings.push(format!("{}: {w}", path.display()));
-            }
-            match (&c.hostname, given_hostname) {
-                (Some(HostName::Name(n)), false) => {
-                    out.push("--hostname".into());
-                    out.push(n.into());
+    /// dhcpc's option `name` with `value`.
+    fn push(&mut self, name: &str, value: impl Into<OsString>) {
+        self.out.push(name.into());
+        self.out.push(value.into());
+    }
+
+    /// -r or -x: `m` is dhcpc's `--release` or `--exit`.
+    fn set_mode(&mut self, m: &'static str) -> Result<(), String> {
+        if self.mode.is_some_and(|old| old != m) {
+            return Err("dhclient's -r and -x do not go together".into());
+        }
+        self.mode = Some(m);
+        Ok(())
+    }
+
+    /// -e VAR=VALUE: a variable for the script (and IF_METRIC, dhcpc's metric).
+    fn script_env(&mut self, v: String) -> Result<(), String> {
+        let Some((name, val)) = v.split_once('=') else {
+            return Err(format!("dhclient's -e takes VAR=VALUE, not '{v}'"));
+        };
+        let ok_name = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok_name {
+            return Err(format!("dhclient's -e: '{name}' is not a variable name"));
+        }
+        // dhclient-script sets the route metric from IF_METRIC; dhcpc sets its own.
+        if name == "IF_METRIC" {
+            let m: u32 = val
+                .parse()
+                .map_err(|_| format!("dhclient's -e IF_METRIC={val}: not a number"))?;
+            self.push("--metric", m.to_string());
+            self.metric_given = true;
+        }
+        self.push("--script-env", v);
+        Ok(())
+    }
+
+    /// What the flags cannot say together or must say.
+    fn check(&self) -> Result<(), String> {
+        if self.metric_given && self.pass.iter().any(|p| p == "--metric") {
+            return Err("-e IF_METRIC and --metric both set the metric".into());
+        }
+        if self.ifaces.is_empty() {
+            return Err(
+                "name the interface: dhcpc does not configure every interface as dhclient does \
+                 without one"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// How dhcpc runs: release or exit, in the foreground or background, once, its pid file.
+    fn push_mode(&mut self) {
+        if let Some(m) = self.mode {
+            self.out.push(m.into());
+        } else if self.foreground {
+            self.out.push("--foreground".into());
+        } else if self.background {
+            self.out.push("--background".into());
+        }
+        if self.once && self.mode.is_none() {
+            self.out.push("--exit-on-timeout".into());
+        }
+        if let Some(p) = self.pid_file.take().filter(|_| !self.no_pid) {
+            self.push("--pid-file", p);
+        }
+    }
+
+    /// Reads the configuration file (-cf, or dhclient's default when it is there) and adds
+    /// what it says to dhcpc's arguments, and what dhcpc does not take to `warnings`.
+    fn read_conf(
+        &mut self,
+        read_conf: &dyn Fn(&Path) -> Result<Option<String>, String>,
+        hostname: &dyn Fn() -> Option<String>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let (path, required) = match self.conf_path.take() {
+            Some(p) => (p, true),
+            None => (PathBuf::from(DEFAULT_CONF), false),
+        };
+        match read_conf(&path)? {
+            None if required => Err(format!("{}: no such file", path.display())),
+            None => Ok(()),
+            Some(text) => {
+                let c = conf::parse(&text, &self.ifaces)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                for w in &c.warnings {
+                    warnings.push(format!("{}: {w}", path.display()));
                 }
-                (Some(HostName::System), false) => {
-                    // Only a name dhcpc would send: not "localhost", nor one with dots.
-                    match hostname().map(|h| h.split('.').next().unwrap_or("").to_string()) {
-                        Some(h) if !h.is_empty() && h != "localhost" => {
-                            out.push("--hostname".into());
-                            out.push(h.into());
-                        }
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
-            if !c.requests.is_empty() {
-                let codes: Vec<String> = c.requests.iter().map(u8::to_string).collect();
-                out.push("--request".into());
-                out.push(codes.join(",").into());
-            }
-            // dhclient's `timeout` is how long to try before giving up (-1) or going on in
-            // the background: dhcpc's --timeout. `retry` is the pause before trying again
-            // after that: dhcpc does not pause, it keeps trying on RFC 2131's schedule
-            // (retransmissions at most 64 s apart), so a retry of 64 s or more is met.
-            if let Some(t) = c
-                .timeout
-                .filter(|_| !pass.iter().any(|p| p == "--timeout" || p == "-t"))
-            {
-                out.push("--timeout".into());
-                out.push(t.to_string().into());
-            }
-            if let Some(r) = c.retry.filter(|&r| r < 64) {
-                warnings.push(format!(
-                    "{}: retry {r}: dhcpc tries again on RFC 2131's schedule, up to 64 s \
-                     between attempts, not every {r} s",
-                    path.display()
-                ));
-            }
-            let list = |v: &[std::net::Ipv4Addr]| {
-                v.iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            };
-            if let Some(s) = &c.dns_supersede {
-                out.push("--supersede-dns".into());
-                out.push(list(s).into());
-            }
-            if !c.dns_prepend.is_empty() {
-                out.push("--prepend-dns".into());
-                out.push(list(&c.dns_prepend).into());
-            }
-            if let Some(d) = &c.domain_supersede {
-                out.push("--supersede-domain".into());
-                out.push(d.into());
+                self.conf_hostname(&c, hostname);
+                self.conf_args(&c, &path, warnings);
+                Ok(())
             }
         }
     }
-    out.extend(pass);
-    out.extend(ifaces.into_iter().map(OsString::from));
-    Ok(Outcome::Run(Translation {
-        args: out,
-        once,
-        warnings,
-    }))
+
+    /// `send host-name`, unless -H or -F named one.
+    fn conf_hostname(&mut self, c: &conf::Conf, hostname: &dyn Fn() -> Option<String>) {
+        match (&c.hostname, self.given_hostname) {
+            (Some(HostName::Name(n)), false) => self.push("--hostname", n),
+            (Some(HostName::System), false) => {
+                // Only a name dhcpc would send: not "localhost", nor one with dots.
+                match hostname().map(|h| h.split('.').next().unwrap_or("").to_string()) {
+                    Some(h) if !h.is_empty() && h != "localhost" => self.push("--hostname", h),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The configuration file's requests, timeout and DNS statements (`path` is its name).
+    fn conf_args(&mut self, c: &conf::Conf, path: &Path, warnings: &mut Vec<String>) {
+        if !c.requests.is_empty() {
+            let codes: Vec<String> = c.requests.iter().map(u8::to_string).collect();
+            self.push("--request", codes.join(","));
+        }
+        // dhclient's `timeout` is how long to try before giving up (-1) or going on in
+        // the background: dhcpc's --timeout. `retry` is the pause before trying again
+        // after that: dhcpc does not pause, it keeps trying on RFC 2131's schedule
+        // (retransmissions at most 64 s apart), so a retry of 64 s or more is met.
+        if let Some(t) = c
+            .timeout
+            .filter(|_| !self.pass.iter().any(|p| p == "--timeout" || p == "-t"))
+        {
+            self.push("--timeout", t.to_string());
+        }
+        if let Some(r) = c.retry.filter(|&r| r < 64) {
+            warnings.push(format!(
+                "{}: retry {r}: dhcpc tries again on RFC 2131's schedule, up to 64 s \
+                 between attempts, not every {r} s",
+                path.display()
+            ));
+        }
+        let list = |v: &[std::net::Ipv4Addr]| {
+            v.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if let Some(s) = &c.dns_supersede {
+            self.push("--supersede-dns", list(s));
+        }
+        if !c.dns_prepend.is_empty() {
+            self.push("--prepend-dns", list(&c.dns_prepend));
+        }
+        if let Some(d) = &c.domain_supersede {
+            self.push("--supersede-domain", d);
+        }
+    }
 }
 
 /// Whether dhcpc's long option `name` takes a value (so that the next argument is its).

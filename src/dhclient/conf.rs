@@ -69,6 +69,18 @@ fn list(ks: &[Kind]) -> Option<Vec<&Kind>> {
     (!out.is_empty() && ks.len() % 2 == 1).then_some(out)
 }
 
+/// A statement's words as written, for a warning.
+fn text(ks: &[Kind]) -> String {
+    ks.iter()
+        .map(|k| match k {
+            Kind::Word(w) => w.clone(),
+            Kind::Str(s) => format!("{:?}", s),
+            Kind::Punct(c) => c.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn addresses(ks: &[Kind]) -> Option<Vec<Ipv4Addr>> {
     list(ks)?
         .into_iter()
@@ -81,65 +93,17 @@ impl Conf {
         self.warnings.push(format!("line {line}: {}", what.into()));
     }
 
+    /// One statement; `nested` inside an `interface` block.
     fn statement(&mut self, s: &Statement, ifaces: &[String], nested: bool) {
-        let line = s.line;
-        let head: Vec<&Kind> = s.head.iter().collect();
-        let text = |ks: &[&Kind]| {
-            ks.iter()
-                .map(|k| match k {
-                    Kind::Word(w) => w.clone(),
-                    Kind::Str(s) => format!("{:?}", s),
-                    Kind::Punct(c) => c.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
         if let Some(block) = &s.block {
-            match head.as_slice() {
-                [Kind::Word(w), Kind::Str(name)] if w == "interface" && !nested => {
-                    if ifaces.len() == 1 && ifaces[0] == *name {
-                        for inner in block {
-                            self.statement(inner, ifaces, true);
-                        }
-                    } else if ifaces.iter().any(|i| i == name) {
-                        self.warn(
-                            line,
-                            format!(
-                                "interface \"{name}\" {{ }} is not taken when dhcpc runs \
-                                 several interfaces in one process; run one per interface"
-                            ),
-                        );
-                    }
-                }
-                _ => self.warn(
-                    line,
-                    format!(
-                        "'{} {{ ... }}' is not supported by dhcpc: ignored",
-                        text(&head)
-                    ),
-                ),
-            }
+            self.block(s, block, ifaces, nested);
             return;
         }
+        let line = s.line;
+        let head = &s.head;
         let rest = &s.head[1.min(s.head.len())..];
-        match word(head[0]).unwrap_or("") {
-            "send" => match rest {
-                [Kind::Word(o), Kind::Str(n)] if o == "host-name" => {
-                    self.hostname = Some(HostName::Name(n.clone()))
-                }
-                [Kind::Word(o), Kind::Punct('='), Kind::Word(f), Kind::Punct('('), Kind::Punct(')')]
-                    if o == "host-name" && f == "gethostname" =>
-                {
-                    self.hostname = Some(HostName::System)
-                }
-                _ => self.warn(
-                    line,
-                    format!(
-                        "'{}' is not supported by dhcpc (only send host-name): ignored",
-                        text(&head)
-                    ),
-                ),
-            },
+        match word(&head[0]).unwrap_or("") {
+            "send" => self.send(line, head, rest),
             "request" => {
                 self.requests.clear();
                 self.request(line, rest);
@@ -147,68 +111,122 @@ impl Conf {
             "also" if rest.first().and_then(word) == Some("request") => {
                 self.request(line, &rest[1..])
             }
-            "timeout" | "retry" => {
-                let key = word(head[0]).unwrap_or("");
-                match rest {
-                    [Kind::Word(n)] if n.parse::<u64>().is_ok_and(|n| (1..=86400).contains(&n)) => {
-                        let n = n.parse().ok();
-                        if key == "timeout" {
-                            self.timeout = n
-                        } else {
-                            self.retry = n
-                        }
+            key @ ("timeout" | "retry") => self.seconds(line, head, key, rest),
+            how @ ("supersede" | "prepend") => self.dns(line, head, how, rest),
+            _ => self.warn(
+                line,
+                format!("'{}' is not supported by dhcpc: ignored", text(head)),
+            ),
+        }
+    }
+
+    /// A statement with a block: `interface "NAME" { ... }` counts when NAME is the one
+    /// interface dhcpc runs; any other is a warning.
+    fn block(&mut self, s: &Statement, block: &[Statement], ifaces: &[String], nested: bool) {
+        let line = s.line;
+        match s.head.as_slice() {
+            [Kind::Word(w), Kind::Str(name)] if w == "interface" && !nested => {
+                if ifaces.len() == 1 && ifaces[0] == *name {
+                    for inner in block {
+                        self.statement(inner, ifaces, true);
                     }
-                    _ => self.warn(
+                } else if ifaces.iter().any(|i| i == name) {
+                    self.warn(
                         line,
                         format!(
-                            "'{}': {key} takes seconds from 1 to 86400: ignored",
-                            text(&head)
+                            "interface \"{name}\" {{ }} is not taken when dhcpc runs \
+                             several interfaces in one process; run one per interface"
                         ),
-                    ),
-                }
-            }
-            how @ ("supersede" | "prepend") => {
-                let option = rest.first().and_then(|k| word(k));
-                let value = rest.get(1..).unwrap_or(&[]);
-                match (how, option) {
-                    (_, Some("domain-name-servers")) => match addresses(value) {
-                        // The last statement for an option says how it is treated, as in
-                        // dhclient.
-                        Some(a) if how == "supersede" => {
-                            self.dns_supersede = Some(a);
-                            self.dns_prepend.clear();
-                        }
-                        Some(a) => {
-                            self.dns_prepend = a;
-                            self.dns_supersede = None;
-                        }
-                        None => self.warn(
-                            line,
-                            format!("'{}': not a list of IPv4 addresses: ignored", text(&head)),
-                        ),
-                    },
-                    ("supersede", Some("domain-name")) => match value {
-                        [Kind::Str(d)] if valid_domain(d) => {
-                            self.domain_supersede = Some(d.clone())
-                        }
-                        _ => self.warn(
-                            line,
-                            format!("'{}': not one quoted domain name: ignored", text(&head)),
-                        ),
-                    },
-                    _ => self.warn(
-                        line,
-                        format!(
-                            "'{}' is not supported by dhcpc (only supersede and prepend \
-                             domain-name-servers, supersede domain-name): ignored",
-                            text(&head)
-                        ),
-                    ),
+                    );
                 }
             }
             _ => self.warn(
                 line,
-                format!("'{}' is not supported by dhcpc: ignored", text(&head)),
+                format!(
+                    "'{} {{ ... }}' is not supported by dhcpc: ignored",
+                    text(&s.head)
+                ),
+            ),
+        }
+    }
+
+    /// `send host-name "NAME";` or `send host-name = gethostname();`.
+    fn send(&mut self, line: usize, head: &[Kind], rest: &[Kind]) {
+        match rest {
+            [Kind::Word(o), Kind::Str(n)] if o == "host-name" => {
+                self.hostname = Some(HostName::Name(n.clone()))
+            }
+            [Kind::Word(o), Kind::Punct('='), Kind::Word(f), Kind::Punct('('), Kind::Punct(')')]
+                if o == "host-name" && f == "gethostname" =>
+            {
+                self.hostname = Some(HostName::System)
+            }
+            _ => self.warn(
+                line,
+                format!(
+                    "'{}' is not supported by dhcpc (only send host-name): ignored",
+                    text(head)
+                ),
+            ),
+        }
+    }
+
+    /// `timeout N;` or `retry N;` (`key`).
+    fn seconds(&mut self, line: usize, head: &[Kind], key: &str, rest: &[Kind]) {
+        match rest {
+            [Kind::Word(n)] if n.parse::<u64>().is_ok_and(|n| (1..=86400).contains(&n)) => {
+                let n = n.parse().ok();
+                if key == "timeout" {
+                    self.timeout = n
+                } else {
+                    self.retry = n
+                }
+            }
+            _ => self.warn(
+                line,
+                format!(
+                    "'{}': {key} takes seconds from 1 to 86400: ignored",
+                    text(head)
+                ),
+            ),
+        }
+    }
+
+    /// `supersede` or `prepend` (`how`) `domain-name-servers`, `supersede domain-name`.
+    fn dns(&mut self, line: usize, head: &[Kind], how: &str, rest: &[Kind]) {
+        let option = rest.first().and_then(|k| word(k));
+        let value = rest.get(1..).unwrap_or(&[]);
+        match (how, option) {
+            (_, Some("domain-name-servers")) => match addresses(value) {
+                // The last statement for an option says how it is treated, as in
+                // dhclient.
+                Some(a) if how == "supersede" => {
+                    self.dns_supersede = Some(a);
+                    self.dns_prepend.clear();
+                }
+                Some(a) => {
+                    self.dns_prepend = a;
+                    self.dns_supersede = None;
+                }
+                None => self.warn(
+                    line,
+                    format!("'{}': not a list of IPv4 addresses: ignored", text(head)),
+                ),
+            },
+            ("supersede", Some("domain-name")) => match value {
+                [Kind::Str(d)] if valid_domain(d) => self.domain_supersede = Some(d.clone()),
+                _ => self.warn(
+                    line,
+                    format!("'{}': not one quoted domain name: ignored", text(head)),
+                ),
+            },
+            _ => self.warn(
+                line,
+                format!(
+                    "'{}' is not supported by dhcpc (only supersede and prepend \
+                     domain-name-servers, supersede domain-name): ignored",
+                    text(head)
+                ),
             ),
         }
     }

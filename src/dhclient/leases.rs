@@ -118,6 +118,54 @@ fn mask_of(prefix_len: u8) -> Ipv4Addr {
 
 /// The lease block for `lease` on `iface`, which started at Unix time `acquired`.
 pub fn render(iface: &str, lease: &Lease, acquired: u64) -> String {
+    let when = |secs: u32| {
+        if lease.lease_secs == INFINITE {
+            "never".to_string()
+        } else {
+            format_time(acquired + u64::from(secs))
+        }
+    };
+    let mut s = String::from("lease {\n");
+    let _ = writeln!(s, "  interface {};", quote(iface.as_bytes()));
+    let _ = writeln!(s, "  fixed-address {};", lease.address);
+    for (code, text) in options(lease) {
+        let _ = writeln!(s, "  option {} {text};", names::name(code));
+    }
+    let _ = writeln!(s, "  renew {};", when(lease.t1_secs));
+    let _ = writeln!(s, "  rebind {};", when(lease.t2_secs));
+    let _ = writeln!(s, "  expire {};", when(lease.lease_secs));
+    s.push_str("}\n");
+    s
+}
+
+/// The block's options, by code, each's value as dhclient writes it: those dhcpc knows, then
+/// the rest of what the server sent.
+fn options(lease: &Lease) -> Vec<(u8, String)> {
+    let mut opts = known_options(lease);
+    // The rest of what the server sent, as dhclient writes options it has no type for.
+    let typed: Vec<u8> = opts.iter().map(|(c, _)| *c).chain([249]).collect();
+    for (code, data) in &lease.options {
+        if typed.contains(&code) || opts.iter().any(|(c, _)| *c == code) {
+            continue;
+        }
+        let text = if !data.is_empty() && data.iter().all(|b| (0x20..0x7f).contains(b)) {
+            quote(data)
+        } else {
+            data.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        };
+        if !text.is_empty() {
+            opts.push((code, text));
+        }
+    }
+    opts.sort_by_key(|(c, _)| *c);
+    opts
+}
+
+/// The options the lease has fields for.
+fn known_options(lease: &Lease) -> Vec<(u8, String)> {
     let mut opts: Vec<(u8, String)> = vec![
         (1, mask_of(lease.prefix_len).to_string()),
         (28, lease.broadcast.to_string()),
@@ -149,55 +197,23 @@ pub fn render(iface: &str, lease: &Lease, acquired: u64) -> String {
         opts.push((119, s.join(", ")));
     }
     if !lease.classless_routes.is_empty() {
-        // As Debian's dhclient.conf declares it: `array of unsigned integer 8`, the RFC 3442
-        // encoding as decimal bytes.
-        let mut bytes = Vec::new();
-        for r in &lease.classless_routes {
-            bytes.push(r.prefix_len);
-            let octets = r.dest.octets();
-            bytes.extend_from_slice(&octets[..usize::from(r.prefix_len.div_ceil(8))]);
-            bytes.extend_from_slice(&r.gateway.octets());
-        }
-        let s: Vec<String> = bytes.iter().map(u8::to_string).collect();
-        opts.push((121, s.join(",")));
+        opts.push((121, classless_text(&lease.classless_routes)));
     }
-    // The rest of what the server sent, as dhclient writes options it has no type for.
-    let typed: Vec<u8> = opts.iter().map(|(c, _)| *c).chain([249]).collect();
-    for (code, data) in &lease.options {
-        if typed.contains(&code) || opts.iter().any(|(c, _)| *c == code) {
-            continue;
-        }
-        let text = if !data.is_empty() && data.iter().all(|b| (0x20..0x7f).contains(b)) {
-            quote(data)
-        } else {
-            data.iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(":")
-        };
-        if !text.is_empty() {
-            opts.push((code, text));
-        }
+    opts
+}
+
+/// Classless static routes as Debian's dhclient.conf declares them: `array of unsigned
+/// integer 8`, the RFC 3442 encoding as decimal bytes.
+fn classless_text(routes: &[Route]) -> String {
+    let mut bytes = Vec::new();
+    for r in routes {
+        bytes.push(r.prefix_len);
+        let octets = r.dest.octets();
+        bytes.extend_from_slice(&octets[..usize::from(r.prefix_len.div_ceil(8))]);
+        bytes.extend_from_slice(&r.gateway.octets());
     }
-    opts.sort_by_key(|(c, _)| *c);
-    let when = |secs: u32| {
-        if lease.lease_secs == INFINITE {
-            "never".to_string()
-        } else {
-            format_time(acquired + u64::from(secs))
-        }
-    };
-    let mut s = String::from("lease {\n");
-    let _ = writeln!(s, "  interface {};", quote(iface.as_bytes()));
-    let _ = writeln!(s, "  fixed-address {};", lease.address);
-    for (code, text) in opts {
-        let _ = writeln!(s, "  option {} {text};", names::name(code));
-    }
-    let _ = writeln!(s, "  renew {};", when(lease.t1_secs));
-    let _ = writeln!(s, "  rebind {};", when(lease.t2_secs));
-    let _ = writeln!(s, "  expire {};", when(lease.lease_secs));
-    s.push_str("}\n");
-    s
+    let s: Vec<String> = bytes.iter().map(u8::to_string).collect();
+    s.join(",")
 }
 
 /// The file after a new lease for `iface`: what `old` holds for other interfaces (and outside
@@ -326,104 +342,151 @@ fn classless(ks: &[Kind]) -> Result<Vec<Route>, String> {
     Ok(routes)
 }
 
+/// What a block's statements say, as read, before they are checked to make a lease.
+struct Fields {
+    iface: Option<String>,
+    address: Option<Ipv4Addr>,
+    mask: Option<Ipv4Addr>,
+    bcast: Option<Ipv4Addr>,
+    server: Option<Ipv4Addr>,
+    secs: Option<u32>,
+    renew: Option<u64>,
+    rebind: Option<u64>,
+    /// `None` when there is no `expire`; `Some(None)` for `expire never`.
+    expire: Option<Option<u64>>,
+    /// The lease's other fields, filled as read.
+    lease: Lease,
+}
+
 /// Reads one block's statements into a lease (`start` is `now`, not yet re-based).
 fn block(st: &[Statement], now: Instant) -> Result<Block, String> {
-    let mut iface = None;
-    let mut address = None;
-    let (mut mask, mut bcast, mut server, mut secs) = (None, None, None, None);
-    let (mut renew, mut rebind, mut expire) = (None, None, Some(None));
-    let mut l = Lease {
-        address: Ipv4Addr::UNSPECIFIED,
-        prefix_len: 0,
-        broadcast: Ipv4Addr::UNSPECIFIED,
-        server_id: Ipv4Addr::UNSPECIFIED,
-        routers: vec![],
-        dns: vec![],
-        domain: None,
-        mtu: None,
-        classless_routes: vec![],
-        search: vec![],
-        ntp: vec![],
-        options: Default::default(),
-        lease_secs: 0,
-        t1_secs: 0,
-        t2_secs: 0,
-        start: now,
-    };
-    let mut have_expire = false;
+    let mut f = Fields::new(now);
     for s in st {
         let (Some(Kind::Word(key)), rest) = (s.head.first(), s.head.get(1..).unwrap_or(&[])) else {
             continue;
         };
-        let at = |e: String| format!("line {}: {e}", s.line);
-        match key.as_str() {
-            "interface" => iface = Some(string(rest).map_err(at)?),
-            "fixed-address" => address = Some(one_addr(rest).map_err(at)?),
-            "renew" => renew = parse_time(rest).map_err(at)?,
-            "rebind" => rebind = parse_time(rest).map_err(at)?,
-            "expire" => {
-                have_expire = true;
-                expire = Some(parse_time(rest).map_err(at)?)
-            }
+        f.statement(key, rest)
+            .map_err(|e| format!("line {}: {e}", s.line))?;
+    }
+    f.into_block()
+}
+
+impl Fields {
+    fn new(now: Instant) -> Fields {
+        Fields {
+            iface: None,
+            address: None,
+            mask: None,
+            bcast: None,
+            server: None,
+            secs: None,
+            renew: None,
+            rebind: None,
+            expire: None,
+            lease: Lease {
+                address: Ipv4Addr::UNSPECIFIED,
+                prefix_len: 0,
+                broadcast: Ipv4Addr::UNSPECIFIED,
+                server_id: Ipv4Addr::UNSPECIFIED,
+                routers: vec![],
+                dns: vec![],
+                domain: None,
+                mtu: None,
+                classless_routes: vec![],
+                search: vec![],
+                ntp: vec![],
+                options: Default::default(),
+                lease_secs: 0,
+                t1_secs: 0,
+                t2_secs: 0,
+                start: now,
+            },
+        }
+    }
+
+    /// One statement `key rest;` of the block.
+    fn statement(&mut self, key: &str, rest: &[Kind]) -> Result<(), String> {
+        match key {
+            "interface" => self.iface = Some(string(rest)?),
+            "fixed-address" => self.address = Some(one_addr(rest)?),
+            "renew" => self.renew = parse_time(rest)?,
+            "rebind" => self.rebind = parse_time(rest)?,
+            "expire" => self.expire = Some(parse_time(rest)?),
             "option" => {
                 let (Some(Kind::Word(name)), v) = (rest.first(), rest.get(1..).unwrap_or(&[]))
                 else {
-                    return Err(at("an option without a name".into()));
+                    return Err("an option without a name".into());
                 };
-                match names::code(name) {
-                    Some(1) => mask = Some(one_addr(v).map_err(at)?),
-                    Some(28) => bcast = Some(one_addr(v).map_err(at)?),
-                    Some(54) => server = Some(one_addr(v).map_err(at)?),
-                    Some(51) => secs = Some(number::<u32>(v).map_err(at)?),
-                    Some(3) => l.routers = addrs(v).map_err(at)?,
-                    Some(6) => l.dns = addrs(v).map_err(at)?,
-                    Some(42) => l.ntp = addrs(v).map_err(at)?,
-                    Some(15) => l.domain = Some(string(v).map_err(at)?),
-                    Some(26) => l.mtu = Some(number(v).map_err(at)?),
-                    Some(119) => {
-                        l.search = words_list(v)
-                            .into_iter()
-                            .map(|k| string(std::slice::from_ref(k)))
-                            .collect::<Result<_, _>>()
-                            .map_err(at)?
-                    }
-                    Some(121) => l.classless_routes = classless(v).map_err(at)?,
-                    _ => {}
-                }
+                self.option(name, v)?;
             }
             // filename, server-name, medium, bootp, and what later versions add.
             _ => {}
         }
+        Ok(())
     }
-    if !have_expire {
-        return Err("a lease without an expiry".into());
+
+    /// `option NAME v;`: the options dhcpc reads back; others are passed over.
+    fn option(&mut self, name: &str, v: &[Kind]) -> Result<(), String> {
+        let l = &mut self.lease;
+        match names::code(name) {
+            Some(1) => self.mask = Some(one_addr(v)?),
+            Some(28) => self.bcast = Some(one_addr(v)?),
+            Some(54) => self.server = Some(one_addr(v)?),
+            Some(51) => self.secs = Some(number::<u32>(v)?),
+            Some(3) => l.routers = addrs(v)?,
+            Some(6) => l.dns = addrs(v)?,
+            Some(42) => l.ntp = addrs(v)?,
+            Some(15) => l.domain = Some(string(v)?),
+            Some(26) => l.mtu = Some(number(v)?),
+            Some(119) => {
+                l.search = words_list(v)
+                    .into_iter()
+                    .map(|k| string(std::slice::from_ref(k)))
+                    .collect::<Result<_, _>>()?
+            }
+            Some(121) => l.classless_routes = classless(v)?,
+            _ => {}
+        }
+        Ok(())
     }
-    let expire = expire.flatten();
-    l.address = address.ok_or("a lease without fixed-address")?;
-    l.prefix_len = match mask {
-        Some(m) => crate::addr::mask_to_prefix(m).ok_or(format!("bad subnet-mask {m}"))?,
-        None => return Err("a lease without subnet-mask".into()),
-    };
-    l.broadcast = bcast.unwrap_or_else(|| crate::addr::broadcast_of(l.address, l.prefix_len));
-    l.server_id = server.ok_or("a lease without dhcp-server-identifier")?;
-    let (lease_secs, acquired) = match (expire, secs) {
-        (None, _) => (INFINITE, 0),
-        (Some(e), Some(s)) if s != INFINITE => (s, e.saturating_sub(u64::from(s))),
-        (Some(_), _) => return Err("a lease with an expiry but no dhcp-lease-time".into()),
-    };
-    let since =
-        |t: Option<u64>| t.map(|t| u32::try_from(t.saturating_sub(acquired)).unwrap_or(u32::MAX));
-    let (t1, t2) = lease::renewal_times(lease_secs, since(renew), since(rebind));
-    l.lease_secs = lease_secs;
-    l.t1_secs = t1;
-    l.t2_secs = t2;
-    l.check().map_err(|e| e.to_string())?;
-    Ok(Block {
-        interface: iface,
-        lease: l,
-        acquired,
-        expire,
-    })
+
+    /// The lease the block holds, checked, and when it started.
+    fn into_block(self) -> Result<Block, String> {
+        let Some(expire) = self.expire else {
+            return Err("a lease without an expiry".into());
+        };
+        let mut l = self.lease;
+        l.address = self.address.ok_or("a lease without fixed-address")?;
+        l.prefix_len = match self.mask {
+            Some(m) => crate::addr::mask_to_prefix(m).ok_or(format!("bad subnet-mask {m}"))?,
+            None => return Err("a lease without subnet-mask".into()),
+        };
+        l.broadcast = self
+            .bcast
+            .unwrap_or_else(|| crate::addr::broadcast_of(l.address, l.prefix_len));
+        l.server_id = self
+            .server
+            .ok_or("a lease without dhcp-server-identifier")?;
+        let (lease_secs, acquired) = match (expire, self.secs) {
+            (None, _) => (INFINITE, 0),
+            (Some(e), Some(s)) if s != INFINITE => (s, e.saturating_sub(u64::from(s))),
+            (Some(_), _) => return Err("a lease with an expiry but no dhcp-lease-time".into()),
+        };
+        let since = |t: Option<u64>| {
+            t.map(|t| u32::try_from(t.saturating_sub(acquired)).unwrap_or(u32::MAX))
+        };
+        let (t1, t2) = lease::renewal_times(lease_secs, since(self.renew), since(self.rebind));
+        l.lease_secs = lease_secs;
+        l.t1_secs = t1;
+        l.t2_secs = t2;
+        l.check().map_err(|e| e.to_string())?;
+        Ok(Block {
+            interface: self.iface,
+            lease: l,
+            acquired,
+            expire,
+        })
+    }
 }
 
 /// Every `lease { }` block of `text`, read (a block that does not read as a lease is an

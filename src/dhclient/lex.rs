@@ -20,6 +20,8 @@ pub enum Kind {
     Punct(char),
 }
 
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
 /// Splits `text` into tokens, or says on which line a string is not closed.
 pub fn tokens(text: &str) -> Result<Vec<Token>, (usize, String)> {
     let mut out = Vec::new();
@@ -43,70 +45,78 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, (usize, String)> {
             }),
             '"' => {
                 let start = line;
-                let mut s = String::new();
-                let mut closed = false;
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => {
-                            closed = true;
-                            break;
-                        }
-                        '\\' => match chars.next() {
-                            Some('n') => s.push('\n'),
-                            Some('t') => s.push('\t'),
-                            Some(d @ '0'..='7') => {
-                                let mut v = d as u32 - '0' as u32;
-                                for _ in 0..2 {
-                                    match chars.peek() {
-                                        Some(&d @ '0'..='7') => {
-                                            v = v * 8 + (d as u32 - '0' as u32);
-                                            chars.next();
-                                        }
-                                        _ => break,
-                                    }
-                                }
-                                s.push(char::from_u32(v & 0xff).unwrap_or('?'));
-                            }
-                            Some(other) => {
-                                if other == '\n' {
-                                    line += 1;
-                                }
-                                s.push(other)
-                            }
-                            None => break,
-                        },
-                        '\n' => {
-                            line += 1;
-                            s.push('\n');
-                        }
-                        c => s.push(c),
-                    }
-                }
-                if !closed {
-                    return Err((start, "a string is not closed (missing '\"')".into()));
-                }
+                let s = string(&mut chars, &mut line)
+                    .ok_or((start, "a string is not closed (missing '\"')".into()))?;
                 out.push(Token {
                     line: start,
                     kind: Kind::Str(s),
                 });
             }
-            c => {
-                let mut w = String::from(c);
-                while let Some(&n) = chars.peek() {
-                    if n.is_whitespace() || "{};,=()\"#".contains(n) {
-                        break;
-                    }
-                    w.push(n);
-                    chars.next();
-                }
-                out.push(Token {
-                    line,
-                    kind: Kind::Word(w),
-                });
-            }
+            c => out.push(Token {
+                line,
+                kind: Kind::Word(word(c, &mut chars)),
+            }),
         }
     }
     Ok(out)
+}
+
+/// The rest of a quoted string after its opening `"`, escapes undone, counting the lines it
+/// spans in `line`; `None` when it is not closed.
+fn string(chars: &mut Chars, line: &mut usize) -> Option<String> {
+    let mut s = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(s),
+            '\\' => match chars.next() {
+                Some('n') => s.push('\n'),
+                Some('t') => s.push('\t'),
+                Some(d @ '0'..='7') => s.push(octal(d, chars)),
+                Some(other) => {
+                    if other == '\n' {
+                        *line += 1;
+                    }
+                    s.push(other)
+                }
+                None => break,
+            },
+            '\n' => {
+                *line += 1;
+                s.push('\n');
+            }
+            c => s.push(c),
+        }
+    }
+    None
+}
+
+/// An octal escape `\NNN` whose first digit is `d`: up to two more digits, the value's low
+/// byte.
+fn octal(d: char, chars: &mut Chars) -> char {
+    let mut v = d as u32 - '0' as u32;
+    for _ in 0..2 {
+        match chars.peek() {
+            Some(&d @ '0'..='7') => {
+                v = v * 8 + (d as u32 - '0' as u32);
+                chars.next();
+            }
+            _ => break,
+        }
+    }
+    char::from_u32(v & 0xff).unwrap_or('?')
+}
+
+/// A bare word starting with `c`, up to whitespace, punctuation, a quote or a comment.
+fn word(c: char, chars: &mut Chars) -> String {
+    let mut w = String::from(c);
+    while let Some(&n) = chars.peek() {
+        if n.is_whitespace() || "{};,=()\"#".contains(n) {
+            break;
+        }
+        w.push(n);
+        chars.next();
+    }
+    w
 }
 
 /// Splits tokens into statements: each ends at `;` (outside braces) or is a block

@@ -25,6 +25,7 @@ use crate::shell::cmdq;
 use crate::shell::files::Files;
 use crate::shell::leftout::LeftOut;
 use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
+use crate::shell::missing::{self, Awaited};
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::notify::{Notify, Ready};
 use crate::shell::options::{IfaceOptions, RunError};
@@ -38,9 +39,8 @@ use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Duration;
 use tokio::sync::oneshot;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 /// A request from the control socket (or the signal handler) to one interface's driver.
 #[derive(Debug)]
@@ -279,85 +279,32 @@ impl Driver {
 
     /// Waits for the interface to appear (again), serving commands meanwhile; then the driver
     /// starts afresh on it (by its new index), asking for the saved lease again. Ok(None)
-    /// once it is there; Ok(Some) when told to stop first.
+    /// once it is there; Ok(Some) when told to stop first. An error when another dhcpc
+    /// claimed it meanwhile.
     async fn await_interface(
         &mut self,
         commands: &mut cmdq::Receiver<Command>,
     ) -> Result<Option<Ended>, RunError> {
-        Box::pin(self.await_interface_inner(commands)).await
-    }
-
-    async fn await_interface_inner(
-        &mut self,
-        commands: &mut cmdq::Receiver<Command>,
-    ) -> Result<Option<Ended>, RunError> {
-        let name = self.fx.opts.name.clone();
-        let give_up = tokio::time::Instant::now() + self.fx.opts.timeout;
-        self.fx
-            .notify
-            .status(&name, || "waiting for the interface".to_string());
-        loop {
-            if self.try_interface().await? {
-                return Ok(None);
+        let waiting = missing::Waiting {
+            opts: &self.fx.opts,
+            net: &self.fx.net,
+            notify: &mut self.fx.notify,
+            link_events: self.link_events.as_mut(),
+            claims: self.claims.as_ref(),
+            claim: &mut self.claim,
+        };
+        match Box::pin(missing::wait(waiting, commands)).await? {
+            Awaited::There { link, sock, claim } => {
+                self.renew_on(link, sock, claim);
+                Ok(None)
             }
-            let polling = self.link_events.is_none();
-            let events = self.link_events.as_mut();
-            tokio::select! {
-                _ = link_event(events) => {}
-                // Without link events (none could be subscribed), look again now and then.
-                _ = tokio::time::sleep(Duration::from_secs(5)), if polling => {}
-                _ = tokio::time::sleep_until(give_up), if self.fx.notify.awaits_ready() => {
-                    let why = "the interface is not there".to_string();
-                    let err = RunError::NoLease(name.clone(), self.fx.opts.timeout, why);
-                    warn!("{err}; waiting for it");
-                    if let Some(ready) = self.fx.notify.take_ready() {
-                        let _ = ready.send(Err(err));
-                    }
-                }
-                cmd = commands.recv() => match cmd {
-                    Some(Command::Stop) | None => return Ok(Some(Ended::Stopped)),
-                    Some(Command::Release) => {
-                        info!("{name}: nothing to release: the interface is not there");
-                        return Ok(Some(Ended::Released));
-                    }
-                    Some(Command::Renew) => info!("{name}: cannot renew: the interface is not there"),
-                    Some(Command::Status(reply)) => {
-                        let _ = reply.send(status::missing(&name));
-                    }
-                },
-            }
+            Awaited::Ended(end) => Ok(Some(end)),
         }
     }
 
-    /// Looks for the interface; if it is there (and its socket opens), the driver is made
-    /// afresh on it, keeping who waits for it and its link events. An error when another
-    /// dhcpc claimed it meanwhile.
-    async fn try_interface(&mut self) -> Result<bool, RunError> {
-        let name = &self.fx.opts.name;
-        let link = match prepare_link(&self.fx.net, name, true).await {
-            Ok(link) => link,
-            Err(RunError::NoSuchInterface(_)) => return Ok(false),
-            Err(e) => {
-                warn!("{e}; waiting");
-                return Ok(false);
-            }
-        };
-        let claim = match &self.claims {
-            Some(registry) => registry.for_link(&link, self.claim.take())?,
-            None => None,
-        };
-        let sock = match RawSocket::dhcp(link.index) {
-            Ok(sock) => sock,
-            Err(e) => {
-                warn!("{name}: opening a raw socket: {e}; waiting");
-                self.claim = claim;
-                return Ok(false);
-            }
-        };
-        info!(
-            "the interface is there (index {}): asking for a lease",
-            link.index
-        );
+    /// The driver made afresh on the interface that came (back), keeping who waits for it
+    /// and its link events.
+    fn renew_on(&mut self, link: Link, sock: RawSocket, claim: Option<Claim>) {
         let (net, files) = (self.fx.net.clone(), self.fx.files.clone());
         let fresh = Driver::with(self.fx.opts.clone(), link, net, files, Some(sock));
         let mut old = std::mem::replace(self, fresh);
@@ -376,7 +323,6 @@ impl Driver {
                 }
             }
         }
-        Ok(true)
     }
 
     /// Stops the driver: the lease stays on the interface and on disk for next time (the
@@ -618,13 +564,5 @@ impl Driver {
             .notify
             .status(&self.fx.opts.name, || status::line(client));
         Ok(batch.done)
-    }
-}
-
-/// The next change of the interface's link state. Without a watch, never.
-async fn link_event(events: Option<&mut LinkWatch>) {
-    match events {
-        Some(ev) => ev.changed().await,
-        None => std::future::pending().await,
     }
 }

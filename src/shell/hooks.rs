@@ -47,10 +47,49 @@ pub struct Script {
     pub timeout: Duration,
 }
 
+/// Up to [`MAX_LINES`] lines of a script's output stream, read to its end.
+async fn read_lines<R: tokio::io::AsyncRead + Unpin>(r: Option<R>) -> Vec<String> {
+    let mut kept = Vec::new();
+    if let Some(r) = r {
+        let mut r = BufReader::new(r).lines();
+        while let Ok(Some(l)) = r.next_line().await {
+            if kept.len() < MAX_LINES {
+                kept.push(l);
+            }
+        }
+    }
+    kept
+}
+
 impl Script {
     /// Runs the script once and waits for it; its exit code (None: it could not be run, was
     /// killed, or died by a signal).
     pub async fn run(&self, run: &Run) -> Option<i32> {
+        let env = self.environment(run);
+        let mut child = self.spawn(env, run)?;
+        let (out, err) = (child.stdout.take(), child.stderr.take());
+        let mut lines = Vec::new();
+        // Both streams are read at once: a script that fills one pipe while the other is
+        // read would otherwise hang.
+        let collect = async {
+            let (a, b) = tokio::join!(read_lines(out), read_lines(err));
+            lines.extend(a);
+            lines.extend(b);
+        };
+        let waited = tokio::time::timeout(self.timeout, async {
+            collect.await;
+            child.wait().await
+        })
+        .await;
+        let name = self.path.display();
+        for l in &lines {
+            info!("{}: {name}: {}", self.interface, crate::text::Quoted(l));
+        }
+        self.outcome(run, waited)
+    }
+
+    /// The run's environment from [`hookenv`]; what it withholds is logged.
+    fn environment(&self, run: &Run) -> Vec<(String, String)> {
         let event = hookenv::Event {
             reason: run.reason,
             interface: &self.interface,
@@ -70,6 +109,12 @@ impl Script {
                 w.why
             );
         }
+        env
+    }
+
+    /// Starts the script with `env` (and the `--script-env` variables), its output piped;
+    /// None (logged) when it cannot be run.
+    fn spawn(&self, env: Vec<(String, String)>, run: &Run) -> Option<tokio::process::Child> {
         let mut cmd = tokio::process::Command::new(&self.path);
         cmd.env_clear()
             .env("PATH", PATH)
@@ -79,8 +124,8 @@ impl Script {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
+        match cmd.spawn() {
+            Ok(c) => Some(c),
             Err(e) => {
                 warn!(
                     "{}: running {} ({}): {e}",
@@ -88,39 +133,18 @@ impl Script {
                     self.path.display(),
                     run.reason
                 );
-                return None;
+                None
             }
-        };
-        // Both streams are read at once: a script that fills one pipe while the other is
-        // read would otherwise hang.
-        async fn read_lines<R: tokio::io::AsyncRead + Unpin>(r: Option<R>) -> Vec<String> {
-            let mut kept = Vec::new();
-            if let Some(r) = r {
-                let mut r = BufReader::new(r).lines();
-                while let Ok(Some(l)) = r.next_line().await {
-                    if kept.len() < MAX_LINES {
-                        kept.push(l);
-                    }
-                }
-            }
-            kept
         }
-        let (out, err) = (child.stdout.take(), child.stderr.take());
-        let mut lines = Vec::new();
-        let collect = async {
-            let (a, b) = tokio::join!(read_lines(out), read_lines(err));
-            lines.extend(a);
-            lines.extend(b);
-        };
-        let waited = tokio::time::timeout(self.timeout, async {
-            collect.await;
-            child.wait().await
-        })
-        .await;
+    }
+
+    /// The exit code of a run that was waited for (`Err`: it timed out), a failure logged.
+    fn outcome(
+        &self,
+        run: &Run,
+        waited: Result<std::io::Result<std::process::ExitStatus>, tokio::time::error::Elapsed>,
+    ) -> Option<i32> {
         let name = self.path.display();
-        for l in &lines {
-            info!("{}: {name}: {}", self.interface, crate::text::Quoted(l));
-        }
         match waited {
             Ok(Ok(status)) => {
                 if !status.success() {

@@ -36,6 +36,7 @@ pub mod hooks;
 pub mod leftout;
 pub mod linkwatch;
 pub mod log;
+pub mod missing;
 pub mod netlink;
 pub mod notify;
 pub mod options;
