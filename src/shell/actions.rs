@@ -8,7 +8,7 @@ use crate::core::{Action, NoLease, Reason};
 use crate::hookenv::Reason as HookReason;
 use crate::lease::Lease;
 use crate::shell::apply::Apply;
-use crate::shell::driver::Ended;
+use crate::shell::command::Ended;
 use crate::shell::files::Files;
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::notify::{Notify, Ready};

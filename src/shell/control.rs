@@ -10,7 +10,7 @@
 //! interface: `status eth0`.
 
 use crate::shell::cmdq;
-use crate::shell::driver::Command;
+use crate::shell::command::Command;
 use crate::text::Quoted;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};

@@ -22,6 +22,7 @@ use crate::shell::apply::{Apply, NETLINK_TURNS};
 use crate::shell::claim::{Claim, Registry};
 use crate::shell::clock;
 use crate::shell::cmdq;
+use crate::shell::command::{Command, Ended};
 use crate::shell::files::Files;
 use crate::shell::leftout::LeftOut;
 use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
@@ -32,39 +33,14 @@ use crate::shell::options::{IfaceOptions, RunError};
 use crate::shell::port::{self, prepare_link, read_frame, Input, Port};
 use crate::shell::rawsock::RawSocket;
 use crate::shell::status;
-use crate::shell::store::Store;
+use crate::shell::store::{host_duid, Store};
 use crate::shell::systemd;
 use std::collections::VecDeque;
 use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
-use tokio::sync::oneshot;
 use tracing::{debug, info};
-
-/// A request from the control socket (or the signal handler) to one interface's driver.
-#[derive(Debug)]
-pub enum Command {
-    /// Renew now (`dhcpc -n`, or a second `dhcpc IFACE`).
-    Renew,
-    /// Send DHCPRELEASE, remove the lease and stop (`dhcpc -r`).
-    Release,
-    /// Stop and keep the lease (`dhcpc -x`, SIGTERM).
-    Stop,
-    /// Report the state (`dhcpc --status`).
-    Status(oneshot::Sender<serde_json::Value>),
-}
-
-/// How a driver ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Ended {
-    /// Oneshot mode: bound with this lease.
-    Bound(Box<Lease>),
-    Released,
-    Stopped,
-    /// The interface was removed (only between [`Driver::drive`] and [`Driver::run`]).
-    Gone,
-}
 
 /// What [`Driver::wait`] saw first.
 enum Woke {
@@ -156,7 +132,8 @@ impl Driver {
         let name: Arc<str> = opts.name.as_str().into();
         let store = Store::new(name.clone(), opts.common.clone(), files.clone());
         let found = store.load(&link.mac);
-        let mut client = Client::new(opts.core_config(&link), opts.seed(link.mac));
+        let duid = || host_duid(opts.lease_dir.as_deref(), link.mac);
+        let mut client = Client::new(opts.core_config(&link, duid), opts.seed(link.mac));
         let mut port = Port::new(name.clone(), link.mac, sock);
         if let Some((saved, server_mac)) = found.usable {
             client = client.with_saved_lease(saved);

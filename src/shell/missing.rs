@@ -5,7 +5,7 @@
 
 use crate::shell::claim::{Claim, Registry};
 use crate::shell::cmdq;
-use crate::shell::driver::{Command, Ended};
+use crate::shell::command::{Command, Ended};
 use crate::shell::linkwatch::LinkWatch;
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::notify::Notify;

@@ -28,6 +28,7 @@ pub mod bpf;
 pub mod claim;
 pub mod clock;
 pub mod cmdq;
+pub mod command;
 pub mod control;
 pub mod dns;
 pub mod driver;

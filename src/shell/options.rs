@@ -5,7 +5,6 @@
 use crate::core::{ClientId, Config, ProbeMode};
 use crate::shell::netlink::Link;
 use crate::shell::resolv::DnsRules;
-use crate::shell::store::host_duid;
 use crate::text::InWords;
 use std::fmt;
 use std::io;
@@ -217,14 +216,15 @@ pub fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
 }
 
 impl IfaceOptions {
-    /// The core's configuration for the interface `link`, from these options.
-    pub fn core_config(&self, link: &Link) -> Config {
+    /// The core's configuration for the interface `link`, from these options; `duid` is the
+    /// host's DUID, asked for only with `--clientid duid`.
+    pub fn core_config(&self, link: &Link, duid: impl FnOnce() -> Vec<u8>) -> Config {
         let opts = self;
         let mut config = Config::new(link.mac);
         config.broadcast_flag = opts.broadcast_flag;
         config.hostname = opts.hostname.clone();
         let duid = match opts.client_id {
-            ClientId::Duid => host_duid(opts.lease_dir.as_deref(), link.mac),
+            ClientId::Duid => duid(),
             _ => Vec::new(),
         };
         config.client_id = crate::core::request::client_id(&opts.client_id, link.mac, &duid);

@@ -1,0 +1,30 @@
+//! What an interface's driver is told ([`Command`], from the control socket or a signal) and
+//! how it ends ([`Ended`]): the words the driver, the wait for a missing interface, the
+//! carrying out of actions and the daemon share, in a module below all of them.
+
+use crate::lease::Lease;
+use tokio::sync::oneshot;
+
+/// A request from the control socket (or the signal handler) to one interface's driver.
+#[derive(Debug)]
+pub enum Command {
+    /// Renew now (`dhcpc -n`, or a second `dhcpc IFACE`).
+    Renew,
+    /// Send DHCPRELEASE, remove the lease and stop (`dhcpc -r`).
+    Release,
+    /// Stop and keep the lease (`dhcpc -x`, SIGTERM).
+    Stop,
+    /// Report the state (`dhcpc --status`).
+    Status(oneshot::Sender<serde_json::Value>),
+}
+
+/// How a driver ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ended {
+    /// Oneshot mode: bound with this lease.
+    Bound(Box<Lease>),
+    Released,
+    Stopped,
+    /// The interface was removed (only between the driver's run of the interface and its wait for it to come back).
+    Gone,
+}
