@@ -153,14 +153,14 @@ impl Drop for Kea {
 fn renews_at_t1_rebinds_and_expires_when_the_server_stops() {
     let lab = Lab::new();
     let mut kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 8, 3, 6);
-    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let _daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
     let bound_at = Instant::now();
-    let s = status_of(&lab, CLIENT_IF);
-    assert_eq!(s["state"], "BOUND", "{s}");
+    let s = wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
     assert_eq!(s["address"], addr.to_string());
     assert_eq!(s["lease_secs"], 8);
     assert!(s["renew_in"].as_u64().unwrap() <= 3, "{s}");
+    let acquired = wait_saved(&lab, CLIENT_IF, Duration::from_secs(5));
 
     // T1 = 3 s: a REQUEST unicast from the leased address to the server, answered by ACK.
     let renew = format!("DHCPREQUEST (type 3) received from {addr} to 198.51.100.1");
@@ -172,22 +172,24 @@ fn renews_at_t1_rebinds_and_expires_when_the_server_stops() {
         bound_at.elapsed() >= Duration::from_secs(2),
         "renewed long before T1"
     );
-    daemon.wait_log("renewed", Duration::from_secs(5));
+    // Answered, and taken: the lease saved again, BOUND.
+    wait_renewed(&lab, CLIENT_IF, acquired, Duration::from_secs(5));
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
 
     // The server goes away: RENEWING, then REBINDING at T2, then the lease expires and the
     // address, route and DNS settings go.
     kea.stop();
-    daemon.wait_log("rebinding", Duration::from_secs(10));
+    wait_state(&lab, CLIENT_IF, "REBINDING", Duration::from_secs(10));
     assert!(
         wait_for(Duration::from_secs(12), || addresses(&lab, CLIENT_IF)
             .is_empty()),
         "the address outlived the lease: {:?}",
         addresses(&lab, CLIENT_IF)
     );
-    daemon.wait_log("expired", Duration::from_secs(2));
+    // Expired: back to DISCOVER.
+    wait_state(&lab, CLIENT_IF, "SELECTING", Duration::from_secs(2));
     assert!(!lab.client_routes().iter().any(|r| r.is_default()));
-    // Files are written by the daemon's writer thread, a moment after the log line.
+    // Files are written by the daemon's writer thread, a moment after the change.
     assert!(
         wait_for(Duration::from_secs(2), || !lab
             .dir
@@ -224,15 +226,15 @@ fn nak_after_a_server_restart_with_another_pool_gives_a_new_address() {
     let mut other = subnet_a(SERVER_IF);
     other.pool = POOL_B;
     let kea_b = Kea::start(&lab, "kea-b", &[other], 600, 300, 500);
-    let second = Daemon::start(&lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let _second = Daemon::start(&lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
     // INIT-REBOOT asks for the old address; the server refuses; dhcpc starts over.
-    second.wait_log(
-        &format!("asking again for saved lease {old}"),
-        Duration::from_secs(5),
+    assert!(
+        wait_for(Duration::from_secs(10), || kea_b.count("DHCPNAK") >= 1),
+        "Kea sent no NAK"
     );
-    second.wait_log("NAK", Duration::from_secs(10));
+    let asked = format!("INIT-REBOOT state and requests address {old}");
+    assert!(kea_b.count(&asked) >= 1, "no INIT-REBOOT for {old}");
     let new = wait_address(&lab, CLIENT_IF, POOL_B);
-    assert!(kea_b.count("DHCPNAK") >= 1, "Kea sent no NAK");
     assert!(
         wait_for(Duration::from_secs(5), || addresses(&lab, CLIENT_IF)
             == vec![new]),
@@ -248,22 +250,35 @@ fn sigkill_and_restart_keeps_the_address_through_init_reboot() {
     let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 600, 300, 500);
     let mut first = Daemon::start(&lab, "dhcpc-1", &[], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
-    first.wait_log("bound", Duration::from_secs(5));
-    assert!(lab.dir.join("lease").join("vc.lease").exists());
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
+    wait_saved(&lab, CLIENT_IF, Duration::from_secs(5));
     first.kill(); // SIGKILL: no chance to clean anything up
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
 
-    let second = Daemon::start(&lab, "dhcpc-2", &[], &[CLIENT_IF]);
-    second.wait_log(
-        &format!("asking again for saved lease {addr}"),
-        Duration::from_secs(5),
+    let watch = AddrWatch::start(&lab, &lab.client_ns, "addresses");
+    let (discovers, requests) = (kea.count("DHCPDISCOVER"), kea.count("DHCPREQUEST"));
+    let _second = Daemon::start(&lab, "dhcpc-2", &[], &[CLIENT_IF]);
+    // INIT-REBOOT: a REQUEST for the saved address, answered, and no DISCOVER.
+    assert!(
+        wait_for(Duration::from_secs(10), || kea.count("DHCPREQUEST")
+            > requests),
+        "no REQUEST reached Kea"
     );
-    second.wait_log("bound", Duration::from_secs(10));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(10));
+    let asked = format!("INIT-REBOOT state and requests address {addr}");
+    assert!(kea.count(&asked) >= 1, "no INIT-REBOOT for {addr}");
     // The same address, never removed in between (no gap), and no DISCOVER was needed.
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
-    let log = second.log_text();
-    assert!(!log.contains("removed"), "the address was removed:\n{log}");
-    assert!(!log.contains("offered"), "went through DISCOVER:\n{log}");
+    assert_eq!(
+        watch.removed(),
+        Vec::<String>::new(),
+        "the address was removed"
+    );
+    assert_eq!(
+        kea.count("DHCPDISCOVER"),
+        discovers,
+        "went through DISCOVER"
+    );
     assert!(kea.count("DHCPREQUEST") >= 2);
     assert_eq!(status_of(&lab, CLIENT_IF)["state"], "BOUND");
 }
@@ -410,9 +425,13 @@ fn an_address_in_use_is_declined_and_another_one_taken() {
         router: "198.51.100.1",
     };
     let kea = Kea::start(&lab, "kea", &[subnet], 600, 300, 500);
-    let daemon = Daemon::start(&lab, "dhcpc", &[], &[CLIENT_IF]);
-    daemon.wait_log("198.51.100.50 is in use by", Duration::from_secs(10));
-    // DECLINE, 10 s wait, then DISCOVER again: the server offers the other address.
+    let _daemon = Daemon::start(&lab, "dhcpc", &[], &[CLIENT_IF]);
+    // The probe finds the squatter: DECLINE, 10 s wait, then DISCOVER again: the server
+    // offers the other address.
+    assert!(
+        wait_for(Duration::from_secs(10), || kea.count("DHCPDECLINE") >= 1),
+        "Kea saw no DECLINE"
+    );
     let addr = wait_address(&lab, CLIENT_IF, ("198.51.100.51", "198.51.100.51"));
     assert_eq!(addr, Ipv4Addr::new(198, 51, 100, 51));
     assert!(kea.count("DHCPDECLINE") >= 1, "Kea saw no DECLINE");
@@ -515,8 +534,11 @@ fn two_interfaces_in_one_daemon_renew_and_status() {
         &out,
         &format!("vc is already served by dhcpc (pid {}", pid("vc").trim()),
     );
-    std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(kea.count(&from_a), renewed, "the refused start renewed");
+    // Kea logs what reaches it in order: once the renewal asked for now is there, anything
+    // the refused start sent would be there too. One more REQUEST, and only one.
+    assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
+    assert!(wait_for(Duration::from_secs(5), || kea.count(&from_a) > renewed));
+    assert_eq!(kea.count(&from_a), renewed + 1, "the refused start renewed");
     assert_eq!(pid("vc"), pid("vc2"), "a rival daemon was started");
 
     // Stopping one interface leaves the other running.
@@ -557,7 +579,7 @@ fn sigterm_keeps_the_lease_unless_release_on_exit() {
     let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 600, 300, 500);
     let mut daemon = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
     sigterm(&mut daemon);
     assert_eq!(
         addresses(&lab, CLIENT_IF),
@@ -580,7 +602,7 @@ fn sigterm_keeps_the_lease_unless_release_on_exit() {
         &["--arp-probe", "0", "--release-on-exit"],
         &[CLIENT_IF],
     );
-    daemon.wait_log("bound", Duration::from_secs(10));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(10));
     sigterm(&mut daemon);
     assert!(
         addresses(&lab, CLIENT_IF).is_empty(),
@@ -601,43 +623,39 @@ fn has_default_route(lab: &Lab) -> bool {
 #[test]
 fn a_link_flap_while_bound_does_not_stop_the_daemon() {
     let lab = Lab::new();
-    let _kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 8, 3, 6);
+    let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 8, 3, 6);
     let mut daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
     assert!(has_default_route(&lab));
     sh(
         "ip",
         &["-n", &lab.client_ns, "link", "set", CLIENT_IF, "down"],
     );
-    std::thread::sleep(Duration::from_millis(300));
+    wait_status(
+        &lab,
+        CLIENT_IF,
+        Duration::from_secs(5),
+        "without carrier",
+        |s| s["carrier"] == false,
+    );
+    let acquired = lease_acquired(&lab, CLIENT_IF).expect("a saved lease");
     sh(
         "ip",
         &["-n", &lab.client_ns, "link", "set", CLIENT_IF, "up"],
     );
-    // Two renewals after the flap (T1 = 3 s), each answered at once (no REBINDING: the reply
-    // that arrived with the link's error was not lost with the socket).
-    let log_at_flap = daemon.log_text().len();
-    let before = daemon.log_text().matches("renewed").count();
-    assert!(
-        wait_for(Duration::from_secs(15), || daemon
-            .log_text()
-            .matches("renewed")
-            .count()
-            >= before + 2),
-        "no renewals after the link flap\n{}",
-        daemon.log_text()
-    );
+    // Two renewals after the flap (T1 = 3 s), each answered at once (no REBINDING, a
+    // broadcast from the leased address: the reply that arrived with the link's error was not
+    // lost with the socket).
+    let rebinds = format!("DHCPREQUEST (type 3) received from {addr} to 255.255.255.255");
+    let first = wait_renewed(&lab, CLIENT_IF, acquired, Duration::from_secs(10));
+    wait_renewed(&lab, CLIENT_IF, first, Duration::from_secs(10));
     assert!(
         matches!(daemon.child.try_wait(), Ok(None)),
         "the daemon ended\n{}",
         daemon.log_text()
     );
-    let after = daemon.log_text()[log_at_flap..].to_string();
-    assert!(
-        !after.contains("rebinding"),
-        "a renewal went unanswered:\n{after}"
-    );
+    assert_eq!(kea.count(&rebinds), 0, "a renewal went unanswered");
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
     // The kernel dropped the default route with the link; the renewal put it back.
     assert!(has_default_route(&lab), "{:?}", lab.client_routes());
@@ -650,15 +668,23 @@ fn a_flap_over_t1_renews_as_soon_as_carrier_is_back() {
     let kea = Kea::start(&lab, "kea", &[subnet_a(SERVER_IF)], 12, 3, 9);
     let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
+    let acquired = wait_saved(&lab, CLIENT_IF, Duration::from_secs(5));
     // Carrier goes (the far end down) before T1 and comes back after it: the renewal due
     // meanwhile could not go out.
     sh(
         "ip",
         &["-n", &lab.server_ns, "link", "set", SERVER_IF, "down"],
     );
-    daemon.wait_log("carrier lost", Duration::from_secs(5));
-    std::thread::sleep(Duration::from_secs(4));
+    wait_status(
+        &lab,
+        CLIENT_IF,
+        Duration::from_secs(5),
+        "without carrier",
+        |s| s["carrier"] == false,
+    );
+    // T1 passes without carrier: RENEWING, with nothing sent.
+    wait_state(&lab, CLIENT_IF, "RENEWING", Duration::from_secs(5));
     let requests = kea.count("DHCP4_PACKET_RECEIVED");
     sh(
         "ip",
@@ -666,19 +692,14 @@ fn a_flap_over_t1_renews_as_soon_as_carrier_is_back() {
     );
     // Confirmed at once (the router's ARP or Kea's ACK), and renewed at once: no waiting for
     // T2 (9 s), nor for the next retransmission.
+    wait_renewed(&lab, CLIENT_IF, acquired, Duration::from_secs(3));
     assert!(
-        wait_for(Duration::from_secs(3), || kea
-            .count("DHCP4_PACKET_RECEIVED")
-            > requests
-            && daemon.log_text().contains("renewed")),
+        kea.count("DHCP4_PACKET_RECEIVED") > requests,
         "no renewal right after carrier came back\n{}",
         daemon.log_text()
     );
-    assert!(
-        !daemon.log_text().contains("rebinding"),
-        "{}",
-        daemon.log_text()
-    );
+    let rebinds = format!("DHCPREQUEST (type 3) received from {addr} to 255.255.255.255");
+    assert_eq!(kea.count(&rebinds), 0, "rebound instead of renewing");
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
     assert!(has_default_route(&lab), "{:?}", lab.client_routes());
 }
@@ -807,7 +828,8 @@ fn as_an_unprivileged_user_with_two_capabilities_it_binds_renews_and_releases() 
         &[CLIENT_IF],
     );
     let addr = wait_address(&lab, CLIENT_IF, POOL_A);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
+    let acquired = wait_saved(&lab, CLIENT_IF, Duration::from_secs(5));
     let status = fs::read_to_string(format!("/proc/{}/status", daemon.child.id())).unwrap();
     assert!(
         status
@@ -815,10 +837,14 @@ fn as_an_unprivileged_user_with_two_capabilities_it_binds_renews_and_releases() 
             .any(|l| l.starts_with("Uid:") && l.contains("65534")),
         "{status}"
     );
-    // A renewal at T1 (2 s), unicast to Kea, answered.
-    daemon.wait_log("renewed", Duration::from_secs(6));
-    assert!(
-        !daemon.log_text().contains("rebinding"),
+    // A renewal at T1 (2 s), unicast to Kea, answered (not a rebinding, broadcast).
+    wait_renewed(&lab, CLIENT_IF, acquired, Duration::from_secs(6));
+    let unicast = format!("DHCPREQUEST (type 3) received from {addr} to 198.51.100.1");
+    let rebinds = format!("DHCPREQUEST (type 3) received from {addr} to 255.255.255.255");
+    assert!(kea.count(&unicast) >= 1, "no unicast renewal reached Kea");
+    assert_eq!(
+        kea.count(&rebinds),
+        0,
         "the unicast renewal went unanswered\n{}",
         daemon.log_text()
     );

@@ -20,6 +20,7 @@ mod daemon;
 mod lab;
 mod netinfo;
 mod process;
+mod state;
 mod unit;
 mod wait;
 
@@ -27,6 +28,7 @@ pub use daemon::*;
 pub use lab::*;
 pub use netinfo::*;
 pub use process::*;
+pub use state::*;
 pub use unit::*;
 pub use wait::*;
 

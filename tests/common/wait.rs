@@ -16,3 +16,18 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Whether `cond` holds at every look throughout `window` (a look every 20 ms, the last at its
+/// end): what must stay true for a while, checked all along rather than once after a sleep.
+pub fn holds_for(window: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if !cond() {
+            return false;
+        }
+        if start.elapsed() > window {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
