@@ -82,7 +82,7 @@ pub fn wait_renewed(lab: &Lab, iface: &str, since: u64, limit: Duration) -> u64 
 /// The address [`AddrWatch::start`] adds to know its monitor listens.
 const PROBE: &str = "127.0.0.77";
 
-/// The kernel's record of the addresses in a lab namespace as they change (`ip monitor
+/// The kernel's record of the IPv4 addresses in a lab namespace as they change (`ip -4 monitor
 /// address`), from the moment [`AddrWatch::start`] returns: whether an address was removed is
 /// a fact of the interface, not of the log. Stopped on drop.
 pub struct AddrWatch {
@@ -96,7 +96,7 @@ impl AddrWatch {
         let out = lab.dir.join(out);
         let file = fs::File::create(&out).expect("the address watch's record");
         let child = Command::new("ip")
-            .args(["-n", ns, "monitor", "address"])
+            .args(["-4", "-n", ns, "monitor", "address"])
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(Stdio::null())
