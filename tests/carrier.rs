@@ -87,7 +87,7 @@ fn a_flap_on_the_same_network_is_confirmed_by_the_router_and_routes_come_back() 
     let addr = wait_address(&lab, CLIENT_IF, POOL);
     wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
     assert!(default_route(&lab).is_some());
-    let watch = AddrWatch::start(&lab, &lab.client_ns, "addresses");
+    let watch = NetWatch::addresses(&lab, &lab.client_ns);
 
     // The server goes away (a router whose DHCP server does not answer for a while, or a
     // non-authoritative one that stays silent): only the router can confirm the lease now.
@@ -152,7 +152,7 @@ fn an_own_link_flap_with_the_server_gone_is_confirmed_by_the_router() {
     for pid in sh("ip", &["netns", "pids", &lab.server_ns]).split_whitespace() {
         sh("kill", &["-9", pid]);
     }
-    let watch = AddrWatch::start(&lab, &lab.client_ns, "addresses");
+    let watch = NetWatch::addresses(&lab, &lab.client_ns);
     // The client's own interface goes down and up, three times: its packet socket is left
     // with a pending ENETDOWN each time, which must neither swallow the ARP to the router that
     // carrier's return sends nor (with no good read between the flaps) cost the socket. With

@@ -255,7 +255,7 @@ fn sigkill_and_restart_keeps_the_address_through_init_reboot() {
     first.kill(); // SIGKILL: no chance to clean anything up
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
 
-    let watch = AddrWatch::start(&lab, &lab.client_ns, "addresses");
+    let watch = NetWatch::addresses(&lab, &lab.client_ns);
     let (discovers, requests) = (kea.count("DHCPDISCOVER"), kea.count("DHCPREQUEST"));
     let _second = Daemon::start(&lab, "dhcpc-2", &[], &[CLIENT_IF]);
     // INIT-REBOOT: a REQUEST for the saved address, answered, and no DISCOVER.

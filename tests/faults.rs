@@ -339,7 +339,7 @@ fn a_second_daemon_for_a_served_interface_is_refused_and_the_first_left_alone() 
         r = run.display()
     );
     let requests = dnsmasq_count(&lab, "DHCPREQUEST");
-    let watch = AddrWatch::start(&lab, &lab.client_ns, "addresses");
+    let watch = NetWatch::addresses(&lab, &lab.client_ns);
     // Backgrounding, in the foreground, oneshot: each refused at once, status 1.
     for mode in [&[][..], &["-d"], &["-1"]] {
         let mut args = mode.to_vec();

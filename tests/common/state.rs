@@ -79,58 +79,147 @@ pub fn wait_renewed(lab: &Lab, iface: &str, since: u64, limit: Duration) -> u64 
     at.expect("a lease that held")
 }
 
-/// The address [`AddrWatch::start`] adds to know its monitor listens.
-const PROBE: &str = "127.0.0.77";
-
-/// The kernel's record of the IPv4 addresses in a lab namespace as they change (`ip -4 monitor
-/// address`), from the moment [`AddrWatch::start`] returns: whether an address was removed is
-/// a fact of the interface, not of the log. Stopped on drop.
-pub struct AddrWatch {
+/// The kernel's record of a lab namespace's IPv4 addresses or routes as they change (`ip -4
+/// monitor address|route`), from the moment the watch is made: whether an address was removed,
+/// or a route touched, is a fact of the interface, not of the log. Stopped on drop.
+pub struct NetWatch {
     child: Child,
     out: PathBuf,
+    ns: String,
+    what: Watched,
+    probes: u32,
 }
 
-impl AddrWatch {
-    /// Watches the addresses of namespace `ns`; `out` names its record in the lab's dir.
-    pub fn start(lab: &Lab, ns: &str, out: &str) -> AddrWatch {
-        let out = lab.dir.join(out);
-        let file = fs::File::create(&out).expect("the address watch's record");
+/// What a [`NetWatch`] watches.
+#[derive(Clone, Copy, PartialEq)]
+enum Watched {
+    Addresses,
+    Routes,
+}
+
+/// The routing table the route watch's own probes go to (never the main table).
+const PROBE_TABLE: &str = "77";
+
+impl NetWatch {
+    /// Watches the IPv4 addresses of namespace `ns`.
+    pub fn addresses(lab: &Lab, ns: &str) -> NetWatch {
+        NetWatch::start(lab, ns, Watched::Addresses)
+    }
+
+    /// Watches the IPv4 routes of namespace `ns` (of every table; its own probes go to a
+    /// table of their own and are left out of what it reports).
+    pub fn routes(lab: &Lab, ns: &str) -> NetWatch {
+        NetWatch::start(lab, ns, Watched::Routes)
+    }
+
+    fn start(lab: &Lab, ns: &str, what: Watched) -> NetWatch {
+        let object = match what {
+            Watched::Addresses => "address",
+            Watched::Routes => "route",
+        };
+        let out = lab.dir.join(format!("monitor-{object}-{ns}.txt"));
+        let file = fs::File::create(&out).expect("the watch's record");
         let child = Command::new("ip")
-            .args(["-4", "-n", ns, "monitor", "address"])
+            .args(["-4", "-n", ns, "monitor", object])
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(Stdio::null())
             .spawn()
             .expect("starting ip monitor");
-        let watch = AddrWatch { child, out };
-        // The monitor listens once it reports a change: a loopback address of the watch's
-        // own (only ever in the lab's namespace), added again until it is seen.
-        let probe = format!("{PROBE}/8");
+        let mut watch = NetWatch {
+            child,
+            out,
+            ns: ns.to_string(),
+            what,
+            probes: 0,
+        };
+        watch.barrier();
+        watch
+    }
+
+    /// Makes a change of the watch's own (a loopback address, or a route in a table of its
+    /// own) and waits until the monitor reports it. The kernel reports changes in order: once
+    /// it is there, so is every change made before it. (At the start, it is made again until
+    /// the monitor, which may not listen yet, reports one.)
+    pub fn barrier(&mut self) {
         for _ in 0..50 {
-            sh("ip", &["-n", ns, "addr", "add", &probe, "dev", "lo"]);
-            if wait_for(Duration::from_millis(200), || watch.text().contains(PROBE)) {
-                return watch;
+            self.probes += 1;
+            let probe = match self.what {
+                Watched::Addresses => {
+                    format!("127.0.{}.{}", self.probes / 250, self.probes % 250 + 2)
+                }
+                Watched::Routes => format!("203.0.{}.{}", 113, self.probes % 250 + 2),
+            };
+            match self.what {
+                Watched::Addresses => sh(
+                    "ip",
+                    &[
+                        "-n",
+                        &self.ns,
+                        "addr",
+                        "add",
+                        &format!("{probe}/8"),
+                        "dev",
+                        "lo",
+                    ],
+                ),
+                Watched::Routes => sh(
+                    "ip",
+                    &[
+                        "-n",
+                        &self.ns,
+                        "route",
+                        "replace",
+                        "blackhole",
+                        &format!("{probe}/32"),
+                        "table",
+                        PROBE_TABLE,
+                    ],
+                ),
+            };
+            let shown =
+                |l: &str| l.contains(&format!(" {probe}/")) || l.contains(&format!(" {probe} "));
+            if wait_for(Duration::from_millis(500), || {
+                self.text().lines().any(shown)
+            }) {
+                return;
             }
-            sh("ip", &["-n", ns, "addr", "del", &probe, "dev", "lo"]);
         }
-        panic!("ip monitor did not start");
+        panic!("ip monitor reported none of its probes");
     }
 
     fn text(&self) -> String {
         fs::read_to_string(&self.out).unwrap_or_default()
     }
 
-    /// The addresses removed since the start, as `ip monitor` reported them.
-    pub fn removed(&self) -> Vec<String> {
+    /// Whether a line of `ip monitor` is about the watch's own probes.
+    fn is_probe(&self, line: &str) -> bool {
+        match self.what {
+            Watched::Addresses => line.contains(": lo "),
+            Watched::Routes => line.contains(&format!("table {PROBE_TABLE}")),
+        }
+    }
+
+    /// Every change reported since the start (one line each), but the watch's own.
+    pub fn changes(&self) -> Vec<String> {
         self.text()
             .lines()
-            .filter(|l| l.starts_with("Deleted") && !l.contains(PROBE))
+            .filter(|l| !l.starts_with(char::is_whitespace) && !l.trim().is_empty())
+            .filter(|l| !self.is_probe(l))
             .map(str::to_string)
+            .collect()
+    }
+
+    /// What was removed since the start, as `ip monitor` reported it.
+    pub fn removed(&self) -> Vec<String> {
+        self.changes()
+            .into_iter()
+            .filter(|l| l.starts_with("Deleted"))
             .collect()
     }
 }
 
-impl Drop for AddrWatch {
+impl Drop for NetWatch {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
