@@ -332,16 +332,18 @@ fn garbage_while_renewing_does_not_lose_the_lease() {
             _ => Vec::new(),
         }),
     );
+    let watch = NetWatch::addresses(&lab, &lab.client_ns);
     let (mut daemon, log) = start_daemon(&lab, &["-d", "-v", "--arp-probe", "0"]);
-    // A 6 s lease renewed at 2 s: over 10 s, several renewals, each answered with garbage.
+    // A 6 s lease renewed at 2 s: four renewals, each answered with garbage (every other one
+    // with a good ACK too), and nothing but GOOD on the interface all along.
     let mut held = true;
-    for _ in 0..100 {
-        std::thread::sleep(Duration::from_millis(100));
+    wait_for(Duration::from_secs(20), || {
         let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
         if addrs.len() > 1 || addrs.iter().any(|a| *a != GOOD) {
             held = false;
         }
-    }
+        *renewals.lock().unwrap() >= 4
+    });
     let _ = daemon.kill();
     let _ = daemon.wait();
     let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -352,7 +354,11 @@ fn garbage_while_renewing_does_not_lose_the_lease() {
         "no renewals seen: {:?}\n{text}",
         server.seen()
     );
-    assert!(!text.contains("removed"), "the lease was lost\n{text}");
+    assert_eq!(
+        watch.removed(),
+        Vec::<String>::new(),
+        "the lease was lost\n{text}"
+    );
     let addrs: Vec<Ipv4Addr> = lab.client_addrs().iter().map(|a| a.local).collect();
     assert_eq!(addrs, vec![GOOD], "{text}");
 }
@@ -437,7 +443,7 @@ fn a_garbled_option_the_client_does_not_need_costs_nothing() {
 #[test]
 fn a_nak_with_text_that_is_not_utf8_still_ends_the_lease() {
     let lab = Lab::new();
-    let _server = FakeServer::start(
+    let server = FakeServer::start(
         &lab,
         Box::new(|req| match req.opts().msg_type() {
             Some(MessageType::Discover) => {
@@ -454,24 +460,42 @@ fn a_nak_with_text_that_is_not_utf8_still_ends_the_lease() {
             _ => Vec::new(),
         }),
     );
+    let watch = NetWatch::addresses(&lab, &lab.client_ns);
     let (mut daemon, log) = start_daemon(&lab, &["-d", "-v", "--arp-probe", "0"]);
-    // Renewal at T1 = 2 s.
+    // Renewal at T1 = 2 s, NAKed: the address goes and the next message is a DISCOVER (a NAK
+    // not taken would leave the lease to a rebinding REQUEST at 5 s, and to expiry at 6 s).
     let revoked = wait_for(Duration::from_secs(10), || {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains(&format!("removed {GOOD} (server sent NAK)"))
+        watch
+            .removed()
+            .iter()
+            .any(|l| l.contains(&format!(" {GOOD}/")))
+            && server.seen().len() >= 4
     });
     let _ = daemon.kill();
     let _ = daemon.wait();
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!text.contains("panicked"), "{text}");
-    assert!(revoked, "the NAK was not taken\n{text}");
+    assert!(
+        revoked,
+        "the NAK was not taken: {:?}\n{text}",
+        server.seen()
+    );
+    assert_eq!(
+        server.seen()[..4],
+        [
+            MessageType::Discover,
+            MessageType::Request,
+            MessageType::Request,
+            MessageType::Discover
+        ],
+        "the NAK was not taken\n{text}"
+    );
 }
 
 #[test]
 fn a_server_granting_zero_second_leases_cannot_stop_the_daemon() {
     let lab = Lab::new();
-    let _server = plain_server(&lab, 0, &[]);
+    let server = plain_server(&lab, 0, &[]);
     // One-shot: no lease, and the timeout says why.
     let out = oneshot(&lab, &["-1", "--arp-probe", "0", "-t", "3"]);
     assert_exit(&out, 1);
@@ -481,14 +505,25 @@ fn a_server_granting_zero_second_leases_cannot_stop_the_daemon() {
     );
     assert!(lab.client_addrs().is_empty());
 
-    // The daemon: still running long after, still trying, nothing on the interface.
+    // The daemon: still running long after, still trying (a DISCOVER after its 2 s timeout,
+    // the second at 4 s), nothing on the interface.
+    let discovers = server.count(MessageType::Discover);
     let (mut daemon, log) = start_daemon(&lab, &["-d", "--arp-probe", "0", "-t", "2"]);
-    std::thread::sleep(Duration::from_secs(5));
+    let started = std::time::Instant::now();
+    let trying = wait_for(Duration::from_secs(15), || {
+        server.count(MessageType::Discover) >= discovers + 2
+    });
+    let after = started.elapsed();
     let running = daemon.try_wait().unwrap().is_none();
     let _ = daemon.kill();
     let _ = daemon.wait();
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(running, "the daemon ended:\n{text}");
+    assert!(
+        trying && after > Duration::from_secs(2),
+        "no DISCOVER after the timeout ({after:?}): {:?}\n{text}",
+        server.seen()
+    );
     assert!(
         text.contains("lease time 0 s is under the minimum"),
         "{text}"
@@ -693,7 +728,7 @@ fn classless_routes_go_with_a_nak() {
     const ROUTES: &[u8] = &[121, 11, 0, 198, 51, 100, 254, 8, 10, 198, 51, 100, 253];
     let lab = Lab::new();
     let answered = Arc::new(Mutex::new(0u32));
-    let _server = FakeServer::start(
+    let server = FakeServer::start(
         &lab,
         Box::new(move |req| {
             let kind = match req.opts().msg_type() {
@@ -720,16 +755,25 @@ fn classless_routes_go_with_a_nak() {
         "routes never came: {:#?}",
         lab.client_routes()
     );
-    // T1 = 2 s: the renewal is NAKed.
+    // T1 = 2 s: the renewal is NAKed; taken, it sends the client back to DISCOVER (not taken,
+    // a rebinding REQUEST would come at 5 s), and the lease goes, with its routes.
     let gone = wait_for(Duration::from_secs(6), || {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("removed 198.51.100.66 (server sent NAK)")
+        server.seen().len() >= 4 && dhcp_routes(&lab).is_empty() && lab.client_addrs().is_empty()
     });
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = daemon.kill();
     let _ = daemon.wait();
-    assert!(gone, "the lease was not removed\n{text}");
+    assert!(
+        gone,
+        "the lease was not removed: {:?}\n{text}",
+        server.seen()
+    );
+    assert_eq!(
+        server.seen()[3],
+        MessageType::Discover,
+        "the NAK was not taken: {:?}",
+        server.seen()
+    );
     assert!(dhcp_routes(&lab).is_empty(), "{:#?}", lab.client_routes());
     assert!(lab.client_addrs().is_empty());
 }
@@ -813,26 +857,42 @@ struct Ordeal {
     addrs: Vec<Ipv4Addr>,
 }
 
-/// Starts `dhcpc -d -v --arp-probe 0 vc`, waits (at most 5 s) until its log holds `ready`, then
-/// watches it for `window` while the server goes on, and stops it.
-fn ordeal(lab: &Lab, ready: &str, window: Duration) -> Ordeal {
+/// Starts `dhcpc -d -v --arp-probe 0 vc`, waits (at most 5 s) for the start of the window
+/// (`ready`), then watches it for `window` while the server goes on, and stops it.
+fn ordeal(lab: &Lab, ready: Start, window: Duration) -> Ordeal {
     ordeal_then(lab, ready, window, || ()).0
+}
+
+/// Where the window of an [`ordeal`] starts.
+enum Start<'a> {
+    /// Once the daemon reports BOUND.
+    Bound,
+    /// Once the log has this line: the flood reached the daemon and is refused (the lines that
+    /// say so are what these tests check).
+    Logged(&'a str),
 }
 
 /// [`ordeal`], and `at_end` called at the end of the window, before the daemon is stopped.
 fn ordeal_then<T>(
     lab: &Lab,
-    ready: &str,
+    ready: Start,
     window: Duration,
     at_end: impl FnOnce() -> T,
 ) -> (Ordeal, T) {
     let (mut daemon, log) = start_daemon(lab, &["-d", "-v", "--arp-probe", "0"]);
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let started = wait_for(Duration::from_secs(5), || read().contains(ready));
+    let started = wait_for(Duration::from_secs(5), || match ready {
+        Start::Bound => try_status_of(lab, CLIENT_IF).is_some_and(|s| s["state"] == "BOUND"),
+        Start::Logged(line) => read().contains(line),
+    });
     if !started {
         let _ = daemon.kill();
         let _ = daemon.wait();
-        panic!("dhcpc did not log {ready:?}\n{}", tail(&read()));
+        let what = match ready {
+            Start::Bound => "BOUND".to_string(),
+            Start::Logged(line) => format!("{line:?} logged"),
+        };
+        panic!("dhcpc was not {what} within 5 s\n{}", tail(&read()));
     }
     let pid = daemon.id();
     let (cpu0, t0) = (cpu_time(pid), std::time::Instant::now());
@@ -1142,7 +1202,11 @@ fn hostile(lab: &Lab, answer: MessageType) -> (FakeServer, Vec<String>) {
 fn a_flood_of_offers_no_client_may_take_is_refused_one_by_one() {
     let lab = Lab::new();
     let (server, why) = hostile(&lab, MessageType::Offer);
-    let o = ordeal(&lab, "dropping OFFER", Duration::from_secs(4));
+    let o = ordeal(
+        &lab,
+        Start::Logged("dropping OFFER"),
+        Duration::from_secs(4),
+    );
     o.assert_calm();
     assert!(o.addrs.is_empty(), "{:?} reached the interface", o.addrs);
     assert_eq!(server.count(MessageType::Request), 0, "an offer was taken");
@@ -1160,7 +1224,7 @@ fn a_flood_of_offers_no_client_may_take_is_refused_one_by_one() {
 fn a_flood_of_acks_no_client_may_take_is_refused_one_by_one() {
     let lab = Lab::new();
     let (server, why) = hostile(&lab, MessageType::Ack);
-    let o = ordeal(&lab, "dropping ACK", Duration::from_secs(4));
+    let o = ordeal(&lab, Start::Logged("dropping ACK"), Duration::from_secs(4));
     o.assert_calm();
     assert!(o.addrs.is_empty(), "{:?} reached the interface", o.addrs);
     // The REQUEST was answered, and sent again after 4 s, not for each reply.
@@ -1214,7 +1278,7 @@ fn a_reply_good_but_for_its_garbled_options_is_taken_without_them() {
         extra.extend(opt(250, &[0xab; 255]));
     }
     let server = flooding_server(&lab, extra);
-    let (o, status) = ordeal_then(&lab, "bound", Duration::from_secs(3), || {
+    let (o, status) = ordeal_then(&lab, Start::Bound, Duration::from_secs(3), || {
         status_of(&lab, CLIENT_IF)
     });
     o.assert_calm();
@@ -1324,7 +1388,7 @@ fn names_with_shell_metacharacters_newlines_and_nul_reach_neither_resolv_conf_no
     ]
     .concat();
     let _server = flooding_server(&lab, extra);
-    let o = ordeal(&lab, "bound", Duration::from_secs(3));
+    let o = ordeal(&lab, Start::Bound, Duration::from_secs(3));
     o.assert_calm();
     assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
     o.assert_logged(&[
@@ -1375,7 +1439,7 @@ fn a_nak_flood_is_met_with_backoff_and_its_text_cannot_forge_a_line() {
             _ => Vec::new(),
         }),
     );
-    let o = ordeal(&lab, "NAK from", Duration::from_secs(5));
+    let o = ordeal(&lab, Start::Logged("NAK from"), Duration::from_secs(5));
     o.assert_calm();
     assert!(o.addrs.is_empty(), "{:?}", o.addrs);
     o.assert_logged(&[
@@ -1431,7 +1495,7 @@ fn routers_that_are_the_lease_s_own_network_or_broadcast_address_are_skipped() {
     ]
     .concat();
     let _server = flooding_server(&lab, extra);
-    let o = ordeal(&lab, "bound", Duration::from_secs(2));
+    let o = ordeal(&lab, Start::Bound, Duration::from_secs(2));
     o.assert_calm();
     assert_eq!(o.addrs, vec![GOOD], "{}", tail(&o.log));
     let routes = dhcp_routes(&lab);
@@ -1457,7 +1521,7 @@ fn a_lease_a_second_short_of_infinite_with_t1_and_t2_past_it_is_kept_quietly() {
     ]
     .concat();
     let server = flooding_server(&lab, extra);
-    let (o, status) = ordeal_then(&lab, "bound", Duration::from_secs(2), || {
+    let (o, status) = ordeal_then(&lab, Start::Bound, Duration::from_secs(2), || {
         status_of(&lab, CLIENT_IF)
     });
     o.assert_calm();

@@ -79,7 +79,10 @@ fn lease_life(lab: &Lab, name: &str, marks: &Marks, short: bool, gateway: Ipv4Ad
     let watch = NetWatch::addresses(lab, &lab.client_ns);
     let log = server_log(lab, name);
     let (acks, offers) = (count(&log, marks.ack), count(&log, marks.offer));
-    assert!(offers >= 1, "{name} made no offer for the first lease:\n{log}");
+    assert!(
+        offers >= 1,
+        "{name} made no offer for the first lease:\n{log}"
+    );
     let _second = Daemon::start(lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
     // Asked for again and acknowledged, BOUND, with no DISCOVER (no offer made).
     let rebooted = wait_for(Duration::from_secs(10), || {
