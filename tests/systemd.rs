@@ -244,7 +244,7 @@ fn kill_term(daemon: &Daemon) {
 fn sigterm_is_honoured_at_once_while_acquiring() {
     let lab = Lab::new(); // no server: the daemon keeps sending DISCOVERs
     let mut daemon = Daemon::start(&lab, "dhcpc", &["-t", "60"], &[CLIENT_IF]);
-    daemon.wait_log("sent DISCOVER", Duration::from_secs(10));
+    common::wait_state(&lab, CLIENT_IF, "SELECTING", Duration::from_secs(10));
     let sent = Instant::now();
     kill_term(&daemon);
     let mut status = None;
