@@ -77,6 +77,9 @@ impl Daemon {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Fails unless the daemon's log holds `needle` within `limit`: for a test of what the log
+    /// says (a warning, the reason given), where the line is the feature. To know that a state
+    /// was reached, wait on the state ([`super::wait_state`] and the rest of `state.rs`).
     pub fn wait_log(&self, needle: &str, limit: Duration) {
         assert!(
             wait_for(limit, || self.log_text().contains(needle)),

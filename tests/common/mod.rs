@@ -13,7 +13,14 @@
 //!   deletes the namespaces, the /etc/netns dirs and the temp dir, also when a test panics.
 //!   Leftovers of a test process that was killed outright are swept by the next [`Lab::new`].
 //!
-//! Every test file uses a part of this module only.
+//! Tests wait on conditions, never on a fixed sleep ([`wait_for`], [`holds_for`]), and on states
+//! rather than log lines: the daemon's status (`dhcpc --status --json`), its saved lease, the
+//! kernel's record of addresses and routes ([`NetWatch`]), what a server logged. A log line is
+//! checked where it is the feature under test.
+//!
+//! Submodules: `lab` (the namespaces and servers), `daemon` (a dhcpc daemon in a lab), `state`
+//! (what tests wait on), `wait`, `process` (running programs), `netinfo` (`ip -j`), `unit`
+//! (the systemd unit file). Every test file uses a part of this module only.
 #![allow(dead_code, unused_imports)]
 
 mod daemon;
