@@ -1,6 +1,6 @@
 //! dhcpc against the common DHCP servers, each in a namespace lab of its own: dnsmasq, ISC
 //! dhcpd and busybox udhcpd through a whole lease life (acquire, renew, INIT-REBOOT, release,
-//! checking what the interface holds and what the server logged; Kea's is in tests/daemon.rs),
+//! checking what the interface holds and what the server logged; Kea's is in tests/daemon/),
 //! a relay agent (ISC dhcrelay) between two subnets, two servers on one segment, rapid commit,
 //! and a server that sends classless routes, an MTU, a search list and NTP servers.
 
