@@ -148,7 +148,7 @@ impl NetWatch {
                 Watched::Addresses => {
                     format!("127.0.{}.{}", self.probes / 250, self.probes % 250 + 2)
                 }
-                Watched::Routes => format!("203.0.{}.{}", 113, self.probes % 250 + 2),
+                Watched::Routes => format!("203.0.113.{}", self.probes % 250 + 2),
             };
             match self.what {
                 Watched::Addresses => sh(
