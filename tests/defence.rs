@@ -6,8 +6,11 @@
 mod common;
 
 use common::*;
+use std::io::Read;
 use std::net::Ipv4Addr;
 use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.150");
@@ -53,15 +56,94 @@ fn send_frames(lab: &Lab, frames: Vec<Vec<u8>>) {
     .unwrap();
 }
 
+/// The ARP frames seen on the server's end of the veth, from its start until it is dropped:
+/// what dhcpc sends in defence of its address, on the wire.
+struct ArpSniffer {
+    seen: Arc<Mutex<Vec<dhcpc::frame::ArpSeen>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ArpSniffer {
+    fn start(lab: &Lab) -> ArpSniffer {
+        let ns = std::fs::File::open(format!("/run/netns/{}", lab.server_ns)).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (listening, ready) = std::sync::mpsc::channel();
+        let (into, stopped) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            // This thread, and only it, moves into the lab's server namespace.
+            nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            let arp = socket2::Protocol::from(i32::from((libc::ETH_P_ARP as u16).to_be()));
+            let mut sock =
+                socket2::Socket::new(socket2::Domain::PACKET, socket2::Type::RAW, Some(arp))
+                    .expect("a packet socket for ARP");
+            sock.set_read_timeout(Some(Duration::from_millis(50)))
+                .unwrap();
+            listening.send(()).unwrap();
+            let mut buf = [0u8; 1600];
+            while !stopped.load(Ordering::SeqCst) {
+                if let Ok(n) = sock.read(&mut buf) {
+                    if let Some(a) = dhcpc::frame::parse_arp(&buf[..n]) {
+                        into.lock().unwrap().push(a);
+                    }
+                }
+            }
+        });
+        ready.recv().expect("the sniffer started");
+        ArpSniffer {
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// How many announcements of `addr` (sender and target `addr`) came from `mac`.
+    fn announcements(&self, mac: [u8; 6], addr: Ipv4Addr) -> usize {
+        let seen = self.seen.lock().unwrap();
+        seen.iter()
+            .filter(|a| a.sender_mac == mac && a.sender_ip == addr && a.target_ip == addr)
+            .count()
+    }
+}
+
+impl Drop for ArpSniffer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The client's MAC, as `ip` shows it.
+fn client_mac(lab: &Lab) -> [u8; 6] {
+    let text = lab.client_link().mac;
+    let bytes: Vec<u8> = text
+        .split(':')
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect();
+    bytes.try_into().expect("a MAC of 6 bytes")
+}
+
 #[test]
 fn a_claimed_address_is_defended_once_then_given_up() {
     let mut lab = Lab::new();
     lab.start_dnsmasq(DNSMASQ_LAB);
     let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
+    let (sniffer, mac) = (ArpSniffer::start(&lab), client_mac(&lab));
 
+    // Defended: an announcement of the address from the client's MAC, on the wire.
     claim(&lab, addr);
+    assert!(
+        wait_for(Duration::from_secs(5), || sniffer.announcements(mac, addr)
+            >= 1),
+        "no defence of {addr} on the wire\n{}",
+        daemon.log_text()
+    );
+    // The log names who claims it.
     daemon.wait_log(
         &format!("{addr} is claimed by 02:00:00:00:00:66: defending it"),
         Duration::from_secs(5),
@@ -70,8 +152,6 @@ fn a_claimed_address_is_defended_once_then_given_up() {
     assert_eq!(addresses(&lab, CLIENT_IF), vec![addr]);
 
     claim(&lab, addr);
-    daemon.wait_log("again within 10 s: giving it up", Duration::from_secs(5));
-    daemon.wait_log("another host uses the address", Duration::from_secs(5));
     assert!(
         wait_for(Duration::from_secs(5), || lab
             .server_logs()
@@ -80,6 +160,14 @@ fn a_claimed_address_is_defended_once_then_given_up() {
         lab.server_logs()
     );
     assert!(!lab.server_logs().contains("DHCPDECLINE"));
+    // Defended once only; and the log says why the address was given up.
+    assert_eq!(
+        sniffer.announcements(mac, addr),
+        1,
+        "defended more than once"
+    );
+    daemon.wait_log("again within 10 s: giving it up", Duration::from_secs(5));
+    daemon.wait_log("another host uses the address", Duration::from_secs(5));
     // And a lease again (dnsmasq may hand out the same address: the claimer never held it).
     assert!(wait_for(Duration::from_secs(10), || status_of(
         &lab, CLIENT_IF
@@ -103,10 +191,16 @@ fn arp_about_other_addresses_or_lookups_of_ours_do_not_wake_it() {
     lab.start_dnsmasq(DNSMASQ_LAB);
     let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
-    daemon.wait_log("bound", Duration::from_secs(5));
-    // Past the trim 2 s after binding, and any announcement.
-    std::thread::sleep(Duration::from_millis(2500));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
+    // Settled: no wake-up for 2 s, so past the trim 2 s after binding, and any announcement.
     let pid = daemon.child.id();
+    assert!(
+        wait_for(Duration::from_secs(15), || {
+            let then = wakeups(pid);
+            holds_for(Duration::from_secs(2), || wakeups(pid) == then)
+        }),
+        "the daemon never settled"
+    );
     let before = wakeups(pid);
     // A LAN's ARP traffic: other hosts announcing other addresses, and looking ours up
     // (which the kernel answers). The filter drops it all in the kernel.
@@ -120,7 +214,10 @@ fn arp_about_other_addresses_or_lookups_of_ours_do_not_wake_it() {
         frames.push(dhcpc::frame::arp_request(SQUATTER_MAC, router, addr, None));
     }
     send_frames(&lab, frames);
-    std::thread::sleep(Duration::from_millis(500));
-    let woken = wakeups(pid) - before;
-    assert!(woken < 20, "200 ARP frames woke the daemon {woken} times");
+    // Nor in the half second after.
+    assert!(
+        holds_for(Duration::from_millis(500), || wakeups(pid) - before < 20),
+        "200 ARP frames woke the daemon {} times",
+        wakeups(pid) - before
+    );
 }

@@ -1,6 +1,6 @@
 //! dhcpc against the common DHCP servers, each in a namespace lab of its own: dnsmasq, ISC
 //! dhcpd and busybox udhcpd through a whole lease life (acquire, renew, INIT-REBOOT, release,
-//! checking what the interface holds and what the server logged; Kea's is in tests/daemon.rs),
+//! checking what the interface holds and what the server logged; Kea's is in tests/daemon/),
 //! a relay agent (ISC dhcrelay) between two subnets, two servers on one segment, rapid commit,
 //! and a server that sends classless routes, an MTU, a search list and NTP servers.
 
@@ -16,6 +16,8 @@ const POOL: (&str, &str) = ("198.51.100.50", "198.51.100.59");
 
 /// What a server writes to its log, to check it saw what dhcpc did.
 struct Marks {
+    /// A line that says the server made an offer (answered a DISCOVER).
+    offer: &'static str,
     /// A line that says the server acknowledged a request.
     ack: &'static str,
     /// A line that says the server took a release back, if it says so at all.
@@ -45,7 +47,7 @@ fn lease_life(lab: &Lab, name: &str, marks: &Marks, short: bool, gateway: Ipv4Ad
     let addr = wait_address(lab, CLIENT_IF, POOL);
     // Counted before T1 can come (with short leases, 4 s after the bind).
     let acks = count(&server_log(lab, name), marks.ack);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
     assert_eq!(
         default_gateway(lab),
         Some(gateway),
@@ -55,16 +57,16 @@ fn lease_life(lab: &Lab, name: &str, marks: &Marks, short: bool, gateway: Ipv4Ad
     let resolv = fs::read_to_string(lab.dir.join("resolv.conf")).unwrap_or_default();
     assert!(resolv.contains("nameserver 198.51.100.1"), "{resolv}");
 
-    // Renew: the server acknowledges again.
+    // Renew: the server acknowledges again, and dhcpc takes it (BOUND again).
     if !short {
         assert_exit(&dhcpc_run(lab, &["-n", CLIENT_IF]), 0);
     }
-    daemon.wait_log("renewed", Duration::from_secs(10));
+    let renewed = wait_for(Duration::from_secs(10), || {
+        count(&server_log(lab, name), marks.ack) > acks
+            && try_status_of(lab, CLIENT_IF).is_some_and(|s| s["state"] == "BOUND")
+    });
     assert!(
-        wait_for(Duration::from_secs(3), || count(
-            &server_log(lab, name),
-            marks.ack
-        ) > acks),
+        renewed,
         "{name} logged no new ACK:\n{}",
         server_log(lab, name)
     );
@@ -74,15 +76,31 @@ fn lease_life(lab: &Lab, name: &str, marks: &Marks, short: bool, gateway: Ipv4Ad
     assert_exit(&dhcpc_run(lab, &["-x", CLIENT_IF]), 0);
     drop(daemon);
     assert_eq!(addresses(lab, CLIENT_IF), vec![addr]);
-    let second = Daemon::start(lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
-    second.wait_log(
-        &format!("asking again for saved lease {addr}"),
-        Duration::from_secs(5),
+    let watch = NetWatch::addresses(lab, &lab.client_ns);
+    let log = server_log(lab, name);
+    let (acks, offers) = (count(&log, marks.ack), count(&log, marks.offer));
+    assert!(
+        offers >= 1,
+        "{name} made no offer for the first lease:\n{log}"
     );
-    second.wait_log("bound", Duration::from_secs(10));
-    let log = second.log_text();
-    assert!(!log.contains("offered"), "went through DISCOVER:\n{log}");
-    assert!(!log.contains("removed"), "the address was removed:\n{log}");
+    let _second = Daemon::start(lab, "dhcpc-2", &["--arp-probe", "0"], &[CLIENT_IF]);
+    // Asked for again and acknowledged, BOUND, with no DISCOVER (no offer made).
+    let rebooted = wait_for(Duration::from_secs(10), || {
+        count(&server_log(lab, name), marks.ack) > acks
+            && try_status_of(lab, CLIENT_IF).is_some_and(|s| s["state"] == "BOUND")
+    });
+    assert!(rebooted, "{name}:\n{}", server_log(lab, name));
+    let log = server_log(lab, name);
+    assert_eq!(
+        count(&log, marks.offer),
+        offers,
+        "went through DISCOVER:\n{log}"
+    );
+    assert_eq!(
+        watch.removed(),
+        Vec::<String>::new(),
+        "the address was removed"
+    );
     assert_eq!(addresses(lab, CLIENT_IF), vec![addr]);
 
     // Release: the address and route go, the server is told.
@@ -98,6 +116,16 @@ fn lease_life(lab: &Lab, name: &str, marks: &Marks, short: bool, gateway: Ipv4Ad
         );
     }
     lab.assert_netns_resolv_untouched();
+}
+
+/// Asks the daemon to renew (`-n`) and waits until the server `name` has acknowledged it and
+/// the daemon is BOUND again: the renewal was answered and taken.
+fn renew_and_wait(lab: &Lab, name: &str, ack: &str) {
+    let acks = count(&server_log(lab, name), ack);
+    assert_exit(&dhcpc_run(lab, &["-n", CLIENT_IF]), 0);
+    wait_status(lab, CLIENT_IF, Duration::from_secs(5), "renewed", |s| {
+        s["state"] == "BOUND" && count(&server_log(lab, name), ack) > acks
+    });
 }
 
 fn dnsmasq_args(extra: &[&str]) -> Vec<String> {
@@ -123,6 +151,7 @@ fn dnsmasq_lease_life() {
     let mut lab = Lab::new();
     start_dnsmasq(&mut lab, &[]);
     let marks = Marks {
+        offer: "DHCPOFFER(vs)",
         ack: "DHCPACK(vs)",
         release: Some("DHCPRELEASE(vs)"),
     };
@@ -180,6 +209,7 @@ fn isc_dhcpd_lease_life() {
     let mut lab = Lab::new();
     isc_dhcpd(&mut lab, 8);
     let marks = Marks {
+        offer: "DHCPOFFER on",
         ack: "DHCPACK on",
         release: Some("DHCPRELEASE of"),
     };
@@ -220,6 +250,7 @@ fn busybox_udhcpd_lease_life_with_its_classless_routes() {
         "opt staticroutes 10.0.0.0/8 198.51.100.253 0.0.0.0/0 198.51.100.254\n",
     );
     let marks = Marks {
+        offer: "sending OFFER",
         ack: "sending ACK",
         release: None,
     };
@@ -231,9 +262,9 @@ fn busybox_udhcpd_lease_life_with_its_classless_routes() {
         Ipv4Addr::new(198, 51, 100, 254),
     );
     // Once more, to look at the routes while bound: RFC 3442 wins over option 3.
-    let daemon = Daemon::start(&lab, "dhcpc-3", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let _daemon = Daemon::start(&lab, "dhcpc-3", &["--arp-probe", "0"], &[CLIENT_IF]);
     wait_address(&lab, CLIENT_IF, POOL);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
     let routes = lab.client_routes();
     let ten = routes.iter().find(|r| r.dst == "10.0.0.0/8");
     assert_eq!(
@@ -264,9 +295,9 @@ fn dnsmasq_with_classless_routes_mtu_search_list_and_ntp() {
             "--dhcp-option=option:ntp-server,198.51.100.5",
         ],
     );
-    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let _daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, POOL);
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
 
     let routes = lab.client_routes();
     let find = |dst: &str| routes.iter().find(|r| r.dst == dst).cloned();
@@ -321,30 +352,18 @@ fn dnsmasq_with_classless_routes_mtu_search_list_and_ntp() {
     assert!(status["options"]["121"].is_string(), "{status}");
 
     // A renewal with nothing changed touches no route: `ip monitor` sees nothing.
-    let renewed = |n: usize| {
-        wait_for(Duration::from_secs(5), || {
-            daemon.log_text().matches("renewed").count() >= n
-        })
-    };
-    let watch = lab.dir.join("monitor.txt");
-    let mut monitor = lab
-        .client_command("ip")
-        .args(["monitor", "route"])
-        .stdout(fs::File::create(&watch).unwrap())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
-    assert!(renewed(1), "{}", daemon.log_text());
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = monitor.kill();
-    let _ = monitor.wait();
-    let seen = fs::read_to_string(&watch).unwrap_or_default();
-    assert!(seen.trim().is_empty(), "a renewal changed routes:\n{seen}");
+    let mut watch = NetWatch::routes(&lab, &lab.client_ns);
+    renew_and_wait(&lab, "dnsmasq", "DHCPACK(vs)");
+    // Whatever the renewal changed is reported before a change made after it.
+    watch.barrier();
+    assert_eq!(
+        watch.changes(),
+        Vec::<String>::new(),
+        "a renewal changed routes"
+    );
     // A route the kernel lost comes back at the next renewal.
     sh("ip", &["-n", &lab.client_ns, "route", "del", "10.0.0.0/8"]);
-    assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
-    assert!(renewed(2), "{}", daemon.log_text());
+    renew_and_wait(&lab, "dnsmasq", "DHCPACK(vs)");
     assert_eq!(
         lab.client_routes().len(),
         routes.len(),
@@ -472,15 +491,14 @@ fn through_a_relay_agent() {
         .collect();
     lab.start_server_in(&router, "dhcrelay", &dhcrelay, &relay_args, "Sending on");
 
-    let daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
+    let _daemon = Daemon::start(&lab, "dhcpc", &["--arp-probe", "0"], &[CLIENT_IF]);
     let addr = wait_address(&lab, CLIENT_IF, ("203.0.113.50", "203.0.113.59"));
-    daemon.wait_log("bound", Duration::from_secs(5));
+    wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(5));
     assert_eq!(default_gateway(&lab), Some(Ipv4Addr::new(203, 0, 113, 1)));
     let log = server_log(&lab, "dnsmasq");
     assert!(log.contains("DHCPACK(vr) 203.0.113.5"), "{log}");
     // Renewal goes unicast to the server, across the router.
-    assert_exit(&dhcpc_run(&lab, &["-n", CLIENT_IF]), 0);
-    daemon.wait_log("renewed", Duration::from_secs(5));
+    renew_and_wait(&lab, "dnsmasq", "DHCPACK(vr)");
     assert_exit(&dhcpc_run(&lab, &["-r", CLIENT_IF]), 0);
     assert!(addresses(&lab, CLIENT_IF).is_empty());
     assert!(

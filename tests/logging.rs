@@ -477,9 +477,16 @@ fn with_neither_journal_nor_syslog_a_detached_daemon_keeps_stderr() {
 fn renew_release_and_stop_say_what_they_did() {
     let lab = lab();
     let mut daemon = Daemon::start(&lab, "dhcpc-1", &["--arp-probe", "0"], &[CLIENT_IF]);
-    daemon.wait_log("bound", Duration::from_secs(15));
     let addr = wait_address(&lab, CLIENT_IF, POOL);
+    common::wait_state(&lab, CLIENT_IF, "BOUND", Duration::from_secs(15));
 
+    let acks = || {
+        std::fs::read_to_string(lab.dnsmasq_log())
+            .unwrap_or_default()
+            .matches("DHCPACK")
+            .count()
+    };
+    let before = acks();
     let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
     assert_eq!(
         stdout(&out),
@@ -487,7 +494,10 @@ fn renew_release_and_stop_say_what_they_did() {
         "{}",
         describe(&out)
     );
-    daemon.wait_log("renewed", Duration::from_secs(10));
+    // Renewed: dnsmasq acknowledged it, and the daemon is BOUND again.
+    common::wait_status(&lab, CLIENT_IF, Duration::from_secs(10), "renewed", |s| {
+        s["state"] == "BOUND" && acks() > before
+    });
 
     let out = dhcpc_run(&lab, &["-x", CLIENT_IF]);
     assert_eq!(

@@ -1,12 +1,16 @@
-//! dhcpc under systemd: the unit file, and the daemon's readiness protocol (sd_notify) seen
-//! from a socket the test reads, as systemd would, with dnsmasq in a namespace lab. Also:
-//! SIGTERM is honoured at once while a lease is still being acquired.
+//! dhcpc under systemd: the unit file as systemd-analyze and systemd-sysusers judge it, and the
+//! daemon's readiness protocol (sd_notify) seen from a socket the test reads, as systemd would,
+//! with dnsmasq in a namespace lab. Also: SIGTERM is honoured at once while a lease is still
+//! being acquired. What the unit file says, read as text, is tests/systemd_unit.rs.
 //!
-//! Needs root, dnsmasq and systemd-analyze (`sudo scripts/test` installs what is missing).
+//! Root tier (`--features root-tests`): needs root, dnsmasq and systemd (`sudo scripts/test`
+//! installs what is missing).
 
 mod common;
 
-use common::{addresses, in_pool, require_program, wait_for, Daemon, Lab, CLIENT_IF};
+use common::{
+    addresses, in_pool, require_program, unit_value, wait_for, Daemon, Lab, CLIENT_IF, UNIT,
+};
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -18,51 +22,6 @@ const DNSMASQ_LAB: &[&str] = &[
     "--dhcp-option=option:router,198.51.100.1",
     "--dhcp-option=option:dns-server,198.51.100.1",
 ];
-
-const UNIT: &str = include_str!("../systemd/dhcpc@.service");
-
-/// Every value of `key=` in the unit, in order.
-fn unit_value(key: &str) -> Vec<String> {
-    UNIT.lines()
-        .filter_map(|l| l.strip_prefix(&format!("{key}=")))
-        .map(str::to_string)
-        .collect()
-}
-
-#[test]
-fn unit_waits_for_readiness_and_orders_network_online_after_it() {
-    assert_eq!(
-        unit_value("Type"),
-        ["notify"],
-        "the unit must be Type=notify"
-    );
-    let before = unit_value("Before").join(" ");
-    assert!(
-        before.split(' ').any(|u| u == "network-online.target"),
-        "network-online.target must wait for the lease: Before={before}"
-    );
-    let exec = unit_value("ExecStart").join(" ");
-    assert!(
-        exec.contains("--foreground") || exec.contains(" -d "),
-        "systemd follows the main process: the daemon must not fork ({exec})"
-    );
-}
-
-#[test]
-fn unit_does_not_restart_what_a_restart_cannot_mend() {
-    assert_eq!(unit_value("Restart"), ["on-failure"]);
-    let prevent = unit_value("RestartPreventExitStatus").join(" ");
-    let codes: Vec<&str> = prevent.split_whitespace().collect();
-    // 1: another daemon serves the interface; 2: a bad command line or config file.
-    for code in ["1", "2"] {
-        assert!(
-            codes.contains(&code),
-            "status {code} must not be restarted every 2 s: RestartPreventExitStatus={prevent}"
-        );
-    }
-    // 3 (a system error, netlink failing) may pass: it is tried again.
-    assert!(!codes.contains(&"3"), "RestartPreventExitStatus={prevent}");
-}
 
 #[test]
 fn unit_exposure_is_at_most_1_5() {
@@ -285,7 +244,7 @@ fn kill_term(daemon: &Daemon) {
 fn sigterm_is_honoured_at_once_while_acquiring() {
     let lab = Lab::new(); // no server: the daemon keeps sending DISCOVERs
     let mut daemon = Daemon::start(&lab, "dhcpc", &["-t", "60"], &[CLIENT_IF]);
-    daemon.wait_log("sent DISCOVER", Duration::from_secs(10));
+    common::wait_state(&lab, CLIENT_IF, "SELECTING", Duration::from_secs(10));
     let sent = Instant::now();
     kill_term(&daemon);
     let mut status = None;
