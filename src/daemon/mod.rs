@@ -109,3 +109,6 @@ pub async fn start_files(cli: &Cli, names: &[String]) -> Result<(Files, String),
         .map_err(|e| RunError::Io("starting the file writer".into(), e))?;
     Ok((files, said))
 }
+
+#[cfg(test)]
+mod tests;
