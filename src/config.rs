@@ -169,10 +169,10 @@ impl Scalar {
     }
 }
 
-/// `cmd` ready to be looked into: built (so that its groups are listed) and without colours in
-/// its messages.
+/// `cmd` ready to be looked into: built (so that its groups are listed). Its messages have no
+/// colours: clap is built without its "color" feature (Cargo.toml).
 fn prepared(cmd: &Command) -> Command {
-    let mut cmd = cmd.clone().color(clap::ColorChoice::Never);
+    let mut cmd = cmd.clone();
     cmd.build();
     cmd
 }
@@ -985,7 +985,7 @@ mod tests {
 
     #[test]
     fn the_same_message_as_the_flag() {
-        let cmd = Cli::command().color(clap::ColorChoice::Never);
+        let cmd = Cli::command();
         let flag = cmd
             .try_get_matches_from(["dhcpc", "--hostname=bad_name", "eth0"])
             .expect_err("a bad host name");
