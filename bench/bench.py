@@ -1157,7 +1157,7 @@ def curve_report(a, sizes, cfgs, rows, errors):
     how = ("one run per point" if runs == 1 else
            f"median of {runs} runs per point, with the range of RSS across them")
     lines = ["", "## Scale curve: N interfaces in one process", "",
-             f"`{a.cmdline}` (git {a.git}); time from start until every interface has its address, "
+             f"`{a.cmdline}` ({a.git}); time from start until every interface has its address, "
              "and RSS of all the client's processes once bound (after the settle time); "
              f"{how}; a dnsmasq reservation per MAC, one segment per 240 interfaces.", "",
              "| N | " + " | ".join(f"{LABEL.get(c, c)}: all bound / RSS (per interface)" for c in cfgs)

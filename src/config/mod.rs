@@ -95,10 +95,10 @@ pub struct Config {
     interfaces: BTreeMap<String, Vec<Setting>>,
 }
 
-/// `cmd` ready to be looked into: built (so that its groups are listed) and without colours in
-/// its messages.
+/// `cmd` ready to be looked into: built (so that its groups are listed). Its messages have no
+/// colours: clap is built without its "color" feature (Cargo.toml).
 fn prepared(cmd: &Command) -> Command {
-    let mut cmd = cmd.clone().color(clap::ColorChoice::Never);
+    let mut cmd = cmd.clone();
     cmd.build();
     cmd
 }

@@ -200,7 +200,7 @@ fn problems_name_their_lines() {
 
 #[test]
 fn the_same_message_as_the_flag() {
-    let cmd = Cli::command().color(clap::ColorChoice::Never);
+    let cmd = Cli::command();
     let flag = cmd
         .try_get_matches_from(["dhcpc", "--hostname=bad_name", "eth0"])
         .expect_err("a bad host name");
