@@ -108,8 +108,10 @@ fn a_reply_good_but_for_its_garbled_options_is_taken_without_them() {
             .as_u64()
             .unwrap_or_else(|| panic!("{k}: {status}"))
     };
-    assert!((25..=30).contains(&secs("renew_in")), "{status}");
-    assert!((47..=52).contains(&secs("rebind_in")), "{status}");
+    // T1 30 s and T2 52.5 s of the 60 s lease, each within RFC 2131 4.4.5's fuzz (5 %), and
+    // up to 5 s spent since.
+    assert!((23..=32).contains(&secs("renew_in")), "{status}");
+    assert!((44..=56).contains(&secs("rebind_in")), "{status}");
     assert!((55..=60).contains(&secs("expires_in")), "{status}");
     assert_eq!(status["options"]["224"], "");
     assert_eq!(status["options"]["250"], "ab".repeat(765));
