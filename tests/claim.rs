@@ -7,21 +7,13 @@ use common::*;
 use std::process::Stdio;
 use std::time::Duration;
 
-/// dhcpc's options with the lab's files, but the run directory `run`.
+/// dhcpc's options with the lab's files ([`Lab::dhcpc_dir_args`]), but the run directory
+/// `run` in the lab's dir.
 fn args_with_run_dir(lab: &Lab, run: &str) -> Vec<String> {
-    let d = |p: &str| lab.dir.join(p).display().to_string();
-    vec![
-        "--run-dir".into(),
-        d(run),
-        "--lease-dir".into(),
-        d("lease"),
-        "--dns-mode".into(),
-        "file".into(),
-        "--resolv-conf".into(),
-        d("resolv.conf"),
-        "--config".into(),
-        lab.config_path().display().to_string(),
-    ]
+    let mut args = lab.dhcpc_dir_args();
+    let at = args.iter().position(|a| a == "--run-dir").unwrap() + 1;
+    args[at] = lab.dir.join(run).display().to_string();
+    args
 }
 
 fn client_addresses(lab: &Lab) -> Vec<String> {
