@@ -64,6 +64,16 @@ impl Saved {
         }
         self.lease.ok_or(Unusable::Expired)
     }
+
+    /// The lease that may still be on interface `iface` with hardware address `mac` though it
+    /// is not to be asked for again there, and is to be taken off: one leased to another
+    /// hardware address (a daemon stopped with `-x` leaves its address behind). An expired
+    /// one the kernel took off itself (its address carried the lease's lifetimes); one saved
+    /// for another interface is not this interface's.
+    pub fn leftover_for(&self, iface: &str, mac: &[u8; 6]) -> Option<&Lease> {
+        let other_hardware = self.iface == iface && self.hwaddr.is_some_and(|h| &h != mac);
+        self.lease.as_ref().filter(|_| other_hardware)
+    }
 }
 
 fn mac_text(mac: &[u8; 6]) -> String {

@@ -399,18 +399,7 @@ fn ipv4ll_leaves_an_address_another_host_holds() {
     // end, whose kernel then answers dhcpc's probes for it.
     let mac = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30];
     let mac_text = mac.map(|b| format!("{b:02x}")).join(":");
-    common::sh(
-        "ip",
-        &[
-            "-n",
-            &lab.client_ns,
-            "link",
-            "set",
-            CLIENT_IF,
-            "address",
-            &mac_text,
-        ],
-    );
+    lab.set_client_mac(&mac_text);
     let taken = dhcpc::core::linklocal::candidate(mac, 0);
     let next = dhcpc::core::linklocal::candidate(mac, 1);
     common::sh(

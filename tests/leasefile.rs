@@ -205,6 +205,12 @@ fn whether_a_saved_lease_may_be_asked_for_again() {
         read(1_003_600).usable_for("eth0", &MAC),
         Err(Unusable::Expired)
     );
+    // Only a lease leased to another hardware address is left on the interface to take off.
+    let other = [2, 0, 0, 0, 0, 2];
+    assert_eq!(read(1_000_000).leftover_for("eth0", &other), Some(&l));
+    assert_eq!(read(1_000_000).leftover_for("eth0", &MAC), None);
+    assert_eq!(read(1_000_000).leftover_for("eth1", &other), None);
+    assert_eq!(read(1_003_600).leftover_for("eth0", &other), None);
     // A file from before the hwaddr field is taken on any NIC.
     let old = text.replace("hwaddr=02:00:00:00:00:01\n", "");
     let saved = parse(&old, Instant::from_secs(100), 1_000_000).unwrap();

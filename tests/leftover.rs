@@ -39,20 +39,8 @@ fn a_saved_lease_refused_for_another_mac_is_taken_off_the_interface() {
     assert_eq!(old.len(), 1, "-x must keep the address: {old:?}");
     let old = old[0].local;
 
-    // Another MAC, and the address taken by another host meanwhile: dnsmasq gives the new
-    // MAC a new address.
-    sh(
-        "ip",
-        &[
-            "-n",
-            &lab.client_ns,
-            "link",
-            "set",
-            CLIENT_IF,
-            "address",
-            "02:00:5e:10:00:99",
-        ],
-    );
+    // Another MAC: dnsmasq, which keeps the old address for the old MAC, gives it another.
+    lab.set_client_mac("02:00:5e:10:00:99");
     let out = run(&["-1", "--arp-probe", "0", "-t", "20", CLIENT_IF]);
     assert_exit(&out, 0);
     assert_stderr_contains(&out, "it was leased to another hardware address");

@@ -5,7 +5,7 @@
 
 use crate::core::request::new_duid;
 use crate::lease::Lease;
-use crate::leasefile::{self, Unusable};
+use crate::leasefile;
 use crate::shell::clock;
 use crate::shell::files::Files;
 use crate::shell::options::CommonOptions;
@@ -25,10 +25,8 @@ pub struct Found {
     /// The lease to ask for again, and where unicast messages to its server went
     /// ([`leasefile::Saved::server_mac`]).
     pub usable: Option<(Lease, Option<[u8; 6]>)>,
-    /// A lease that may still be on the interface (a daemon stopped with `-x` leaves it
-    /// there) but is not to be asked for again here: it was leased to another hardware
-    /// address. (An expired one the kernel has taken off itself: its address carried the
-    /// lease's lifetimes.)
+    /// A lease that may still be on the interface but is not to be asked for again here
+    /// ([`leasefile::Saved::leftover_for`]).
     pub leftover: Option<Lease>,
 }
 
@@ -85,7 +83,7 @@ impl Store {
             }
         };
         let server_mac = saved.server_mac;
-        let lease = saved.lease.clone();
+        let leftover = saved.leftover_for(&self.name, mac).cloned();
         match saved.usable_for(&self.name, mac) {
             Ok(lease) => Found {
                 usable: Some((lease, server_mac)),
@@ -96,7 +94,7 @@ impl Store {
                 info!("{not_again} {} again: {why}", path.display());
                 Found {
                     usable: None,
-                    leftover: lease.filter(|_| why == Unusable::OtherHardware),
+                    leftover,
                 }
             }
         }

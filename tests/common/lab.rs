@@ -389,6 +389,22 @@ impl Lab {
         ))
     }
 
+    /// Gives the client's veth the hardware address `mac` (`02:…`).
+    pub fn set_client_mac(&self, mac: &str) {
+        sh(
+            "ip",
+            &[
+                "-n",
+                &self.client_ns,
+                "link",
+                "set",
+                self.client_if,
+                "address",
+                mac,
+            ],
+        );
+    }
+
     /// The client's veth.
     pub fn client_link(&self) -> LinkInfo {
         parse_link(&sh(
