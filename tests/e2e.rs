@@ -270,7 +270,7 @@ fn down_interface_is_brought_up() {
 }
 
 #[test]
-fn unprivileged_user_gets_status_3() {
+fn unprivileged_user_gets_status_4() {
     let lab = Lab::new();
     let setpriv = common::require_program(
         "setpriv",
@@ -284,7 +284,7 @@ fn unprivileged_user_gets_status_3() {
         .env_remove("DHCPC_LOG");
     let out = common::run_with_deadline(cmd, common::DHCPC_DEADLINE);
     assert_no_panic(&out);
-    assert_exit(&out, 3);
+    assert_exit(&out, 4);
     assert_stderr_contains(&out, "needs CAP_NET_RAW and CAP_NET_ADMIN");
     assert!(lab.client_addrs().is_empty(), "nothing may be configured");
     assert!(

@@ -552,7 +552,7 @@ fn each_error_is_said_once() {
         .args(["-1", "--arp-probe", "0", "-t", "10", CLIENT_IF])
         .env_remove("DHCPC_LOG");
     let out = common::run_with_deadline(cmd, common::DHCPC_DEADLINE);
-    common::assert_exit(&out, 3);
+    common::assert_exit(&out, 4);
     let err = common::stderr(&out);
     assert_eq!(
         err.matches("Operation not permitted").count(),
@@ -616,7 +616,7 @@ fn a_failed_start_is_one_line_that_names_its_cause() {
         let mut args = mode.to_vec();
         args.extend(["--arp-probe", "0", CLIENT_IF]);
         let out = lab.run_dhcpc(&with_run_dir(&lab, &run, &args));
-        common::assert_exit(&out, 3);
+        common::assert_exit(&out, 4);
         assert_eq!(
             common::stderr(&out),
             format!(
@@ -829,7 +829,7 @@ fn refused_for_want_of_privilege_the_advice_fits_where_dhcpc_runs() {
             .env_remove("INVOCATION_ID")
             .envs(env.iter().copied());
         let out = common::run_with_deadline(cmd, common::DHCPC_DEADLINE);
-        common::assert_exit(&out, 3);
+        common::assert_exit(&out, 4);
         assert_one_format(&common::stderr(&out));
         out
     };

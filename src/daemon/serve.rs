@@ -113,10 +113,11 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
     };
     info!("{}", process.dns);
     if started.is_empty() && !not_started.is_empty() {
+        let status = worst(&not_started);
         if let Some(n) = notifier {
-            n.failed(3);
+            n.failed(status);
         }
-        return ExitCode::from(3);
+        return ExitCode::from(status);
     }
     let mut running = match spawn(cli, &names, started, &mut process, &mut notifier, exits) {
         Ok(r) => r,
@@ -215,6 +216,14 @@ impl Process {
     }
 }
 
+/// An interface that could not start for want of descriptors: why, and its exit status.
+type NotStarted = (String, u8);
+
+/// The exit status for the interfaces that could not start: the highest of theirs, 0 for none.
+fn worst(not_started: &[NotStarted]) -> u8 {
+    not_started.iter().map(|(_, code)| *code).max().unwrap_or(0)
+}
+
 /// Every interface's driver, looked up and opened at once (their netlink requests share one
 /// socket), so that a hundred interfaces start together rather than one after another. An
 /// interface that could not start for want of descriptors is named (each one, with the
@@ -224,7 +233,7 @@ async fn open_drivers(
     names: &[String],
     mut claims: Vec<(String, Claim)>,
     p: &Process,
-) -> Result<(Vec<(String, Driver)>, Vec<String>), RunError> {
+) -> Result<(Vec<(String, Driver)>, Vec<NotStarted>), RunError> {
     let opts = options::all_iface_options(settings, names);
     let drivers = futures::future::join_all(opts.into_iter().map(|opts| {
         let name = opts.name.clone();
@@ -250,7 +259,7 @@ async fn open_drivers(
                     nofile_limit()
                 );
                 log::iface_span(name).in_scope(|| error!("{why}"));
-                not_started.push(why);
+                not_started.push((why, e.exit_code() as u8));
             }
             Err(e) => return Err(e),
         }
@@ -330,13 +339,13 @@ async fn ready(
     settings: &Settings,
     running: &Running,
     readies: Vec<(String, oneshot::Receiver<Result<Lease, RunError>>)>,
-    not_started: Vec<String>,
+    not_started: Vec<NotStarted>,
     notifier: Option<Notifier>,
     exits: Exits,
 ) -> Option<ExitCode> {
     let cli = &settings.cli;
-    let mut status = if not_started.is_empty() { 0u8 } else { 3 };
-    let mut missing = not_started;
+    let mut status = worst(&not_started);
+    let mut missing: Vec<String> = not_started.into_iter().map(|(why, _)| why).collect();
     for (name, ready) in readies {
         match ready.await {
             Ok(Ok(lease)) => print_lease(&name, &lease),

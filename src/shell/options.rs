@@ -83,14 +83,46 @@ pub enum RunError {
     Io(String, io::Error),
 }
 
+/// Exit status of an error that may pass, so that starting again may mend it (dhcpc(8), EXIT
+/// STATUS): no such interface (yet), netlink or memory failing. dhcpc@.service restarts it.
+pub const EXIT_MAY_PASS: u8 = 3;
+/// Exit status of a refusal that starting again cannot mend: a missing privilege, a directory
+/// dhcpc may not write, the process's limit of open files. dhcpc@.service does not restart it
+/// (RestartPreventExitStatus=), which it would otherwise do every 2 s for ever.
+pub const EXIT_LASTING: u8 = 4;
+
 impl RunError {
     /// The process exit status for this error (documented in dhcpc(8)).
     pub fn exit_code(&self) -> i32 {
-        match self {
+        let code = match self {
             RunError::NoLease(..) | RunError::Claimed(..) => 1,
-            _ => 3,
-        }
+            RunError::Permission(..) => EXIT_LASTING,
+            RunError::Io(_, e) if lasting(e) => EXIT_LASTING,
+            RunError::NoSuchInterface(_) | RunError::Io(..) => EXIT_MAY_PASS,
+        };
+        i32::from(code)
     }
+}
+
+/// The error says what the system is, not what happened to it for a moment: refused for want
+/// of privilege (a capability, a system call filter, file permissions), a read-only file
+/// system or a file where a directory must be, the process's own limit of open files, or a
+/// kernel without the sockets dhcpc uses. Memory, buffers and the system-wide file table may
+/// free up; these do not.
+pub fn lasting(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EPERM
+                | libc::EACCES
+                | libc::EROFS
+                | libc::ENOTDIR
+                | libc::EMFILE
+                | libc::EAFNOSUPPORT
+                | libc::EPROTONOSUPPORT
+                | libc::ENOSYS
+        )
+    )
 }
 
 impl fmt::Display for RunError {
@@ -295,6 +327,24 @@ mod tests {
             permission_advice(&who(false, false, None, None)),
             "dhcpc needs CAP_NET_RAW and CAP_NET_ADMIN; run it as root"
         );
+    }
+
+    #[test]
+    fn only_what_may_pass_is_status_3() {
+        let io = |errno| io::Error::from_raw_os_error(errno);
+        let run = |errno| RunError::Io("x".into(), io(errno));
+        // Starting again may mend these: the interface may appear, memory may free up.
+        assert_eq!(RunError::NoSuchInterface("eth0".into()).exit_code(), 3);
+        for errno in [libc::ENOMEM, libc::ENOBUFS, libc::ENFILE, libc::EBUSY] {
+            assert_eq!(run(errno).exit_code(), 3, "errno {errno}");
+        }
+        // Not these: a unit restarting them would do so every 2 s for ever.
+        let eperm = RunError::Permission("x".into(), io(libc::EPERM));
+        assert_eq!(eperm.exit_code(), 4);
+        for errno in [libc::EACCES, libc::EROFS, libc::ENOTDIR, libc::EMFILE, libc::ENOSYS] {
+            assert_eq!(run(errno).exit_code(), 4, "errno {errno}");
+        }
+        assert_eq!(RunError::Claimed("eth0".into(), None).exit_code(), 1);
     }
 
     #[test]
