@@ -106,23 +106,24 @@ impl RunError {
 
 /// The error says what the system is, not what happened to it for a moment: refused for want
 /// of privilege (a capability, a system call filter, file permissions), a read-only file
-/// system or a file where a directory must be, the process's own limit of open files, or a
-/// kernel without the sockets dhcpc uses. Memory, buffers and the system-wide file table may
-/// free up; these do not.
+/// system or a file where a directory must be, the process's own limit of open files, an
+/// interface dhcpc cannot serve (not Ethernet, no MAC address), or a kernel without what dhcpc
+/// uses. Memory, buffers and the system-wide file table may free up; these do not.
 pub fn lasting(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(
-            libc::EPERM
-                | libc::EACCES
-                | libc::EROFS
-                | libc::ENOTDIR
-                | libc::EMFILE
-                | libc::EAFNOSUPPORT
-                | libc::EPROTONOSUPPORT
-                | libc::ENOSYS
+    e.kind() == io::ErrorKind::Unsupported
+        || matches!(
+            e.raw_os_error(),
+            Some(
+                libc::EPERM
+                    | libc::EACCES
+                    | libc::EROFS
+                    | libc::ENOTDIR
+                    | libc::EMFILE
+                    | libc::EAFNOSUPPORT
+                    | libc::EPROTONOSUPPORT
+                    | libc::ENOSYS
+            )
         )
-    )
 }
 
 impl fmt::Display for RunError {
@@ -341,9 +342,17 @@ mod tests {
         // Not these: a unit restarting them would do so every 2 s for ever.
         let eperm = RunError::Permission("x".into(), io(libc::EPERM));
         assert_eq!(eperm.exit_code(), 4);
-        for errno in [libc::EACCES, libc::EROFS, libc::ENOTDIR, libc::EMFILE, libc::ENOSYS] {
+        for errno in [
+            libc::EACCES,
+            libc::EROFS,
+            libc::ENOTDIR,
+            libc::EMFILE,
+            libc::ENOSYS,
+        ] {
             assert_eq!(run(errno).exit_code(), 4, "errno {errno}");
         }
+        let not_ethernet = io::Error::new(io::ErrorKind::Unsupported, "lo is not an Ethernet ...");
+        assert_eq!(RunError::Io("lo".into(), not_ethernet).exit_code(), 4);
         assert_eq!(RunError::Claimed("eth0".into(), None).exit_code(), 1);
     }
 
