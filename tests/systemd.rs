@@ -9,7 +9,8 @@
 mod common;
 
 use common::{
-    addresses, in_pool, require_program, unit_value, wait_for, Daemon, Lab, CLIENT_IF, UNIT,
+    addresses, exposure_score, in_pool, require_program, unit_value, wait_for, Daemon, Lab,
+    CLIENT_IF, UNIT,
 };
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;
@@ -35,13 +36,7 @@ fn unit_exposure_is_at_most_1_5() {
         .output()
         .expect("running systemd-analyze security");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let score: f64 = text
-        .lines()
-        .find_map(|l| l.split("Overall exposure level for ").nth(1))
-        .and_then(|rest| rest.split(": ").nth(1))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no exposure score in:\n{text}"));
+    let score = exposure_score(&text);
     assert!(score <= 1.5, "exposure {score} > 1.5:\n{text}");
     // What the score rests on.
     assert_eq!(unit_value("User"), ["dhcpc"]);

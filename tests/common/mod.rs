@@ -20,12 +20,14 @@
 //!
 //! Submodules: `lab` (the namespaces and servers), `daemon` (a dhcpc daemon in a lab), `state`
 //! (what tests wait on), `wait`, `process` (running programs), `netinfo` (`ip -j`), `unit`
-//! (the systemd unit file). Every test file uses a part of this module only.
+//! (the systemd unit file), `package` (this tree's .debs, built by scripts/package). Every test
+//! file uses a part of this module only.
 #![allow(dead_code, unused_imports)]
 
 mod daemon;
 mod lab;
 mod netinfo;
+mod package;
 mod process;
 mod state;
 mod unit;
@@ -34,6 +36,7 @@ mod wait;
 pub use daemon::*;
 pub use lab::*;
 pub use netinfo::*;
+pub use package::*;
 pub use process::*;
 pub use state::*;
 pub use unit::*;

@@ -12,3 +12,13 @@ pub fn unit_value(key: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The score in `systemd-analyze security` output ("Overall exposure level for UNIT: 1.4 OK").
+pub fn exposure_score(text: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.split("Overall exposure level for ").nth(1))
+        .and_then(|rest| rest.split(": ").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure score in:\n{text}"))
+}
