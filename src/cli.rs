@@ -22,8 +22,9 @@ pub const DEFAULT_RUN_DIR: &str = "/run/dhcpc";
     after_help = "Without -1, -d or a control option, dhcpc waits until every interface is bound \
                   (or --timeout passes), then goes to the background and keeps the leases.\n\
                   Exit status: 0 lease acquired (or request done); 1 no lease within --timeout \
-                  (or no daemon for the interface); 2 bad command line; 3 system error (no \
-                  such interface, missing privilege, netlink failure).\n\
+                  (or no daemon for the interface); 2 bad command line; 3 system error that \
+                  may pass (no such interface, netlink failure); 4 refusal that will last \
+                  (missing privilege, a directory it may not write).\n\
                   See dhcpc(8) for the full description."
 )]
 pub struct Cli {
