@@ -735,7 +735,7 @@ fn under_systemd_a_failed_start_reaches_the_journal_once_at_error_priority() {
     let run = file.join("run");
     let args = with_run_dir(&lab, &run, &["--foreground", "--arp-probe", "0", CLIENT_IF]);
     let (code, stream) = run_as_unit(&lab, "run-dir", Some(&journal), &args);
-    assert_eq!(code, 3, "{stream}");
+    assert_eq!(code, 4, "{stream}");
     assert_eq!(stream, "", "said on the stream");
     let all = new_entries(&mut journal);
     assert_eq!(all.len(), 1, "{all:#?}");

@@ -1,5 +1,6 @@
 //! The systemd unit file read as text: what systemd must wait for, which exits it must not
-//! restart, and that it starts without udev. Plain tier; systemd-analyze's judgement of the unit is in tests/systemd.rs.
+//! restart, and that it starts without udev. Plain tier; systemd-analyze's judgement of the
+//! unit is in tests/systemd.rs, systemd's own running of it in tests/nspawn/.
 
 mod common;
 
