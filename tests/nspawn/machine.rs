@@ -20,6 +20,15 @@ const HALT_DEADLINE: Duration = Duration::from_secs(20);
 /// may leave it behind.
 const NSPAWN_RUN: &str = "/run/systemd/nspawn";
 
+/// How the machines' names start (then the pid of their test process, `-`, a number): see
+/// [`machine_name`].
+const PREFIX: &str = "dhcpc-dct";
+
+/// The name of a machine in the lab whose namespaces are named `dct<pid>-<n>…`.
+pub fn machine_name(lab_base: &str) -> String {
+    format!("dhcpc-{lab_base}")
+}
+
 /// The containers of this test process that run: the last one stopped removes [`NSPAWN_RUN`].
 static RUNNING: Mutex<usize> = Mutex::new(0);
 
@@ -67,8 +76,8 @@ impl Machine {
         if b.writable_sys {
             cmd.env("SYSTEMD_NSPAWN_API_VFS_WRITABLE", "1");
         }
-        *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let nspawn = cmd.spawn().expect("starting systemd-nspawn");
+        *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let mut machine = Machine {
             name: b.name.to_string(),
             leader: 0,
@@ -194,8 +203,20 @@ impl Drop for Machine {
 }
 
 /// Removes [`NSPAWN_RUN`] when no container uses it any more (its lock and propagation
-/// directories empty: none of another process either).
+/// directories empty: none of another process either), after the propagation directories of
+/// this file's machines whose test process was killed before it could remove them.
 fn remove_nspawn_run() {
+    let propagate = Path::new(NSPAWN_RUN).join("propagate");
+    for entry in fs::read_dir(&propagate).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let owner = name
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
     let empty = |sub: &str| {
         fs::read_dir(Path::new(NSPAWN_RUN).join(sub)).map_or(true, |mut d| d.next().is_none())
     };

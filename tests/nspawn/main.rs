@@ -98,7 +98,7 @@ impl Booted {
         let root = lab.dir.join("root");
         root::make(include, &root);
         configure(&root, udev);
-        let name = format!("dhcpc-{}", ns.trim_end_matches('c'));
+        let name = machine::machine_name(ns.trim_end_matches('c'));
         let machine = Machine::boot(Boot {
             root: &root,
             netns: &ns,

@@ -5,7 +5,7 @@
 //! that no test sees another's changes, and the copy goes with the lab), and installs this
 //! tree's dhcpc package into it.
 
-use crate::common::{debian_package, describe, run_with_deadline, sh};
+use crate::common::{debian_package, describe, require_program, run_with_deadline, sh};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,10 +46,14 @@ pub fn tarball(include: &[&str]) -> PathBuf {
 /// downloaded .debs, apt's lists, documentation, translations), then archived. The tarball is
 /// renamed into place whole, so a build cut short leaves none.
 fn build(include: &[&str], key: &str, tar: &Path) {
+    let debootstrap = require_program(
+        "debootstrap",
+        "install debootstrap (`sudo scripts/test` does) to build the container's root",
+    );
     let started = Instant::now();
     let dir = Path::new(CACHE).join(format!("{key}.build"));
     let _ = fs::remove_dir_all(&dir);
-    let mut cmd = Command::new("debootstrap");
+    let mut cmd = Command::new(debootstrap);
     // No mirror argument: debootstrap's own default, Debian's.
     cmd.args([
         "--variant=minbase",
