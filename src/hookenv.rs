@@ -92,6 +92,9 @@ impl fmt::Display for Reason {
 pub struct Event<'a> {
     pub reason: Reason,
     pub interface: &'a str,
+    /// The daemon's process id, as `pid` (NetworkManager's listener takes an event only from
+    /// the process it started).
+    pub pid: u32,
     /// The lease now (BOUND, RENEW, REBIND, REBOOT).
     pub new: Option<&'a Lease>,
     /// The lease before (on a change), or the one going (EXPIRE, RELEASE, STOP, NAK).
@@ -117,6 +120,7 @@ pub fn environment(ev: &Event<'_>) -> (Vec<(String, String)>, Vec<Withheld>) {
         ("reason".to_string(), ev.reason.as_str().to_string()),
         ("interface".to_string(), ev.interface.to_string()),
         ("medium".to_string(), String::new()),
+        ("pid".to_string(), ev.pid.to_string()),
     ];
     let mut withheld = Vec::new();
     for (prefix, lease, expiry) in [
@@ -192,6 +196,9 @@ impl LeaseVars<'_> {
         let mask = prefix_mask(l.prefix_len);
         let network = Ipv4Addr::from(u32::from(l.address) & u32::from(mask));
         self.put("ip_address", l.address.to_string());
+        if let Some(n) = l.next_server {
+            self.put("next_server", n.to_string());
+        }
         self.put("subnet_mask", mask.to_string());
         self.put("network_number", network.to_string());
         self.put("broadcast_address", l.broadcast.to_string());

@@ -22,6 +22,7 @@ fn lease() -> Lease {
         prefix_len: 24,
         broadcast: Ipv4Addr::new(198, 51, 100, 255),
         server_id: Ipv4Addr::new(198, 51, 100, 1),
+        next_server: Some(Ipv4Addr::new(198, 51, 100, 9)),
         routers: vec![Ipv4Addr::new(198, 51, 100, 1)],
         dns: vec![
             Ipv4Addr::new(198, 51, 100, 1),
@@ -68,6 +69,7 @@ fn bound_exports_what_dhclient_exports_in_its_formats() {
     let env = env_of(&Event {
         reason: Reason::Bound,
         interface: "vc",
+        pid: 4242,
         new: Some(&l),
         old: None,
         new_expiry: Some(1_796_137_188),
@@ -78,6 +80,8 @@ fn bound_exports_what_dhclient_exports_in_its_formats() {
     let dhclient = [
         ("reason", "BOUND"),
         ("interface", "vc"),
+        ("pid", "4242"),
+        ("new_next_server", "198.51.100.9"),
         ("new_broadcast_address", "198.51.100.255"),
         ("new_dhcp_lease_time", "3600"),
         ("new_dhcp_message_type", "5"),
@@ -118,6 +122,7 @@ fn a_change_exports_the_old_lease_too_and_a_release_only_the_old() {
     let env = env_of(&Event {
         reason: Reason::Renew,
         interface: "vc",
+        pid: 4242,
         new: Some(&new),
         old: Some(&old),
         new_expiry: None,
@@ -129,6 +134,7 @@ fn a_change_exports_the_old_lease_too_and_a_release_only_the_old() {
     let env = env_of(&Event {
         reason: Reason::Release,
         interface: "vc",
+        pid: 4242,
         new: None,
         old: Some(&old),
         new_expiry: None,
@@ -154,6 +160,7 @@ fn names_that_are_not_names_are_withheld() {
     let (env, withheld) = environment(&Event {
         reason: Reason::Bound,
         interface: "vc",
+        pid: 4242,
         new: Some(&l),
         old: None,
         new_expiry: None,
@@ -189,6 +196,7 @@ fn an_option_asked_for_twice_is_exported_once() {
     let (env, _) = environment(&Event {
         reason: Reason::Preinit,
         interface: "vc",
+        pid: 4242,
         new: None,
         old: None,
         new_expiry: None,
