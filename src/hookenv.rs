@@ -39,6 +39,8 @@ pub enum Reason {
     Stop,
     /// A server refused the lease (DHCPNAK).
     Nak,
+    /// No server answered in time: the saved lease, still valid, is tried instead.
+    Timeout,
 }
 
 impl Reason {
@@ -54,13 +56,14 @@ impl Reason {
             Reason::Release => "RELEASE",
             Reason::Stop => "STOP",
             Reason::Nak => "NAK",
+            Reason::Timeout => "TIMEOUT",
         }
     }
 
     /// Reasons after which a script that configures the interface may refuse the lease with
     /// a non-zero exit (dhclient then declines it).
     pub fn may_refuse(self) -> bool {
-        matches!(self, Reason::Bound | Reason::Reboot)
+        matches!(self, Reason::Bound | Reason::Reboot | Reason::Timeout)
     }
 }
 
@@ -77,6 +80,7 @@ impl From<Transition> for Reason {
             Transition::Release => Reason::Release,
             Transition::Stop => Reason::Stop,
             Transition::Nak => Reason::Nak,
+            Transition::Timeout => Reason::Timeout,
         }
     }
 }

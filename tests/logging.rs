@@ -502,7 +502,10 @@ fn with_neither_journal_nor_syslog_a_detached_daemon_keeps_none_of_its_callers_s
         "no lease line before it detached: {out:?} {err:?}"
     );
     let pid = daemon_pid(&lab);
-    assert!(Path::new(&format!("/proc/{pid}")).exists(), "the daemon is gone");
+    assert!(
+        Path::new(&format!("/proc/{pid}")).exists(),
+        "the daemon is gone"
+    );
     let addr = wait_address(&lab, CLIENT_IF, POOL);
     renew(&lab);
     assert!(
