@@ -314,39 +314,6 @@ fn a_notified_script_sees_preinit_bound_renew_and_release_with_dhclients_variabl
     assert!(!release.contains_key("new_ip_address"));
 }
 
-/// The client namespace's own /etc/dhcp (bind-mounted by `ip netns exec`), with an exit hook
-/// that records what it sees, so that Debian's dhclient-script runs its hooks, not the host's.
-fn netns_dhcp_dir(lab: &Lab, log: &Path) -> std::path::PathBuf {
-    let etc = Path::new("/etc/netns").join(&lab.client_ns).join("dhcp");
-    for d in ["dhclient-enter-hooks.d", "dhclient-exit-hooks.d"] {
-        fs::create_dir_all(etc.join(d)).unwrap();
-    }
-    // dhclient reads its configuration from there too: the host's, so that it asks for what
-    // it asks for on this machine (the search list among it).
-    if let Ok(conf) = fs::read("/etc/dhcp/dhclient.conf") {
-        fs::write(etc.join("dhclient.conf"), conf).unwrap();
-    }
-    let hook = etc.join("dhclient-exit-hooks.d/record");
-    fs::write(
-        &hook,
-        format!(
-            "echo \"$reason $new_ip_address $new_domain_name\" >> {}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    etc
-}
-
-const DHCLIENT_SCRIPT: &str = "/sbin/dhclient-script";
-
-/// The lab client's /etc/resolv.conf (bind-mounted from /etc/netns by `ip netns exec`).
-fn ns_resolv(lab: &Lab) -> std::path::PathBuf {
-    Path::new("/etc/netns")
-        .join(&lab.client_ns)
-        .join("resolv.conf")
-}
-
 /// dhcpc handing its lease to Debian's dhclient-script (`--script-configures`), with the
 /// namespace's own hook directories, in a UTS namespace of its own (the script may set the
 /// host name). Returns once bound and the exit hook saw BOUND: the daemon, the address, and
@@ -468,13 +435,6 @@ fn debians_dhclient_script_configures_the_interface_as_under_dhclient() {
     );
 }
 
-fn default_gateways(lab: &Lab) -> Vec<Ipv4Addr> {
-    lab.client_routes()
-        .into_iter()
-        .filter(|r| r.is_default())
-        .filter_map(|r| r.gateway)
-        .collect()
-}
 
 #[test]
 fn a_script_that_refuses_the_lease_makes_dhcpc_decline_it() {
