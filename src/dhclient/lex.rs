@@ -222,6 +222,12 @@ fn parse_list(
                     }
                     break;
                 }
+                // A record type in an option declaration (`= { ip-address, text }`, `array of
+                // { ... }`): part of the statement, not a block.
+                Kind::Punct('{') if record_follows(&head) => {
+                    head.push(Kind::Punct('{'));
+                    record(toks, pos, &mut head).ok_or((line, "a '{' is not closed".into()))?;
+                }
                 Kind::Punct('{') => {
                     if depth + 1 > MAX_DEPTH {
                         return Err((t.line, "blocks nest too deep".into()));
@@ -253,6 +259,32 @@ fn parse_list(
                 }
                 k => head.push(k.clone()),
             }
+        }
+    }
+}
+
+/// Whether a `{` after `head` opens a record type: after `=` or `of` in an `option`
+/// declaration.
+fn record_follows(head: &[Kind]) -> bool {
+    let declaration = matches!(head.first(), Some(Kind::Word(w)) if w == "option");
+    let after = matches!(head.last(), Some(Kind::Punct('=')))
+        || matches!(head.last(), Some(Kind::Word(w)) if w == "of");
+    declaration && after
+}
+
+/// The tokens of a record type after its `{`, up to and with its `}`, pushed onto `head`; None
+/// when it is not closed (records do not nest).
+fn record(toks: &[Token], pos: &mut usize, head: &mut Vec<Kind>) -> Option<()> {
+    loop {
+        let t = toks.get(*pos)?;
+        *pos += 1;
+        match t.kind {
+            Kind::Punct('}') => {
+                head.push(Kind::Punct('}'));
+                return Some(());
+            }
+            Kind::Punct('{') | Kind::Punct(';') => return None,
+            _ => head.push(t.kind.clone()),
         }
     }
 }
@@ -306,6 +338,19 @@ mod tests {
         }
         assert_eq!(kinds[2], w("a"));
         assert_eq!(kinds[3], Kind::Punct(','));
+    }
+
+    #[test]
+    fn a_record_type_is_part_of_its_declaration() {
+        let st = statements(
+            "option a code 1 = { ip-address, text };\noption b code 2 = array of { text };\nx;",
+        )
+        .unwrap();
+        assert_eq!(st.len(), 3);
+        assert!(st[0].block.is_none() && st[1].block.is_none());
+        assert_eq!(st[0].head.len(), 10);
+        assert_eq!(st[2].line, 3);
+        assert!(statements("option a code 1 = { text;\n").is_err());
     }
 
     #[test]

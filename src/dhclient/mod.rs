@@ -10,3 +10,4 @@ pub mod duid;
 pub mod leases;
 mod lex;
 pub mod names;
+mod send;
