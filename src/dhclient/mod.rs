@@ -4,6 +4,7 @@
 //! [`leases`] writes and reads dhclient.leases(5), [`duid`] its `default-duid` line. All are
 //! pure.
 
+mod args;
 pub mod cli;
 pub mod conf;
 pub mod duid;
