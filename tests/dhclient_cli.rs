@@ -764,3 +764,41 @@ fn without_sf_dhclients_default_script_runs_and_configures() {
         "the stand-in ran no more"
     );
 }
+
+/// ifupdown's stanza options, from the IF_* environment ifupdown runs `inet dhcp`'s command
+/// with: `hostname`, `vendor` and `leasetime` reach the server; `client` in hex is the client
+/// id, over `-i`.
+#[test]
+fn ifupdown_stanza_options_reach_the_server() {
+    let lab = lab();
+    let (lf, pf) = (p(&lab, "leases"), p(&lab, "pid"));
+    let mut cmd = client_cmd(&lab, &common::dhcpc_bin(), None);
+    cmd.args(["-4", "-v", "-i", "-1", "-pf", pf.to_str().unwrap(), "-lf"])
+        .arg(&lf)
+        .arg(CLIENT_IF)
+        .args(lab.dhcpc_dir_args())
+        .env_remove("DHCPC_LOG")
+        .envs([
+            ("IFACE", CLIENT_IF),
+            ("ADDRFAM", "inet"),
+            ("METHOD", "dhcp"),
+            ("MODE", "start"),
+            ("IF_HOSTNAME", "stanzahost"),
+            ("IF_VENDOR", "acme-stanza"),
+            ("IF_LEASETIME", "1800"),
+            ("IF_CLIENT", "01:02:03:04:05:06:07"),
+        ]);
+    let out = common::run_with_deadline(cmd, common::DHCPC_DEADLINE);
+    assert_no_panic(&out);
+    assert_exit(&out, 0);
+    let text = fs::read_to_string(&lf).unwrap();
+    let b = &parse_leases(&text)[0];
+    assert_eq!(b["option dhcp-lease-time"], "1800", "{text}");
+    let addr: Ipv4Addr = b["fixed-address"].parse().unwrap();
+    assert_eq!(server_client_id(&lab, addr), [1, 2, 3, 4, 5, 6, 7]);
+    let db = fs::read_to_string(lab.dnsmasq_leasefile()).unwrap();
+    assert!(db.contains(&format!("{addr} stanzahost ")), "{db}");
+    let logs = lab.server_logs();
+    assert!(logs.contains("vendor class: acme-stanza"), "{logs}");
+    assert!(!text.contains("default-duid"), "no DUID used: {text}");
+}
