@@ -123,8 +123,8 @@ fn octal(d: char, chars: &mut Chars) -> char {
     escaped(v)
 }
 
-/// A hex escape `\xHH` after its `x`: up to two hex digits (none is a NUL, as in ISC's lexer
-/// a bad digit ends the escape).
+/// A hex escape `\xHH` after its `x`: up to two hex digits; a character that is not one ends
+/// the escape (`\x` alone is a NUL).
 fn hex(chars: &mut Chars) -> char {
     let mut v = 0u32;
     for _ in 0..2 {
