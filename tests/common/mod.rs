@@ -24,6 +24,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod daemon;
+mod dhclient_script;
 mod lab;
 mod netinfo;
 mod process;
@@ -32,6 +33,7 @@ mod unit;
 mod wait;
 
 pub use daemon::*;
+pub use dhclient_script::*;
 pub use lab::*;
 pub use netinfo::*;
 pub use process::*;
