@@ -435,7 +435,6 @@ fn debians_dhclient_script_configures_the_interface_as_under_dhclient() {
     );
 }
 
-
 #[test]
 fn a_script_that_refuses_the_lease_makes_dhcpc_decline_it() {
     let mut lab = Lab::new();

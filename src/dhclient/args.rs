@@ -211,11 +211,15 @@ fn conf_rest(f: &mut Flags, c: &Conf, warnings: &mut Vec<String>) {
 }
 
 /// dhclient's `timeout` is how long to try before giving up (-1) or going on in the
-/// background: dhcpc's --timeout, 60 s when the file says none, as dhclient.
+/// background: dhcpc's --timeout, 60 s when the file says none, as dhclient. Then dhclient
+/// falls back on a saved lease that has not expired (TIMEOUT): dhcpc's --last-lease.
 fn timeout(f: &mut Flags, conf: Option<&Conf>) {
     if !f.passes("--timeout") {
         let t = conf.and_then(|c| c.timeout).unwrap_or(DEFAULT_TIMEOUT);
         f.push("--timeout", t.to_string());
+    }
+    if !f.controls() && !f.passes("--last-lease") {
+        f.out.push("--last-lease".into());
     }
 }
 

@@ -286,6 +286,11 @@ impl Flags {
         self.out.push(value.into());
     }
 
+    /// Whether dhcpc is run to release or stop a daemon (-r, -x), not to get a lease.
+    pub fn controls(&self) -> bool {
+        self.mode.is_some()
+    }
+
     /// Whether dhcpc's own long option `name` (`--timeout`) is among those passed through.
     pub fn passes(&self, name: &str) -> bool {
         self.pass.iter().any(|p| {

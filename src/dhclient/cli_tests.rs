@@ -100,7 +100,7 @@ fn ifupdown_default_stanza_and_ifdown() {
         w.args(IFUP),
         format!(
             "dhcpc {lf} --metric 100 --script-env IF_METRIC=100 --pid-file /run/dhclient.c0.pid \
-             {duid} --timeout 60 c0"
+             {duid} --timeout 60 --last-lease c0"
         )
     );
     assert_eq!(
@@ -195,7 +195,7 @@ fn network_manager() {
              /var/lib/NetworkManager/dhclient-5f3c-eth0.lease --script-env \
              DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket --foreground \
              --pid-file /run/NetworkManager/dhclient-eth0.pid --clientid 01:52:54:00:12:34:56 \
-             --hostname myhost {requests} --timeout 60 {helper} eth0"
+             --hostname myhost {requests} --timeout 60 --last-lease {helper} eth0"
         )
     );
     // Its release: -r, no -pf.
@@ -236,7 +236,7 @@ fn cloud_init() {
     assert_eq!(
         line(&t),
         "dhcpc --dhclient-lease-file /run/dhclient.lease --exit-on-timeout --pid-file \
-         /run/dhclient.pid --timeout 60 --script /bin/true --script-configures eth0"
+         /run/dhclient.pid --timeout 60 --last-lease --script /bin/true --script-configures eth0"
     );
 }
 
@@ -246,10 +246,13 @@ fn without_sf_dhclients_own_script_configures_when_it_is_there() {
     let there = World::default().with_script();
     assert_eq!(
         there.args("dhclient eth0"),
-        format!("dhcpc --timeout 60 {default} eth0")
+        format!("dhcpc --timeout 60 --last-lease {default} eth0")
     );
     // Not there (Debian 13 has no isc-dhcp-client): dhcpc configures the interface itself.
-    assert_eq!(args("dhclient eth0"), "dhcpc --timeout 60 eth0");
+    assert_eq!(
+        args("dhclient eth0"),
+        "dhcpc --timeout 60 --last-lease eth0"
+    );
     // dhclient.conf's `script` wins over the default, -sf over both, dhcpc's own --script
     // (without --script-configures: dhcpc configures, the script is told) over all.
     let conf = there.file(DEFAULT_CONF, "script \"/etc/my-script\";\n");
@@ -261,7 +264,7 @@ fn without_sf_dhclients_own_script_configures_when_it_is_there() {
         .contains("--script /x --script-configures"));
     assert_eq!(
         conf.args("dhclient --script /y eth0"),
-        "dhcpc --timeout 60 --script /y eth0"
+        "dhcpc --timeout 60 --last-lease --script /y eth0"
     );
 }
 
@@ -300,19 +303,19 @@ fn client_identifiers_and_duids() {
 fn modes_and_passthrough() {
     assert_eq!(
         args("dhclient -d -nw eth0"),
-        "dhcpc --foreground --timeout 60 eth0"
+        "dhcpc --foreground --timeout 60 --last-lease eth0"
     );
     assert_eq!(
         args("dhclient -nw eth0"),
-        "dhcpc --background --timeout 60 eth0"
+        "dhcpc --background --timeout 60 --last-lease eth0"
     );
     assert_eq!(
         args("dhclient -w -q eth0"),
-        "dhcpc --allow-missing --quiet --timeout 60 eth0"
+        "dhcpc --allow-missing --quiet --timeout 60 --last-lease eth0"
     );
     assert_eq!(
         args("dhclient --no-pid -pf /p eth0 --run-dir /r --lease-dir=/l --no-resolv"),
-        "dhcpc --timeout 60 --run-dir /r --lease-dir=/l --no-resolv eth0"
+        "dhcpc --timeout 60 --last-lease --run-dir /r --lease-dir=/l --no-resolv eth0"
     );
     assert_eq!(args("dhclient -h"), "dhcpc --help");
     assert_eq!(args("dhclient -v --help eth0"), "dhcpc --help");
@@ -380,7 +383,7 @@ fn the_conf_file_becomes_options() {
     assert_eq!(
         line(&t),
         "dhcpc --hostname myhost --vendor-class v --lease-time 600 --request 1,42 \
-         --prepend-dns 203.0.113.1 --supersede-domain lab.test --timeout 9 eth0"
+         --prepend-dns 203.0.113.1 --supersede-domain lab.test --timeout 9 --last-lease eth0"
     );
     assert_eq!(t.warnings.len(), 2, "{:?}", t.warnings);
     assert!(t.warnings[0].starts_with("/c: line 8:"), "{:?}", t.warnings);
@@ -396,7 +399,7 @@ fn the_conf_file_becomes_options() {
     );
     assert_eq!(
         w.args("dhclient eth0 -H given -V w"),
-        "dhcpc --hostname given --vendor-class w --timeout 60 eth0"
+        "dhcpc --hostname given --vendor-class w --timeout 60 --last-lease eth0"
     );
     let w = World::default().file("/c", "timeout \"");
     assert!(w

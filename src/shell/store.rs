@@ -358,6 +358,7 @@ mod tests {
             classless_routes: vec![],
             search: vec![],
             ntp: vec![],
+            next_server: None,
             options: Vec::new().into(),
             lease_secs: 3600,
             t1_secs: 1800,

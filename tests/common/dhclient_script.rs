@@ -38,4 +38,3 @@ pub fn ns_resolv(lab: &Lab) -> std::path::PathBuf {
         .join(&lab.client_ns)
         .join("resolv.conf")
 }
-
