@@ -8,8 +8,8 @@
 mod common;
 
 use common::{
-    assert_exit, assert_no_panic, describe, require_program, stderr, stdout, wait_for, Lab,
-    CLIENT_IF,
+    assert_exit, assert_no_panic, describe, netns_dhcp_dir, ns_resolv, require_program, stderr,
+    stdout, wait_for, Lab, CLIENT_IF, DHCLIENT_SCRIPT,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -47,13 +47,11 @@ fn p(lab: &Lab, name: &str) -> PathBuf {
     lab.dir.join(name)
 }
 
-/// dhclient's default script, which dhcpc runs when called as dhclient without `-sf` and it
-/// is there (isc-dhcp-client's, installed by `sudo scripts/test`).
-const DHCLIENT_SCRIPT: &str = "/sbin/dhclient-script";
-
 /// `program` in the client namespace, in a private mount namespace where `script` (or, by
 /// default, an empty file that is not executable: no script) stands for dhclient's default
-/// script, so that the host's never runs.
+/// script (isc-dhcp-client's /sbin/dhclient-script, which dhcpc runs when called as dhclient
+/// without `-sf`), so that the host's runs only when a test asks for it; and in a UTS
+/// namespace of its own, as a script may set the host name.
 fn client_cmd(lab: &Lab, program: &Path, script: Option<&Path>) -> std::process::Command {
     if !Path::new(DHCLIENT_SCRIPT).exists() {
         assert!(
@@ -67,7 +65,7 @@ fn client_cmd(lab: &Lab, program: &Path, script: Option<&Path>) -> std::process:
         fs::write(&none, "").unwrap();
     }
     let mut cmd = lab.client_command("unshare");
-    cmd.args(["--mount", "--propagation", "private", "sh", "-c"])
+    cmd.args(["--uts", "--mount", "--propagation", "private", "sh", "-c"])
         .arg(format!(
             "mount --bind \"$0\" {DHCLIENT_SCRIPT} && exec \"$@\""
         ))
@@ -801,4 +799,74 @@ fn ifupdown_stanza_options_reach_the_server() {
     let logs = lab.server_logs();
     assert!(logs.contains("vendor class: acme-stanza"), "{logs}");
     assert!(!text.contains("default-duid"), "no DUID used: {text}");
+}
+
+/// Called as dhclient without `-sf`, dhcpc runs Debian's own /sbin/dhclient-script as dhclient
+/// does: the script configures the interface and resolv.conf (the namespace's) and runs the
+/// exit hooks of /etc/dhcp/dhclient-exit-hooks.d (the namespace's own), for BOUND and, at
+/// ifdown's `-r`, RELEASE.
+#[test]
+fn debians_dhclient_script_and_its_hooks_run_without_sf() {
+    assert!(
+        Path::new(DHCLIENT_SCRIPT).exists(),
+        "{DHCLIENT_SCRIPT} is missing (isc-dhcp-client; sudo scripts/test installs it)"
+    );
+    let host_resolv = fs::read("/etc/resolv.conf").unwrap_or_default();
+    let lab = lab();
+    let hooks = p(&lab, "exit-hooks.log");
+    netns_dhcp_dir(&lab, &hooks);
+    let (lf, pf) = (p(&lab, "leases"), p(&lab, "pid"));
+    let args = [
+        "-4",
+        "-v",
+        "-pf",
+        pf.to_str().unwrap(),
+        "-lf",
+        lf.to_str().unwrap(),
+    ];
+    let script = Some(Path::new(DHCLIENT_SCRIPT));
+    let dhcpc = common::dhcpc_bin();
+    let out = run_with_script(
+        &lab,
+        &dhcpc,
+        &[&args[..], &["-1", CLIENT_IF]].concat(),
+        script,
+    );
+    assert_exit(&out, 0);
+    let addr: Ipv4Addr = check_lease_file(&lab, &lf, true)["fixed-address"]
+        .parse()
+        .unwrap();
+    let log = || fs::read_to_string(&hooks).unwrap_or_default();
+    assert!(
+        wait_for(Duration::from_secs(5), || log()
+            .contains(&format!("BOUND {addr} lab.test"))),
+        "{}",
+        log()
+    );
+    let resolv = fs::read_to_string(ns_resolv(&lab)).unwrap();
+    assert!(resolv.contains("nameserver 198.51.100.1"), "{resolv}");
+    assert!(
+        !p(&lab, "resolv.conf").exists(),
+        "dhcpc wrote no resolv.conf: the script did"
+    );
+    let out = run_with_script(
+        &lab,
+        &dhcpc,
+        &[&args[..], &["-r", CLIENT_IF]].concat(),
+        script,
+    );
+    assert_exit(&out, 0);
+    assert!(
+        wait_for(Duration::from_secs(5), || log().contains("RELEASE")),
+        "{}",
+        log()
+    );
+    assert!(
+        addresses(&lab).is_empty(),
+        "the script took the address off"
+    );
+    assert_eq!(
+        fs::read("/etc/resolv.conf").unwrap_or_default(),
+        host_resolv
+    );
 }
