@@ -108,6 +108,8 @@ pub struct Config {
     pub rapid_commit: bool,
     /// Option 60, sent when set.
     pub vendor_class: Option<Vec<u8>>,
+    /// Option 51 in DISCOVER and REQUEST, the lease time asked for, sent when set.
+    pub lease_time: Option<u32>,
     /// Ask servers to broadcast their replies (`--broadcast`); off by default since the raw
     /// socket receives unicast replies too.
     pub broadcast_flag: bool,
@@ -147,6 +149,7 @@ impl Config {
             extra_requests: Vec::new(),
             rapid_commit: true,
             vendor_class: None,
+            lease_time: None,
             broadcast_flag: false,
             max_message_size: max_message_size(None),
             probe: ProbeMode::Quick(DEFAULT_PROBE_WINDOW),

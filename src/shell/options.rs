@@ -37,6 +37,12 @@ pub struct CommonOptions {
     pub vendor_class: Option<String>,
     /// Option 61.
     pub client_id: ClientId,
+    /// The kind of DUID made when none is kept (`--clientid duid`).
+    pub duid_type: crate::dhclient::duid::DuidType,
+    /// A dhclient lease file to take the DUID from when none is kept (dhclient's -df).
+    pub duid_file: Option<PathBuf>,
+    /// Option 51: the lease time asked for.
+    pub lease_time: Option<u32>,
     /// Option 81.
     pub fqdn: Option<String>,
     /// More options to ask for (option 55).
@@ -232,6 +238,7 @@ impl IfaceOptions {
         config.extra_requests = opts.extra_requests.clone();
         config.rapid_commit = opts.rapid_commit;
         config.vendor_class = opts.vendor_class.as_ref().map(|v| v.as_bytes().to_vec());
+        config.lease_time = opts.lease_time;
         config.probe = opts.probe;
         config.max_message_size = crate::core::max_message_size(link.mtu);
         config.acquire_timeout = Some(opts.timeout);
