@@ -198,6 +198,11 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["foreground", "oneshot"])]
     pub background: bool,
 
+    /// When no server answers within --timeout, use the saved lease while it lasts, until a
+    /// server renews it (dhclient's TIMEOUT; on under dhclient's command line).
+    #[arg(long)]
+    pub last_lease: bool,
+
     /// When an interface has no lease within --timeout, stop (exit status 1) instead of going
     /// on trying in the background (dhclient's -1).
     #[arg(long, conflicts_with = "oneshot")]

@@ -86,6 +86,7 @@ fn dhclient_args(
 }
 
 fn main() -> ExitCode {
+    dhcpc::daemon::fork::note_inherited();
     dhcpc::shell::trim::one_arena();
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut exits = Exits::default();

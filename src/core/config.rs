@@ -120,6 +120,10 @@ pub struct Config {
     /// How long to wait for the first lease before [`super::Action::NoLease`] says why there
     /// is none (`--timeout`); the client goes on trying. None waits silently.
     pub acquire_timeout: Option<Duration>,
+    /// When the acquire timeout passes with no lease, fall back to the saved lease while it
+    /// lasts (dhclient's TIMEOUT; `--last-lease`, on under dhclient's command line): a saved
+    /// lease no server confirmed at start is kept for that, not taken off.
+    pub last_lease: bool,
     /// Fall back to an IPv4 link-local address (RFC 3927) when no lease comes within this
     /// long (`--ipv4ll`); None never does.
     pub ipv4ll: Option<Duration>,
@@ -154,6 +158,7 @@ impl Config {
             max_message_size: max_message_size(None),
             probe: ProbeMode::Quick(DEFAULT_PROBE_WINDOW),
             acquire_timeout: None,
+            last_lease: false,
             ipv4ll: None,
             retry: RetryPolicy::default(),
         }

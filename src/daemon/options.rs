@@ -56,6 +56,7 @@ pub fn common_options(cli: &Cli) -> CommonOptions {
         ipv4ll: cli.ipv4ll.map(Duration::from_secs),
         oneshot: cli.oneshot,
         timeout: Duration::from_secs(cli.timeout),
+        last_lease: cli.last_lease,
         probe: cli.arp_probe,
         lease_dir: Some(cli.lease_dir.clone()),
         run_dir: cli.run_dir.clone(),

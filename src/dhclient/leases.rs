@@ -388,6 +388,7 @@ impl Fields {
                 prefix_len: 0,
                 broadcast: Ipv4Addr::UNSPECIFIED,
                 server_id: Ipv4Addr::UNSPECIFIED,
+                next_server: None,
                 routers: vec![],
                 dns: vec![],
                 domain: None,

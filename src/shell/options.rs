@@ -55,6 +55,8 @@ pub struct CommonOptions {
     pub oneshot: bool,
     /// Say why there is no lease if none is bound within this time.
     pub timeout: Duration,
+    /// Then fall back on the saved lease while it lasts (`--last-lease`).
+    pub last_lease: bool,
     /// Address conflict detection (RFC 5227).
     pub probe: ProbeMode,
     /// Where the lease is saved (`IFACE.lease`); None saves nothing.
@@ -242,6 +244,7 @@ impl IfaceOptions {
         config.probe = opts.probe;
         config.max_message_size = crate::core::max_message_size(link.mtu);
         config.acquire_timeout = Some(opts.timeout);
+        config.last_lease = opts.last_lease;
         config.ipv4ll = opts.ipv4ll;
         config
     }

@@ -25,6 +25,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod daemon;
+mod dhclient_script;
 mod lab;
 mod netinfo;
 mod process;
@@ -34,6 +35,7 @@ mod unit;
 mod wait;
 
 pub use daemon::*;
+pub use dhclient_script::*;
 pub use lab::*;
 pub use netinfo::*;
 pub use process::*;
