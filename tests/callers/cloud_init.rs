@@ -9,6 +9,7 @@
 //! failure names the descriptors the daemon left behind still holds.
 
 use crate::common::*;
+use crate::{exit_hook, hook_runs};
 use serde_json::Value;
 use std::fs;
 use std::net::Ipv4Addr;
@@ -34,7 +35,6 @@ const DRIVER: &str = r#"
 import json, logging, signal, socket, subprocess, sys, time
 pkg, nic, limit, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sys.path.insert(0, pkg)
-logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 
 def reachable_logs():
     """The syslog and journal sockets a logger could reach here (none, in this sandbox)."""
@@ -62,6 +62,8 @@ def on_alarm(signum, frame):
 
 from cloudinit.net import dhcp, ephemeral
 from cloudinit.sources.helpers import azure
+# After cloud-init's imports, which set up logging of their own.
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, force=True)
 
 result = {"logs": reachable_logs()}
 signal.signal(signal.SIGALRM, on_alarm)
@@ -108,7 +110,7 @@ impl CloudInit {
         assert!(packages.join("cloudinit/net/dhcp.py").exists(), "{root:?}");
         let driver = lab.dir.join("cloud_init_driver.py");
         fs::write(&driver, DRIVER).expect("writing the driver");
-        let sandbox = Sandbox::new(&lab, "");
+        let sandbox = Sandbox::new(&lab, &exit_hook(&lab.dir.join("exit-hook.log")));
         CloudInit {
             sandbox,
             lab,
@@ -239,6 +241,14 @@ fn cloud_inits_discovery_returns_the_lease_with_no_journal_or_syslog() {
         t.lab.client_addrs().is_empty(),
         "-sf /bin/true, yet {CLIENT_IF} was configured: {:?}",
         t.lab.client_addrs()
+    );
+    // -sf replaces dhclient-script: no hook ran, resolv.conf is untouched.
+    let hooks = t.lab.dir.join("exit-hook.log");
+    assert!(hook_runs(&hooks).is_empty(), "{:?}", hook_runs(&hooks));
+    assert_eq!(
+        t.sandbox.read("/etc/resolv.conf"),
+        fs::read_to_string("/etc/resolv.conf").ok(),
+        "the sandbox's resolv.conf was written"
     );
 }
 

@@ -14,15 +14,22 @@ pub const LEASE_SECS: u32 = 600;
 pub const CLASSLESS_ROUTES: &str = "24 203 0 113 198 51 100 1 0 198 51 100 1";
 
 /// Starts dhcpd in the lab's server namespace. It records the vendor class a client sends in
-/// its lease (`set vendor-string`), logs each request list (option 55), and sends option 121 and
-/// a next-server (siaddr).
-pub fn start(lab: &mut Lab) {
+/// its lease (`set vendor-string`), logs each request list (option 55), sends a next-server
+/// (siaddr), and option 121 when `classless` (else the router option is the default route).
+pub fn start(lab: &mut Lab, classless: bool) {
     let dhcpd = require_program(
         "dhcpd",
         "install isc-dhcp-server (sudo scripts/test does, without starting its service)",
     );
     let conf = lab.dir.join("dhcpd.conf");
-    let routes = CLASSLESS_ROUTES.replace(' ', ", ");
+    let routes = if classless {
+        format!(
+            "option rfc3442-classless-static-routes {};",
+            CLASSLESS_ROUTES.replace(' ', ", ")
+        )
+    } else {
+        String::new()
+    };
     fs::write(
         &conf,
         format!(
@@ -39,7 +46,7 @@ pub fn start(lab: &mut Lab) {
                option routers 198.51.100.1;\n\
                option domain-name-servers 198.51.100.1;\n\
                option domain-name \"lab.test\";\n\
-               option rfc3442-classless-static-routes {routes};\n\
+               {routes}\n\
                next-server 198.51.100.1;\n\
              }}\n",
             POOL.0, POOL.1

@@ -16,6 +16,7 @@
 
 use crate::common::*;
 use crate::dhcpd::{self, ServerLease, POOL};
+use crate::{exit_hook, hook_runs};
 use std::fs;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -36,6 +37,10 @@ struct Ifupdown {
     root: PathBuf,
     interfaces: PathBuf,
     state: PathBuf,
+    /// Whether dhcpd sends option 121.
+    classless: bool,
+    /// What the sandbox's dhclient exit hook recorded.
+    hooks: PathBuf,
 }
 
 /// What one ifup brought.
@@ -46,19 +51,30 @@ struct Up {
 }
 
 impl Ifupdown {
-    /// `iface vc inet dhcp` with `options` (lines such as `metric 7`).
+    /// `iface vc inet dhcp` with `options` (lines such as `metric 7`), against a dhcpd that sends
+    /// option 121.
     fn new(options: &[&str]) -> Ifupdown {
+        Ifupdown::with_server(options, true)
+    }
+
+    /// [`Ifupdown::new`], option 121 sent only when `classless`.
+    fn with_server(options: &[&str], classless: bool) -> Ifupdown {
         let mut lab = Lab::with_options(LabOptions {
             client_up: false,
             ..LabOptions::default()
         });
-        dhcpd::start(&mut lab);
+        dhcpd::start(&mut lab, classless);
         let root = extract_deb(&lab, "ifupdown");
         // The package's /etc/network (if-up.d and the rest), where installing it would put it:
         // in the sandbox's /etc only.
+        let hooks = lab.dir.join("exit-hook.log");
         let sandbox = Sandbox::new(
             &lab,
-            &format!("cp -a {}/etc/network /etc/network", root.display()),
+            &format!(
+                "cp -a {}/etc/network /etc/network\n{}",
+                root.display(),
+                exit_hook(&hooks)
+            ),
         );
         let interfaces = lab.dir.join("interfaces");
         let mut stanza = format!("iface {CLIENT_IF} inet dhcp\n");
@@ -74,6 +90,8 @@ impl Ifupdown {
             root,
             interfaces,
             state,
+            classless,
+            hooks,
         }
     }
 
@@ -112,6 +130,18 @@ impl Ifupdown {
             );
         };
         assert!(in_pool(address, POOL), "{address} is not dhcpd's");
+        // Without -sf, dhclient runs /sbin/dhclient-script, and it its hooks.
+        let bound = |l: &String| {
+            (l.starts_with("BOUND ") || l.starts_with("REBOOT "))
+                && l.contains(&address.to_string())
+        };
+        assert!(
+            wait_for(Duration::from_secs(5), || hook_runs(&self.hooks)
+                .iter()
+                .any(bound)),
+            "dhclient-script's exit hooks did not run for {address}: {:?}",
+            hook_runs(&self.hooks)
+        );
         let routes = self.lab.client_routes();
         let via = |dst: &str| {
             routes
@@ -119,8 +149,13 @@ impl Ifupdown {
                 .any(|r| r.dst == dst && r.gateway == Some(Ipv4Addr::new(198, 51, 100, 1)))
         };
         assert!(
-            via("default") && via("203.0.113.0/24"),
-            "option 121's routes are not there: {routes:?}"
+            via("default"),
+            "no default route via dhcpd's router: {routes:?}"
+        );
+        assert!(
+            via("203.0.113.0/24") == self.classless,
+            "option 121's route (sent: {}): {routes:?}",
+            self.classless
         );
         let resolv = self.sandbox.read("/etc/resolv.conf").unwrap_or_default();
         assert!(
@@ -155,6 +190,15 @@ impl Ifupdown {
     /// `ifdown`, and what it must have undone.
     fn ifdown(&self, up: &Up) {
         self.run("ifdown");
+        let released =
+            |l: &String| l.starts_with("RELEASE ") && l.contains(&up.address.to_string());
+        assert!(
+            wait_for(Duration::from_secs(5), || hook_runs(&self.hooks)
+                .iter()
+                .any(released)),
+            "dhclient-script's exit hooks did not see the release: {:?}",
+            hook_runs(&self.hooks)
+        );
         let released = wait_for(Duration::from_secs(5), || {
             dhcpd::lease_of(&self.lab, up.address)
                 .is_some_and(|l| l.state == "free" || l.state == "released")
@@ -255,10 +299,12 @@ fn ifup_sends_the_stanzas_hostname() {
     t.ifdown(&up);
 }
 
-/// `metric 7`: ifupdown passes `-e IF_METRIC=7`; the default route has that metric.
+/// `metric 7`: ifupdown passes `-e IF_METRIC=7`; the default route has that metric. (From the
+/// router option: the routes of option 121 are set by Debian's rfc3442-classless-routes hook,
+/// which has no metric, under dhclient as under dhcpc.)
 #[test]
 fn ifup_sets_the_stanzas_metric() {
-    let t = Ifupdown::new(&["metric 7"]);
+    let t = Ifupdown::with_server(&["metric 7"], false);
     let up = t.ifup();
     let defaults: Vec<u32> = t
         .lab
@@ -303,6 +349,21 @@ fn ifup_sends_the_stanzas_vendor_class() {
         Some("ifup-vendor"),
         "dhcpd's record: {:?}",
         up.server
+    );
+    t.ifdown(&up);
+}
+
+/// `leasetime 300`: the lease time asked for (ifupdown has it in IF_LEASETIME), which dhcpd
+/// grants within its maximum.
+#[test]
+fn ifup_asks_for_the_stanzas_lease_time() {
+    let t = Ifupdown::new(&["leasetime 300"]);
+    let up = t.ifup();
+    let lease_file = format!("/var/lib/dhcp/dhclient.{CLIENT_IF}.leases");
+    let leases = t.sandbox.read(&lease_file).unwrap_or_default();
+    assert!(
+        leases.contains("option dhcp-lease-time 300;"),
+        "{lease_file}: {leases}"
     );
     t.ifdown(&up);
 }

@@ -16,6 +16,27 @@ mod ifupdown;
 mod network_manager;
 mod sandbox;
 
+/// Shell for [`common::Sandbox::new`]: an exit hook in the sandbox's
+/// /etc/dhcp/dhclient-exit-hooks.d (dhclient-script sources each) that appends `reason
+/// new_ip_address old_ip_address` to `log` at each run, to show whether hooks run.
+pub fn exit_hook(log: &std::path::Path) -> String {
+    format!(
+        "mkdir -p /etc/dhcp/dhclient-exit-hooks.d\n\
+         printf '%s\\n' 'echo \"$reason $new_ip_address $old_ip_address\" >> {}' \
+         > /etc/dhcp/dhclient-exit-hooks.d/zz-dhcpc-test",
+        log.display()
+    )
+}
+
+/// The lines [`exit_hook`] recorded.
+pub fn hook_runs(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// What a test found wrong, gathered so that one failure names every difference from the real
 /// dhclient at once, not only the first.
 #[derive(Default)]

@@ -218,7 +218,7 @@ impl Nm {
             client_up: false,
             ..LabOptions::default()
         });
-        dhcpd::start(&mut lab);
+        dhcpd::start(&mut lab, true);
         let root = extract_deb(&lab, "network-manager");
         let binary = fs::read(root.join("usr/sbin/NetworkManager")).expect("NetworkManager");
         for (path, template) in paths() {
