@@ -122,6 +122,13 @@ impl Ifupdown {
     /// `ifup`, and what it must have brought whatever the options.
     fn ifup(&self) -> Up {
         let out = self.run("ifup");
+        // Debian's stock dhclient.conf is dhclient.conf: none of it is left out with a warning.
+        let left_out: Vec<String> = stderr(&out)
+            .lines()
+            .filter(|l| l.contains("warning") && l.contains("dhclient.conf"))
+            .map(str::to_string)
+            .collect();
+        assert!(left_out.is_empty(), "{left_out:?}");
         let addrs: Vec<Ipv4Addr> = self.lab.client_addrs().iter().map(|a| a.local).collect();
         let [address] = addrs[..] else {
             panic!(

@@ -318,6 +318,16 @@ impl Nm {
                 self.sandbox.read(&lease_file)
             )
         });
+        // Every statement NM writes is dhclient.conf's: none is left out with a warning.
+        let output = fs::read_to_string(self.lab.dir.join("nm-dhclient.log")).unwrap_or_default();
+        let conf_name = format!("dhclient-{CLIENT_IF}.conf");
+        let left_out: Vec<&str> = output
+            .lines()
+            .filter(|l| l.contains("warning") && l.contains(&conf_name))
+            .collect();
+        f.check(left_out.is_empty(), || {
+            format!("the -cf file is not all taken: {left_out:?}")
+        });
         let asked = dhcpd::request_lists(&self.lab).pop().unwrap_or_default();
         let missing: Vec<u8> = REQUESTED_CODES
             .iter()
