@@ -20,7 +20,8 @@
 //!
 //! Submodules: `lab` (the namespaces and servers), `daemon` (a dhcpc daemon in a lab), `state`
 //! (what tests wait on), `wait`, `process` (running programs), `netinfo` (`ip -j`), `unit`
-//! (the systemd unit file). Every test file uses a part of this module only.
+//! (the systemd unit file), `sandbox` (dhclient's callers from their Debian packages, in private
+//! namespaces). Every test file uses a part of this module only.
 #![allow(dead_code, unused_imports)]
 
 mod daemon;
@@ -28,6 +29,7 @@ mod dhclient_script;
 mod lab;
 mod netinfo;
 mod process;
+mod sandbox;
 mod state;
 mod unit;
 mod wait;
@@ -37,6 +39,7 @@ pub use dhclient_script::*;
 pub use lab::*;
 pub use netinfo::*;
 pub use process::*;
+pub use sandbox::*;
 pub use state::*;
 pub use unit::*;
 pub use wait::*;
