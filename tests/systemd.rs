@@ -100,7 +100,7 @@ fn unit_passes_systemd_analyze_verify() {
     let bin = common::dhcpc_bin();
     std::fs::write(
         &unit,
-        UNIT.replace("/usr/local/sbin/dhcpc", bin.to_str().unwrap()),
+        UNIT.replace("/usr/sbin/dhcpc", bin.to_str().unwrap()),
     )
     .unwrap();
     let out = Command::new(analyze)
