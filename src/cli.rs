@@ -1,6 +1,7 @@
 //! Command-line interface.
 
 use crate::core::{ClientId, ProbeMode};
+use crate::dhclient::duid::DuidType;
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -126,9 +127,25 @@ pub struct Cli {
     pub vendor_class: Option<String>,
 
     /// Client identifier (option 61): `mac` (type 1 and the MAC, the default, as dhclient),
-    /// `duid` (RFC 4361: IAID and DUID-LL, derived from the MAC), `none`, or HEX bytes.
+    /// `duid` (RFC 4361: an IAID from the MAC and the host's DUID, see --duid-type), `none`, or
+    /// HEX bytes.
     #[arg(long = "clientid", value_name = "mac|duid|none|HEX", default_value = "mac", value_parser = parse_client_id)]
     pub client_id: ClientId,
+
+    /// The kind of DUID made for `--clientid duid` when none is kept yet: `uuid` (RFC 6355,
+    /// random, the default), `llt` (the MAC and the time, as dhclient -i makes it) or `ll` (the
+    /// MAC, dhclient's -D LL).
+    #[arg(long, value_name = "uuid|llt|ll", value_enum, default_value_t = DuidType::Uuid)]
+    pub duid_type: DuidType,
+
+    /// A dhclient lease file whose `default-duid` is the DUID for `--clientid duid` when dhcpc
+    /// keeps none yet (dhclient's -df); it is then kept where dhcpc keeps its own.
+    #[arg(long, value_name = "PATH")]
+    pub duid_file: Option<PathBuf>,
+
+    /// Ask for a lease of SECS seconds (option 51); the server decides.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub lease_time: Option<u32>,
 
     /// Send this name in option 81 (RFC 4702) so that the server can update DNS.
     /// (Sent instead of option 12, as RFC 4702 requires.)
@@ -181,6 +198,11 @@ pub struct Cli {
     /// Go to the background at once instead of when bound (dhclient's -nw).
     #[arg(long, conflicts_with_all = ["foreground", "oneshot"])]
     pub background: bool,
+
+    /// When no server answers within --timeout, use the saved lease while it lasts, until a
+    /// server renews it (dhclient's TIMEOUT; on under dhclient's command line).
+    #[arg(long)]
+    pub last_lease: bool,
 
     /// When an interface has no lease within --timeout, stop (exit status 1) instead of going
     /// on trying in the background (dhclient's -1).

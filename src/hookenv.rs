@@ -39,6 +39,8 @@ pub enum Reason {
     Stop,
     /// A server refused the lease (DHCPNAK).
     Nak,
+    /// No server answered in time: the saved lease, still valid, is tried instead.
+    Timeout,
 }
 
 impl Reason {
@@ -54,13 +56,14 @@ impl Reason {
             Reason::Release => "RELEASE",
             Reason::Stop => "STOP",
             Reason::Nak => "NAK",
+            Reason::Timeout => "TIMEOUT",
         }
     }
 
     /// Reasons after which a script that configures the interface may refuse the lease with
     /// a non-zero exit (dhclient then declines it).
     pub fn may_refuse(self) -> bool {
-        matches!(self, Reason::Bound | Reason::Reboot)
+        matches!(self, Reason::Bound | Reason::Reboot | Reason::Timeout)
     }
 }
 
@@ -77,6 +80,7 @@ impl From<Transition> for Reason {
             Transition::Release => Reason::Release,
             Transition::Stop => Reason::Stop,
             Transition::Nak => Reason::Nak,
+            Transition::Timeout => Reason::Timeout,
         }
     }
 }
@@ -92,6 +96,9 @@ impl fmt::Display for Reason {
 pub struct Event<'a> {
     pub reason: Reason,
     pub interface: &'a str,
+    /// The daemon's process id, as `pid` (NetworkManager's listener takes an event only from
+    /// the process it started).
+    pub pid: u32,
     /// The lease now (BOUND, RENEW, REBIND, REBOOT).
     pub new: Option<&'a Lease>,
     /// The lease before (on a change), or the one going (EXPIRE, RELEASE, STOP, NAK).
@@ -117,6 +124,7 @@ pub fn environment(ev: &Event<'_>) -> (Vec<(String, String)>, Vec<Withheld>) {
         ("reason".to_string(), ev.reason.as_str().to_string()),
         ("interface".to_string(), ev.interface.to_string()),
         ("medium".to_string(), String::new()),
+        ("pid".to_string(), ev.pid.to_string()),
     ];
     let mut withheld = Vec::new();
     for (prefix, lease, expiry) in [
@@ -192,6 +200,9 @@ impl LeaseVars<'_> {
         let mask = prefix_mask(l.prefix_len);
         let network = Ipv4Addr::from(u32::from(l.address) & u32::from(mask));
         self.put("ip_address", l.address.to_string());
+        if let Some(n) = l.next_server {
+            self.put("next_server", n.to_string());
+        }
         self.put("subnet_mask", mask.to_string());
         self.put("network_number", network.to_string());
         self.put("broadcast_address", l.broadcast.to_string());

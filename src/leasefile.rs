@@ -124,6 +124,9 @@ pub fn render_with_peer(
     let _ = writeln!(s, "prefix={}", lease.prefix_len);
     let _ = writeln!(s, "broadcast={}", lease.broadcast);
     let _ = writeln!(s, "server={}", lease.server_id);
+    if let Some(n) = lease.next_server {
+        let _ = writeln!(s, "next_server={n}");
+    }
     if let Some(mac) = server_mac {
         let _ = writeln!(s, "server_mac={}", mac_text(&mac));
     }
@@ -218,6 +221,9 @@ pub fn parse(text: &str, now: Instant, now_unix: u64) -> Result<Saved, String> {
         prefix_len: field("prefix", get("prefix"))?,
         broadcast: field("broadcast", get("broadcast"))?,
         server_id: field("server", get("server"))?,
+        next_server: get("next_server")
+            .map(|n| field("next_server", Some(n)))
+            .transpose()?,
         routers: addr_list("routers", get("routers"))?,
         dns: addr_list("dns", get("dns"))?,
         domain: get("domain").map(str::to_string),

@@ -27,29 +27,43 @@ fn init_logging(cli: &dhcpc::cli::Cli) {
     log::init(level);
 }
 
+/// A configuration file's text (at most 1 MiB); `Ok(None)` when it is not there.
+fn read_text(p: &Path) -> Result<Option<String>, String> {
+    match std::fs::read(p) {
+        Ok(b) if b.len() > 1 << 20 => Err(format!("{}: larger than 1 MiB", p.display())),
+        Ok(b) => String::from_utf8(b)
+            .map(Some)
+            .map_err(|_| format!("{}: not text", p.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", p.display())),
+    }
+}
+
+/// Whether `p` is a regular file with an execute bit, as dhclient would run it (an empty
+/// stand-in bound over it, or a directory, is not one).
+fn executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 /// dhclient's command line (dhclient(8)) as dhcpc's: the arguments to parse and the exit
 /// statuses dhclient's callers expect, or the status to exit with at once (`--version`, a
 /// flag dhcpc cannot honour).
 fn dhclient_args(
     argv: Vec<std::ffi::OsString>,
 ) -> Result<(Vec<std::ffi::OsString>, Exits), ExitCode> {
-    use dhcpc::dhclient::cli::{translate, Outcome};
-    let read = |p: &Path| -> Result<Option<String>, String> {
-        match std::fs::read(p) {
-            Ok(b) if b.len() > 1 << 20 => Err(format!("{}: larger than 1 MiB", p.display())),
-            Ok(b) => String::from_utf8(b)
-                .map(Some)
-                .map_err(|_| format!("{}: not text", p.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", p.display())),
-        }
+    use dhcpc::dhclient::cli::{translate, Host, Outcome};
+    let host = Host {
+        read_file: &read_text,
+        hostname: &|| {
+            nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+        },
+        env: &|name| std::env::var(name).ok(),
+        executable: &executable,
     };
-    let hostname = || {
-        nix::unistd::gethostname()
-            .ok()
-            .and_then(|h| h.into_string().ok())
-    };
-    match translate(&argv, &read, &hostname) {
+    match translate(&argv, &host) {
         Ok(Outcome::Version) => {
             let version = env!("CARGO_PKG_VERSION");
             println!("dhcpc {version} (taking dhclient's command line)");
@@ -72,6 +86,7 @@ fn dhclient_args(
 }
 
 fn main() -> ExitCode {
+    dhcpc::daemon::fork::note_inherited();
     dhcpc::shell::trim::one_arena();
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let mut exits = Exits::default();

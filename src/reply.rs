@@ -34,6 +34,8 @@ pub struct Reply {
     /// The client hardware address (hlen bytes).
     pub chaddr: Vec<u8>,
     pub yiaddr: Ipv4Addr,
+    /// The next server to boot from (siaddr), as sent: dhclient hands it to its script.
+    pub siaddr: Ipv4Addr,
     /// Option 53.
     pub kind: Option<MessageType>,
     /// Option 54, a unicast address.
@@ -113,6 +115,7 @@ impl Reply {
             xid: header.xid(),
             chaddr: header.chaddr().to_vec(),
             yiaddr: header.yiaddr(),
+            siaddr: header.siaddr(),
             kind: None,
             server_id: None,
             lease_secs: None,

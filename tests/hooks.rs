@@ -22,6 +22,7 @@ fn lease() -> Lease {
         prefix_len: 24,
         broadcast: Ipv4Addr::new(198, 51, 100, 255),
         server_id: Ipv4Addr::new(198, 51, 100, 1),
+        next_server: Some(Ipv4Addr::new(198, 51, 100, 9)),
         routers: vec![Ipv4Addr::new(198, 51, 100, 1)],
         dns: vec![
             Ipv4Addr::new(198, 51, 100, 1),
@@ -68,6 +69,7 @@ fn bound_exports_what_dhclient_exports_in_its_formats() {
     let env = env_of(&Event {
         reason: Reason::Bound,
         interface: "vc",
+        pid: 4242,
         new: Some(&l),
         old: None,
         new_expiry: Some(1_796_137_188),
@@ -78,6 +80,8 @@ fn bound_exports_what_dhclient_exports_in_its_formats() {
     let dhclient = [
         ("reason", "BOUND"),
         ("interface", "vc"),
+        ("pid", "4242"),
+        ("new_next_server", "198.51.100.9"),
         ("new_broadcast_address", "198.51.100.255"),
         ("new_dhcp_lease_time", "3600"),
         ("new_dhcp_message_type", "5"),
@@ -118,6 +122,7 @@ fn a_change_exports_the_old_lease_too_and_a_release_only_the_old() {
     let env = env_of(&Event {
         reason: Reason::Renew,
         interface: "vc",
+        pid: 4242,
         new: Some(&new),
         old: Some(&old),
         new_expiry: None,
@@ -129,6 +134,7 @@ fn a_change_exports_the_old_lease_too_and_a_release_only_the_old() {
     let env = env_of(&Event {
         reason: Reason::Release,
         interface: "vc",
+        pid: 4242,
         new: None,
         old: Some(&old),
         new_expiry: None,
@@ -154,6 +160,7 @@ fn names_that_are_not_names_are_withheld() {
     let (env, withheld) = environment(&Event {
         reason: Reason::Bound,
         interface: "vc",
+        pid: 4242,
         new: Some(&l),
         old: None,
         new_expiry: None,
@@ -189,6 +196,7 @@ fn an_option_asked_for_twice_is_exported_once() {
     let (env, _) = environment(&Event {
         reason: Reason::Preinit,
         interface: "vc",
+        pid: 4242,
         new: None,
         old: None,
         new_expiry: None,
@@ -304,39 +312,6 @@ fn a_notified_script_sees_preinit_bound_renew_and_release_with_dhclients_variabl
     assert_eq!(release["reason"], "RELEASE");
     assert_eq!(release["old_ip_address"], addr.to_string());
     assert!(!release.contains_key("new_ip_address"));
-}
-
-/// The client namespace's own /etc/dhcp (bind-mounted by `ip netns exec`), with an exit hook
-/// that records what it sees, so that Debian's dhclient-script runs its hooks, not the host's.
-fn netns_dhcp_dir(lab: &Lab, log: &Path) -> std::path::PathBuf {
-    let etc = Path::new("/etc/netns").join(&lab.client_ns).join("dhcp");
-    for d in ["dhclient-enter-hooks.d", "dhclient-exit-hooks.d"] {
-        fs::create_dir_all(etc.join(d)).unwrap();
-    }
-    // dhclient reads its configuration from there too: the host's, so that it asks for what
-    // it asks for on this machine (the search list among it).
-    if let Ok(conf) = fs::read("/etc/dhcp/dhclient.conf") {
-        fs::write(etc.join("dhclient.conf"), conf).unwrap();
-    }
-    let hook = etc.join("dhclient-exit-hooks.d/record");
-    fs::write(
-        &hook,
-        format!(
-            "echo \"$reason $new_ip_address $new_domain_name\" >> {}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    etc
-}
-
-const DHCLIENT_SCRIPT: &str = "/sbin/dhclient-script";
-
-/// The lab client's /etc/resolv.conf (bind-mounted from /etc/netns by `ip netns exec`).
-fn ns_resolv(lab: &Lab) -> std::path::PathBuf {
-    Path::new("/etc/netns")
-        .join(&lab.client_ns)
-        .join("resolv.conf")
 }
 
 /// dhcpc handing its lease to Debian's dhclient-script (`--script-configures`), with the
@@ -458,14 +433,6 @@ fn debians_dhclient_script_configures_the_interface_as_under_dhclient() {
         host_resolv,
         "the host's resolv.conf changed"
     );
-}
-
-fn default_gateways(lab: &Lab) -> Vec<Ipv4Addr> {
-    lab.client_routes()
-        .into_iter()
-        .filter(|r| r.is_default())
-        .filter_map(|r| r.gateway)
-        .collect()
 }
 
 #[test]

@@ -54,6 +54,8 @@ fn lease_from_captured_ack() {
             prefix_len: 24,
             broadcast: Ipv4Addr::new(198, 51, 100, 255),
             server_id: SERVER,
+            // dnsmasq names itself as the next server (siaddr).
+            next_server: Some(SERVER),
             routers: vec![SERVER],
             dns: vec![SERVER, Ipv4Addr::new(198, 51, 100, 2)],
             domain: Some("lab.test".into()),

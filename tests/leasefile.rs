@@ -13,6 +13,7 @@ fn lease(start: Instant, secs: u32) -> Lease {
         prefix_len: 24,
         broadcast: Ipv4Addr::new(198, 51, 100, 255),
         server_id: Ipv4Addr::new(198, 51, 100, 1),
+        next_server: None,
         routers: vec![Ipv4Addr::new(198, 51, 100, 1)],
         dns: vec![
             Ipv4Addr::new(198, 51, 100, 1),

@@ -123,6 +123,7 @@ fn lease() -> impl Strategy<Value = Lease> {
                 prefix_len,
                 broadcast: broadcast_of(address, prefix_len),
                 server_id,
+                next_server: None,
                 routers,
                 dns,
                 domain,

@@ -356,6 +356,7 @@ pub fn hookenv(data: &[u8]) {
         let ev = Event {
             reason,
             interface: HOOK_IFACE,
+            pid: 1,
             new,
             old,
             new_expiry: new.and(expiry),

@@ -43,6 +43,7 @@ fn every_option_but_the_modes_is_a_key() {
         "fqdn",
         "hostname",
         "ipv4ll",
+        "last-lease",
         "lease-dir",
         "metric",
         "no-rapid-commit",

@@ -40,6 +40,9 @@ impl Client {
                 // so that a NAK or silence removes it.
                 let lease = Arc::new(lease);
                 self.held = Some(lease.clone());
+                if self.config.last_lease {
+                    self.fallback = Some(lease.clone());
+                }
                 let wait = self.config.retry.reboot_wait / 2;
                 self.reboot(now, lease, Reboot::Saved, wait, out);
             }
@@ -104,6 +107,15 @@ impl Client {
     }
 
     pub(super) fn discover(&mut self, now: Instant, out: &mut Vec<Action>) {
+        // Looking for a lease again with none (after one ended, a NAK, another network): the
+        // acquire timeout holds again, so that a FAIL says when none came (as dhclient's).
+        if let (Some(wait), None, None) = (
+            self.config.acquire_timeout,
+            &self.held,
+            self.timers.get(Timer::AcquireTimeout),
+        ) {
+            self.timers.set(Timer::AcquireTimeout, now + wait);
+        }
         let x = self.new_exchange(now);
         out.push(send(
             request::discover(&self.config, x.xid, 0),
@@ -199,6 +211,17 @@ impl Client {
         }
         let reboot_wait = self.config.retry.reboot_wait;
         if now >= x.started + reboot_wait {
+            if self.fallback.as_ref() == Some(&lease) {
+                // dhclient's way: the lease stays (as the interface may hold it) to fall back
+                // on at the acquire timeout, unless a server answers first or it runs out.
+                info!(
+                    "no answer for saved lease {}; looking for a server, with the saved \
+                     lease to fall back on",
+                    lease.address
+                );
+                self.timers.set_or_stop(Timer::Expire, lease.expires_at());
+                return self.discover(now, out);
+            }
             info!("no answer for saved lease {}; starting over", lease.address);
             self.deconfigure(Reason::Unconfirmed, out);
             return self.discover(now, out);
@@ -216,6 +239,45 @@ impl Client {
             State::Rebooting { x, lease, why },
             Some((Timer::Retransmit, at)),
         );
+    }
+
+    /// [`Timer::AcquireTimeout`]: no lease in time. With a saved lease to fall back on that
+    /// lasts, and no offer in hand, it is used (TIMEOUT); otherwise the timeout is told
+    /// (FAIL) and the client goes on trying.
+    pub(super) fn acquire_timeout(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.acquiring = None;
+        let looking = matches!(
+            self.state,
+            State::Init | State::Selecting { .. } | State::Rebooting { .. }
+        );
+        match self.fallback.take() {
+            Some(lease) if looking && !has_run_out(&lease, now) => self.fall_back(now, lease, out),
+            _ => {
+                out.push(Action::NoLease(self.no_lease()));
+                out.push(Action::Notify {
+                    transition: Transition::Fail,
+                    lease: None,
+                });
+            }
+        }
+    }
+
+    /// Uses the saved `lease` no server confirmed (dhclient's TIMEOUT): configured as it is,
+    /// with its own T1, T2 and end; past T1 it is renewed at once (the caller's tick takes the
+    /// timers that are due).
+    fn fall_back(&mut self, now: Instant, lease: Arc<Lease>, out: &mut Vec<Action>) {
+        info!(
+            "no server answered in time: using saved lease {} until it is renewed or ends",
+            lease.address
+        );
+        self.on_fallback = true;
+        self.bound_at = now;
+        // The interface may hold it still (an earlier run left it): configured afresh all
+        // the same, as dhclient's TIMEOUT tells of the new lease only.
+        self.held = None;
+        self.configure(&lease, false, Transition::Timeout, out);
+        self.set_lease_timers(Some(&lease));
+        self.goto(State::Bound { lease }, None);
     }
 
     /// Why no lease yet: the tally, and what the state is waiting for.

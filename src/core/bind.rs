@@ -21,6 +21,8 @@ impl Client {
     ) {
         self.naks = 0;
         self.bound_at = now;
+        self.fallback = None;
+        self.on_fallback = false;
         self.tally.clear();
         self.timers.stop(Timer::AcquireTimeout);
         let (transition, renewal) = self.binding(&lease);
@@ -47,6 +49,17 @@ impl Client {
     pub(super) fn script_refused(&mut self, now: Instant, lease: &Lease, out: &mut Vec<Action>) {
         if self.held.as_deref() != Some(lease) {
             return;
+        }
+        if self.on_fallback {
+            // dhclient-script refuses a TIMEOUT lease whose router does not answer: another
+            // network, most likely. Nothing is declined; the search goes on.
+            warn!(
+                "the hook script refused saved lease {}: looking for a server",
+                lease.address
+            );
+            out.push(Action::NoLease(self.no_lease()));
+            self.deconfigure(Reason::NotConfirmed, out);
+            return self.discover(now, out);
         }
         warn!("the hook script refused {}: declining it", lease.address);
         self.tally.add(
@@ -79,6 +92,9 @@ impl Client {
             wait.as_secs()
         );
         self.tally.add(What::NotApplied, lease.address, why);
+        if self.on_fallback {
+            out.push(Action::NoLease(self.no_lease()));
+        }
         // A first lease that never got onto the interface: the acquire timeout still holds.
         if let Some(deadline) = self.acquiring {
             self.timers.set(Timer::AcquireTimeout, deadline.max(now));

@@ -108,6 +108,8 @@ pub struct Config {
     pub rapid_commit: bool,
     /// Option 60, sent when set.
     pub vendor_class: Option<Vec<u8>>,
+    /// Option 51 in DISCOVER and REQUEST, the lease time asked for, sent when set.
+    pub lease_time: Option<u32>,
     /// Ask servers to broadcast their replies (`--broadcast`); off by default since the raw
     /// socket receives unicast replies too.
     pub broadcast_flag: bool,
@@ -118,6 +120,10 @@ pub struct Config {
     /// How long to wait for the first lease before [`super::Action::NoLease`] says why there
     /// is none (`--timeout`); the client goes on trying. None waits silently.
     pub acquire_timeout: Option<Duration>,
+    /// When the acquire timeout passes with no lease, fall back to the saved lease while it
+    /// lasts (dhclient's TIMEOUT; `--last-lease`, on under dhclient's command line): a saved
+    /// lease no server confirmed at start is kept for that, not taken off.
+    pub last_lease: bool,
     /// Fall back to an IPv4 link-local address (RFC 3927) when no lease comes within this
     /// long (`--ipv4ll`); None never does.
     pub ipv4ll: Option<Duration>,
@@ -147,10 +153,12 @@ impl Config {
             extra_requests: Vec::new(),
             rapid_commit: true,
             vendor_class: None,
+            lease_time: None,
             broadcast_flag: false,
             max_message_size: max_message_size(None),
             probe: ProbeMode::Quick(DEFAULT_PROBE_WINDOW),
             acquire_timeout: None,
+            last_lease: false,
             ipv4ll: None,
             retry: RetryPolicy::default(),
         }

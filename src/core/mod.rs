@@ -85,6 +85,12 @@ pub struct Client {
     saved: Option<Box<Lease>>,
     /// A lease an earlier run left on the interface, to take off at start.
     leftover: Option<Box<Lease>>,
+    /// The saved lease to fall back on when the acquire timeout passes with no lease
+    /// ([`Config::last_lease`]); dropped once anything else is learnt of it.
+    fallback: Option<Arc<Lease>>,
+    /// The lease in force is that fallback (TIMEOUT), not yet confirmed by a server: refused
+    /// by the hook script, it is given up without a DECLINE.
+    on_fallback: bool,
     /// What the interface holds of ours: the one record. Changed only where a Configure or
     /// Deconfigure is emitted (`record`: `configure`, `deconfigure`), and where a lease an
     /// earlier process applied is adopted: at start, to be confirmed (INIT-REBOOT) or taken
@@ -140,6 +146,8 @@ impl Client {
             rng: fastrand::Rng::with_seed(seed),
             saved: None,
             leftover: None,
+            fallback: None,
+            on_fallback: false,
             held: None,
             timers: TimerTable::default(),
             naks: 0,
@@ -296,14 +304,7 @@ impl Client {
                         self.enter_renewing(now, lease, false, out);
                     }
                 }
-                Timer::AcquireTimeout => {
-                    self.acquiring = None;
-                    out.push(Action::NoLease(self.no_lease()));
-                    out.push(Action::Notify {
-                        transition: Transition::Fail,
-                        lease: None,
-                    });
-                }
+                Timer::AcquireTimeout => self.acquire_timeout(now, out),
                 Timer::Restart => {
                     if matches!(self.state, State::Init) {
                         self.discover(now, out);

@@ -51,6 +51,9 @@ impl Client {
     /// saved lease goes with it (but when the interface was removed: should it come back, the
     /// lease is asked for again), and so do the lease's timers.
     pub(super) fn deconfigure(&mut self, reason: Reason, out: &mut Vec<Action>) {
+        // Whatever takes a lease off says the saved one is no longer one to fall back on.
+        self.fallback = None;
+        self.on_fallback = false;
         if let Some(lease) = self.held.take() {
             out.push(Action::Deconfigure {
                 lease: Arc::unwrap_or_clone(lease),

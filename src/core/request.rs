@@ -150,6 +150,9 @@ fn with_wishes(cfg: &Config, mut msg: Message) -> Message {
     if let Some(v) = &cfg.vendor_class {
         opts.insert(DhcpOption::ClassIdentifier(v.clone()));
     }
+    if let Some(t) = cfg.lease_time {
+        opts.insert(DhcpOption::AddressLeaseTime(t));
+    }
     msg
 }
 

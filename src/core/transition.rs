@@ -9,8 +9,7 @@
 use std::fmt;
 
 /// A transition of the client, in dhclient-script's terms (RFC 2131's states seen from
-/// outside). TIMEOUT (dhclient's fallback to a saved lease when no server answers) is not
-/// one: dhcpc does not fall back that way.
+/// outside).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
     /// The client starts, before anything is sent: the interface is to be made ready.
@@ -37,6 +36,10 @@ pub enum Transition {
     /// No lease within the acquire timeout; or the one held could not be used: a saved lease
     /// no server confirmed, or one the system refused to configure.
     Fail,
+    /// No server answered within the acquire timeout, and the saved lease, still valid, is
+    /// used instead ([`super::Config::last_lease`]); a script that configures the interface
+    /// may refuse it (dhclient-script does when the lease's router does not answer a ping).
+    Timeout,
 }
 
 /// Why a lease is taken off the interface.
@@ -51,6 +54,8 @@ pub enum Reason {
     Declined,
     /// The system refused to configure it.
     NotApplied,
+    /// The saved lease fallen back on at the acquire timeout was refused by the hook script.
+    NotConfirmed,
     /// Carrier came back on another network: the router or a server said so, or nothing
     /// there answered (RFC 4436).
     Moved,
@@ -69,7 +74,7 @@ impl Reason {
         match self {
             Reason::Nak => Transition::Nak,
             Reason::Released => Transition::Release,
-            Reason::Unconfirmed | Reason::NotApplied => Transition::Fail,
+            Reason::Unconfirmed | Reason::NotApplied | Reason::NotConfirmed => Transition::Fail,
             Reason::Gone => Transition::Stop,
             Reason::Expired
             | Reason::Moved
@@ -89,6 +94,7 @@ impl fmt::Display for Reason {
             Reason::Unconfirmed => "saved lease not confirmed",
             Reason::Declined => "the new address offered is in use",
             Reason::NotApplied => "could not be configured",
+            Reason::NotConfirmed => "the saved lease fallen back on was refused by the hook script",
             Reason::Moved => "the link is on another network now",
             Reason::Gone => "the interface was removed",
             Reason::Conflict => "another host uses the address",

@@ -1,7 +1,10 @@
 //! Going to the background the way dhclient does: the process forks before anything else
 //! runs, the child acquires the leases, and the parent waits for the child's word (through a
-//! pipe) and exits with the status it sends. Once detached, log lines go to the journal or
-//! syslog, or on to stderr when there is neither ([`crate::shell::log::detach`]).
+//! pipe) and exits with the status it sends. Once detached, the daemon keeps none of its
+//! caller's descriptors: standard input, output and error are /dev/null, and every other
+//! descriptor it inherited is closed, so that a caller reading the starting process's output
+//! through a pipe (cloud-init) sees it end when that process exits. Log lines go to the
+//! journal or syslog, or nowhere when there is neither ([`crate::shell::log::detach`]).
 //!
 //! A parent told to stop while it waits (Ctrl-C, SIGTERM from a service manager, SIGHUP when
 //! its terminal goes) stops the attempt: it passes SIGTERM on to the daemon, waits for it to
@@ -11,8 +14,32 @@ use nix::sys::signal::{self, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe, setsid, ForkResult, Pid};
 use std::io::{self, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::OnceLock;
+
+/// The descriptors above standard error that the process was started with.
+static INHERITED: OnceLock<Vec<RawFd>> = OnceLock::new();
+
+/// Notes the descriptors above standard error the caller left open: called first thing in
+/// `main`, before dhcpc opens any of its own. A daemon closes them when it detaches.
+pub fn note_inherited() {
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<RawFd>().ok())
+                .filter(|&fd| fd > 2)
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    // The directory's own descriptor is in the list, and closed by now: closing it again
+    // later must not hit one dhcpc opened since, so only those still open now are kept.
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    let open: Vec<RawFd> = fds
+        .into_iter()
+        .filter(|&fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1)
+        .collect();
+    let _ = INHERITED.set(open);
+}
 
 /// Held by the child: tells the waiting parent how the start went, then detaches.
 pub struct Notifier {
@@ -116,15 +143,14 @@ impl Notifier {
         let _ = std::fs::File::from(self.pipe).write_all(&[status]);
     }
 
-    /// Sends `status` to the parent (which exits with it) and detaches from the terminal:
-    /// log lines go to the journal or syslog, standard input and output to /dev/null, and
-    /// standard error too unless it still carries the log (there is neither journal nor
-    /// syslog: a log sent nowhere would be lost).
+    /// Sends `status` to the parent (which exits with it) and detaches from the terminal: log
+    /// lines go to the journal or syslog (or nowhere when there is neither), standard input,
+    /// output and error become /dev/null, and the descriptors the caller left open are closed.
     pub fn detach(self, status: u8) {
         let mut file = std::fs::File::from(self.pipe);
         let _ = file.write_all(&[status]);
         drop(file);
-        let keep_stderr = crate::shell::log::detach();
+        crate::shell::log::detach();
         if let Ok(null) = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -132,9 +158,12 @@ impl Notifier {
         {
             let _ = nix::unistd::dup2_stdin(&null);
             let _ = nix::unistd::dup2_stdout(&null);
-            if !keep_stderr {
-                let _ = nix::unistd::dup2_stderr(&null);
-            }
+            let _ = nix::unistd::dup2_stderr(&null);
+        }
+        for &fd in INHERITED.get().map(Vec::as_slice).unwrap_or_default() {
+            // SAFETY: these were open before dhcpc opened anything, and nothing in dhcpc
+            // owns them.
+            unsafe { libc::close(fd) };
         }
     }
 }

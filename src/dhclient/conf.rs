@@ -1,6 +1,8 @@
-//! The common subset of dhclient.conf(5) dhcpc takes (`-cf FILE` of dhclient's command line):
-//! `send host-name "NAME";` and `send host-name = gethostname();`, `request ...;` and
-//! `also request ...;`, `timeout N;`, `retry N;`, `supersede`/`prepend domain-name-servers`,
+//! The common subset of dhclient.conf(5) dhcpc takes (`-cf FILE` of dhclient's command line,
+//! and what NetworkManager writes there): `send` of the host name, client identifier, FQDN,
+//! lease time and vendor class ([`super::send`]), option declarations (`option NAME code N =
+//! TYPE;`, whose names `request` then takes), `request ...;` and `also request ...;`,
+//! `timeout N;`, `retry N;`, `script "FILE";`, `supersede`/`prepend domain-name-servers`,
 //! `supersede domain-name`, comments, and `interface "NAME" { ... }` blocks. Every other
 //! statement is a warning naming its line, never a silent ignore. Pure: text in, settings and
 //! warnings out; never panics (a test feeds it random bytes).
@@ -17,10 +19,30 @@ pub enum HostName {
     System,
 }
 
+/// `send dhcp-client-identifier`: bytes (hex octets or a string), or `= hardware;` (type 1 and
+/// the MAC, dhcpc's default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientIdConf {
+    Bytes(Vec<u8>),
+    Hardware,
+}
+
 /// What the file says, for the interfaces dhcpc runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Conf {
     pub hostname: Option<HostName>,
+    /// `send dhcp-client-identifier`: option 61 as these bytes.
+    pub client_id: Option<ClientIdConf>,
+    /// `send fqdn.fqdn "NAME";`: option 81.
+    pub fqdn: Option<String>,
+    /// `send dhcp-lease-time N;`: option 51.
+    pub lease_time: Option<u32>,
+    /// `send vendor-class-identifier "STRING";`: option 60.
+    pub vendor_class: Option<String>,
+    /// `script "FILE";`: the script dhclient runs when `-sf` names none.
+    pub script: Option<String>,
+    /// Option names declared with `option NAME code N = TYPE;`, and their codes.
+    pub declared: Vec<(String, u8)>,
     /// Option codes to ask for (option 55), from `request` and `also request`.
     pub requests: Vec<u8>,
     pub timeout: Option<u64>,
@@ -47,7 +69,7 @@ pub fn parse(text: &str, ifaces: &[String]) -> Result<Conf, String> {
     Ok(conf)
 }
 
-fn word(k: &Kind) -> Option<&str> {
+pub(super) fn word(k: &Kind) -> Option<&str> {
     match k {
         Kind::Word(w) => Some(w),
         _ => None,
@@ -70,7 +92,7 @@ fn list(ks: &[Kind]) -> Option<Vec<&Kind>> {
 }
 
 /// A statement's words as written, for a warning.
-fn text(ks: &[Kind]) -> String {
+pub(super) fn text(ks: &[Kind]) -> String {
     ks.iter()
         .map(|k| match k {
             Kind::Word(w) => w.clone(),
@@ -89,7 +111,7 @@ fn addresses(ks: &[Kind]) -> Option<Vec<Ipv4Addr>> {
 }
 
 impl Conf {
-    fn warn(&mut self, line: usize, what: impl Into<String>) {
+    pub(super) fn warn(&mut self, line: usize, what: impl Into<String>) {
         self.warnings.push(format!("line {line}: {}", what.into()));
     }
 
@@ -104,6 +126,17 @@ impl Conf {
         let rest = &s.head[1.min(s.head.len())..];
         match word(&head[0]).unwrap_or("") {
             "send" => self.send(line, head, rest),
+            "option" => self.declare(line, head, rest),
+            "script" => match rest {
+                [Kind::Str(f)] if f.starts_with('/') => self.script = Some(f.clone()),
+                _ => self.warn(
+                    line,
+                    format!(
+                        "'{}': script takes a quoted absolute path: ignored",
+                        text(head)
+                    ),
+                ),
+            },
             "request" => {
                 self.requests.clear();
                 self.request(line, rest);
@@ -150,32 +183,13 @@ impl Conf {
         }
     }
 
-    /// `send host-name "NAME";` or `send host-name = gethostname();`.
-    fn send(&mut self, line: usize, head: &[Kind], rest: &[Kind]) {
-        match rest {
-            [Kind::Word(o), Kind::Str(n)] if o == "host-name" => {
-                self.hostname = Some(HostName::Name(n.clone()))
-            }
-            [Kind::Word(o), Kind::Punct('='), Kind::Word(f), Kind::Punct('('), Kind::Punct(')')]
-                if o == "host-name" && f == "gethostname" =>
-            {
-                self.hostname = Some(HostName::System)
-            }
-            _ => self.warn(
-                line,
-                format!(
-                    "'{}' is not supported by dhcpc (only send host-name): ignored",
-                    text(head)
-                ),
-            ),
-        }
-    }
-
     /// `timeout N;` or `retry N;` (`key`).
     fn seconds(&mut self, line: usize, head: &[Kind], key: &str, rest: &[Kind]) {
         match rest {
-            [Kind::Word(n)] if n.parse::<u64>().is_ok_and(|n| (1..=86400).contains(&n)) => {
-                let n = n.parse().ok();
+            // NetworkManager writes its timeout plus one, up to 2^31 - 1 for "no timeout": a
+            // day is dhcpc's most, and as good.
+            [Kind::Word(n)] if n.parse::<u64>().is_ok_and(|n| n >= 1) => {
+                let n = n.parse::<u64>().ok().map(|n| n.min(86400));
                 if key == "timeout" {
                     self.timeout = n
                 } else {
@@ -185,7 +199,7 @@ impl Conf {
             _ => self.warn(
                 line,
                 format!(
-                    "'{}': {key} takes seconds from 1 to 86400: ignored",
+                    "'{}': {key} takes a number of seconds, at least 1: ignored",
                     text(head)
                 ),
             ),
@@ -250,7 +264,7 @@ impl Conf {
             if n.starts_with("dhcp6.") {
                 continue;
             }
-            match names::code(n) {
+            match self.code_of(n) {
                 Some(c) if !self.requests.contains(&c) => self.requests.push(c),
                 Some(_) => {}
                 None => self.warn(line, format!("request: unknown option name '{n}': ignored")),
@@ -259,8 +273,16 @@ impl Conf {
     }
 }
 
+impl Conf {
+    /// The code of option `name`: declared in the file, or one dhclient knows.
+    pub(super) fn code_of(&self, name: &str) -> Option<u8> {
+        let declared = self.declared.iter().rev().find(|(n, _)| n == name);
+        declared.map(|&(_, c)| c).or_else(|| names::code(name))
+    }
+}
+
 /// A domain name dhcpc would write to resolv.conf: labels of letters, digits and '-'.
-fn valid_domain(d: &str) -> bool {
+pub(super) fn valid_domain(d: &str) -> bool {
     let d = d.strip_suffix('.').unwrap_or(d);
     !d.is_empty()
         && d.len() <= 253
@@ -272,113 +294,5 @@ fn valid_domain(d: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn one(text: &str) -> Conf {
-        parse(text, &["eth0".to_string()]).unwrap()
-    }
-
-    #[test]
-    fn debian_default_file() {
-        let text = r#"
-# Configuration file for /sbin/dhclient.
-option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;
-send host-name = gethostname();
-request subnet-mask, broadcast-address, time-offset, routers,
-	domain-name, domain-name-servers, domain-search, host-name,
-	dhcp6.name-servers, dhcp6.domain-search, dhcp6.fqdn, dhcp6.sntp-servers,
-	netbios-name-servers, netbios-scope, interface-mtu,
-	rfc3442-classless-static-routes, ntp-servers;
-#timeout 60;
-"#;
-        let c = one(text);
-        assert_eq!(c.hostname, Some(HostName::System));
-        assert_eq!(
-            c.requests,
-            vec![1, 28, 2, 3, 15, 6, 119, 12, 44, 47, 26, 121, 42]
-        );
-        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
-        assert!(
-            c.warnings[0].starts_with("line 3: 'option rfc3442"),
-            "{:?}",
-            c.warnings
-        );
-    }
-
-    #[test]
-    fn the_subset() {
-        let c = one(
-            "send host-name \"box\";\ntimeout 7;\nretry 20;\nalso request ntp-servers, unknown-252;\n\
-             supersede domain-name-servers 198.51.100.53, 203.0.113.53;\n\
-             supersede domain-name \"lab.test\";\n",
-        );
-        assert_eq!(c.hostname, Some(HostName::Name("box".into())));
-        assert_eq!(c.timeout, Some(7));
-        assert_eq!(c.retry, Some(20));
-        assert_eq!(c.requests, vec![42, 252]);
-        assert_eq!(
-            c.dns_supersede,
-            Some(vec![
-                "198.51.100.53".parse().unwrap(),
-                "203.0.113.53".parse().unwrap()
-            ])
-        );
-        assert_eq!(c.domain_supersede.as_deref(), Some("lab.test"));
-        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-        let p = one(
-            "supersede domain-name-servers 1.1.1.1;\nprepend domain-name-servers 198.51.100.1;",
-        );
-        assert_eq!(p.dns_supersede, None);
-        assert_eq!(
-            p.dns_prepend,
-            vec!["198.51.100.1".parse::<Ipv4Addr>().unwrap()]
-        );
-    }
-
-    #[test]
-    fn interface_blocks_count_for_their_interface_only() {
-        let text = "interface \"eth0\" { timeout 5; }\ninterface \"eth1\" { timeout 9; }\n";
-        assert_eq!(one(text).timeout, Some(5));
-        let two = parse(text, &["eth0".into(), "eth1".into()]).unwrap();
-        assert_eq!(two.timeout, None);
-        assert_eq!(two.warnings.len(), 2, "{:?}", two.warnings);
-    }
-
-    #[test]
-    fn everything_else_is_a_warning_with_its_line() {
-        let c = one("timeout 5;\n\nreject 198.51.100.9;\nsupersede routers 1.2.3.4;\nrequest foo;\ntimeout x;\nlease { }\nsend dhcp-client-identifier 1:2:3;\nsupersede domain-name \"a;rm -rf\";\n");
-        let lines: Vec<&str> = c
-            .warnings
-            .iter()
-            .map(|w| w.split(':').next().unwrap())
-            .collect();
-        assert_eq!(
-            lines,
-            ["line 3", "line 4", "line 5", "line 6", "line 7", "line 8", "line 9"],
-            "{:?}",
-            c.warnings
-        );
-        assert_eq!(c.domain_supersede, None);
-        assert!(parse("timeout 5", &[]).unwrap_err().starts_with("line 1:"));
-    }
-
-    #[test]
-    fn random_bytes_never_panic() {
-        let mut rng = fastrand::Rng::with_seed(11);
-        let alphabet = b"{};,=()\"#\\ \n\tabc-.0123456789interfacesupersederequest";
-        for _ in 0..20_000 {
-            let n = rng.usize(0..120);
-            let bytes: Vec<u8> = (0..n)
-                .map(|_| {
-                    if rng.bool() {
-                        alphabet[rng.usize(..alphabet.len())]
-                    } else {
-                        rng.u8(..)
-                    }
-                })
-                .collect();
-            let _ = parse(&String::from_utf8_lossy(&bytes), &["eth0".into()]);
-        }
-    }
-}
+#[path = "conf_tests.rs"]
+mod tests;

@@ -85,7 +85,7 @@ pub fn parse_time(ks: &[Kind]) -> Result<Option<u64>, String> {
 
 /// A string as dhclient quotes it: `"`, `\` and bytes that are not printable ASCII escaped
 /// (octal), so that nothing a server sent can end the string or the line.
-fn quote(bytes: &[u8]) -> String {
+pub(super) fn quote(bytes: &[u8]) -> String {
     let mut s = String::from("\"");
     for &b in bytes {
         match b {
@@ -388,6 +388,7 @@ impl Fields {
                 prefix_len: 0,
                 broadcast: Ipv4Addr::UNSPECIFIED,
                 server_id: Ipv4Addr::UNSPECIFIED,
+                next_server: None,
                 routers: vec![],
                 dns: vec![],
                 domain: None,

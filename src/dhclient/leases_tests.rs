@@ -8,6 +8,7 @@ fn lease() -> Lease {
         prefix_len: 24,
         broadcast: "198.51.100.255".parse().unwrap(),
         server_id: "198.51.100.1".parse().unwrap(),
+        next_server: None,
         routers: vec!["198.51.100.1".parse().unwrap()],
         dns: vec![
             "198.51.100.1".parse().unwrap(),

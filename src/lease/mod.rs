@@ -46,6 +46,9 @@ pub struct Lease {
     pub prefix_len: u8,
     pub broadcast: Ipv4Addr,
     pub server_id: Ipv4Addr,
+    /// The ACK's siaddr (the next server to boot from, often 0.0.0.0), when known: not for a
+    /// lease read from a dhclient lease file, which does not keep it.
+    pub next_server: Option<Ipv4Addr>,
     /// Routers from option 3, in preference order (only unicast ones are kept).
     pub routers: Vec<Ipv4Addr>,
     /// DNS servers from option 6 (only unicast ones are kept).
@@ -143,6 +146,7 @@ impl Lease {
             prefix_len,
             broadcast,
             server_id,
+            next_server: Some(r.siaddr),
             routers,
             dns: r.dns.clone(),
             domain: r.domain.clone(),

@@ -33,7 +33,7 @@ use crate::shell::options::{IfaceOptions, RunError};
 use crate::shell::port::{self, prepare_link, read_frame, Input, Port};
 use crate::shell::rawsock::RawSocket;
 use crate::shell::status;
-use crate::shell::store::{host_duid, Store};
+use crate::shell::store::Store;
 use crate::shell::systemd;
 use std::collections::VecDeque;
 use std::future::Future as _;
@@ -132,7 +132,7 @@ impl Driver {
         let name: Arc<str> = opts.name.as_str().into();
         let store = Store::new(name.clone(), opts.common.clone(), files.clone());
         let found = store.load(&link.mac);
-        let duid = || host_duid(opts.lease_dir.as_deref(), link.mac);
+        let duid = || store.duid(link.mac);
         let mut client = Client::new(opts.core_config(&link, duid), opts.seed(link.mac));
         let mut port = Port::new(name.clone(), link.mac, sock);
         if let Some((saved, server_mac)) = found.usable {

@@ -93,6 +93,7 @@ impl Script {
         let event = hookenv::Event {
             reason: run.reason,
             interface: &self.interface,
+            pid: std::process::id(),
             new: run.new.as_ref(),
             old: run.old.as_ref(),
             new_expiry: run.new_expiry,
@@ -271,6 +272,7 @@ mod tests {
             prefix_len: 24,
             broadcast: Ipv4Addr::new(198, 51, 100, 255),
             server_id: Ipv4Addr::new(198, 51, 100, 1),
+            next_server: None,
             routers: Vec::new(),
             dns: Vec::new(),
             domain: None,

@@ -7,8 +7,10 @@
 //!   `SYSLOG_IDENTIFIER=dhcpc`, `SYSLOG_FACILITY=3` and a `PRIORITY` from the level.
 //! - **syslog** (`syslog-tracing`, that is glibc's syslog(3) over /dev/log: facility daemon,
 //!   ident `dhcpc`, with the pid) in a detached daemon when there is no journal but /dev/log.
-//! - **stderr** otherwise: in the foreground, and in a detached daemon that has neither, so
-//!   that its log is never lost ([`detach`] says so, and the daemon keeps stderr open).
+//! - **stderr** otherwise, in the foreground.
+//! - **Nowhere** in a detached daemon that has neither journal nor syslog: it keeps none of
+//!   its caller's descriptors (a caller that reads the starting process's output through a
+//!   pipe, as cloud-init does, waits for that pipe to close), so there is nowhere to write.
 //!
 //! A line reads `IFACE: message` inside an interface's span (see [`iface_span`]), and on
 //! stderr `dhcpc: IFACE: message`, as every line dhcpc writes there (see [`line`]), with a
@@ -46,6 +48,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 const STDERR: u8 = 0;
 const JOURNAL: u8 = 1;
 const SYSLOG: u8 = 2;
+/// A detached daemon with neither journal nor syslog: lines are dropped.
+const NOWHERE: u8 = 3;
 
 /// Where lines go now: [`STDERR`], [`JOURNAL`] or [`SYSLOG`].
 static SINK: AtomicU8 = AtomicU8::new(STDERR);
@@ -122,15 +126,15 @@ pub fn init(level: LevelFilter) {
 }
 
 /// The daemon detaches from its terminal: from now on lines go to the journal when journald's
-/// socket is there, else to syslog when /dev/log is, else still to stderr. Returns whether
-/// stderr still carries the log (and must not be pointed at /dev/null).
+/// socket is there, else to syslog when /dev/log is, else nowhere (the daemon's standard
+/// streams are about to become /dev/null). Returns whether the log still goes somewhere.
 pub fn detach() -> bool {
     if SINK.load(Ordering::SeqCst) == JOURNAL {
-        return false;
+        return true;
     }
     if JOURNAL_THERE.load(Ordering::SeqCst) {
         SINK.store(JOURNAL, Ordering::SeqCst);
-        return false;
+        return true;
     }
     if syslog_there() {
         let options = syslog_tracing::Options::LOG_PID | syslog_tracing::Options::LOG_NDELAY;
@@ -139,10 +143,11 @@ pub fn detach() -> bool {
         {
             let _ = SYSLOG_WRITER.set(s);
             SINK.store(SYSLOG, Ordering::SeqCst);
-            return false;
+            return true;
         }
     }
-    true
+    SINK.store(NOWHERE, Ordering::SeqCst);
+    false
 }
 
 /// The journal layer, when systemd is about (`JOURNAL_STREAM` set, or journald's socket
@@ -370,7 +375,7 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let sink = SINK.load(Ordering::Relaxed);
-        if sink == JOURNAL {
+        if sink == JOURNAL || sink == NOWHERE {
             return;
         }
         let level = *event.metadata().level();

@@ -37,6 +37,12 @@ pub struct CommonOptions {
     pub vendor_class: Option<String>,
     /// Option 61.
     pub client_id: ClientId,
+    /// The kind of DUID made when none is kept (`--clientid duid`).
+    pub duid_type: crate::dhclient::duid::DuidType,
+    /// A dhclient lease file to take the DUID from when none is kept (dhclient's -df).
+    pub duid_file: Option<PathBuf>,
+    /// Option 51: the lease time asked for.
+    pub lease_time: Option<u32>,
     /// Option 81.
     pub fqdn: Option<String>,
     /// More options to ask for (option 55).
@@ -49,6 +55,8 @@ pub struct CommonOptions {
     pub oneshot: bool,
     /// Say why there is no lease if none is bound within this time.
     pub timeout: Duration,
+    /// Then fall back on the saved lease while it lasts (`--last-lease`).
+    pub last_lease: bool,
     /// Address conflict detection (RFC 5227).
     pub probe: ProbeMode,
     /// Where the lease is saved (`IFACE.lease`); None saves nothing.
@@ -265,9 +273,11 @@ impl IfaceOptions {
         config.extra_requests = opts.extra_requests.clone();
         config.rapid_commit = opts.rapid_commit;
         config.vendor_class = opts.vendor_class.as_ref().map(|v| v.as_bytes().to_vec());
+        config.lease_time = opts.lease_time;
         config.probe = opts.probe;
         config.max_message_size = crate::core::max_message_size(link.mtu);
         config.acquire_timeout = Some(opts.timeout);
+        config.last_lease = opts.last_lease;
         config.ipv4ll = opts.ipv4ll;
         config
     }

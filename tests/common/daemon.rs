@@ -176,3 +176,12 @@ pub fn wait_address(lab: &Lab, iface: &str, pool: (&str, &str)) -> Ipv4Addr {
         )
     })
 }
+
+/// The gateways of the lab client's default routes.
+pub fn default_gateways(lab: &Lab) -> Vec<Ipv4Addr> {
+    lab.client_routes()
+        .into_iter()
+        .filter(|r| r.is_default())
+        .filter_map(|r| r.gateway)
+        .collect()
+}

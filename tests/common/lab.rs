@@ -258,6 +258,13 @@ impl Lab {
         }
     }
 
+    /// Stops every server the lab started (as a server that goes away), and waits for each.
+    pub fn stop_servers(&mut self) {
+        for server in &mut self.servers {
+            server.stop();
+        }
+    }
+
     /// Path of the lease file [`Lab::start_dnsmasq`] gives dnsmasq.
     pub fn dnsmasq_leasefile(&self) -> PathBuf {
         self.dir.join("dnsmasq.leases")

@@ -20,24 +20,29 @@
 //!
 //! Submodules: `lab` (the namespaces and servers), `daemon` (a dhcpc daemon in a lab), `state`
 //! (what tests wait on), `wait`, `process` (running programs), `netinfo` (`ip -j`), `unit`
-//! (the systemd unit file), `package` (this tree's .debs, built by scripts/package). Every test
-//! file uses a part of this module only.
+//! (the systemd unit file), `package` (this tree's .debs, built by scripts/package), `sandbox`
+//! (dhclient's callers from their Debian packages, in private namespaces). Every test file uses
+//! a part of this module only.
 #![allow(dead_code, unused_imports)]
 
 mod daemon;
+mod dhclient_script;
 mod lab;
 mod netinfo;
 mod package;
 mod process;
+mod sandbox;
 mod state;
 mod unit;
 mod wait;
 
 pub use daemon::*;
+pub use dhclient_script::*;
 pub use lab::*;
 pub use netinfo::*;
 pub use package::*;
 pub use process::*;
+pub use sandbox::*;
 pub use state::*;
 pub use unit::*;
 pub use wait::*;

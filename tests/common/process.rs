@@ -104,9 +104,8 @@ pub fn sh_quiet(program: &str, args: &[&str]) -> Option<String> {
 /// Runs `cmd` with stdin closed, collecting stdout and stderr; kills it and fails the test if it
 /// is still running after `limit`.
 ///
-/// A dhcpc that went to the background with neither journal nor syslog to log to keeps its
-/// stderr, this pipe: what the pipes hold is taken once the command has exited and its output
-/// is read (a moment), not when the daemon closes them.
+/// What the pipes hold is taken once the command has exited and its output is read (a
+/// moment), not when every process holding them has closed them.
 pub fn run_with_deadline(mut cmd: Command, limit: Duration) -> Output {
     use std::sync::Arc;
     let what = format!("{cmd:?}");

@@ -34,9 +34,19 @@ fn broadcast_flag_hostname_and_vendor_class_when_configured() {
     cfg.broadcast_flag = true;
     cfg.hostname = Some("box".into());
     cfg.vendor_class = Some(b"dhcpc-test".to_vec());
+    assert!(opt(
+        &sent(&Client::new(cfg.clone(), 1).handle(t(0.0), Event::Start)).0,
+        OptionCode::AddressLeaseTime
+    )
+    .is_none());
+    cfg.lease_time = Some(7200);
     let mut c = Client::new(cfg, 1);
     let (msg, _) = sent(&c.handle(t(0.0), Event::Start));
     assert!(msg.flags().broadcast());
+    assert_eq!(
+        opt(&msg, OptionCode::AddressLeaseTime),
+        Some(&DhcpOption::AddressLeaseTime(7200))
+    );
     assert_eq!(
         opt(&msg, OptionCode::Hostname),
         Some(&DhcpOption::Hostname("box".into()))

@@ -8,6 +8,7 @@ mod common;
 mod accept;
 mod acd;
 mod acquire;
+mod fallback;
 mod link;
 mod linklocal;
 mod record;

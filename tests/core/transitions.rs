@@ -316,6 +316,7 @@ fn every_reason_to_take_a_lease_off_is_one_transition() {
         (Reason::Unconfirmed, Fail),
         (Reason::Declined, Expire),
         (Reason::NotApplied, Fail),
+        (Reason::NotConfirmed, Fail),
         (Reason::Moved, Expire),
         (Reason::Gone, Stop),
         (Reason::Conflict, Expire),

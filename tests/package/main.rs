@@ -35,6 +35,7 @@ const DHCPC_FILES: &[&str] = &[
     "/usr/sbin/dhcpc",
     "/usr/share/doc/dhcpc/changelog.gz",
     "/usr/share/doc/dhcpc/copyright",
+    "/usr/share/lintian/overrides/dhcpc",
     "/usr/share/man/man5/dhcpc.conf.5.gz",
     "/usr/share/man/man8/dhcpc.8.gz",
     "/usr/share/polkit-1/rules.d/50-dhcpc-resolved.rules",
@@ -127,10 +128,12 @@ fn host_untouched(before: HostWitness) {
 }
 
 /// A root with a stand-in systemctl that records its calls, and /run/systemd/system, so that
-/// the maintainer scripts take their "systemd is running" branch.
+/// the maintainer scripts take their "systemd is running" branch; without policy-rc.d (this
+/// machine's says 101: no service actions), so that deb-systemd-invoke passes them on.
 fn root_with_systemd_stub() -> Root {
     let root = Root::new();
-    root.ok("mkdir -p /run/systemd/system /usr/local/sbin
+    root.ok("rm -f /usr/sbin/policy-rc.d
+         mkdir -p /run/systemd/system /usr/local/sbin
          printf '#!/bin/sh\\necho \"$*\" >> /run/systemctl.log\\n' > /usr/local/sbin/systemctl
          chmod 755 /usr/local/sbin/systemctl");
     root
