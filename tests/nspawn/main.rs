@@ -296,6 +296,8 @@ fn assert_restarts(m: &Machine) {
     };
     assert!(settled("dhcpc@host1.service", "0"), "{}", m.journal());
     assert_eq!(m.show("dhcpc@host1.service", "ExecMainStatus"), "4");
+    let said = m.ok(&["journalctl", "-u", "dhcpc@host1.service", "--no-pager"]);
+    assert!(said.contains("lacks CAP_NET_RAW"), "{said}");
     assert!(settled("dhcpc@nosuch0.service", "5"), "{}", m.journal());
     assert_eq!(m.show("dhcpc@nosuch0.service", "ExecMainStatus"), "3");
     let journal = m.journal();
