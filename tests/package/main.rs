@@ -15,17 +15,11 @@ mod common;
 
 mod root;
 
-use common::{describe, require_program, require_root, run_with_deadline, stdout};
+use common::{describe, require_program, require_root, stdout};
 use root::{changes, HostWitness, Manifest, Root};
 use std::path::PathBuf;
-use std::process::Command;
-use std::sync::Mutex;
-use std::time::Duration;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The release build of a fresh tree takes minutes on a loaded 2-core machine.
-const BUILD_DEADLINE: Duration = Duration::from_secs(40 * 60);
 
 /// The files of each package (dpkg -L, directories left out).
 const DHCPC_FILES: &[&str] = &[
@@ -47,54 +41,15 @@ const DHCLIENT_FILES: &[&str] = &[
     "/usr/share/man/man8/dhclient.8.gz",
 ];
 
-/// The packages `scripts/package` built: (dhcpc, dhcpc-dhclient), built once for all tests.
+/// The packages `scripts/package` built: (dhcpc, dhcpc-dhclient), built once for all tests;
+/// those two only.
 fn packages() -> (PathBuf, PathBuf) {
-    static BUILT: Mutex<Option<Result<Vec<PathBuf>, String>>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    let debs = built
-        .get_or_insert_with(build)
-        .clone()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let find = |prefix: &str| {
-        debs.iter()
-            .find(|d| d.file_name().unwrap().to_string_lossy().starts_with(prefix))
-            .cloned()
-            .unwrap_or_else(|| panic!("scripts/package built no {prefix}*: {debs:?}"))
-    };
+    let debs = common::debian_packages();
+    assert_eq!(debs.len(), 2, "scripts/package built {debs:?}, not 2 packages");
     (
-        find(&format!("dhcpc_{VERSION}_")),
-        find(&format!("dhcpc-dhclient_{VERSION}_all.deb")),
+        common::debian_package("dhcpc"),
+        common::debian_package("dhcpc-dhclient"),
     )
-}
-
-/// Runs `scripts/package`: the paths it prints, each an existing .deb, or why not.
-fn build() -> Result<Vec<PathBuf>, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/package");
-    let out = run_with_deadline(Command::new(script), BUILD_DEADLINE);
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(40).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(format!(
-            "scripts/package failed ({}):\n{}",
-            out.status,
-            tail.join("\n")
-        ));
-    }
-    let debs: Vec<PathBuf> = stdout(&out).lines().map(PathBuf::from).collect();
-    for deb in &debs {
-        if deb.extension().is_none_or(|e| e != "deb") || !deb.is_file() {
-            return Err(format!(
-                "scripts/package printed {deb:?}, not a .deb it built"
-            ));
-        }
-    }
-    match debs.len() {
-        2 => Ok(debs),
-        n => Err(format!(
-            "scripts/package printed {n} packages, not 2: {debs:?}"
-        )),
-    }
 }
 
 /// What the tests need on the host, and the host's state to compare at the end.
