@@ -38,22 +38,7 @@ fn dnsmasq_lab() -> Lab {
 
 /// dhcpc with Debian's dhclient-script configuring, falling back after 2 s.
 fn start(lab: &Lab, name: &str) -> Daemon {
-    Daemon::start_as(
-        lab,
-        name,
-        &["unshare", "--uts"],
-        &[
-            "--arp-probe",
-            "0",
-            "--script",
-            DHCLIENT_SCRIPT,
-            "--script-configures",
-            "--last-lease",
-            "--timeout",
-            "2",
-        ],
-        &[CLIENT_IF],
-    )
+    start_with_dhclient_script(lab, name, &["--last-lease", "--timeout", "2"])
 }
 
 /// The exit hook's lines (`REASON ADDRESS DOMAIN`), reasons only.

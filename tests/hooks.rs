@@ -241,23 +241,11 @@ fn recorder(dir: &Path, log: &Path) -> String {
     path.display().to_string()
 }
 
-/// The runs recorded: each a map of its environment.
-fn runs(log: &Path) -> Vec<BTreeMap<String, String>> {
-    fs::read_to_string(log)
-        .unwrap_or_default()
-        .split("----\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| {
-            b.lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
 fn reasons(log: &Path) -> Vec<String> {
-    runs(log).iter().map(|r| r["reason"].clone()).collect()
+    recorded_runs(log)
+        .iter()
+        .map(|r| r["reason"].clone())
+        .collect()
 }
 
 #[test]
@@ -283,7 +271,7 @@ fn a_notified_script_sees_preinit_bound_renew_and_release_with_dhclients_variabl
     daemon.wait_log("bound", Duration::from_secs(5));
     assert!(wait_for(Duration::from_secs(5), || reasons(&log)
         == ["PREINIT", "BOUND"]));
-    let bound = &runs(&log)[1];
+    let bound = &recorded_runs(&log)[1];
     assert_eq!(bound["interface"], CLIENT_IF);
     assert_eq!(bound["new_ip_address"], addr.to_string());
     assert_eq!(bound["new_routers"], "198.51.100.1");
@@ -301,14 +289,14 @@ fn a_notified_script_sees_preinit_bound_renew_and_release_with_dhclients_variabl
     let out = dhcpc_run(&lab, &["-n", CLIENT_IF]);
     assert_exit(&out, 0);
     assert!(wait_for(Duration::from_secs(5), || reasons(&log).len() == 3));
-    let renew = &runs(&log)[2];
+    let renew = &recorded_runs(&log)[2];
     assert_eq!(renew["reason"], "RENEW");
     assert_eq!(renew["old_ip_address"], addr.to_string());
 
     let out = dhcpc_run(&lab, &["-r", CLIENT_IF]);
     assert_exit(&out, 0);
     assert!(wait_for(Duration::from_secs(5), || reasons(&log).len() == 4));
-    let release = &runs(&log)[3];
+    let release = &recorded_runs(&log)[3];
     assert_eq!(release["reason"], "RELEASE");
     assert_eq!(release["old_ip_address"], addr.to_string());
     assert!(!release.contains_key("new_ip_address"));
@@ -325,19 +313,7 @@ fn bound_through_dhclient_script(lab: &Lab) -> (Daemon, Ipv4Addr, std::path::Pat
     );
     let hooks_log = lab.dir.join("exit-hook.log");
     netns_dhcp_dir(lab, &hooks_log);
-    let daemon = Daemon::start_as(
-        lab,
-        "dhcpc",
-        &["unshare", "--uts"],
-        &[
-            "--arp-probe",
-            "0",
-            "--script",
-            DHCLIENT_SCRIPT,
-            "--script-configures",
-        ],
-        &[CLIENT_IF],
-    );
+    let daemon = start_with_dhclient_script(lab, "dhcpc", &[]);
     let addr = wait_address(lab, CLIENT_IF, POOL);
     daemon.wait_log("bound", Duration::from_secs(10));
     assert!(

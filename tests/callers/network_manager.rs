@@ -430,27 +430,13 @@ fn recorder(lab: &Lab, log: &Path) -> PathBuf {
     path
 }
 
-fn recorded(log: &Path) -> Vec<Event> {
-    fs::read_to_string(log)
-        .unwrap_or_default()
-        .split("----\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| {
-            b.lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
 /// NM's argv and -cf file; the environment the script in nm-dhcp-helper's place gets.
 #[test]
 fn networkmanagers_dhclient_gives_its_helper_what_nm_reads() {
     let mut nm = Nm::new(|lab, _| recorder(lab, &lab.dir.join("nm-helper-env.log")));
     let env_log = nm.lab.dir.join("nm-helper-env.log");
     let pid = nm.start_dhclient();
-    let events = nm.wait_bound(|| recorded(&env_log));
+    let events = nm.wait_bound(|| recorded_runs(&env_log));
     nm.check(&events, pid);
 }
 

@@ -2,7 +2,8 @@
 //! namespace's own /etc/dhcp hook directories, with an exit hook that records what it sees,
 //! and the namespace's resolv.conf the script writes.
 
-use super::Lab;
+use super::{Daemon, Lab};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -37,4 +38,35 @@ pub fn ns_resolv(lab: &Lab) -> std::path::PathBuf {
     Path::new("/etc/netns")
         .join(&lab.client_ns)
         .join("resolv.conf")
+}
+
+/// The runs a recording script logged to `log` (each run its `NAME=VALUE` lines, then `----`):
+/// each a map of its environment.
+pub fn recorded_runs(log: &Path) -> Vec<BTreeMap<String, String>> {
+    fs::read_to_string(log)
+        .unwrap_or_default()
+        .split("----\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| {
+            b.lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// dhcpc (`-d`, named `name` in the lab) handing its leases to Debian's dhclient-script
+/// (`--script-configures`), with `extra` options, in a UTS namespace of its own (the script
+/// may set the host name).
+pub fn start_with_dhclient_script(lab: &Lab, name: &str, extra: &[&str]) -> Daemon {
+    let mut args = vec![
+        "--arp-probe",
+        "0",
+        "--script",
+        DHCLIENT_SCRIPT,
+        "--script-configures",
+    ];
+    args.extend_from_slice(extra);
+    Daemon::start_as(lab, name, &["unshare", "--uts"], &args, &[super::CLIENT_IF])
 }

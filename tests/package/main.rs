@@ -45,7 +45,11 @@ const DHCLIENT_FILES: &[&str] = &[
 /// those two only.
 fn packages() -> (PathBuf, PathBuf) {
     let debs = common::debian_packages();
-    assert_eq!(debs.len(), 2, "scripts/package built {debs:?}, not 2 packages");
+    assert_eq!(
+        debs.len(),
+        2,
+        "scripts/package built {debs:?}, not 2 packages"
+    );
     (
         common::debian_package("dhcpc"),
         common::debian_package("dhcpc-dhclient"),
