@@ -24,4 +24,5 @@ pub mod reply;
 pub mod shell;
 pub mod text;
 pub mod time;
+pub mod v6;
 pub mod wire;
