@@ -169,6 +169,20 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ipv4ll: Option<u64>,
 
+    /// Options only (DHCPINFORM, RFC 2131 3.4), for an interface whose IPv4 address is set by
+    /// hand: no lease is asked for and the address is never touched; DHCPINFORM goes out from
+    /// ADDR (by default the interface's first IPv4 address), and the ACK's routes, DNS
+    /// servers, domain, search list, NTP servers and MTU are applied as a lease's are, asked
+    /// for again every --inform-refresh seconds. Hook reason INFORM.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, require_equals = true,
+          conflicts_with_all = ["ipv4ll", "last_lease", "lease_time", "dhclient_lease_file"])]
+    pub inform: Option<Option<std::net::Ipv4Addr>>,
+
+    /// With --inform: ask for the options again SECS seconds after each answer (default a
+    /// day, 86400; at least 10; 0: never, as dhcpcd).
+    #[arg(long, value_name = "SECS", default_value_t = 86400, value_parser = parse_inform_refresh)]
+    pub inform_refresh: u64,
+
     /// Wait for an interface that is not there (yet) instead of failing; an interface that
     /// is removed is always waited for, and picked up again by its new index.
     #[arg(long)]
@@ -356,6 +370,17 @@ fn parse_client_id(s: &str) -> Result<ClientId, String> {
         _ => Err(format!(
             "'{s}' is not a client identifier: give mac, duid, none, or 2 to 255 bytes in hex \
              (for example 01:02:00:00:00:00:01)"
+        )),
+    }
+}
+
+/// The refresh of `--inform`: 0 (never), or at least [`crate::core::MIN_INFORM_REFRESH`].
+fn parse_inform_refresh(s: &str) -> Result<u64, String> {
+    let min = crate::core::MIN_INFORM_REFRESH.as_secs();
+    match s.trim().parse::<u64>() {
+        Ok(n) if n == 0 || (min..=u64::from(u32::MAX)).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{s}' is not a refresh: give seconds, at least {min} (0: never)"
         )),
     }
 }

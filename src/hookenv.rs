@@ -11,7 +11,7 @@
 //! passed only when it is printable ASCII without shell metacharacters.
 
 use crate::core::Transition;
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -41,6 +41,10 @@ pub enum Reason {
     Nak,
     /// No server answered in time: the saved lease, still valid, is tried instead.
     Timeout,
+    /// Options only: a server's ACK to DHCPINFORM gave the options of an address set by hand
+    /// (dhcpcd's reason; dhclient has none, and dhclient-script does nothing with it). The
+    /// `new_*` variables are the options alone: no address, mask or lease times.
+    Inform,
 }
 
 impl Reason {
@@ -57,6 +61,7 @@ impl Reason {
             Reason::Stop => "STOP",
             Reason::Nak => "NAK",
             Reason::Timeout => "TIMEOUT",
+            Reason::Inform => "INFORM",
         }
     }
 
@@ -81,6 +86,7 @@ impl From<Transition> for Reason {
             Transition::Stop => Reason::Stop,
             Transition::Nak => Reason::Nak,
             Transition::Timeout => Reason::Timeout,
+            Transition::Inform => Reason::Inform,
         }
     }
 }
@@ -106,6 +112,10 @@ pub struct Event<'a> {
     /// Unix time at which `new` (and `old`) expire, when they do.
     pub new_expiry: Option<u64>,
     pub old_expiry: Option<u64>,
+    /// Options only (INFORM, and RELEASE or STOP after it): the options now and before, as
+    /// `new_*` and `old_*` (in place of a lease; a lease given too wins).
+    pub new_options: Option<&'a Informed>,
+    pub old_options: Option<&'a Informed>,
     /// The options dhcpc asks for (option 55), for `requested_*`; a code listed twice is
     /// exported once.
     pub requested: &'a [u8],
@@ -127,12 +137,14 @@ pub fn environment(ev: &Event<'_>) -> (Vec<(String, String)>, Vec<Withheld>) {
         ("pid".to_string(), ev.pid.to_string()),
     ];
     let mut withheld = Vec::new();
-    for (prefix, lease, expiry) in [
-        ("new", ev.new, ev.new_expiry),
-        ("old", ev.old, ev.old_expiry),
+    for (prefix, lease, expiry, options) in [
+        ("new", ev.new, ev.new_expiry, ev.new_options),
+        ("old", ev.old, ev.old_expiry, ev.old_options),
     ] {
         if let Some(lease) = lease {
             lease_vars(prefix, lease, expiry, &mut env, &mut withheld);
+        } else if let Some(info) = options {
+            options_vars(prefix, info, &mut env, &mut withheld);
         }
     }
     // Each option once: `--request` may name one dhcpc asks for anyway (or name it twice).
@@ -163,10 +175,33 @@ fn lease_vars(
         held_back: Vec::new(),
     };
     vars.typed(l, expiry);
-    vars.names(l);
+    vars.names(l.domain.as_ref(), &l.search);
     // What the lease keeps only raw: RFC 3442 routes as their bytes, host name and the rest
     // of the options dhclient names.
     for (code, data) in &l.options {
+        vars.option(code, data);
+    }
+    vars.finish();
+}
+
+/// The variables of the options of an ACK to DHCPINFORM, `new_*` or `old_*`: those a lease's
+/// would have but the address, its mask, network and broadcast address, and the lease's
+/// times, none of which the options have (the address was set by hand).
+fn options_vars(
+    prefix: &str,
+    info: &Informed,
+    env: &mut Vec<(String, String)>,
+    withheld: &mut Vec<Withheld>,
+) {
+    let mut vars = LeaseVars {
+        prefix,
+        env,
+        withheld,
+        held_back: Vec::new(),
+    };
+    vars.typed_options(info);
+    vars.names(info.domain.as_ref(), &info.search);
+    for (code, data) in &info.options {
         vars.option(code, data);
     }
     vars.finish();
@@ -228,13 +263,33 @@ impl LeaseVars<'_> {
         }
     }
 
+    /// What options alone have fields for (the ACK to a DHCPINFORM), but names.
+    fn typed_options(&mut self, info: &Informed) {
+        if let Some(s) = info.server_id {
+            self.put("dhcp_server_identifier", s.to_string());
+        }
+        self.put("dhcp_message_type", "5".to_string());
+        if !info.routers.is_empty() {
+            self.put("routers", addrs(&info.routers));
+        }
+        if !info.dns.is_empty() {
+            self.put("domain_name_servers", addrs(&info.dns));
+        }
+        if !info.ntp.is_empty() {
+            self.put("ntp_servers", addrs(&info.ntp));
+        }
+        if let Some(mtu) = info.mtu {
+            self.put("interface_mtu", mtu.to_string());
+        }
+    }
+
     /// The domain name and search list.
-    fn names(&mut self, l: &Lease) {
-        if let Some(d) = &l.domain {
+    fn names(&mut self, domain: Option<&String>, search: &[String]) {
+        if let Some(d) = domain {
             self.named("domain_name", d.clone());
         }
-        if !l.search.is_empty() {
-            let list: Vec<String> = l.search.iter().map(|n| format!("{n}.")).collect();
+        if !search.is_empty() {
+            let list: Vec<String> = search.iter().map(|n| format!("{n}.")).collect();
             self.named("domain_search", list.join(" "));
         }
     }
@@ -365,4 +420,75 @@ fn is_plain_text(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_graphic() && !b"$`\\\"'|&;<>(){}[]*?!~#".contains(&b) || b == b' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lease::Options;
+    use std::collections::BTreeMap;
+
+    fn informed() -> Informed {
+        let a = |d| Ipv4Addr::new(198, 51, 100, d);
+        Informed {
+            address: a(50),
+            prefix_len: 24,
+            server_id: Some(a(1)),
+            routers: vec![a(1)],
+            dns: vec![a(1), a(2)],
+            domain: Some("lab.test".into()),
+            mtu: Some(1400),
+            classless_routes: Vec::new(),
+            search: vec!["lab.test".into()],
+            ntp: vec![a(3)],
+            options: Options::from(vec![(1, vec![255, 255, 255, 0]), (51, vec![0, 0, 14, 16])]),
+        }
+    }
+
+    /// INFORM: the options as `new_*`, named and formatted as a lease's, and none of what only
+    /// a lease has (the address was set by hand: its mask, network, broadcast; lease times).
+    #[test]
+    fn inform_exports_the_options_alone() {
+        let info = informed();
+        let ev = Event {
+            reason: Reason::from(Transition::Inform),
+            interface: "vc",
+            pid: 7,
+            new: None,
+            old: None,
+            new_expiry: None,
+            old_expiry: None,
+            new_options: Some(&info),
+            old_options: Some(&info),
+            requested: &[],
+        };
+        let env: BTreeMap<String, String> = environment(&ev).0.into_iter().collect();
+        assert_eq!(env["reason"], "INFORM");
+        for prefix in ["new", "old"] {
+            let var = |name: &str| env.get(&format!("{prefix}_{name}")).map(String::as_str);
+            assert_eq!(var("routers"), Some("198.51.100.1"));
+            assert_eq!(
+                var("domain_name_servers"),
+                Some("198.51.100.1 198.51.100.2")
+            );
+            assert_eq!(var("domain_name"), Some("lab.test"));
+            assert_eq!(var("domain_search"), Some("lab.test."));
+            assert_eq!(var("ntp_servers"), Some("198.51.100.3"));
+            assert_eq!(var("interface_mtu"), Some("1400"));
+            assert_eq!(var("dhcp_server_identifier"), Some("198.51.100.1"));
+            assert_eq!(var("dhcp_message_type"), Some("5"));
+            for absent in [
+                "ip_address",
+                "subnet_mask",
+                "network_number",
+                "broadcast_address",
+                "dhcp_lease_time",
+                "dhcp_renewal_time",
+                "dhcp_rebinding_time",
+                "expiry",
+            ] {
+                assert_eq!(var(absent), None, "{prefix}_{absent}");
+            }
+        }
+    }
 }

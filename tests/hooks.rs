@@ -74,6 +74,8 @@ fn bound_exports_what_dhclient_exports_in_its_formats() {
         old: None,
         new_expiry: Some(1_796_137_188),
         old_expiry: None,
+        new_options: None,
+        old_options: None,
         requested: &[1, 3, 6, 121],
     });
     // What ISC dhclient 4.4.3 exported for the same lease from dnsmasq, variable for variable.
@@ -127,6 +129,8 @@ fn a_change_exports_the_old_lease_too_and_a_release_only_the_old() {
         old: Some(&old),
         new_expiry: None,
         old_expiry: None,
+        new_options: None,
+        old_options: None,
         requested: &[],
     });
     assert_eq!(env["new_ip_address"], "198.51.100.102");
@@ -139,6 +143,8 @@ fn a_change_exports_the_old_lease_too_and_a_release_only_the_old() {
         old: Some(&old),
         new_expiry: None,
         old_expiry: None,
+        new_options: None,
+        old_options: None,
         requested: &[],
     });
     assert_eq!(env["reason"], "RELEASE");
@@ -165,6 +171,8 @@ fn names_that_are_not_names_are_withheld() {
         old: None,
         new_expiry: None,
         old_expiry: None,
+        new_options: None,
+        old_options: None,
         requested: &[],
     });
     let env: BTreeMap<_, _> = env.into_iter().collect();
@@ -201,6 +209,8 @@ fn an_option_asked_for_twice_is_exported_once() {
         old: None,
         new_expiry: None,
         old_expiry: None,
+        new_options: None,
+        old_options: None,
         requested: &requested,
     });
     let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();

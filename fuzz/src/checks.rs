@@ -361,10 +361,36 @@ pub fn hookenv(data: &[u8]) {
             old,
             new_expiry: new.and(expiry),
             old_expiry: old.and(expiry),
+            new_options: None,
+            old_options: None,
             requested: &requested,
         };
         let (env, withheld) = environment(&ev);
         check_hookenv(&ev, &env, &withheld, payload.len());
+    }
+    // Options only: the same ACK as the answer to a DHCPINFORM from an address set by hand.
+    let informed = dhcpc::lease::Informed::from_reply(&r, Ipv4Addr::new(198, 51, 100, 77), 24);
+    if let Ok(info) = &informed {
+        for (reason, new, old) in [
+            (Reason::Inform, Some(info), None),
+            (Reason::Inform, Some(info), Some(info)),
+            (Reason::Release, None, Some(info)),
+        ] {
+            let ev = Event {
+                reason,
+                interface: HOOK_IFACE,
+                pid: 1,
+                new: None,
+                old: None,
+                new_expiry: None,
+                old_expiry: None,
+                new_options: new,
+                old_options: old,
+                requested: &requested,
+            };
+            let (env, withheld) = environment(&ev);
+            check_hookenv(&ev, &env, &withheld, payload.len());
+        }
     }
 }
 
@@ -418,7 +444,8 @@ fn check_hookenv(
     // Per lease: about 40 variables of fixed kinds (each option once), and at most 4 characters
     // per byte of the message (RFC 3442 routes as decimal bytes and a space); the `requested_*`
     // ones, each at most once.
-    let leases = usize::from(ev.new.is_some()) + usize::from(ev.old.is_some());
+    let leases = usize::from(ev.new.is_some() || ev.new_options.is_some())
+        + usize::from(ev.old.is_some() || ev.old_options.is_some());
     let bound = 256 + leases * (4096 + 4 * payload_len) + 256 * 48;
     assert!(
         size <= bound,

@@ -20,7 +20,7 @@
 
 use super::state::{Exchange, Reboot, Router, State};
 use super::{default_router, request, secs_since, send, Action, Client, Dest, Reason, Timer, What};
-use crate::lease::{Lease, LeaseError};
+use crate::lease::{Informed, Lease, LeaseError};
 use crate::reply::{kind_name, Reply};
 use crate::time::Instant;
 use dhcproto::v4::{HType, MessageType, Opcode};
@@ -45,6 +45,8 @@ enum Verdict {
     Ack(Box<Lease>),
     /// A NAK from a server this state listens to.
     Nak,
+    /// Options only: an acceptable ACK to our DHCPINFORM, and its options.
+    Informed(Box<Informed>),
 }
 
 /// The header check every reply passes first: BOOTREPLY, the exchange's `xid`, hardware
@@ -87,6 +89,7 @@ impl Client {
             Verdict::Offer(server) => self.take_offer(now, r.yiaddr, server, out),
             Verdict::Ack(lease) => self.take_ack(now, r, *lease, out),
             Verdict::Nak => self.take_nak(now, r, out),
+            Verdict::Informed(info) => self.take_informed(now, *info, out),
         }
     }
 
@@ -119,9 +122,12 @@ impl Client {
             State::Requesting { x, server, .. } => requesting(r, kind, *server, x),
             State::Renewing { x, lease } => renewing(r, kind, lease, x),
             State::Rebinding { x, .. } | State::Rebooting { x, .. } => ack_or_nak(r, kind, x),
-            State::Init | State::Probing { .. } | State::Bound { .. } | State::Released => {
-                not_expecting()
-            }
+            State::Informing { .. } => self.informing(r, kind),
+            State::Init
+            | State::Probing { .. }
+            | State::Bound { .. }
+            | State::Released
+            | State::Informed => not_expecting(),
         }
     }
 
@@ -141,6 +147,27 @@ impl Client {
             (Err(e), _) => Verdict::Refuse(e.to_string()),
             (Ok(()), Some(server)) => Verdict::Offer(server),
             (Ok(()), None) => Verdict::Refuse(LeaseError::NoServerId(None).to_string()),
+        }
+    }
+
+    /// INFORMING: an ACK from any server (a DHCPINFORM goes to whichever answers), whose
+    /// options pass the lease rules that apply to options ([`Informed::from_reply`]). A NAK
+    /// is not an answer to DHCPINFORM (RFC 2131 4.3.5: the server sends an ACK, or nothing),
+    /// and nothing else is either: dropped.
+    fn informing(&self, r: &Reply, kind: MessageType) -> Verdict {
+        let Some(inform) = &self.config.inform else {
+            return Verdict::Ignore("dropping a reply: not informing".into());
+        };
+        if kind != MessageType::Ack {
+            return Verdict::Ignore(format!(
+                "dropping {} from {}: a DHCPINFORM is answered with an ACK",
+                kind_name(kind),
+                r.from
+            ));
+        }
+        match Informed::from_reply(r, inform.address, inform.prefix_len) {
+            Ok(info) => Verdict::Informed(Box::new(info)),
+            Err(e) => Verdict::Refuse(e.to_string()),
         }
     }
 

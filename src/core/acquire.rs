@@ -140,6 +140,7 @@ impl Client {
             State::Rebooting { x, lease, why } => self.resend_reboot(now, x, lease, why, out),
             State::Renewing { x, lease } => self.resend_renewing(now, x, lease, out),
             State::Rebinding { x, lease } => self.resend_rebinding(now, x, lease, out),
+            State::Informing { x } => self.resend_inform(now, x, out),
             other => self.state = other,
         }
     }

@@ -2,7 +2,19 @@
 //! retries and spreads its timers ([`RetryPolicy`]), and the protocol's fixed waits.
 
 use super::request::{self, max_message_size, ClientId};
+use std::net::Ipv4Addr;
 use std::time::Duration;
+
+/// How often a host with an address set by hand asks again for its options with DHCPINFORM
+/// ([`Inform::refresh`]) unless told otherwise: a day. No lease time comes back to say when
+/// (RFC 2131 4.3.5 forbids one); dhcpcd asks once and never again, which leaves a host with
+/// the DNS servers of its boot for ever. A day is RFC 8415's default Information Refresh Time
+/// (21.23) for the same thing in DHCPv6, stateless DHCPv6's schedule.
+pub const DEFAULT_INFORM_REFRESH: Duration = Duration::from_secs(86400);
+
+/// The shortest refresh [`Inform::refresh`] takes: asking a server more often than this is a
+/// mistake in the settings, not a schedule.
+pub const MIN_INFORM_REFRESH: Duration = Duration::from_secs(10);
 
 /// How long INIT-REBOOT waits for an answer before giving the saved address up: two REQUESTs,
 /// at 0 and at half of it. A server that does not know the lease stays silent (RFC 2131
@@ -129,6 +141,22 @@ pub struct Config {
     pub ipv4ll: Option<Duration>,
     /// Backoff, jitter, renewal floor, REQUEST count, T1/T2 fuzz.
     pub retry: RetryPolicy,
+    /// Options only (`--inform`): no lease is asked for, the address set by hand stays as it
+    /// is, and the server's options come with DHCPINFORM (RFC 2131 3.4). None: a lease.
+    pub inform: Option<Inform>,
+}
+
+/// DHCPINFORM's settings (RFC 2131 3.4): for a host whose address was set by other means,
+/// the options of a server, asked for from that address, and again on a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inform {
+    /// The interface's address, set by hand: the DHCPINFORM's ciaddr and IP source.
+    pub address: Ipv4Addr,
+    /// Its prefix length on the interface (what is on-link for the routes).
+    pub prefix_len: u8,
+    /// How long after an ACK the options are asked for again (fuzzed by the retry policy's
+    /// [`RetryPolicy::timer_fuzz_percent`], as T1 is); None: never.
+    pub refresh: Option<Duration>,
 }
 
 /// How an offered address is checked for conflicts before it is used (RFC 5227).
@@ -161,6 +189,7 @@ impl Config {
             last_lease: false,
             ipv4ll: None,
             retry: RetryPolicy::default(),
+            inform: None,
         }
     }
 }

@@ -5,7 +5,7 @@
 use super::report::NoLease;
 use super::transition::{Reason, Transition};
 use crate::frame::ArpSeen;
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
 use crate::reply::Reply;
 use dhcproto::v4::Message;
 use std::net::Ipv4Addr;
@@ -48,8 +48,11 @@ pub enum Event<'a> {
 pub enum Dest {
     /// From 0.0.0.0:68 to 255.255.255.255:67 on the raw socket.
     Broadcast,
-    /// From the leased address to this server, port 67, over UDP.
+    /// From the leased address (the message's ciaddr) to this server, port 67.
     Unicast(Ipv4Addr),
+    /// From this address (ours, set by hand: the message's ciaddr) to 255.255.255.255:67, as
+    /// a DHCPINFORM goes to whichever server answers (RFC 2131 4.4.3).
+    BroadcastFrom(Ipv4Addr),
 }
 
 /// What the shell must do.
@@ -130,6 +133,21 @@ pub enum Action {
     /// lease confirmed again: REBOOT.
     Reapply {
         lease: Lease,
+        transition: Transition,
+    },
+    /// Options only (DHCPINFORM, RFC 2131 3.4): make the interface hold `info`'s routes, MTU
+    /// and DNS settings, replacing `previous`'s (what it holds now, as the core last told
+    /// it). The address, set by hand, is never touched. Transition INFORM.
+    ConfigureOptions {
+        info: Informed,
+        previous: Option<Informed>,
+        transition: Transition,
+    },
+    /// Options only: take off what `info` put on the interface (its routes, MTU and DNS
+    /// settings; never the address). RELEASE (`-r`), or STOP when the interface was removed.
+    DeconfigureOptions {
+        info: Informed,
+        reason: Reason,
         transition: Transition,
     },
 }

@@ -55,6 +55,7 @@ impl Client {
                 info!("carrier up: asking for a lease");
                 self.discover(now, out);
             }
+            State::Informing { .. } | State::Informed => self.inform_after_carrier(now, out),
             other @ (State::Init | State::Released) => {
                 info!("carrier up");
                 self.state = other;
@@ -139,6 +140,7 @@ impl Client {
     /// lease is kept, to be asked for again should the interface come back).
     pub(super) fn gone(&mut self, out: &mut Vec<Action>) {
         self.deconfigure(Reason::Gone, out);
+        self.drop_options(Reason::Gone, out);
         if let Some(ll) = &mut self.link_local {
             ll.forget();
         }

@@ -41,6 +41,7 @@ mod acquire;
 mod bind;
 pub mod config;
 pub mod events;
+mod inform;
 mod link;
 pub mod linklocal;
 mod record;
@@ -53,8 +54,8 @@ pub mod timer;
 mod transition;
 
 pub use config::{
-    Config, ProbeMode, RetryPolicy, DECLINE_WAIT, DEFAULT_PROBE_WINDOW, DEFEND_INTERVAL, DNA_WAIT,
-    REBOOT_WAIT,
+    Config, Inform, ProbeMode, RetryPolicy, DECLINE_WAIT, DEFAULT_INFORM_REFRESH,
+    DEFAULT_PROBE_WINDOW, DEFEND_INTERVAL, DNA_WAIT, MIN_INFORM_REFRESH, REBOOT_WAIT,
 };
 pub use events::{Action, Dest, Event};
 pub use renewal::fuzz_times;
@@ -65,7 +66,7 @@ pub use timer::{Timer, TimerTable};
 pub use transition::{Reason, Transition};
 
 pub use crate::frame::ArpSeen;
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
 use crate::time::Instant;
 use dhcproto::v4::Message;
 use linklocal::LinkLocal;
@@ -130,6 +131,9 @@ pub struct Client {
     last_defence: Option<Instant>,
     /// FORCERENEW messages ignored so far (the first is logged at info, the rest at debug).
     forcerenews: u32,
+    /// Options only ([`Config::inform`]): what the interface holds of ours, the options of
+    /// the latest ACK to DHCPINFORM (the record, as `held` is for a lease).
+    informed: Option<Box<Informed>>,
 }
 
 /// Backoff before retransmission number `attempt` (1-based) by the default policy: 4, 8, 16,
@@ -164,6 +168,7 @@ impl Client {
             defending: None,
             last_defence: None,
             forcerenews: 0,
+            informed: None,
         }
     }
 
@@ -246,6 +251,7 @@ impl Client {
     pub fn handle(&mut self, now: Instant, event: Event<'_>) -> Vec<Action> {
         let mut out = Vec::new();
         match event {
+            Event::Start if self.config.inform.is_some() => self.start_inform(now, &mut out),
             Event::Start => self.start(now, &mut out),
             Event::Tick => self.tick(now, &mut out),
             Event::Reply(r) => self.receive(now, r, &mut out),
@@ -253,12 +259,14 @@ impl Client {
                 debug!("dropping an unreadable message from {from}: {why}");
                 self.tally.add(What::Unreadable, from, why);
             }
-            Event::Renew => {
-                if let State::Bound { lease } = &self.state {
+            Event::Renew => match &self.state {
+                State::Bound { lease } => {
                     let lease = lease.clone();
                     self.enter_renewing(now, lease, true, &mut out);
                 }
-            }
+                State::Informed => self.refresh(now, &mut out),
+                _ => {}
+            },
             Event::Release => self.release(&mut out),
             Event::Stop => self.stop(&mut out),
             Event::Arp(arp) => self.arp(now, arp, &mut out),
@@ -304,6 +312,7 @@ impl Client {
                         self.enter_renewing(now, lease, false, out);
                     }
                 }
+                Timer::Inform => self.refresh(now, out),
                 Timer::AcquireTimeout => self.acquire_timeout(now, out),
                 Timer::Restart => {
                     if matches!(self.state, State::Init) {

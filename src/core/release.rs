@@ -7,6 +7,13 @@ impl Client {
     /// Gives back whatever lease the server thinks is ours, and removes what the interface
     /// holds. The client is done.
     pub(super) fn release(&mut self, out: &mut Vec<Action>) {
+        if self.config.inform.is_some() {
+            // Nothing is leased: no DHCPRELEASE, and no saved lease to forget; what the
+            // options put on the interface goes.
+            self.drop_options(Reason::Released, out);
+            self.timers = TimerTable::default();
+            return;
+        }
         let state = std::mem::replace(&mut self.state, State::Released);
         let granted = match &state {
             State::Bound { lease }

@@ -193,6 +193,28 @@ pub fn request_bound(cfg: &Config, xid: u32, secs: u16, lease: &Lease) -> Messag
     with_wishes(cfg, msg)
 }
 
+/// INFORM (RFC 2131 3.4 and table 5): ciaddr = the address set by hand; no requested address
+/// (option 50), no lease time (51), no server identifier (54), and none of the lease's times
+/// asked for (51, 58, 59, as dhcpcd leaves them out): nothing is leased. The rest of what a
+/// REQUEST says of us (option 55, 57, 61, the host name, the vendor class) is the same.
+pub fn inform(cfg: &Config, xid: u32, secs: u16, addr: Ipv4Addr) -> Message {
+    let mut msg = with_wishes(cfg, base(cfg, xid, MessageType::Inform, secs, addr));
+    let opts = msg.opts_mut();
+    opts.remove(OptionCode::AddressLeaseTime);
+    if let Some(DhcpOption::ParameterRequestList(list)) =
+        opts.get(OptionCode::ParameterRequestList).cloned()
+    {
+        let leased = [
+            OptionCode::AddressLeaseTime,
+            OptionCode::Renewal,
+            OptionCode::Rebinding,
+        ];
+        let list = list.into_iter().filter(|c| !leased.contains(c)).collect();
+        opts.insert(DhcpOption::ParameterRequestList(list));
+    }
+    msg
+}
+
 /// RELEASE: ciaddr = the address given back, option 54 = its server.
 pub fn release(cfg: &Config, xid: u32, lease: &Lease) -> Message {
     let mut msg = base(cfg, xid, MessageType::Release, 0, lease.address);

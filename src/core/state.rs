@@ -20,6 +20,10 @@ pub enum StateName {
     Renewing,
     Rebinding,
     Released,
+    /// Options only (RFC 2131 3.4): a DHCPINFORM sent, no ACK yet.
+    Informing,
+    /// Options only: the options of an ACK to DHCPINFORM are applied.
+    Informed,
 }
 
 impl fmt::Display for StateName {
@@ -34,6 +38,8 @@ impl fmt::Display for StateName {
             StateName::Renewing => "RENEWING",
             StateName::Rebinding => "REBINDING",
             StateName::Released => "RELEASED",
+            StateName::Informing => "INFORMING",
+            StateName::Informed => "INFORMED",
         })
     }
 }
@@ -89,6 +95,13 @@ pub(super) enum State {
         lease: Arc<Lease>,
     },
     Released,
+    /// Options only: a DHCPINFORM exchange, from the address set by hand.
+    Informing {
+        x: Exchange,
+    },
+    /// Options only: the options held (the record) are the latest ACK's; the next DHCPINFORM
+    /// is [`Timer::Inform`].
+    Informed,
 }
 
 /// Why an INIT-REBOOT is under way.
@@ -116,7 +129,8 @@ impl State {
             | State::Requesting { x, .. }
             | State::Rebooting { x, .. }
             | State::Renewing { x, .. }
-            | State::Rebinding { x, .. } => Some(x),
+            | State::Rebinding { x, .. }
+            | State::Informing { x } => Some(x),
             _ => None,
         }
     }
@@ -132,6 +146,8 @@ impl State {
             State::Renewing { .. } => StateName::Renewing,
             State::Rebinding { .. } => StateName::Rebinding,
             State::Released => StateName::Released,
+            State::Informing { .. } => StateName::Informing,
+            State::Informed => StateName::Informed,
         }
     }
 }

@@ -14,6 +14,9 @@ pub enum Timer {
     Rebind,
     /// T1: renew (unicast REQUEST to the leasing server).
     Renew,
+    /// Options only: ask again with DHCPINFORM (no lease time says when: the configured
+    /// refresh does).
+    Inform,
     /// No lease within the acquire timeout: report why (once).
     AcquireTimeout,
     /// INIT: send the first DISCOVER (after a DECLINE, a NAK storm or a failure to configure).
@@ -30,10 +33,11 @@ pub enum Timer {
 }
 
 impl Timer {
-    pub const ALL: [Timer; 9] = [
+    pub const ALL: [Timer; 10] = [
         Timer::Expire,
         Timer::Rebind,
         Timer::Renew,
+        Timer::Inform,
         Timer::AcquireTimeout,
         Timer::Restart,
         Timer::Retransmit,

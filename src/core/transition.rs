@@ -40,6 +40,9 @@ pub enum Transition {
     /// used instead ([`super::Config::last_lease`]); a script that configures the interface
     /// may refuse it (dhclient-script does when the lease's router does not answer a ping).
     Timeout,
+    /// Options only (RFC 2131 3.4): a server's ACK to our DHCPINFORM gave the options of a
+    /// host whose address was set by hand (dhcpcd's reason INFORM; dhclient has none).
+    Inform,
 }
 
 /// Why a lease is taken off the interface.

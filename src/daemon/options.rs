@@ -2,7 +2,7 @@
 
 use crate::cli::Cli;
 use crate::config::Settings;
-use crate::shell::options::{CommonOptions, IfaceOptions};
+use crate::shell::options::{CommonOptions, IfaceOptions, InformOptions};
 use crate::shell::resolv::DnsRules;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +71,10 @@ pub fn common_options(cli: &Cli) -> CommonOptions {
             prepend_servers: cli.prepend_dns.clone(),
             supersede_domain: cli.supersede_domain.clone(),
         },
+        inform: cli.inform.map(|address| InformOptions {
+            address,
+            refresh: (cli.inform_refresh > 0).then(|| Duration::from_secs(cli.inform_refresh)),
+        }),
     }
 }
 

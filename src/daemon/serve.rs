@@ -7,10 +7,9 @@ use crate::cli::Cli;
 use crate::config::Settings;
 use crate::daemon::fork::{self, Notifier};
 use crate::daemon::{options, runtime, start_files, Exits};
-use crate::lease::Lease;
 use crate::shell::claim::{self, Claim, Held, Registry};
 use crate::shell::cmdq;
-use crate::shell::command::{Command, Ended};
+use crate::shell::command::{Command, Ended, Got};
 use crate::shell::control::{self, Control};
 use crate::shell::driver::Driver;
 use crate::shell::files::Files;
@@ -74,7 +73,7 @@ struct Running {
     tasks: Vec<(String, JoinHandle<Result<Ended, RunError>>)>,
     senders: Vec<cmdq::Sender<Command>>,
     /// Each interface's first lease (or why there is none), in a daemon.
-    readies: Vec<(String, oneshot::Receiver<Result<Lease, RunError>>)>,
+    readies: Vec<(String, oneshot::Receiver<Result<Got, RunError>>)>,
     settled: Arc<tokio::sync::Notify>,
     manager: systemd::Status,
 }
@@ -338,7 +337,7 @@ fn spawn(
 async fn ready(
     settings: &Settings,
     running: &Running,
-    readies: Vec<(String, oneshot::Receiver<Result<Lease, RunError>>)>,
+    readies: Vec<(String, oneshot::Receiver<Result<Got, RunError>>)>,
     not_started: Vec<NotStarted>,
     notifier: Option<Notifier>,
     exits: Exits,
@@ -348,7 +347,7 @@ async fn ready(
     let mut missing: Vec<String> = not_started.into_iter().map(|(why, _)| why).collect();
     for (name, ready) in readies {
         match ready.await {
-            Ok(Ok(lease)) => print_lease(&name, &lease),
+            Ok(Ok(got)) => print_lease(&name, &got),
             // The interface's driver has said why (once, as a warning).
             Ok(Err(e)) => {
                 status = status.max(exits.of(&e));
@@ -402,9 +401,10 @@ async fn wait_all(
     code
 }
 
-/// `eth0: 198.51.100.23/24 ...`: the lease on stdout, for whoever started dhcpc, unless
-/// stdout is where the log (which said `bound` already) goes: the journal, or the terminal.
-fn print_lease(name: &str, lease: &Lease) {
+/// `eth0: 198.51.100.23/24 ...`: the lease (or the options of DHCPINFORM) on stdout, for
+/// whoever started dhcpc, unless stdout is where the log (which said `bound` already) goes:
+/// the journal, or the terminal.
+fn print_lease(name: &str, lease: &Got) {
     if !log::stdout_is_log() {
         println!("{name}: {lease}");
     }

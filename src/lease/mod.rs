@@ -7,10 +7,12 @@
 //! keeps for hooks and status. Addresses, masks and routes are [`crate::addr`]'s, below both
 //! this module and [`crate::reply`].
 
+pub mod informed;
 pub mod options;
 pub mod rules;
 
 pub use crate::addr::Route;
+pub use informed::Informed;
 pub use options::{Options, OptionsIter};
 pub use rules::{
     check_address, check_broadcast, check_domain, check_host_part, check_lease_time, check_mtu,
@@ -196,34 +198,14 @@ impl Lease {
         Ok(())
     }
 
-    /// The routes this lease puts on the interface. RFC 3442: when the server sent classless
-    /// static routes, they are the routes and option 3 is ignored; otherwise the default route
-    /// goes via the first router of option 3.
-    /// An on-link route to the lease's own subnet is left out: the kernel has that one with
-    /// the address, and replacing it would take it away with the lease.
+    /// The routes this lease puts on the interface ([`routes_of`]).
     pub fn routes(&self) -> Vec<Route> {
-        if !self.classless_routes.is_empty() {
-            let network = network_of(self.address, self.prefix_len);
-            return self
-                .classless_routes
-                .iter()
-                .filter(|r| {
-                    !(r.gateway.is_unspecified()
-                        && r.prefix_len == self.prefix_len
-                        && r.dest == network)
-                })
-                .copied()
-                .collect();
-        }
-        self.routers
-            .first()
-            .map(|&gateway| Route {
-                dest: Ipv4Addr::UNSPECIFIED,
-                prefix_len: 0,
-                gateway,
-            })
-            .into_iter()
-            .collect()
+        routes_of(
+            &self.classless_routes,
+            &self.routers,
+            self.address,
+            self.prefix_len,
+        )
     }
 
     /// The search list resolv.conf gets: the domain (option 15) first, then option 119's names,
@@ -271,6 +253,38 @@ impl Lease {
                 .min(u64::from(INFINITE - 1)) as u32,
         }
     }
+}
+
+/// The routes of a server's options for a host at `address`/`prefix_len` (a lease's, or the
+/// options of a DHCPINFORM's ACK): RFC 3442, when the server sent classless static routes,
+/// they are the routes and option 3 is ignored; otherwise the default route goes via the first
+/// router of option 3. An on-link route to the host's own subnet is left out: the kernel has
+/// that one with the address, and replacing it would take it away with the routes.
+pub fn routes_of(
+    classless: &[Route],
+    routers: &[Ipv4Addr],
+    address: Ipv4Addr,
+    prefix_len: u8,
+) -> Vec<Route> {
+    if !classless.is_empty() {
+        let network = network_of(address, prefix_len);
+        return classless
+            .iter()
+            .filter(|r| {
+                !(r.gateway.is_unspecified() && r.prefix_len == prefix_len && r.dest == network)
+            })
+            .copied()
+            .collect();
+    }
+    routers
+        .first()
+        .map(|&gateway| Route {
+            dest: Ipv4Addr::UNSPECIFIED,
+            prefix_len: 0,
+            gateway,
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Option 3's routers less those that cannot be a next hop from `address`/`prefix_len`

@@ -6,9 +6,9 @@
 
 use crate::core::{Action, NoLease, Reason};
 use crate::hookenv::Reason as HookReason;
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
 use crate::shell::apply::Apply;
-use crate::shell::command::Ended;
+use crate::shell::command::{Ended, Got};
 use crate::shell::files::Files;
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::notify::{Notify, Ready};
@@ -36,8 +36,8 @@ pub struct Effects {
 pub struct Batch {
     /// The driver ends.
     pub done: Option<Ended>,
-    /// The first lease, for whoever waits for it.
-    first: Option<(Ready, Lease)>,
+    /// The first lease (or options), for whoever waits for it.
+    first: Option<(Ready, Got)>,
     /// Or why there is none yet.
     not_first: Option<(Ready, RunError)>,
     /// A oneshot run cannot go on.
@@ -123,6 +123,25 @@ impl Effects {
                 let hook = HookReason::from(transition);
                 self.notify.hook(hook, None, lease.as_ref()).await;
             }
+            Action::ConfigureOptions {
+                info,
+                previous,
+                transition,
+            } => {
+                let hook = HookReason::from(transition);
+                self.configure_options(info, previous, hook, batch).await
+            }
+            Action::DeconfigureOptions {
+                info,
+                reason,
+                transition,
+            } => {
+                self.deconfigure_options(&info, reason, transition.into())
+                    .await;
+                if reason == Reason::Released {
+                    batch.done = Some(Ended::Released);
+                }
+            }
         }
         Ok(None)
     }
@@ -160,7 +179,13 @@ impl Effects {
         };
         let e = match applied {
             Ok(()) => {
-                self.bound(lease, renewal, batch);
+                batch.said.push(if renewal {
+                    let time = crate::lease::human_secs(lease.lease_secs);
+                    format!("renewed {}, lease {time}", lease.address)
+                } else {
+                    format!("bound {lease}")
+                });
+                self.bound(Got::Lease(lease), batch);
                 return None;
             }
             Err(e) => e,
@@ -176,20 +201,56 @@ impl Effects {
         Some(FollowUp::ConfigureFailed(lease, e.to_string()))
     }
 
-    /// `lease` is on the interface: said once the batch is done, and told to whoever waits.
-    fn bound(&mut self, lease: Lease, renewal: bool, batch: &mut Batch) {
-        batch.said.push(if renewal {
-            let time = crate::lease::human_secs(lease.lease_secs);
-            format!("renewed {}, lease {time}", lease.address)
-        } else {
-            format!("bound {lease}")
-        });
+    /// `got` is on the interface (said already): told to whoever waits.
+    fn bound(&mut self, got: Got, batch: &mut Batch) {
         if let Some(ready) = self.notify.take_ready() {
-            batch.first = Some((ready, lease.clone()));
+            batch.first = Some((ready, got.clone()));
         }
         if self.opts.oneshot {
-            batch.done = Some(Ended::Bound(Box::new(lease)));
+            batch.done = Some(Ended::Bound(Box::new(got)));
         }
+    }
+
+    /// Options only (DHCPINFORM): makes the interface hold `info`'s routes, MTU and DNS
+    /// settings instead of `previous`'s (or has the script do it), then tells the hook. The
+    /// address is never touched.
+    async fn configure_options(
+        &mut self,
+        info: Informed,
+        previous: Option<Informed>,
+        hook: HookReason,
+        batch: &mut Batch,
+    ) {
+        // Where the next DHCPINFORM goes, unicast: the MAC the ACK came from.
+        self.port.ack_taken();
+        if !self.notify.script_configures() {
+            self.apply.configure_options(&info, previous.as_ref()).await;
+            self.set_dns_options(Some(&info));
+        }
+        self.notify
+            .hook_options(hook, Some(&info), previous.as_ref())
+            .await;
+        if previous.as_ref() == Some(&info) {
+            debug!("{}: the same options again", self.opts.name);
+        } else {
+            batch.said.push(format!("informed: {info}"));
+        }
+        self.bound(Got::Options(info), batch);
+    }
+
+    /// Options only: takes `info`'s routes, MTU and DNS settings off the interface (or has
+    /// the script do it), then tells the hook. The address stays.
+    async fn deconfigure_options(&mut self, info: &Informed, reason: Reason, hook: HookReason) {
+        if !self.notify.script_configures() {
+            let gone = reason == Reason::Gone;
+            self.apply.deconfigure_options(info, gone).await;
+            self.set_dns_options(None);
+            info!(
+                "{}: the options of {} taken off ({reason}); the address stays",
+                self.opts.name, info.address
+            );
+        }
+        self.notify.hook_options(hook, None, Some(info)).await;
     }
 
     /// Takes `lease` off the interface (or has the script do it), then tells the hook.
@@ -251,6 +312,13 @@ impl Effects {
     pub fn set_dns(&self, lease: Option<&Lease>) {
         let (name, index) = (&self.opts.name, self.link.index);
         self.files.set_dns(name, index, lease, &self.opts.dns_rules);
+    }
+
+    /// The DNS settings of the options of a DHCPINFORM's ACK (None: none of this interface's).
+    fn set_dns_options(&self, info: Option<&Informed>) {
+        let (name, index) = (&self.opts.name, self.link.index);
+        self.files
+            .set_dns_options(name, index, info, &self.opts.dns_rules);
     }
 
     /// Once a batch is carried out: the first lease is reported once its files are on disk

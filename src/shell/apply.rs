@@ -6,9 +6,9 @@
 //! changed it (also in `RUN_DIR/IFACE.mtu`, so that a later daemon can put it back).
 //! DNS settings are not the kernel's: the driver hands them to [`crate::shell::files`].
 
-use crate::lease::{Lease, Route};
+use crate::lease::{Informed, Lease, Route};
 use crate::shell::clock;
-use crate::shell::netlink::{Link, Netlink};
+use crate::shell::netlink::{Link, Netlink, Source};
 use std::io;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -76,7 +76,7 @@ impl Apply {
                 self.remove(old).await;
             } else {
                 for r in old.routes().iter().filter(|r| !routes.contains(r)) {
-                    self.del_route(old, r).await;
+                    self.del_route(source(old), r).await;
                 }
             }
         }
@@ -84,26 +84,67 @@ impl Apply {
             .add_address(self.index, lease, clock::now())
             .await?;
         self.apply_mtu(lease.mtu).await;
-        // Only routes the kernel does not hold already are added: a renewal that changes
-        // nothing touches no route, and routes the kernel dropped with the link come back.
-        // (A first lease has none there: no need to ask the kernel.) On-link routes go
-        // first, as a router may be reached through one of them.
-        let held = match previous {
-            Some(_) => self
+        self.add_routes(source(lease), &routes, previous.is_some())
+            .await;
+        Ok(())
+    }
+
+    /// Adds those of `routes` (from `src`) the kernel does not hold already: a renewal that
+    /// changes nothing touches no route, and routes the kernel dropped with the link come
+    /// back. (With nothing held `before`, none is there: no need to ask the kernel.) On-link
+    /// routes go first, as a router may be reached through one of them.
+    async fn add_routes(&self, src: Source, routes: &[Route], before: bool) {
+        let held = match before {
+            true => self
                 .net
                 .dhcp_routes(self.index, self.metric)
                 .await
                 .unwrap_or_default(),
-            None => Vec::new(),
+            false => Vec::new(),
         };
         let mut missing: Vec<&Route> = routes.iter().filter(|r| !held.contains(r)).collect();
         missing.sort_by_key(|r| !r.gateway.is_unspecified());
         for r in missing {
-            if let Err(e) = self.net.add_route(self.index, lease, r, self.metric).await {
+            if let Err(e) = self.net.add_route(self.index, src, r, self.metric).await {
                 warn!("{}: adding route {r}: {e}", self.name);
             }
         }
-        Ok(())
+    }
+
+    /// Options only (DHCPINFORM): makes the interface hold the routes and MTU of `info`,
+    /// taking away those of `previous` it does not keep. The address is never touched: it
+    /// was set by hand, and stays as it is.
+    pub async fn configure_options(&mut self, info: &Informed, previous: Option<&Informed>) {
+        Box::pin(async {
+            let routes = info.routes();
+            if let Some(old) = previous {
+                for r in old.routes().iter().filter(|r| !routes.contains(r)) {
+                    self.del_route((old.address, old.prefix_len), r).await;
+                }
+            }
+            self.apply_mtu(info.mtu).await;
+            let src = (info.address, info.prefix_len);
+            self.add_routes(src, &routes, previous.is_some()).await;
+        })
+        .await
+    }
+
+    /// Options only: takes the routes and MTU of `info` off the interface, never the address.
+    /// `gone`: the interface was removed, and the kernel took them already.
+    pub async fn deconfigure_options(&mut self, info: &Informed, gone: bool) {
+        Box::pin(async {
+            if gone {
+                if self.mtu_before.take().is_some() {
+                    let _ = std::fs::remove_file(&self.mtu_file);
+                }
+                return;
+            }
+            for r in info.routes() {
+                self.del_route((info.address, info.prefix_len), &r).await;
+            }
+            self.restore_mtu().await;
+        })
+        .await
     }
 
     /// Takes `lease` off the interface: routes, address, and the MTU it set. `gone`: the
@@ -122,8 +163,8 @@ impl Apply {
         .await
     }
 
-    async fn del_route(&self, lease: &Lease, r: &Route) {
-        if let Err(e) = self.net.del_route(self.index, lease, r, self.metric).await {
+    async fn del_route(&self, src: Source, r: &Route) {
+        if let Err(e) = self.net.del_route(self.index, src, r, self.metric).await {
             warn!("{}: removing route {r}: {e}", self.name);
         }
     }
@@ -182,7 +223,7 @@ impl Apply {
     /// Removes the routes and address of `lease` (gone already is fine).
     async fn remove(&mut self, lease: &Lease) {
         for r in lease.routes() {
-            self.del_route(lease, &r).await;
+            self.del_route(source(lease), &r).await;
         }
         if let Err(e) = self
             .net
@@ -214,6 +255,11 @@ impl Apply {
             Err(_) => true,
         }
     }
+}
+
+/// The source of `lease`'s routes: its address, and what is on-link from it.
+fn source(lease: &Lease) -> Source {
+    (lease.address, lease.prefix_len)
 }
 
 /// Where the MTU the interface had before option 26 changed it is kept (`RUN_DIR/IFACE.mtu`).

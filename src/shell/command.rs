@@ -2,7 +2,8 @@
 //! how it ends ([`Ended`]): the words the driver, the wait for a missing interface, the
 //! carrying out of actions and the daemon share, in a module below all of them.
 
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
+use std::fmt;
 use tokio::sync::oneshot;
 
 /// A request from the control socket (or the signal handler) to one interface's driver.
@@ -18,11 +19,28 @@ pub enum Command {
     Status(oneshot::Sender<serde_json::Value>),
 }
 
+/// What an interface got from a server: a lease, or (options only) the options of an ACK to
+/// DHCPINFORM.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Got {
+    Lease(Lease),
+    Options(Informed),
+}
+
+impl fmt::Display for Got {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Got::Lease(l) => l.fmt(f),
+            Got::Options(i) => i.fmt(f),
+        }
+    }
+}
+
 /// How a driver ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ended {
-    /// Oneshot mode: bound with this lease.
-    Bound(Box<Lease>),
+    /// Oneshot mode: bound with this lease (or, options only, informed with these options).
+    Bound(Box<Got>),
     Released,
     Stopped,
     /// The interface was removed (only between the driver's run of the interface and its wait for it to come back).

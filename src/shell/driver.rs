@@ -27,9 +27,9 @@ use crate::shell::files::Files;
 use crate::shell::leftout::LeftOut;
 use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
 use crate::shell::missing::{self, Awaited};
-use crate::shell::netlink::{Link, Netlink};
+use crate::shell::netlink::{Link, Netlink, Source};
 use crate::shell::notify::{Notify, Ready};
-use crate::shell::options::{IfaceOptions, RunError};
+use crate::shell::options::{inform_source, io_err, IfaceOptions, RunError};
 use crate::shell::port::{self, prepare_link, read_frame, Input, Port};
 use crate::shell::rawsock::RawSocket;
 use crate::shell::status;
@@ -84,8 +84,9 @@ impl Driver {
         let mut driver = match prepare_link(&net, &opts.name, true).await {
             Ok(link) => {
                 let claim = registry.for_link(&link, claim)?;
+                let inform = inform_from(&opts, &net, &link).await?;
                 let sock = port::open(&link)?;
-                let mut d = Driver::with(opts, link, net, files, Some(sock));
+                let mut d = Driver::with(opts, link, (net, files), Some(sock), inform);
                 d.claim = claim;
                 d
             }
@@ -99,7 +100,7 @@ impl Driver {
                     carrier: false,
                     mtu: None,
                 };
-                let mut d = Driver::with(opts, link, net, files, None);
+                let mut d = Driver::with(opts, link, (net, files), None, None);
                 d.missing = true;
                 d
             }
@@ -119,22 +120,28 @@ impl Driver {
         files: Files,
     ) -> Result<Driver, RunError> {
         let link = prepare_link(&net, &opts.name, false).await?;
-        Ok(Driver::with(opts, link, net, files, None))
+        Ok(Driver::with(opts, link, (net, files), None, None))
     }
 
+    /// The driver of `link`; `inform`: options only, from that address set by hand.
     fn with(
         opts: IfaceOptions,
         link: Link,
-        net: Netlink,
-        files: Files,
+        (net, files): (Netlink, Files),
         sock: Option<RawSocket>,
+        inform: Option<Source>,
     ) -> Driver {
         let name: Arc<str> = opts.name.as_str().into();
         let store = Store::new(name.clone(), opts.common.clone(), files.clone());
-        let found = store.load(&link.mac);
         let duid = || store.duid(link.mac);
-        let mut client = Client::new(opts.core_config(&link, duid), opts.seed(link.mac));
+        let config = opts.core_config(&link, duid, inform);
+        let mut client = Client::new(config, opts.seed(link.mac));
         let mut port = Port::new(name.clone(), link.mac, sock);
+        // Options only: no lease, saved or left, is looked at.
+        let found = match opts.inform {
+            None => store.load(&link.mac),
+            Some(_) => Default::default(),
+        };
         if let Some((saved, server_mac)) = found.usable {
             client = client.with_saved_lease(saved);
             port.set_server_mac(server_mac);
@@ -272,7 +279,8 @@ impl Driver {
         };
         match Box::pin(missing::wait(waiting, commands)).await? {
             Awaited::There { link, sock, claim } => {
-                self.renew_on(link, sock, claim);
+                let inform = inform_from(&self.fx.opts, &self.fx.net, &link).await?;
+                self.renew_on(link, sock, claim, inform);
                 Ok(None)
             }
             Awaited::Ended(end) => Ok(Some(end)),
@@ -281,9 +289,16 @@ impl Driver {
 
     /// The driver made afresh on the interface that came (back), keeping who waits for it
     /// and its link events.
-    fn renew_on(&mut self, link: Link, sock: RawSocket, claim: Option<Claim>) {
+    fn renew_on(
+        &mut self,
+        link: Link,
+        sock: RawSocket,
+        claim: Option<Claim>,
+        inform: Option<Source>,
+    ) {
         let (net, files) = (self.fx.net.clone(), self.fx.files.clone());
-        let fresh = Driver::with(self.fx.opts.clone(), link, net, files, Some(sock));
+        let opts = self.fx.opts.clone();
+        let fresh = Driver::with(opts, link, (net, files), Some(sock), inform);
         let mut old = std::mem::replace(self, fresh);
         self.claim = claim;
         self.claims = old.claims.take();
@@ -542,4 +557,20 @@ impl Driver {
             .status(&self.fx.opts.name, || status::line(client));
         Ok(batch.done)
     }
+}
+
+/// Options only (`--inform`): the address of `link`, set by hand, to send DHCPINFORM from, and
+/// its prefix, as the kernel holds them now; None for a lease.
+async fn inform_from(
+    opts: &IfaceOptions,
+    net: &Netlink,
+    link: &Link,
+) -> Result<Option<Source>, RunError> {
+    let Some(inform) = opts.inform else {
+        return Ok(None);
+    };
+    let holds = Box::pin(net.ipv4_addresses(link.index))
+        .await
+        .map_err(io_err(format!("{}: reading its addresses", opts.name)))?;
+    inform_source(&opts.name, inform.address, &holds).map(Some)
 }

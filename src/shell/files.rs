@@ -15,7 +15,7 @@
 //! 5 s, then twice as long each time up to 5 minutes, and at every change of the lease) until
 //! it is done. A file another process has changed meanwhile is not written over.
 
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
 use crate::shell::atomic::{replace, sync_dir};
 use crate::shell::dns::Chosen;
 use crate::shell::resolv::{self, Dns, DnsRules};
@@ -96,9 +96,26 @@ impl Files {
     /// gone (None). `rules` are the local changes to the lease's settings (dhclient.conf's
     /// supersede and prepend).
     pub fn set_dns(&self, iface: &str, ifindex: u32, lease: Option<&Lease>, rules: &DnsRules) {
-        let dns = lease
-            .map(|l| Dns::from_lease(l, rules))
-            .filter(|d| !d.is_empty());
+        self.put_dns(iface, ifindex, lease.map(|l| Dns::from_lease(l, rules)));
+    }
+
+    /// [`Files::set_dns`] for options only: the DNS settings of the options of an ACK to
+    /// DHCPINFORM (None: none of this interface's), to the same place a lease's go.
+    pub fn set_dns_options(
+        &self,
+        iface: &str,
+        ifindex: u32,
+        info: Option<&Informed>,
+        rules: &DnsRules,
+    ) {
+        let dns = info.map(|i| Dns::from_options(&i.dns, i.domain.as_ref(), &i.search, rules));
+        self.put_dns(iface, ifindex, dns);
+    }
+
+    /// `dns` is what `iface` contributes now (one with no settings takes back what an earlier
+    /// one set; None: nothing).
+    fn put_dns(&self, iface: &str, ifindex: u32, dns: Option<Dns>) {
+        let dns = dns.filter(|d| !d.is_empty());
         match &self.resolved {
             Some(r) => r.set(iface, ifindex, dns),
             None => self.send(Op::Dns(iface.to_string(), dns)),

@@ -14,7 +14,7 @@
 //! for, since what happens next depends on it.
 
 use crate::hookenv::{self, Reason};
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -35,6 +35,9 @@ pub struct Run {
     pub old: Option<Lease>,
     pub new_expiry: Option<u64>,
     pub old_expiry: Option<u64>,
+    /// Options only (DHCPINFORM): the options now and before, in place of a lease.
+    pub new_options: Option<Informed>,
+    pub old_options: Option<Informed>,
 }
 
 /// The script of one interface.
@@ -98,6 +101,8 @@ impl Script {
             old: run.old.as_ref(),
             new_expiry: run.new_expiry,
             old_expiry: run.old_expiry,
+            new_options: run.new_options.as_ref(),
+            old_options: run.old_options.as_ref(),
             requested: &self.requested,
         };
         let (env, withheld) = hookenv::environment(&event);
@@ -315,6 +320,8 @@ mod tests {
             old: None,
             new_expiry: Some(n),
             old_expiry: None,
+            new_options: None,
+            old_options: None,
         }
     }
 

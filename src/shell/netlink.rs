@@ -13,6 +13,10 @@ use rtnetlink::{Handle, LinkUnspec, RouteMessageBuilder};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 
+/// The address routes are added from (their preferred source) and its prefix length (what is
+/// on-link): a lease's, or the address set by hand of a DHCPINFORM.
+pub type Source = (Ipv4Addr, u8);
+
 /// What dhcpc needs to know about an interface.
 #[derive(Debug, Clone)]
 pub struct Link {
@@ -147,6 +151,32 @@ impl Netlink {
         req.execute().await.map_err(to_io)
     }
 
+    /// The IPv4 addresses of the interface `index`, with their prefix lengths, in the
+    /// kernel's order (the primary address of each subnet before its secondaries).
+    pub async fn ipv4_addresses(&self, index: u32) -> io::Result<Vec<Source>> {
+        let mut stream = self
+            .handle
+            .address()
+            .get()
+            .set_link_index_filter(index)
+            .execute();
+        let mut out = Vec::new();
+        while let Some(msg) = stream.try_next().await.map_err(to_io)? {
+            let local = msg.attributes.iter().find_map(|a| match a {
+                AddressAttribute::Local(IpAddr::V4(v4)) => Some(*v4),
+                _ => None,
+            });
+            let address = msg.attributes.iter().find_map(|a| match a {
+                AddressAttribute::Address(IpAddr::V4(v4)) => Some(*v4),
+                _ => None,
+            });
+            if let Some(a) = local.or(address) {
+                out.push((a, msg.header.prefix_len));
+            }
+        }
+        Ok(out)
+    }
+
     /// Removes an address from the interface; gone already is fine.
     pub async fn del_address(&self, index: u32, addr: Ipv4Addr, prefix_len: u8) -> io::Result<()> {
         let mut stream = self
@@ -173,11 +203,11 @@ impl Netlink {
         Ok(())
     }
 
-    fn route_message(index: u32, lease: &Lease, route: &Route, metric: u32) -> RouteMessage {
+    fn route_message(index: u32, src: Source, route: &Route, metric: u32) -> RouteMessage {
         let mut b = RouteMessageBuilder::<Ipv4Addr>::new()
             .destination_prefix(route.dest, route.prefix_len)
             .output_interface(index)
-            .pref_source(lease.address)
+            .pref_source(src.0)
             .priority(metric)
             .protocol(RouteProtocol::Dhcp);
         if route.gateway.is_unspecified() {
@@ -185,7 +215,7 @@ impl Netlink {
             b = b.scope(RouteScope::Link);
         } else {
             b = b.gateway(route.gateway);
-            if !same_subnet(lease, route.gateway) {
+            if !same_subnet(src, route.gateway) {
                 // A router outside the leased subnet is still reached over this link.
                 b = b.onlink();
             }
@@ -201,14 +231,14 @@ impl Netlink {
     pub async fn add_route(
         &self,
         index: u32,
-        lease: &Lease,
+        src: Source,
         route: &Route,
         metric: u32,
     ) -> io::Result<()> {
         use rtnetlink::packet_core::{
             NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST,
         };
-        let msg = Self::route_message(index, lease, route, metric);
+        let msg = Self::route_message(index, src, route, metric);
         let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewRoute(msg));
         req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND;
         let mut response = self.handle.clone().request(req).map_err(to_io)?;
@@ -228,11 +258,11 @@ impl Netlink {
     pub async fn del_route(
         &self,
         index: u32,
-        lease: &Lease,
+        src: Source,
         route: &Route,
         metric: u32,
     ) -> io::Result<()> {
-        let msg = Self::route_message(index, lease, route, metric);
+        let msg = Self::route_message(index, src, route, metric);
         match self.handle.route().del(msg).execute().await.map_err(to_io) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,
@@ -280,9 +310,9 @@ impl Netlink {
     }
 }
 
-fn same_subnet(lease: &Lease, other: Ipv4Addr) -> bool {
+fn same_subnet((address, prefix_len): Source, other: Ipv4Addr) -> bool {
     let mask = u32::MAX
-        .checked_shl(32 - u32::from(lease.prefix_len))
+        .checked_shl(32 - u32::from(prefix_len))
         .unwrap_or(0);
-    u32::from(lease.address) & mask == u32::from(other) & mask
+    u32::from(address) & mask == u32::from(other) & mask
 }

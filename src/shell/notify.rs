@@ -5,8 +5,9 @@
 //! reason) is the core's word, carried in its actions.
 
 use crate::hookenv::Reason as HookReason;
-use crate::lease::Lease;
+use crate::lease::{Informed, Lease};
 use crate::shell::clock;
+use crate::shell::command::Got;
 use crate::shell::hooks::{self, Script};
 use crate::shell::options::{IfaceOptions, RunError};
 use crate::shell::store::unix_now;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// What a driver reports once, when it first binds or when it gives up waiting.
-pub type Ready = oneshot::Sender<Result<Lease, RunError>>;
+pub type Ready = oneshot::Sender<Result<Got, RunError>>;
 
 /// One interface's listeners.
 #[derive(Default)]
@@ -108,16 +109,47 @@ impl Notify {
                 old: old.cloned(),
                 new_expiry: new.and_then(expiry_unix),
                 old_expiry: old.and_then(expiry_unix),
+                new_options: None,
+                old_options: None,
             };
-            match &self.queue {
-                Some(q) => {
-                    q.push(run);
-                    Some(0)
-                }
-                None => script.run(&run).await,
-            }
+            self.run(script, run).await
         })
         .await
+    }
+
+    /// [`Notify::hook`] for options only (DHCPINFORM): the options now and before in place
+    /// of a lease.
+    pub async fn hook_options(
+        &self,
+        reason: HookReason,
+        new: Option<&Informed>,
+        old: Option<&Informed>,
+    ) -> Option<i32> {
+        Box::pin(async {
+            let script = self.script.as_ref()?;
+            let run = hooks::Run {
+                reason,
+                new: None,
+                old: None,
+                new_expiry: None,
+                old_expiry: None,
+                new_options: new.cloned(),
+                old_options: old.cloned(),
+            };
+            self.run(script, run).await
+        })
+        .await
+    }
+
+    /// Runs the script (waited for when it configures the interface) or queues the run.
+    async fn run(&self, script: &Script, run: hooks::Run) -> Option<i32> {
+        match &self.queue {
+            Some(q) => {
+                q.push(run);
+                Some(0)
+            }
+            None => script.run(&run).await,
+        }
     }
 
     /// Asks to be told when the interface first binds (or gives up waiting).

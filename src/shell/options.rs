@@ -2,12 +2,13 @@
 //! ([`RunError`]): the shell's side of the command line and dhcpc.conf, which
 //! [`crate::daemon::options`] fills in.
 
-use crate::core::{ClientId, Config, ProbeMode};
-use crate::shell::netlink::Link;
+use crate::core::{ClientId, Config, Inform, ProbeMode};
+use crate::shell::netlink::{Link, Source};
 use crate::shell::resolv::DnsRules;
 use crate::text::InWords;
 use std::fmt;
 use std::io;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -77,6 +78,32 @@ pub struct CommonOptions {
     pub dhclient_lease_file: Option<PathBuf>,
     /// Local changes to the lease's DNS settings (dhclient.conf's supersede and prepend).
     pub dns_rules: DnsRules,
+    /// Options only (`--inform`): DHCPINFORM from the address set by hand, and no lease.
+    pub inform: Option<InformOptions>,
+}
+
+/// What `--inform[=ADDR]` and `--inform-refresh` ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InformOptions {
+    /// The address to send DHCPINFORM from; None: the interface's first IPv4 address.
+    pub address: Option<Ipv4Addr>,
+    /// How long after each answer to ask again; None: never.
+    pub refresh: Option<Duration>,
+}
+
+/// Options only: the address of the interface `name` (and its prefix, as the interface holds
+/// it) to send DHCPINFORM from, among those it `holds`: `asked` when given, else its first
+/// IPv4 address that is not link-local. The address is never added: it is set by hand.
+pub fn inform_source(
+    name: &str,
+    asked: Option<Ipv4Addr>,
+    holds: &[Source],
+) -> Result<Source, RunError> {
+    let found = holds.iter().copied().find(|(a, _)| match asked {
+        Some(want) => *a == want,
+        None => !a.is_link_local() && !a.is_loopback(),
+    });
+    found.ok_or_else(|| RunError::NoAddress(name.to_string(), asked))
 }
 
 /// Why an interface could not be run; each maps to a clear message and an exit status.
@@ -88,6 +115,9 @@ pub enum RunError {
     NoLease(String, Duration, String),
     /// Another dhcpc serves the interface (its pid, when known), whatever its run directory.
     Claimed(String, Option<u32>),
+    /// Options only (`--inform`): the interface does not hold the address to send DHCPINFORM
+    /// from (this one, or none at all).
+    NoAddress(String, Option<Ipv4Addr>),
     Io(String, io::Error),
 }
 
@@ -106,7 +136,9 @@ impl RunError {
             RunError::NoLease(..) | RunError::Claimed(..) => 1,
             RunError::Permission(..) => EXIT_LASTING,
             RunError::Io(_, e) if lasting(e) => EXIT_LASTING,
-            RunError::NoSuchInterface(_) | RunError::Io(..) => EXIT_MAY_PASS,
+            RunError::NoSuchInterface(_) | RunError::NoAddress(..) | RunError::Io(..) => {
+                EXIT_MAY_PASS
+            }
         };
         i32::from(code)
     }
@@ -155,6 +187,17 @@ impl fmt::Display for RunError {
                     f,
                     "{n}: already served by another dhcpc{pid}, with another --run-dir; stop \
                      that one first"
+                )
+            }
+            RunError::NoAddress(n, asked) => {
+                let what = match asked {
+                    Some(a) => format!("{a} is not an address of the interface"),
+                    None => "the interface has no IPv4 address".to_string(),
+                };
+                write!(
+                    f,
+                    "{n}: --inform: {what}; DHCPINFORM goes from an address set by hand (ip \
+                     address add ADDR/LEN dev {n}), which dhcpc never sets"
                 )
             }
             RunError::Io(what, e) => write!(f, "{what}: {}", InWords(e)),
@@ -258,8 +301,14 @@ pub fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
 
 impl IfaceOptions {
     /// The core's configuration for the interface `link`, from these options; `duid` is the
-    /// host's DUID, asked for only with `--clientid duid`.
-    pub fn core_config(&self, link: &Link, duid: impl FnOnce() -> Vec<u8>) -> Config {
+    /// host's DUID, asked for only with `--clientid duid`; `inform` the address (set by hand)
+    /// to send DHCPINFORM from, with options only ([`inform_source`]).
+    pub fn core_config(
+        &self,
+        link: &Link,
+        duid: impl FnOnce() -> Vec<u8>,
+        inform: Option<Source>,
+    ) -> Config {
         let opts = self;
         let mut config = Config::new(link.mac);
         config.broadcast_flag = opts.broadcast_flag;
@@ -279,6 +328,14 @@ impl IfaceOptions {
         config.acquire_timeout = Some(opts.timeout);
         config.last_lease = opts.last_lease;
         config.ipv4ll = opts.ipv4ll;
+        config.inform = match (opts.inform, inform) {
+            (Some(i), Some((address, prefix_len))) => Some(Inform {
+                address,
+                prefix_len,
+                refresh: i.refresh,
+            }),
+            _ => None,
+        };
         config
     }
 

@@ -160,12 +160,14 @@ impl Port {
         }
     }
 
-    /// Sends a DHCP message. Unicast messages (renewals, releases) go out through the packet
-    /// socket too, as complete frames from the leased address (ciaddr) to the server, at the
-    /// MAC its DHCPACK came from: no UDP socket is needed, so the daemon needs no AF_INET
-    /// socket at all (the unit forbids them), and each interface one descriptor less. The
-    /// kernel, having no socket on port 68, answers the server's unicast reply with an ICMP
-    /// port unreachable as well; servers ignore it, and the packet socket reads the reply.
+    /// Sends a DHCP message. Unicast messages (renewals, releases, a DHCPINFORM to a known
+    /// server) go out through the packet socket too, as complete frames from the leased (or
+    /// hand-set) address (ciaddr) to the server, at the MAC its DHCPACK came from, and a
+    /// broadcast DHCPINFORM from that address to everyone: no UDP socket is needed, so the
+    /// daemon needs no AF_INET socket at all (the unit forbids them), and each interface one
+    /// descriptor less. The kernel, having no socket on port 68, answers the server's unicast
+    /// reply with an ICMP port unreachable as well; servers ignore it, and the packet socket
+    /// reads the reply (its filter takes UDP to port 68 whatever the IP destination).
     pub fn send(&self, msg: &dhcproto::v4::Message, dest: Dest) {
         let kind = msg.opts().msg_type().map(kind_name).unwrap_or_default();
         let payload = match wire::encode(msg) {
@@ -184,9 +186,19 @@ impl Port {
                 server,
                 &payload,
             ),
+            Dest::BroadcastFrom(src) => frame::build(
+                self.mac,
+                frame::BROADCAST_MAC,
+                src,
+                Ipv4Addr::BROADCAST,
+                &payload,
+            ),
         };
         match (self.send_frame(&frame), dest) {
             (Ok(()), Dest::Broadcast) => debug!("sent {kind} xid {:#010x}, broadcast", msg.xid()),
+            (Ok(()), Dest::BroadcastFrom(src)) => {
+                debug!("sent {kind} xid {:#010x}, broadcast from {src}", msg.xid())
+            }
             (Ok(()), Dest::Unicast(to)) => debug!("sent {kind} xid {:#010x} to {to}", msg.xid()),
             // A lost send is retransmitted by the core's schedule; say why it was lost.
             (Err(e), _) => warn!("sending {kind}: {e}"),

@@ -50,9 +50,20 @@ pub struct DnsRules {
 
 impl Dns {
     pub fn from_lease(lease: &Lease, rules: &DnsRules) -> Dns {
+        Dns::from_options(&lease.dns, lease.domain.as_ref(), &lease.search, rules)
+    }
+
+    /// The settings of a server's options 6 (`dns`), 15 (`domain`) and 119 (`search`), a
+    /// lease's or a DHCPINFORM's ACK's, with the local `rules`.
+    pub fn from_options(
+        dns: &[Ipv4Addr],
+        domain: Option<&String>,
+        search: &[String],
+        rules: &DnsRules,
+    ) -> Dns {
         let mut servers = rules.prepend_servers.clone();
         let theirs = if rules.supersede_servers.is_empty() {
-            &lease.dns
+            dns
         } else {
             &rules.supersede_servers
         };
@@ -61,9 +72,9 @@ impl Dns {
         for d in rules
             .supersede_domain
             .as_ref()
-            .or(lease.domain.as_ref())
+            .or(domain)
             .into_iter()
-            .chain(&lease.search)
+            .chain(search)
         {
             if !domains.contains(d) {
                 domains.push(d.clone());

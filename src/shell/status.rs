@@ -2,9 +2,11 @@
 //! the service manager's `STATUS=`, both read off the core (which holds the one record of
 //! what the interface holds) and the carrier the driver last told it.
 
-use crate::core::Client;
+use crate::core::{Client, Timer};
+use crate::lease::{Options, Route};
 use crate::time::Instant;
 use serde_json::{json, Map, Value};
+use std::net::Ipv4Addr;
 
 /// The interface's state for `dhcpc --status`, as JSON.
 pub fn json(name: &str, client: &Client, carrier: bool, now: Instant) -> Value {
@@ -16,37 +18,63 @@ pub fn json(name: &str, client: &Client, carrier: bool, now: Instant) -> Value {
     if let Some(addr) = client.link_local() {
         v["link_local"] = addr.to_string().into();
     }
+    let secs_to = |at: Option<Instant>| at.map(|at| at.saturating_since(now).as_secs());
     if let Some(lease) = client.applied() {
-        let secs_to = |at: Option<Instant>| at.map(|at| at.saturating_since(now).as_secs());
-        let texts = |items: &[std::net::Ipv4Addr]| -> Value {
-            items.iter().map(|a| a.to_string()).collect()
-        };
         v["address"] = lease.address.to_string().into();
         v["prefix_len"] = lease.prefix_len.into();
         v["server"] = lease.server_id.to_string().into();
-        v["routers"] = texts(&lease.routers);
-        v["dns"] = texts(&lease.dns);
-        v["domain"] = lease.domain.clone().into();
-        v["search"] = lease.search.clone().into();
-        v["routes"] = lease.routes().iter().map(|r| r.to_string()).collect();
+        let routes = lease.routes();
+        let servers = (&lease.routers[..], &lease.dns[..], &lease.ntp[..]);
+        options_json(&mut v, servers, (&lease.domain, &lease.search[..]), &routes);
         v["mtu"] = lease.mtu.into();
-        v["ntp"] = texts(&lease.ntp);
-        // Every option the server sent, by code, as hex.
-        let options: Map<String, Value> = lease
-            .options
-            .iter()
-            .map(|(code, data)| {
-                let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
-                (code.to_string(), hex.into())
-            })
-            .collect();
-        v["options"] = options.into();
+        v["options"] = hex_options(&lease.options);
         v["lease_secs"] = lease.lease_secs.into();
         v["renew_in"] = secs_to(lease.renew_at()).into();
         v["rebind_in"] = secs_to(lease.rebind_at()).into();
         v["expires_in"] = secs_to(lease.expires_at()).into();
     }
+    if let Some(info) = client.informed() {
+        // Options only: the address is the host's own, set by hand.
+        v["inform_address"] = info.address.to_string().into();
+        v["prefix_len"] = info.prefix_len.into();
+        v["server"] = info.server_id.map(|s| s.to_string()).into();
+        let routes = info.routes();
+        let servers = (&info.routers[..], &info.dns[..], &info.ntp[..]);
+        options_json(&mut v, servers, (&info.domain, &info.search[..]), &routes);
+        v["mtu"] = info.mtu.into();
+        v["options"] = hex_options(&info.options);
+        v["refresh_in"] = secs_to(client.timers().get(Timer::Inform)).into();
+    }
     v
+}
+
+/// The routers, DNS and NTP servers, domain, search list and routes of a lease or of the
+/// options of DHCPINFORM, into `v`.
+fn options_json(
+    v: &mut Value,
+    (routers, dns, ntp): (&[Ipv4Addr], &[Ipv4Addr], &[Ipv4Addr]),
+    (domain, search): (&Option<String>, &[String]),
+    routes: &[Route],
+) {
+    let texts = |items: &[Ipv4Addr]| -> Value { items.iter().map(|a| a.to_string()).collect() };
+    v["routers"] = texts(routers);
+    v["dns"] = texts(dns);
+    v["domain"] = domain.clone().into();
+    v["search"] = search.to_vec().into();
+    v["routes"] = routes.iter().map(|r| r.to_string()).collect();
+    v["ntp"] = texts(ntp);
+}
+
+/// Every option the server sent, by code, as hex.
+fn hex_options(options: &Options) -> Value {
+    let map: Map<String, Value> = options
+        .iter()
+        .map(|(code, data)| {
+            let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+            (code.to_string(), hex.into())
+        })
+        .collect();
+    map.into()
 }
 
 /// The state of an interface no driver runs yet, because it is not there.
@@ -58,6 +86,9 @@ pub fn missing(name: &str) -> Value {
 /// 198.51.100.10/24`, `SELECTING`, `SELECTING, link-local 169.254.7.9`.
 pub fn line(client: &Client) -> String {
     let state = client.state();
+    if let Some(i) = client.informed() {
+        return format!("{state} options for {}/{}", i.address, i.prefix_len);
+    }
     match (client.lease(), client.link_local()) {
         (Some(l), _) => format!("{state} {}/{}", l.address, l.prefix_len),
         (None, Some(ll)) => format!("{state}, link-local {ll}"),

@@ -9,6 +9,7 @@ mod accept;
 mod acd;
 mod acquire;
 mod fallback;
+mod inform;
 mod link;
 mod linklocal;
 mod record;

@@ -116,6 +116,9 @@ impl Model {
             }
             Action::Notify { .. } => self.notified(a, actions, stopped, ctx),
             Action::SaveLease(_) | Action::ForgetLease | Action::NoLease(_) => {}
+            Action::ConfigureOptions { .. } | Action::DeconfigureOptions { .. } => {
+                panic!("{ctx}: options only (DHCPINFORM), which the setup never asks for: {a:?}")
+            }
         }
         0
     }
