@@ -99,6 +99,16 @@ pub fn what_was_done(name: &str, request: Request, before: Option<&serde_json::V
     let state = before
         .and_then(|v| v["state"].as_str())
         .unwrap_or("UNKNOWN");
+    // Options only (DHCPINFORM): the address is the host's own, and stays.
+    if let Some(a) = before.and_then(|v| v["inform_address"].as_str()) {
+        return match request {
+            Request::Renew => format!("{name}: asked the daemon for the options of {a} again"),
+            Request::Release => format!(
+                "{name}: took the options of {a} off (the address stays); the daemon has stopped"
+            ),
+            Request::Stop => format!("{name}: stopped the daemon; the options of {a} stay"),
+        };
+    }
     match (request, address) {
         (Request::Renew, Some(a)) => format!("{name}: asked the daemon to renew {a}"),
         (Request::Renew, None) => {

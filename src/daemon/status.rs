@@ -65,7 +65,8 @@ fn ask(run_dir: &std::path::Path, name: &str) -> Value {
 }
 
 /// One interface's state for people: `eth0: BOUND 198.51.100.23/24 from 198.51.100.1`, and
-/// when it renews, rebinds and expires.
+/// when it renews, rebinds and expires (with options only: `eth0: INFORMED options for
+/// 198.51.100.20/24 from 198.51.100.1`, and when they are asked for again).
 pub fn human_status(v: &Value) -> String {
     let s = |k: &str| v[k].as_str().unwrap_or("-").to_string();
     let mut out = format!("{}: {}", s("interface"), s("state"));
@@ -86,6 +87,20 @@ pub fn human_status(v: &Value) -> String {
             when("rebind_in"),
             when("expires_in")
         ));
+    }
+    if v.get("inform_address").is_some() {
+        // Options only: the address is the host's own; the options came from the server.
+        out.push_str(&format!(
+            " options for {}/{} from {}",
+            s("inform_address"),
+            v["prefix_len"],
+            s("server")
+        ));
+        let again = match v["refresh_in"].as_u64() {
+            Some(secs) => crate::lease::human_secs(secs.min(u64::from(u32::MAX - 1)) as u32),
+            None => "never".to_string(),
+        };
+        out.push_str(&format!("\n  asked again in {again}"));
     }
     out
 }

@@ -162,3 +162,29 @@ fn what_each_request_did_in_words() {
         assert_eq!(what_was_done("eth0", request, before), said);
     }
 }
+
+#[test]
+fn options_only_are_shown_and_said_as_such() {
+    let v = serde_json::json!({
+        "interface": "eth0", "state": "INFORMED", "inform_address": "198.51.100.20",
+        "prefix_len": 24, "server": "198.51.100.1", "refresh_in": 86000
+    });
+    assert_eq!(
+        human_status(&v),
+        "eth0: INFORMED options for 198.51.100.20/24 from 198.51.100.1\n  asked again in \
+         23h53m20s"
+    );
+    let done = |r| crate::daemon::request::what_was_done("eth0", r, Some(&v));
+    assert_eq!(
+        done(Request::Renew),
+        "eth0: asked the daemon for the options of 198.51.100.20 again"
+    );
+    assert_eq!(
+        done(Request::Release),
+        "eth0: took the options of 198.51.100.20 off (the address stays); the daemon has stopped"
+    );
+    assert_eq!(
+        done(Request::Stop),
+        "eth0: stopped the daemon; the options of 198.51.100.20 stay"
+    );
+}
