@@ -77,6 +77,17 @@ fn every_crash_found_by_fuzzing_stays_fixed() {
     assert!(n >= 2, "the regression inputs are missing");
 }
 
+/// The `inform` target (the `core` walk with options only, DHCPINFORM) has the `core`
+/// target's seeds for its own: every one, and every `core` crash input, walks with options
+/// only too; and its own crash inputs, once it has some, stay fixed.
+#[test]
+fn every_core_input_passes_the_checks_with_options_only() {
+    let n = replay("corpus", "core", core_model::run_inform);
+    assert!(n > 0, "no seed corpus for core");
+    replay("regressions", "core", core_model::run_inform);
+    replay("regressions", "inform", core_model::run_inform);
+}
+
 /// The captured dnsmasq frames are in the seed corpus, as frames and as payloads.
 #[test]
 fn the_captured_frames_seed_the_reply_wire_and_hookenv_targets() {

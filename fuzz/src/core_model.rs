@@ -24,6 +24,13 @@
 //! - at most [`MAX_ACTIONS`] actions per event and at most [`MAX_TIMED_SENDS`] packets sent by
 //!   timers in any one second (no send storms whatever the server does).
 //!
+//! The `inform` target walks the same inputs with options only (`--inform`, DHCPINFORM from
+//! an address set by hand, a refresh from the seed): then nothing of a lease may happen at
+//! all (no Configure, Deconfigure, saved lease, ARP probe or announcement), ConfigureOptions'
+//! `previous` is what the interface holds of the options and `informed()` what those actions
+//! left, every option set passes its check and names the address set by hand, DHCPINFORM goes
+//! from that address, the refresh is set only in INFORMED, and the rest above holds as well.
+//!
 //! Shared like `checks.rs`: `tests/fuzz_regressions.rs` includes this file by path.
 
 // The rules checked after every step, in a file of their own (a path both crates that
@@ -32,8 +39,8 @@
 mod rules;
 
 use arbitrary::{Arbitrary, Unstructured};
-use dhcpc::core::{ArpSeen, Client, Config, Event, ProbeMode, StateName};
-use dhcpc::lease::Lease;
+use dhcpc::core::{ArpSeen, Client, Config, Event, Inform, ProbeMode, StateName};
+use dhcpc::lease::{Informed, Lease};
 use dhcpc::reply::Reply;
 use dhcpc::time::Instant;
 use dhcpc::wire;
@@ -202,6 +209,10 @@ struct Model {
     defending: Option<Ipv4Addr>,
     /// PREINIT was told.
     preinit: bool,
+    /// Options only: the address set by hand DHCPINFORM goes from.
+    inform: Option<Ipv4Addr>,
+    /// Options only: what the interface holds of the options of an ACK to DHCPINFORM.
+    options: Option<Informed>,
 }
 
 impl Addr {
@@ -308,6 +319,17 @@ impl Template {
     }
 }
 
+/// Options only, for the `inform` target: from ADDR/24, asked again after a refresh the
+/// seed says (never, or 10 s to a little over an hour).
+fn inform_config(setup: &Setup) -> Inform {
+    let refresh = (setup.seed & 2 == 0).then(|| Duration::from_secs(10 + (setup.seed >> 8) % 4000));
+    Inform {
+        address: ADDR,
+        prefix_len: 24,
+        refresh,
+    }
+}
+
 fn config(setup: &Setup) -> Config {
     let mut cfg = Config::new(MAC);
     cfg.probe = match setup.probe {
@@ -364,7 +386,18 @@ pub fn run(data: &[u8]) {
 }
 
 pub fn run_input(input: &Input) {
-    run_steps(&input.setup, &input.steps);
+    run_steps(&input.setup, &input.steps, false);
+}
+
+/// [`run`] with options only (the `inform` target).
+pub fn run_inform(data: &[u8]) {
+    if let Ok(input) = Input::arbitrary_take_rest(Unstructured::new(data)) {
+        run_inform_input(&input);
+    }
+}
+
+pub fn run_inform_input(input: &Input) {
+    run_steps(&input.setup, &input.steps, true);
 }
 
 /// Where a walk is, for the message of a broken rule (formatted only then: it is costly).
@@ -380,10 +413,11 @@ impl fmt::Display for Ctx<'_> {
     }
 }
 
-/// Runs `steps` on a client set up by `setup`, checking every rule after every step.
-pub fn run_steps(setup: &Setup, steps: &[Step]) {
+/// Runs `steps` on a client set up by `setup` (with options only when `inform`), checking
+/// every rule after every step.
+pub fn run_steps(setup: &Setup, steps: &[Step], inform: bool) {
     let mut now = start_time();
-    let (mut c, mut m) = set_up(setup, now);
+    let (mut c, mut m) = set_up(setup, now, inform);
     let actions = c.handle(now, Event::Start);
     check(&c, &actions, &mut m, (now, false, false), &"start");
     assert!(m.preinit, "start: no PREINIT");
@@ -418,11 +452,18 @@ pub fn run_steps(setup: &Setup, steps: &[Step]) {
 }
 
 /// The client `setup` describes, and the model of its interface, at `now`.
-fn set_up(setup: &Setup, now: Instant) -> (Client, Model) {
-    let mut c = Client::new(config(setup), setup.seed);
+fn set_up(setup: &Setup, now: Instant, inform: bool) -> (Client, Model) {
+    let mut cfg = config(setup);
+    if inform {
+        // As the command line has it: no link-local fallback with --inform.
+        cfg.ipv4ll = None;
+        cfg.inform = Some(inform_config(setup));
+    }
+    let mut c = Client::new(cfg, setup.seed);
     let mut m = Model {
         carrier: !setup.no_carrier,
-        ipv4ll: setup.ipv4ll.is_some(),
+        ipv4ll: setup.ipv4ll.is_some() && !inform,
+        inform: inform.then_some(ADDR),
         ..Model::default()
     };
     if setup.no_carrier {
@@ -436,8 +477,11 @@ fn set_up(setup: &Setup, now: Instant) -> (Client, Model) {
             .and_then(|r| Lease::from_reply(&r, started).ok())
         {
             // An earlier process may have left it on the interface: the core counts it as
-            // held (and takes it off when it has run out, or is a leftover).
-            m.holds = Some(lease.clone());
+            // held (and takes it off when it has run out, or is a leftover); with options
+            // only, it is not looked at.
+            if !inform {
+                m.holds = Some(lease.clone());
+            }
             c = if setup.seed & 1 == 1 {
                 c.with_leftover(lease)
             } else {

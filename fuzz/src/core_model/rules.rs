@@ -5,7 +5,7 @@
 use super::{Model, MAX_ACTIONS, MAX_TIMED_SENDS};
 use dhcpc::addr::is_usable_unicast;
 use dhcpc::core::{Action, Client, Dest, StateName, Timer, Transition};
-use dhcpc::lease::Lease;
+use dhcpc::lease::{Informed, Lease};
 use dhcpc::time::Instant;
 use dhcpc::wire;
 use std::fmt;
@@ -51,6 +51,22 @@ impl Model {
         stopped: bool,
         ctx: &dyn fmt::Display,
     ) -> usize {
+        if self.inform.is_some() {
+            assert!(
+                !matches!(
+                    a,
+                    Action::Configure { .. }
+                        | Action::Deconfigure { .. }
+                        | Action::Reapply { .. }
+                        | Action::SaveLease(_)
+                        | Action::ForgetLease
+                        | Action::ArpProbe { .. }
+                        | Action::ArpAnnounce { .. }
+                        | Action::ArpRequest { .. }
+                ),
+                "{ctx}: options only, and {a:?}"
+            );
+        }
         match a {
             Action::Configure { .. } => self.configure(a, actions, ctx),
             Action::Deconfigure {
@@ -94,8 +110,13 @@ impl Model {
                 self.last_xid = msg.xid();
                 let bytes = wire::encode(msg).unwrap_or_else(|e| panic!("{ctx}: {e}"));
                 wire::decode(&bytes).unwrap_or_else(|e| panic!("{ctx}: ours: {e}"));
-                if let Dest::Unicast(to) = dest {
-                    assert!(is_usable_unicast(*to), "{ctx}: unicast to {to}");
+                match dest {
+                    Dest::Unicast(to) => assert!(is_usable_unicast(*to), "{ctx}: unicast to {to}"),
+                    Dest::BroadcastFrom(from) => {
+                        assert_eq!(Some(*from), self.inform, "{ctx}: broadcast from {from}");
+                        assert_eq!(msg.ciaddr(), *from, "{ctx}: ciaddr");
+                    }
+                    Dest::Broadcast => {}
                 }
                 return 1;
             }
@@ -116,8 +137,23 @@ impl Model {
             }
             Action::Notify { .. } => self.notified(a, actions, stopped, ctx),
             Action::SaveLease(_) | Action::ForgetLease | Action::NoLease(_) => {}
-            Action::ConfigureOptions { .. } | Action::DeconfigureOptions { .. } => {
-                panic!("{ctx}: options only (DHCPINFORM), which the setup never asks for: {a:?}")
+            Action::ConfigureOptions {
+                info,
+                previous,
+                transition,
+            } => self.configure_options(info, previous, *transition, ctx),
+            Action::DeconfigureOptions {
+                info,
+                reason,
+                transition,
+            } => {
+                assert_eq!(*transition, reason.transition(), "{ctx}");
+                assert_eq!(
+                    Some(info),
+                    self.options.as_ref(),
+                    "{ctx}: DeconfigureOptions of options the interface does not hold"
+                );
+                self.options = None;
             }
         }
         0
@@ -166,6 +202,27 @@ impl Model {
         self.holds = Some(lease.clone());
         self.last_configured = Some(lease.clone());
         self.probed.clear();
+    }
+
+    /// Options only: of the options the interface holds, named INFORM, for the address set
+    /// by hand, passing their check.
+    fn configure_options(
+        &mut self,
+        info: &Informed,
+        previous: &Option<Informed>,
+        transition: Transition,
+        ctx: &dyn fmt::Display,
+    ) {
+        assert!(self.inform.is_some(), "{ctx}: options without --inform");
+        assert_eq!(transition, Transition::Inform, "{ctx}");
+        assert_eq!(
+            previous, &self.options,
+            "{ctx}: ConfigureOptions replaces something else than the interface holds"
+        );
+        assert_eq!(Some(info.address), self.inform, "{ctx}: {info:?}");
+        info.check()
+            .unwrap_or_else(|e| panic!("{ctx}: configures bad options: {e}"));
+        self.options = Some(info.clone());
     }
 
     /// A link-local address put on: in 169.254.1.0 to 169.254.254.255, and only one.
@@ -271,6 +328,17 @@ fn check_record(c: &Client, m: &Model, stopped: bool, ctx: &dyn fmt::Display) {
         "{ctx}: the record is not what is held"
     );
     assert_eq!(c.link_local(), m.link_local, "{ctx}: link-local record");
+    assert_eq!(
+        c.informed(),
+        m.options.as_ref(),
+        "{ctx}: the record of the options is not what is held"
+    );
+    if c.informed().is_some() {
+        assert!(
+            matches!(state, Informing | Informed) || stopped,
+            "{ctx}: options held in {state}"
+        );
+    }
     if let Some(l) = c.lease() {
         assert_eq!(
             Some(l),
@@ -327,7 +395,7 @@ fn check_timers(c: &Client, ctx: &dyn fmt::Display) {
         assert!(
             matches!(
                 state,
-                Selecting | Requesting | Rebooting | Renewing | Rebinding
+                Selecting | Requesting | Rebooting | Renewing | Rebinding | Informing
             ),
             "{ctx}: a retransmission with no exchange"
         );
@@ -342,6 +410,15 @@ fn check_timers(c: &Client, ctx: &dyn fmt::Display) {
         state == Probing,
         "{ctx}: probe"
     );
+    if timers.get(Timer::Inform).is_some() {
+        assert_eq!(state, Informed, "{ctx}: a refresh set in {state}");
+    }
+    if c.config().inform.is_some() {
+        assert!(
+            matches!(state, Informing | Informed | Released),
+            "{ctx}: options only, in {state}"
+        );
+    }
     if state == Released {
         assert_eq!(timers.next(), None, "{ctx}: timers left after release");
     }
