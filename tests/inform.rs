@@ -250,3 +250,19 @@ fn without_the_address_set_by_hand_it_says_so_and_sends_nothing() {
     );
     assert_address_untouched(&lab);
 }
+
+#[test]
+fn no_answer_within_the_timeout_is_said_as_such() {
+    let lab = Lab::new();
+    set_by_hand(&lab);
+    let mut args = lab.dhcpc_dir_args();
+    args.extend(["-1", "--inform", "-t", "2", CLIENT_IF].map(String::from));
+    let out = lab.run_dhcpc(&args);
+    assert_exit(&out, 1);
+    assert_stderr_contains(
+        &out,
+        "vc: no answer to DHCPINFORM after 2 s: no DHCP server answered",
+    );
+    assert!(default_gateways(&lab).is_empty());
+    assert_address_untouched(&lab);
+}

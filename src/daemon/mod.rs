@@ -42,7 +42,7 @@ impl Exits {
     /// The status to exit with after `e`.
     pub fn of(&self, e: &RunError) -> u8 {
         match e {
-            RunError::NoLease(..) => self.no_lease,
+            RunError::NoLease(..) | RunError::NoOptions(..) => self.no_lease,
             _ => e.exit_code() as u8,
         }
     }

@@ -297,7 +297,10 @@ impl Effects {
         } else {
             format!("no carrier on {name}; {why}")
         };
-        let err = RunError::NoLease(name.clone(), self.opts.timeout, why);
+        let err = match self.opts.inform {
+            None => RunError::NoLease(name.clone(), self.opts.timeout, why),
+            Some(_) => RunError::NoOptions(name.clone(), self.opts.timeout, why),
+        };
         if self.opts.oneshot {
             return Err(err);
         }

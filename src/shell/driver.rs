@@ -200,6 +200,10 @@ impl Driver {
     /// DHCPRELEASE to the server, address and route removed, resolv.conf restored, lease file
     /// deleted. Returns the released lease, or None if there was no unexpired saved lease.
     pub async fn release_saved(mut self) -> Result<Option<Lease>, RunError> {
+        if self.fx.opts.inform.is_some() {
+            // Options only: no lease to give back, whatever an earlier run saved.
+            return Ok(None);
+        }
         let Some((lease, server_mac)) = self.fx.store.load(&self.fx.link.mac).usable else {
             return Ok(None);
         };
@@ -473,10 +477,12 @@ impl Driver {
     /// `dhcpc -r`: the core releases what it holds, and the driver ends.
     async fn release(&mut self) -> Result<Ended, RunError> {
         let actions = self.feed(clock::now(), Event::Release);
-        if !actions
-            .iter()
-            .any(|a| matches!(a, Action::Deconfigure { .. }))
-        {
+        if !actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Deconfigure { .. } | Action::DeconfigureOptions { .. }
+            )
+        }) {
             info!("nothing to release");
         }
         self.perform(actions).await?;
@@ -508,7 +514,11 @@ impl Driver {
         let changes = actions.iter().any(|a| {
             matches!(
                 a,
-                Action::Configure { .. } | Action::Deconfigure { .. } | Action::Reapply { .. }
+                Action::Configure { .. }
+                    | Action::Deconfigure { .. }
+                    | Action::Reapply { .. }
+                    | Action::ConfigureOptions { .. }
+                    | Action::DeconfigureOptions { .. }
             )
         });
         let _turn = if changes && !self.fx.notify.has_script() {
@@ -521,10 +531,15 @@ impl Driver {
 
     async fn perform_inner(&mut self, actions: Vec<Action>) -> Result<Option<Ended>, RunError> {
         let mut batch = Batch::default();
-        if actions
-            .iter()
-            .any(|a| matches!(a, Action::Configure { .. } | Action::Deconfigure { .. }))
-        {
+        if actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Configure { .. }
+                    | Action::Deconfigure { .. }
+                    | Action::ConfigureOptions { .. }
+                    | Action::DeconfigureOptions { .. }
+            )
+        }) {
             self.fx.notify.changed();
         }
         let mut queue = VecDeque::from(actions);

@@ -113,6 +113,8 @@ pub enum RunError {
     Permission(String, io::Error),
     /// No lease within the timeout: the interface, the timeout, and why.
     NoLease(String, Duration, String),
+    /// Options only (`--inform`): no answer to DHCPINFORM within the timeout, and why.
+    NoOptions(String, Duration, String),
     /// Another dhcpc serves the interface (its pid, when known), whatever its run directory.
     Claimed(String, Option<u32>),
     /// Options only (`--inform`): the interface does not hold the address to send DHCPINFORM
@@ -133,7 +135,7 @@ impl RunError {
     /// The process exit status for this error (documented in dhcpc(8)).
     pub fn exit_code(&self) -> i32 {
         let code = match self {
-            RunError::NoLease(..) | RunError::Claimed(..) => 1,
+            RunError::NoLease(..) | RunError::NoOptions(..) | RunError::Claimed(..) => 1,
             RunError::Permission(..) => EXIT_LASTING,
             RunError::Io(_, e) if lasting(e) => EXIT_LASTING,
             RunError::NoSuchInterface(_) | RunError::NoAddress(..) | RunError::Io(..) => {
@@ -179,6 +181,11 @@ impl fmt::Display for RunError {
             RunError::NoLease(n, t, why) => write!(
                 f,
                 "{n}: no lease after {} s: {why} (see --timeout)",
+                t.as_secs()
+            ),
+            RunError::NoOptions(n, t, why) => write!(
+                f,
+                "{n}: no answer to DHCPINFORM after {} s: {why} (see --timeout)",
                 t.as_secs()
             ),
             RunError::Claimed(n, pid) => {
