@@ -431,6 +431,38 @@ mod tests {
     }
 
     #[test]
+    fn dhcpinform_goes_from_the_address_set_by_hand() {
+        let ll = (Ipv4Addr::new(169, 254, 7, 9), 16);
+        let hand = (Ipv4Addr::new(198, 51, 100, 20), 24);
+        let second = (Ipv4Addr::new(203, 0, 113, 5), 28);
+        let holds = [ll, hand, second];
+        // The first that is not link-local; or the one named, with its prefix.
+        assert_eq!(inform_source("eth0", None, &holds).unwrap(), hand);
+        assert_eq!(
+            inform_source("eth0", Some(second.0), &holds).unwrap(),
+            second
+        );
+        let e = inform_source("eth0", Some(Ipv4Addr::new(198, 51, 100, 21)), &holds);
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "eth0: --inform: 198.51.100.21 is not an address of the interface; DHCPINFORM \
+             goes from an address set by hand (ip address add ADDR/LEN dev eth0), which dhcpc \
+             never sets"
+        );
+        let e = inform_source("eth0", None, &[ll]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("eth0: --inform: the interface has no IPv4 address;"),
+            "{e}"
+        );
+        assert_eq!(
+            e.exit_code(),
+            3,
+            "the address may come: the unit tries again"
+        );
+    }
+
+    #[test]
     fn run_errors_say_io_errors_in_words() {
         let e = RunError::Io(
             "creating /run/x".into(),
