@@ -4,9 +4,10 @@
 //! has them applied ([`Action::ConfigureOptions`]), and asks again after the configured
 //! refresh, since no lease time comes back to say when.
 //!
-//! The first DHCPINFORM of each exchange goes to the server that answered the last one, when
-//! it named itself (RFC 2131 4.4.3: "unicast, if known"); the first of all, and every
-//! retransmission, is broadcast, so that whichever server is there answers. Unanswered, it is
+//! The first DHCPINFORM of a refresh (or of `dhcpc -n`) goes to the server that answered the
+//! last one, when it named itself (RFC 2131 4.4.3: "unicast, if known"); the first of all,
+//! the first after carrier came back (the link may be elsewhere), and every retransmission
+//! are broadcast, so that whichever server is there answers. Unanswered, it is
 //! sent again with RFC 2131 4.1's backoff (4, 8, 16, 32, 64, 64… s, ±1 s), for ever: the
 //! options held meanwhile stay, as nothing ends them.
 

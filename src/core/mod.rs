@@ -27,6 +27,8 @@
 //! - `renewal`: RENEWING, REBINDING, expiry, and the T1/T2 fuzz;
 //! - `link`: carrier lost and back (RFC 4436), the interface removed;
 //! - `release`: DHCPRELEASE, and stopping;
+//! - `inform`: options only (DHCPINFORM, RFC 2131 3.4) for an address set by hand: INFORMING
+//!   and INFORMED, the options' own record ([`Client::informed`]) and their refresh;
 //! - [`request`]: what each message we send carries (options 50, 54, 55, 57, 61…);
 //! - [`timer`]: every deadline, in one named table; [`report`]: why no lease was taken;
 //!   [`linklocal`]: the RFC 3927 fallback.
