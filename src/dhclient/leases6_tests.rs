@@ -355,3 +355,22 @@ fn random_bytes_never_panic() {
         let _ = rewrite(Some(&t), "eth0", None);
     }
 }
+
+/// The lease dhclient is given back (`testdata/dhcpc6.leases`, read by `dhclient -6 -x` in
+/// record.sh): the busy lease on the lab's interface, its IA_NA's IAID the lab MAC's.
+pub(crate) fn for_dhclient() -> (Lease6, String) {
+    let mut l = busy_lease();
+    l.ias[0].iaid = 0x00aa_bbcc;
+    let duid = "default-duid \"\\000\\001\\000\\0012\\244I\\302\\002\\000\\000\\252\\273\\314\";\n";
+    let text = format!(
+        "{duid}{}",
+        render("v6rec-c0", &l, &[], 1_900_000_000, false)
+    );
+    (l, text)
+}
+
+#[test]
+fn what_dhclient_is_given_back_is_the_fixture() {
+    let file = include_str!("../v6/testdata/dhcpc6.leases");
+    assert_eq!(for_dhclient().1, file);
+}

@@ -408,3 +408,46 @@ fn random_options_never_panic() {
         }
     }
 }
+
+#[test]
+fn dhclient_reads_our_lease_file_as_we_read_it() {
+    // dhclient -6 -x on the lease file dhcpc writes (testdata/dhcpc6.leases): STOP6 for each
+    // address and prefix in it, with what it read.
+    let runs = recorded(include_str!("testdata/dhclient6-reads-ours.env"));
+    let file = include_str!("testdata/dhcpc6.leases");
+    let block = &crate::dhclient::leases6::parse_all(file, Instant::ZERO).unwrap()[0];
+    let sides = unconfigure_sides(&block.lease, block.starts);
+    assert_eq!((runs.len(), sides.len()), (3, 3));
+    let pid = runs[0]
+        .1
+        .iter()
+        .find(|(k, _)| k == "pid")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    for (run, side) in runs.iter().zip(sides) {
+        let ev = Event6Env {
+            old: Some(side),
+            ..event(Reason6::Stop6, pid, &[])
+        };
+        let (mut ours, withheld) = environment(&ev);
+        ours.sort();
+        // The server's DUID and the status message are text with quotes and `$`: dhclient
+        // passes them escaped, dhcpc withholds them. dhclient 4.4.3 cannot read back the
+        // info-refresh-time and aftr-name it writes ("parse_option_param: Bad format T",
+        // "... d"): dhcpc can.
+        let only_theirs = ["old_dhcp6_server_id", "old_dhcp6_status_code"];
+        let held: Vec<&str> = withheld.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(held, only_theirs);
+        let theirs: Vec<_> = run
+            .1
+            .iter()
+            .filter(|(k, _)| !only_theirs.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        let only_ours = ["old_dhcp6_aftr_name", "old_dhcp6_info_refresh_time"];
+        ours.retain(|(k, _)| !only_ours.contains(&k.as_str()));
+        assert_eq!(ours, theirs);
+    }
+}

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Records what ISC dhclient 4.4.3 -6 gives dhclient-script and writes to its lease file, for
-# the fixtures beside this script (dhclient6-*.env, dhclient6.leases). Run as root on a
+# the fixtures beside this script (dhclient6-*.env, dhclient6.leases), and what it makes of
+# the lease file dhcpc writes (dhcpc6.leases, from the unit tests: dhclient6-reads-ours.env).
+# Run as root on a
 # machine with isc-dhcp-client and isc-dhcp-server installed (dhcpd is run by hand, never as a
 # service). Everything runs in two network namespaces made here (a veth pair, 2001:db8::/32
 # only) and private mount namespaces with tmpfs over /run and /var/lib/dhcp; nothing touches
 # the host's interfaces or files. Usage: record.sh OUTDIR
 set -eu
 out=$(realpath "${1:?usage: record.sh OUTDIR}")
+here=$(dirname "$(realpath "$0")")
 work=$(mktemp -d /tmp/v6rec.XXXXXX)
 s=v6rec-s-$$ c=v6rec-c-$$
 cleanup() {
@@ -96,4 +99,9 @@ stop_dhcpd
 wait_for EXPIRE6 1 60
 client -x -N
 cp "$work/env.log" "$out/dhclient6-timed.env"
+# dhcpc's lease file, read back by dhclient: -x runs STOP6 for each address and prefix in it.
+: >"$work/env.log"
+cp "$here/dhcpc6.leases" "$work/dhclient6.leases"
+client -x -N -P
+cp "$work/env.log" "$out/dhclient6-reads-ours.env"
 cat "$work/dhclient.log" >&2
