@@ -2,9 +2,8 @@
 # Records what ISC dhclient 4.4.3 -6 gives dhclient-script and writes to its lease file, for
 # the fixtures beside this script (dhclient6-*.env, dhclient6.leases), and what it makes of
 # the lease file dhcpc writes (dhcpc6.leases, from the unit tests: dhclient6-reads-ours.env).
-# Run as root on a
-# machine with isc-dhcp-client and isc-dhcp-server installed (dhcpd is run by hand, never as a
-# service). Everything runs in two network namespaces made here (a veth pair, 2001:db8::/32
+# Run as root on a machine with isc-dhcp-client and isc-dhcp-server installed (dhcpd is run
+# by hand, never as a service). Everything runs in two network namespaces made here (a veth pair, 2001:db8::/32
 # only) and private mount namespaces with tmpfs over /run and /var/lib/dhcp; nothing touches
 # the host's interfaces or files. Usage: record.sh OUTDIR
 set -eu
