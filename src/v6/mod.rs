@@ -9,6 +9,9 @@
 use crate::time::Instant;
 use std::net::Ipv6Addr;
 
+pub mod hookenv;
+pub mod iaid;
+
 /// RFC 8415 7.7: a lifetime or time of 0xffffffff never runs out.
 pub const INFINITY: u32 = u32::MAX;
 
