@@ -89,7 +89,9 @@ pub fn prefix_option(data: &[u8]) -> Result<IaPrefix, String> {
 /// options. The IA is left out when it is shorter, its T1 and T2 fail [`times`], its options
 /// do not frame, or its status code cannot be read (then what it holds cannot be judged). Each
 /// address or prefix is judged on its own, a repeat left out, what fails said in `dropped`.
-/// Options of another kind of IA inside it are not taken. The first status code counts.
+/// Options of another kind of IA inside it are not taken. The first status code counts; what
+/// an IA with a status other than Success holds is kept as sent, for the core to judge (RFC
+/// 8415 18.2.10.1).
 pub fn read(kind: IaKind, data: &[u8], dropped: &mut Vec<String>) -> Result<Ia, String> {
     let (Some(iaid), Some(t1), Some(t2)) = (u32_at(data, 0), u32_at(data, 4), u32_at(data, 8))
     else {
