@@ -6,6 +6,8 @@
 //! (RFC 8415 7.7). A lease's `start` is when the exchange that earned it began, so that every
 //! deadline is `start + seconds`.
 
+pub mod core;
+
 use crate::time::Instant;
 use std::net::Ipv6Addr;
 
