@@ -248,7 +248,7 @@ impl Client6 {
             lease.ias.len(),
             lease.server_addr
         );
-        if self.configure(lease, Transition6::Bound6, out) {
+        if self.configure(now, lease, Transition6::Bound6, out) {
             self.settle(now, true, out);
         } else {
             self.solicit_later(now, out);

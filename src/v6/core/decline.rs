@@ -65,7 +65,7 @@ impl Client6 {
         if rest.ias.is_empty() {
             self.deconfigure(now, Reason6::Declined, out);
         } else {
-            self.configure(rest, Transition6::Expire6, out);
+            self.configure(now, rest, Transition6::Expire6, out);
             self.set_lease_timers(now);
         }
         let before = match &self.state {

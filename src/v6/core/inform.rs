@@ -46,7 +46,7 @@ impl Client6 {
         let mut info = lease::from_reply(r, from, Vec::new(), started);
         info.info_refresh = Some(refresh);
         info!("configuration from {from}; asking again in {refresh} s");
-        self.configure(info, Transition6::Inform6, out);
+        self.configure(now, info, Transition6::Inform6, out);
         self.goto(State6::Informed, None);
         let next = (refresh != INFINITY).then(|| now + Duration::from_secs(u64::from(refresh)));
         self.timers.set_or_stop(Timer6::Refresh, next);

@@ -79,6 +79,20 @@ pub fn judge(config: &Config6, reply: &Reply6) -> Vec<Ia> {
     out
 }
 
+/// Whether a REPLY to a RENEW or REBIND says anything of the lease: an IA (as `judged`
+/// kept it) of status Success that names an address or prefix (even to withdraw it, with a
+/// valid lifetime of 0), or an IA NotOnLink.
+pub fn renews(reply: &Reply6, judged: &[Ia]) -> bool {
+    judged.iter().any(|ia| match ia.status {
+        StatusCode::NotOnLink => true,
+        StatusCode::Success => reply
+            .ias
+            .iter()
+            .any(|raw| is_pd(raw) == is_pd(ia) && raw.iaid == ia.iaid && !is_empty(raw)),
+        _ => false,
+    })
+}
+
 /// Whether any of `ias` holds an address or prefix.
 pub fn grants(ias: &[Ia]) -> bool {
     ias.iter().any(|ia| !is_empty(ia))

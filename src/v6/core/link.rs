@@ -141,7 +141,10 @@ impl Client6 {
     /// a T1 or T2 that passed meanwhile starts its exchange.
     fn keep(&mut self, now: Instant, why: Check, out: &mut Vec<Action6>) {
         if let (Check::Saved, Some(lease)) = (why, self.held.clone()) {
-            self.configure(lease, Transition6::Bound6, out);
+            if !self.configure(now, lease, Transition6::Bound6, out) {
+                self.deconfigure(now, Reason6::Expired, out);
+                return self.solicit(now, Duration::ZERO, out);
+            }
         }
         self.settle(now, true, out);
     }

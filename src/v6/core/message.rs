@@ -9,9 +9,9 @@ use super::config::{Config6, Mode6};
 use crate::v6::{Holdings, Ia, IaAddr, IaPrefix, Kind6, Lease6, Outgoing6, StatusCode};
 use std::net::Ipv6Addr;
 
-/// Option codes the ORO always carries where RFC 8415 says so: SOL_MAX_RT (82, 21.24) in
-/// SOLICIT, REQUEST, RENEW, REBIND and INFORMATION-REQUEST; INF_MAX_RT (83, 21.25) and the
-/// Information Refresh Time (32, 21.23) in INFORMATION-REQUEST.
+/// Option codes the ORO always carries where RFC 8415 says so: SOL_MAX_RT (82, 21.24) and
+/// INF_MAX_RT (83, 21.25) in any ORO the client sends; the Information Refresh Time (32,
+/// 21.23) in INFORMATION-REQUEST.
 const SOL_MAX_RT: u16 = 82;
 const INF_MAX_RT: u16 = 83;
 const INFORMATION_REFRESH_TIME: u16 = 32;
@@ -33,8 +33,8 @@ fn message(kind: Kind6, xid: u32, server_id: Option<Vec<u8>>, ias: Vec<Ia>) -> O
 fn oro(config: &Config6, kind: Kind6) -> Vec<u16> {
     let mut oro = config.oro.clone();
     let extra: &[u16] = match kind {
-        Kind6::Solicit | Kind6::Request | Kind6::Renew | Kind6::Rebind => &[SOL_MAX_RT],
-        Kind6::InformationRequest => &[INFORMATION_REFRESH_TIME, INF_MAX_RT],
+        Kind6::Solicit | Kind6::Request | Kind6::Renew | Kind6::Rebind => &[SOL_MAX_RT, INF_MAX_RT],
+        Kind6::InformationRequest => &[INFORMATION_REFRESH_TIME, SOL_MAX_RT, INF_MAX_RT],
         _ => return Vec::new(),
     };
     for code in extra {

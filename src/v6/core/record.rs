@@ -8,15 +8,17 @@ use super::{Action6, Client6, Reason6, Timer6, Transition6};
 use crate::time::Instant;
 use crate::v6::{Kind6, Lease6};
 use std::time::Duration;
-use tracing::warn;
+use tracing::{info, warn};
 
 impl Client6 {
     /// The interface is to hold `lease`, replacing what it holds: the one place a Configure
     /// is emitted. The lease is saved with it. Whatever the rules refuse is taken out first
-    /// (nothing should be: the lease was built from judged IAs); a stateful lease left with
-    /// nothing is not configured.
+    /// (nothing should be: the lease was built from judged IAs), and so is what has run out
+    /// by `now` (a REPLY that came late); a stateful lease left with nothing is not
+    /// configured (false).
     pub(super) fn configure(
         &mut self,
+        now: Instant,
         lease: Lease6,
         transition: Transition6,
         out: &mut Vec<Action6>,
@@ -26,6 +28,10 @@ impl Client6 {
         if lease.ias.len() != before {
             warn!("refusing to configure an address or prefix that is not a usable unicast one");
         }
+        let Some(lease) = lease::unexpired(&lease, now).0 else {
+            info!("what the lease holds has run out already: not configured");
+            return false;
+        };
         if lease.ias.is_empty() && !self.config.is_stateless() {
             warn!("a lease with no address and no prefix left is not configured");
             return false;

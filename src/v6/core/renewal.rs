@@ -83,27 +83,23 @@ impl Client6 {
             _ => return debug!("REPLY from {from}: {:?}; retransmitting", r.status),
         }
         let judged = judge(&self.config, r);
-        let renews = judged
-            .iter()
-            .any(|ia| ia.status == StatusCode::Success && !lease::lifetimes(ia).is_empty())
-            || judged.iter().any(|ia| ia.status == StatusCode::NotOnLink);
+        let renews = lease::renews(r, &judged);
         let merged = lease::merge(held, r, from, &judged, started);
         if merged.no_binding {
             info!("{from} has no binding for an IA: requesting it");
             if !merged.lease.ias.is_empty() {
-                self.configure(merged.lease, transition, out);
+                self.configure(now, merged.lease, transition, out);
             }
             return self.request_binding(now, out);
         }
         if !renews {
             return debug!("REPLY from {from} renews nothing; retransmitting");
         }
-        if merged.lease.ias.is_empty() {
-            info!("{from} withdrew everything the lease held");
+        if !self.configure(now, merged.lease, transition, out) {
+            info!("nothing is left of the lease: {from} withdrew it, or it ran out");
             self.deconfigure(now, Reason6::Expired, out);
             return self.solicit(now, Duration::ZERO, out);
         }
-        self.configure(merged.lease, transition, out);
         self.settle(now, true, out);
     }
 
@@ -120,7 +116,7 @@ impl Client6 {
         match rest {
             Some(rest) => {
                 info!("part of the lease expired; the rest stays");
-                self.configure(rest, Transition6::Expire6, out);
+                self.configure(now, rest, Transition6::Expire6, out);
                 self.set_lease_timers(now);
             }
             None => {
