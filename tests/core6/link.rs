@@ -93,8 +93,18 @@ fn no_answer_to_confirm_within_its_mrd_keeps_the_lease() {
             assert_eq!(at, first.0 + s(10.0));
         }
     }
-    // 1, 2, 4 (CNF_MAX_RT), 4… each ±10 %, within 10 s.
-    assert!(times.len() >= 4, "{times:?}");
+    // RT 1, 2, then 4 (CNF_MAX_RT), each ±10 %, until 10 s (CNF_MAX_RD) after the first.
+    let gaps: Vec<f64> = times
+        .windows(2)
+        .map(|w| w[1].saturating_since(w[0]).as_secs_f64())
+        .collect();
+    assert!((0.9..=1.1).contains(&gaps[0]), "{gaps:?}");
+    assert!((1.7..=2.31).contains(&gaps[1]), "{gaps:?}");
+    assert!(
+        gaps[2..].iter().all(|g| (3.6..=4.4).contains(g)),
+        "{gaps:?}"
+    );
+    assert!(*times.last().unwrap() < first.0 + s(10.0));
     assert_eq!(c.state(), StateName6::Bound);
     assert_eq!(c.lease(), Some(&lease));
 }

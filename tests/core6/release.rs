@@ -87,3 +87,14 @@ fn a_lease_the_system_refuses_is_taken_off_and_asked_for_later() {
     assert!(a.is_empty());
     assert_eq!(c.poll_at(), before);
 }
+
+#[test]
+fn a_lease_from_an_earlier_run_can_be_released() {
+    // `dhclient -6 -r`: a client given the lease from the file, bound, told to release.
+    let (_, lease, start) = bound();
+    let mut c = client().into_bound(lease.clone());
+    assert_eq!(c.state(), StateName6::Bound);
+    let a = c.handle(start + s(30.0), Event6::Release);
+    assert_eq!(deconfigured(&a).unwrap().0, lease);
+    assert_eq!(sent(&a).kind, Kind6::Release);
+}
