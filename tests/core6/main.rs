@@ -6,6 +6,7 @@
 mod accept;
 mod acquire;
 mod decline;
+mod hostile;
 mod inform;
 mod link;
 mod props;
