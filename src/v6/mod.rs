@@ -6,14 +6,14 @@
 //! (RFC 8415 7.7). A lease's `start` is when the exchange that earned it began, so that every
 //! deadline is `start + seconds`.
 
+pub mod core;
 pub mod encode;
+pub mod hookenv;
+pub mod iaid;
 pub mod reply;
 
 use crate::time::Instant;
 use std::net::Ipv6Addr;
-
-pub mod hookenv;
-pub mod iaid;
 
 /// RFC 8415 7.7: a lifetime or time of 0xffffffff never runs out.
 pub const INFINITY: u32 = u32::MAX;
