@@ -411,12 +411,12 @@ pub fn is_host_name(s: &str) -> bool {
 }
 
 /// A search-list entry as exported: a host name with its trailing dot.
-fn is_search_name(s: &str) -> bool {
+pub(crate) fn is_search_name(s: &str) -> bool {
     s.strip_suffix('.').is_some_and(is_host_name)
 }
 
 /// Printable ASCII with none of the characters a shell gives meaning to.
-fn is_plain_text(s: &str) -> bool {
+pub(crate) fn is_plain_text(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_graphic() && !b"$`\\\"'|&;<>(){}[]*?!~#".contains(&b) || b == b' ')

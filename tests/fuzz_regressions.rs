@@ -11,19 +11,23 @@ mod checks;
 #[allow(dead_code)]
 #[path = "../fuzz/src/core_model.rs"]
 mod core_model;
+#[allow(dead_code)]
+#[path = "../fuzz/src/reply6.rs"]
+mod reply6;
 
 use std::path::{Path, PathBuf};
 
 /// A fuzz target's check of one input.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 6] = [
+const TARGETS: [(&str, Check); 7] = [
     ("reply", checks::reply),
     ("wire", checks::wire),
     ("leasefile", checks::leasefile),
     ("core", core_model::run),
     ("config", checks::config),
     ("hookenv", checks::hookenv),
+    ("reply6", reply6::reply6),
 ];
 
 fn files(dir: &Path) -> Vec<PathBuf> {

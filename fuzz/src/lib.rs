@@ -4,3 +4,4 @@
 
 pub mod checks;
 pub mod core_model;
+pub mod reply6;

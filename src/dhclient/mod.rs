@@ -9,6 +9,8 @@ pub mod cli;
 pub mod conf;
 pub mod duid;
 pub mod leases;
+pub mod leases6;
 mod lex;
 pub mod names;
+pub mod names6;
 mod send;

@@ -31,7 +31,7 @@ pub struct Link {
 }
 
 /// Errors from the kernel, as io::Error so callers can tell ENODEV and EPERM apart.
-fn to_io(e: rtnetlink::Error) -> io::Error {
+pub(super) fn to_io(e: rtnetlink::Error) -> io::Error {
     match e {
         rtnetlink::Error::NetlinkError(msg) => msg.to_io(),
         other => io::Error::other(other.to_string()),
@@ -41,7 +41,7 @@ fn to_io(e: rtnetlink::Error) -> io::Error {
 /// A route-netlink connection, driven by a task on the current runtime.
 #[derive(Clone)]
 pub struct Netlink {
-    handle: Handle,
+    pub(super) handle: Handle,
 }
 
 impl Netlink {

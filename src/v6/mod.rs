@@ -6,6 +6,12 @@
 //! (RFC 8415 7.7). A lease's `start` is when the exchange that earned it began, so that every
 //! deadline is `start + seconds`.
 
+pub mod core;
+pub mod encode;
+pub mod hookenv;
+pub mod iaid;
+pub mod reply;
+
 use crate::time::Instant;
 use std::net::Ipv6Addr;
 
@@ -95,7 +101,7 @@ pub struct Reply6 {
     pub kind: Kind6,
     /// The 24-bit transaction id.
     pub xid: u32,
-    /// Option 2, the server's DUID (1 to 128 bytes).
+    /// Option 2, the server's DUID: a 2-byte type and 1 to 128 bytes (RFC 8415 11.1).
     pub server_id: Option<Vec<u8>>,
     /// Option 1, the client's DUID as the server echoes it.
     pub client_id: Option<Vec<u8>>,

@@ -1,0 +1,210 @@
+//! What DHCPv6 changes on the interface, through rtnetlink: an IA_NA address as a /128 with the
+//! lease's preferred and valid lifetimes (as systemd-networkd and Debian's dhclient-script put
+//! it; no prefix route comes from DHCPv6, RFC 8415 leaves on-link to router advertisements), an
+//! unreachable route for each delegated prefix (RFC 7084 WPD-5: the parts not assigned
+//! downstream are not looped back upstream), and the addresses the kernel holds, with their
+//! duplicate-address-detection state.
+
+use super::netlink::{to_io, Netlink};
+use futures::{StreamExt, TryStreamExt};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, CacheInfo};
+use netlink_packet_route::route::{RouteMessage, RouteProtocol, RouteType};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload};
+use rtnetlink::sys::{AsyncSocket, SocketAddr};
+use rtnetlink::RouteMessageBuilder;
+use std::io;
+use std::net::{IpAddr, Ipv6Addr};
+use tokio::sync::mpsc;
+
+/// rtnetlink's multicast group of IPv6 address events (RTNLGRP_IPV6_IFADDR).
+const RTNLGRP_IPV6_IFADDR: u32 = 9;
+
+/// An IPv6 address the kernel holds on an interface, with what DAD made of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addr6 {
+    pub addr: Ipv6Addr,
+    pub prefix_len: u8,
+    /// Duplicate address detection has not finished (IFA_F_TENTATIVE): not usable yet.
+    pub tentative: bool,
+    /// Another host uses it (IFA_F_DADFAILED): the client declines it (RFC 8415 18.2.8).
+    pub dad_failed: bool,
+    /// Its preferred lifetime has passed (IFA_F_DEPRECATED).
+    pub deprecated: bool,
+}
+
+impl Addr6 {
+    /// A link-local address (fe80::/10).
+    pub fn is_link_local(&self) -> bool {
+        self.addr.segments()[0] & 0xffc0 == 0xfe80
+    }
+
+    /// Usable as a source: DAD has passed.
+    pub fn is_ready(&self) -> bool {
+        !self.tentative && !self.dad_failed
+    }
+}
+
+impl Netlink {
+    /// Puts `addr`/128 on the interface with the lease's lifetimes (seconds; u32::MAX for
+    /// ever), so that the kernel itself deprecates it and removes it if dhcpc is gone by then.
+    /// Replaces an existing entry (a renewal updates the lifetimes).
+    pub async fn add_address6(
+        &self,
+        index: u32,
+        addr: Ipv6Addr,
+        preferred: u32,
+        valid: u32,
+    ) -> io::Result<()> {
+        let mut req = self
+            .handle
+            .address()
+            .add(index, IpAddr::V6(addr), 128)
+            .replace();
+        let msg = req.message_mut();
+        let mut ci = CacheInfo::default();
+        ci.ifa_valid = valid;
+        ci.ifa_preferred = preferred.min(valid);
+        msg.attributes.push(AddressAttribute::CacheInfo(ci));
+        // No prefix route for a /128 either way; said so that the kernel never adds one.
+        msg.attributes
+            .push(AddressAttribute::Flags(AddressFlags::Noprefixroute));
+        req.execute().await.map_err(to_io)
+    }
+
+    /// Removes `addr`/128 from the interface; gone already is fine.
+    pub async fn del_address6(&self, index: u32, addr: Ipv6Addr) -> io::Result<()> {
+        let mut stream = self
+            .handle
+            .address()
+            .get()
+            .set_link_index_filter(index)
+            .set_address_filter(IpAddr::V6(addr))
+            .set_prefix_length_filter(128)
+            .execute();
+        while let Some(msg) = stream.try_next().await.map_err(to_io)? {
+            match self
+                .handle
+                .address()
+                .del(msg)
+                .execute()
+                .await
+                .map_err(to_io)
+            {
+                Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The IPv6 addresses on interface `index`, as the kernel holds them now.
+    pub async fn addresses6(&self, index: u32) -> io::Result<Vec<Addr6>> {
+        let mut stream = self
+            .handle
+            .address()
+            .get()
+            .set_link_index_filter(index)
+            .execute();
+        let mut out = Vec::new();
+        while let Some(msg) = stream.try_next().await.map_err(to_io)? {
+            if msg.header.family != AddressFamily::Inet6 {
+                continue;
+            }
+            out.extend(addr6_of(&msg));
+        }
+        Ok(out)
+    }
+
+    /// The unreachable route for a delegated prefix, in the main table, protocol dhcp.
+    fn unreachable_message(prefix: Ipv6Addr, len: u8, metric: u32) -> RouteMessage {
+        RouteMessageBuilder::<Ipv6Addr>::new()
+            .destination_prefix(prefix, len)
+            .kind(RouteType::Unreachable)
+            .priority(metric)
+            .protocol(RouteProtocol::Dhcp)
+            .build()
+    }
+
+    /// Adds the unreachable route for delegated prefix `prefix`/`len`; there already is fine.
+    pub async fn add_unreachable6(&self, prefix: Ipv6Addr, len: u8, metric: u32) -> io::Result<()> {
+        let msg = Self::unreachable_message(prefix, len, metric);
+        match self.handle.route().add(msg).execute().await.map_err(to_io) {
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Removes the unreachable route for `prefix`/`len`; gone already is fine.
+    pub async fn del_unreachable6(&self, prefix: Ipv6Addr, len: u8, metric: u32) -> io::Result<()> {
+        let msg = Self::unreachable_message(prefix, len, metric);
+        match self.handle.route().del(msg).execute().await.map_err(to_io) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// An address message's IPv6 address and state; None for another family or no address.
+fn addr6_of(msg: &AddressMessage) -> Option<Addr6> {
+    if msg.header.family != AddressFamily::Inet6 {
+        return None;
+    }
+    // The 32-bit IFA_FLAGS attribute when the kernel sends it, else the header's 8 bits.
+    let mut flags = AddressFlags::from_bits_retain(u32::from(msg.header.flags.bits()));
+    let mut addr = None;
+    for a in &msg.attributes {
+        match a {
+            AddressAttribute::Flags(f) => flags = *f,
+            AddressAttribute::Address(IpAddr::V6(v6)) => addr = Some(*v6),
+            _ => {}
+        }
+    }
+    Some(Addr6 {
+        addr: addr?,
+        prefix_len: msg.header.prefix_len,
+        tentative: flags.contains(AddressFlags::Tentative),
+        dad_failed: flags.contains(AddressFlags::Dadfailed),
+        deprecated: flags.contains(AddressFlags::Deprecated),
+    })
+}
+
+/// The interface and address an address event says failed duplicate address detection.
+/// The kernel deletes an address with lifetimes once DAD fails (RTM_DELADDR, the address
+/// flagged `dadfailed`), and keeps a permanent one flagged (RTM_NEWADDR): both count.
+pub fn dad_failure(msg: &RouteNetlinkMessage) -> Option<(u32, Ipv6Addr)> {
+    let (RouteNetlinkMessage::NewAddress(m) | RouteNetlinkMessage::DelAddress(m)) = msg else {
+        return None;
+    };
+    addr6_of(m)
+        .filter(|a| a.dad_failed)
+        .map(|a| (m.header.index, a.addr))
+}
+
+/// Follows this network namespace's IPv6 address events and sends each duplicate address
+/// detection failure (interface index, address) on the channel returned. Must run inside the
+/// tokio runtime; ends when the receiver is dropped.
+pub fn watch_dad_failures() -> io::Result<mpsc::UnboundedReceiver<(u32, Ipv6Addr)>> {
+    let (mut conn, handle, mut messages) = rtnetlink::new_connection()?;
+    let socket = conn.socket_mut().socket_mut();
+    // Bound (port chosen by the kernel) so that multicast reaches it.
+    socket.bind(&SocketAddr::new(0, 0))?;
+    socket.add_membership(RTNLGRP_IPV6_IFADDR)?;
+    tokio::spawn(conn);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        // Kept so that the connection (which stops once no handle is left) goes on.
+        let _handle = handle;
+        while let Some((msg, _)) = messages.next().await {
+            let msg: NetlinkMessage<RouteNetlinkMessage> = msg;
+            if let NetlinkPayload::InnerMessage(inner) = &msg.payload {
+                if let Some(failed) = dad_failure(inner) {
+                    if tx.send(failed).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
