@@ -9,6 +9,9 @@
 #[path = "../fuzz/src/checks.rs"]
 mod checks;
 #[allow(dead_code)]
+#[path = "../fuzz/src/core6_model.rs"]
+mod core6_model;
+#[allow(dead_code)]
 #[path = "../fuzz/src/core_model.rs"]
 mod core_model;
 #[allow(dead_code)]
@@ -20,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// A fuzz target's check of one input.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 7] = [
+const TARGETS: [(&str, Check); 8] = [
     ("reply", checks::reply),
     ("wire", checks::wire),
     ("leasefile", checks::leasefile),
@@ -28,6 +31,7 @@ const TARGETS: [(&str, Check); 7] = [
     ("config", checks::config),
     ("hookenv", checks::hookenv),
     ("reply6", reply6::reply6),
+    ("core6", core6_model::run),
 ];
 
 fn files(dir: &Path) -> Vec<PathBuf> {

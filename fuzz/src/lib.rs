@@ -3,5 +3,6 @@
 //! to replay the corpus and every crash found on the stable toolchain.
 
 pub mod checks;
+pub mod core6_model;
 pub mod core_model;
 pub mod reply6;

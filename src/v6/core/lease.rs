@@ -3,23 +3,32 @@
 //! 0), the next preferred and valid lifetime to run out, the end of the last.
 //!
 //! The parser already dropped what fails the wire's rules; the core checks again what it
-//! must never configure (multicast, loopback, link-local, unspecified addresses; prefixes of
-//! a length outside 1..=128), and what RFC 8415 says the client discards: an address or
-//! prefix whose preferred lifetime exceeds its valid one (21.6, 21.22), one of valid lifetime
-//! 0 (withdrawn, 18.2.10.1), an IA whose T1 exceeds its T2 (21.4, 21.21), an IA the client did
-//! not ask for.
+//! must never configure, by the parser's own rules (multicast, loopback, link-local,
+//! unspecified, IPv4-mapped addresses; prefixes of a length outside 1..=128 or overlapping
+//! those), and what RFC 8415 says the client discards: an address or prefix whose preferred
+//! lifetime exceeds its valid one (21.6, 21.22), one of valid lifetime 0 (withdrawn,
+//! 18.2.10.1), an IA whose T1 exceeds its T2 (21.4, 21.21), an IA the client did not ask for.
 
 use super::config::{Config6, MIN_CHOSEN_T1};
 use crate::time::Instant;
+use crate::v6::reply::rules;
 use crate::v6::{Holdings, Ia, Lease6, Reply6, StatusCode, INFINITY};
 use std::net::Ipv6Addr;
 use std::time::Duration;
 use tracing::debug;
 
-/// An address the core may put on the interface, or a prefix it may route: none of
-/// multicast, loopback, unspecified, link-local (fe80::/10).
+/// An address the core may put on the interface: by the parser's own rule, none of
+/// multicast, loopback, unspecified, IPv4-mapped or -compatible, link-local (fe80::/10). The
+/// same rule as the boundary's, so that a lease built elsewhere (a saved one) is held to it.
 pub fn usable(a: Ipv6Addr) -> bool {
-    !(a.is_multicast() || a.is_loopback() || a.is_unspecified() || a.is_unicast_link_local())
+    rules::is_usable_unicast6(a)
+}
+
+/// A prefix the core may route: by the parser's own rule, 1 to 128 bits, no bit set past its
+/// length, overlapping none of the ranges [`usable`] refuses (an unreachable route for
+/// fe00::/7 would take link-local and multicast from the link).
+pub fn usable_prefix(p: Ipv6Addr, len: u8) -> bool {
+    rules::prefix(p, len).is_ok()
 }
 
 /// Whether this IA is an IA_PD (by what it holds).
@@ -46,9 +55,9 @@ fn is_empty(ia: &Ia) -> bool {
 fn retain(ia: &mut Ia, mut keep: impl FnMut(u32, u32) -> bool) {
     match &mut ia.holdings {
         Holdings::Addresses(v) => v.retain(|a| usable(a.addr) && keep(a.preferred, a.valid)),
-        Holdings::Prefixes(v) => v.retain(|p| {
-            (1..=128).contains(&p.len) && usable(p.prefix) && keep(p.preferred, p.valid)
-        }),
+        Holdings::Prefixes(v) => {
+            v.retain(|p| usable_prefix(p.prefix, p.len) && keep(p.preferred, p.valid))
+        }
     }
 }
 

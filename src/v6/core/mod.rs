@@ -125,14 +125,16 @@ impl Client6 {
     /// it (an earlier run stopped with `-x`): should a server say it is not for this link,
     /// or should it have run out by then, it is taken off.
     pub fn with_saved_lease(mut self, lease: Lease6) -> Client6 {
-        self.saved = Some(lease);
+        // Held to the rules of what may be configured, as every lease the core takes: it
+        // may be put back as it is (Reapply) while being confirmed.
+        self.saved = Some(lease::cleaned(lease));
         self
     }
 
     /// A client that holds `lease` already (as applied by an earlier process), bound, so that
     /// it can renew or release it (`dhclient -6 -r` from the lease file).
     pub fn into_bound(mut self, lease: Lease6) -> Client6 {
-        self.held = Some(lease);
+        self.held = Some(lease::cleaned(lease));
         self.state = State6::Bound;
         self.set_lease_timers(Instant::ZERO);
         self
