@@ -24,5 +24,6 @@ pub mod reply;
 pub mod shell;
 pub mod text;
 pub mod time;
+pub mod timers;
 pub mod v6;
 pub mod wire;

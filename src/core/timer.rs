@@ -1,7 +1,7 @@
-//! Every deadline of one client in one named table (as quinn-proto keeps its timers): what is
-//! due next is [`TimerTable::next`], which is all `Client::poll_at` reports.
+//! The DHCPv4 client's timers, in the protocol-neutral table of [`crate::timers`]: what is due
+//! next is [`TimerTable::next`], which is all `Client::poll_at` reports.
 
-use crate::time::Instant;
+use crate::timers::{Table, TimerName};
 
 /// The client's deadlines. When several fall due at the same instant they are handled in
 /// this order: the lease's own deadlines first (an expiry is never preceded by a renewal
@@ -32,8 +32,8 @@ pub enum Timer {
     LinkLocal,
 }
 
-impl Timer {
-    pub const ALL: [Timer; 10] = [
+impl TimerName for Timer {
+    const ALL: &'static [Timer] = &[
         Timer::Expire,
         Timer::Rebind,
         Timer::Renew,
@@ -45,54 +45,32 @@ impl Timer {
         Timer::Announce,
         Timer::LinkLocal,
     ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// When each [`Timer`] is due, if it is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimerTable {
-    at: [Option<Instant>; Timer::ALL.len()],
-}
-
-impl TimerTable {
-    pub fn set(&mut self, timer: Timer, at: Instant) {
-        self.at[timer as usize] = Some(at);
-    }
-
-    /// Sets `timer` to `at`, or stops it (None).
-    pub fn set_or_stop(&mut self, timer: Timer, at: Option<Instant>) {
-        self.at[timer as usize] = at;
-    }
-
-    pub fn stop(&mut self, timer: Timer) {
-        self.at[timer as usize] = None;
-    }
-
-    pub fn get(&self, timer: Timer) -> Option<Instant> {
-        self.at[timer as usize]
-    }
-
-    /// The earliest deadline, and which timer it is (the first in [`Timer`] order on a tie).
-    pub fn next(&self) -> Option<(Timer, Instant)> {
-        Timer::ALL
-            .iter()
-            .filter_map(|&t| self.get(t).map(|at| (t, at)))
-            .min_by_key(|&(t, at)| (at, t))
-    }
-
-    /// The timer due at `now` that comes first, stopped as it is returned.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Timer> {
-        let (timer, at) = self.next()?;
-        if at > now {
-            return None;
-        }
-        self.stop(timer);
-        Some(timer)
-    }
-}
+pub type TimerTable = Table<Timer, 10>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::Instant;
+
+    #[test]
+    fn every_timer_has_its_slot_in_order() {
+        for (i, t) in Timer::ALL.iter().enumerate() {
+            assert_eq!(t.index(), i);
+        }
+        assert_eq!(TimerTable::default().next(), None);
+        // The table has a slot for each.
+        let mut table = TimerTable::default();
+        for &t in Timer::ALL {
+            table.set(t, Instant::ZERO);
+        }
+    }
 
     #[test]
     fn next_is_the_earliest_and_ties_go_in_timer_order() {

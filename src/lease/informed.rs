@@ -4,7 +4,7 @@
 //! routes against the host's own address and prefix, as a lease's are against the leased one.
 
 use super::{check_address, check_domain, check_mtu, check_prefix, check_route, check_server};
-use super::{routes_of, usable_routers, usable_routes, LeaseError, Options, Route};
+use super::{routes_of, usable_routers, usable_routes, LeaseError, Options, Route, Shown};
 use crate::reply::Reply;
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -118,30 +118,14 @@ impl fmt::Display for Informed {
         if let Some(s) = self.server_id {
             write!(f, " from {s}")?;
         }
-        let routes = self.routes();
-        match routes.iter().find(|r| r.is_default()) {
-            Some(r) if !r.gateway.is_unspecified() => write!(f, ", router {}", r.gateway)?,
-            _ => write!(f, ", no router")?,
-        }
-        let more = routes.iter().filter(|r| !r.is_default()).count();
-        if more > 0 {
-            write!(f, ", {more} more route{}", if more == 1 { "" } else { "s" })?;
-        }
-        if self.dns.is_empty() {
-            write!(f, ", no dns")?;
-        } else {
-            let dns: Vec<String> = self.dns.iter().map(|a| a.to_string()).collect();
-            write!(f, ", dns {}", dns.join(","))?;
-        }
-        if let Some(d) = &self.domain {
-            write!(f, ", domain {d}")?;
-        }
-        if !self.search.is_empty() {
-            write!(f, ", search {}", self.search.join(" "))?;
-        }
-        if let Some(m) = self.mtu {
-            write!(f, ", mtu {m}")?;
-        }
+        let shown = Shown {
+            routes: &self.routes(),
+            dns: &self.dns,
+            domain: self.domain.as_deref(),
+            search: &self.search,
+            mtu: self.mtu,
+        };
+        shown.write(f)?;
         Ok(())
     }
 }

@@ -358,16 +358,23 @@ pub fn human_secs(secs: u32) -> String {
     out
 }
 
-impl fmt::Display for Lease {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.address, self.prefix_len)?;
-        write!(f, " brd {}", self.broadcast)?;
-        let routes = self.routes();
-        match routes.iter().find(|r| r.is_default()) {
+/// What a lease's (or informed options') one-line summary shows after its address: the router
+/// and how many more routes, DNS servers, domain, search list and MTU.
+struct Shown<'a> {
+    routes: &'a [Route],
+    dns: &'a [Ipv4Addr],
+    domain: Option<&'a str>,
+    search: &'a [String],
+    mtu: Option<u16>,
+}
+
+impl Shown<'_> {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.routes.iter().find(|r| r.is_default()) {
             Some(r) if !r.gateway.is_unspecified() => write!(f, ", router {}", r.gateway)?,
             _ => write!(f, ", no router")?,
         }
-        let more = routes.iter().filter(|r| !r.is_default()).count();
+        let more = self.routes.iter().filter(|r| !r.is_default()).count();
         if more > 0 {
             write!(f, ", {more} more route{}", if more == 1 { "" } else { "s" })?;
         }
@@ -377,7 +384,7 @@ impl fmt::Display for Lease {
             let dns: Vec<String> = self.dns.iter().map(|a| a.to_string()).collect();
             write!(f, ", dns {}", dns.join(","))?;
         }
-        if let Some(d) = &self.domain {
+        if let Some(d) = self.domain {
             write!(f, ", domain {d}")?;
         }
         if !self.search.is_empty() {
@@ -386,6 +393,22 @@ impl fmt::Display for Lease {
         if let Some(m) = self.mtu {
             write!(f, ", mtu {m}")?;
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix_len)?;
+        write!(f, " brd {}", self.broadcast)?;
+        let shown = Shown {
+            routes: &self.routes(),
+            dns: &self.dns,
+            domain: self.domain.as_deref(),
+            search: &self.search,
+            mtu: self.mtu,
+        };
+        shown.write(f)?;
         write!(
             f,
             ", lease {}, server {}",

@@ -179,12 +179,18 @@ impl Netlink {
 
     /// Removes an address from the interface; gone already is fine.
     pub async fn del_address(&self, index: u32, addr: Ipv4Addr, prefix_len: u8) -> io::Result<()> {
+        self.del_ip(index, IpAddr::V4(addr), prefix_len).await
+    }
+
+    /// Removes `addr`/`prefix_len` (either family) from interface `index`; gone already is
+    /// fine.
+    pub(super) async fn del_ip(&self, index: u32, addr: IpAddr, prefix_len: u8) -> io::Result<()> {
         let mut stream = self
             .handle
             .address()
             .get()
             .set_link_index_filter(index)
-            .set_address_filter(IpAddr::V4(addr))
+            .set_address_filter(addr)
             .set_prefix_length_filter(prefix_len)
             .execute();
         while let Some(msg) = stream.try_next().await.map_err(to_io)? {

@@ -74,28 +74,7 @@ impl Netlink {
 
     /// Removes `addr`/128 from the interface; gone already is fine.
     pub async fn del_address6(&self, index: u32, addr: Ipv6Addr) -> io::Result<()> {
-        let mut stream = self
-            .handle
-            .address()
-            .get()
-            .set_link_index_filter(index)
-            .set_address_filter(IpAddr::V6(addr))
-            .set_prefix_length_filter(128)
-            .execute();
-        while let Some(msg) = stream.try_next().await.map_err(to_io)? {
-            match self
-                .handle
-                .address()
-                .del(msg)
-                .execute()
-                .await
-                .map_err(to_io)
-            {
-                Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {}
-                other => other?,
-            }
-        }
-        Ok(())
+        self.del_ip(index, IpAddr::V6(addr), 128).await
     }
 
     /// The IPv6 addresses on interface `index`, as the kernel holds them now.

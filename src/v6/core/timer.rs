@@ -2,7 +2,7 @@
 //! ([`crate::core::TimerTable`]): what is due next is [`TimerTable6::next`], which is all
 //! `Client6::poll_at` reports.
 
-use crate::time::Instant;
+use crate::timers::{Table, TimerName};
 
 /// The client's deadlines. When several fall due at the same instant they are handled in
 /// this order: the lease's lifetimes first (an address that runs out is gone before anything
@@ -27,8 +27,8 @@ pub enum Timer6 {
     Retransmit,
 }
 
-impl Timer6 {
-    pub const ALL: [Timer6; 7] = [
+impl TimerName for Timer6 {
+    const ALL: &'static [Timer6] = &[
         Timer6::Expire,
         Timer6::Depref,
         Timer6::Rebind,
@@ -37,54 +37,32 @@ impl Timer6 {
         Timer6::AcquireTimeout,
         Timer6::Retransmit,
     ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// When each [`Timer6`] is due, if it is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TimerTable6 {
-    at: [Option<Instant>; Timer6::ALL.len()],
-}
-
-impl TimerTable6 {
-    pub fn set(&mut self, timer: Timer6, at: Instant) {
-        self.at[timer as usize] = Some(at);
-    }
-
-    /// Sets `timer` to `at`, or stops it (None).
-    pub fn set_or_stop(&mut self, timer: Timer6, at: Option<Instant>) {
-        self.at[timer as usize] = at;
-    }
-
-    pub fn stop(&mut self, timer: Timer6) {
-        self.at[timer as usize] = None;
-    }
-
-    pub fn get(&self, timer: Timer6) -> Option<Instant> {
-        self.at[timer as usize]
-    }
-
-    /// The earliest deadline, and which timer it is (the first in [`Timer6`] order on a tie).
-    pub fn next(&self) -> Option<(Timer6, Instant)> {
-        Timer6::ALL
-            .iter()
-            .filter_map(|&t| self.get(t).map(|at| (t, at)))
-            .min_by_key(|&(t, at)| (at, t))
-    }
-
-    /// The timer due at `now` that comes first, stopped as it is returned.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Timer6> {
-        let (timer, at) = self.next()?;
-        if at > now {
-            return None;
-        }
-        self.stop(timer);
-        Some(timer)
-    }
-}
+pub type TimerTable6 = Table<Timer6, 7>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::Instant;
+
+    #[test]
+    fn every_timer_has_its_slot_in_order() {
+        for (i, t) in Timer6::ALL.iter().enumerate() {
+            assert_eq!(t.index(), i);
+        }
+        assert_eq!(TimerTable6::default().next(), None);
+        // The table has a slot for each.
+        let mut table = TimerTable6::default();
+        for &t in Timer6::ALL {
+            table.set(t, Instant::ZERO);
+        }
+    }
 
     #[test]
     fn lifetimes_come_before_the_exchange_on_a_tie() {
