@@ -73,6 +73,48 @@ pub struct Cli {
     #[arg(long, requires = "status")]
     pub json: bool,
 
+    /// DHCPv4 (the default, unless -6 is given alone). With -6: both protocols on each
+    /// interface, in one process.
+    #[arg(short = '4', long = "ipv4")]
+    pub ipv4: bool,
+
+    /// DHCPv6 (RFC 8415): an address (IA_NA) by default; see --ia-pd, --no-ia-na,
+    /// --stateless. Alone: DHCPv6 only; with -4: both protocols.
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+
+    /// DHCPv6: ask for a delegated prefix (IA_PD) too.
+    #[arg(long)]
+    pub ia_pd: bool,
+
+    /// DHCPv6: the length of delegated prefix hoped for (implies --ia-pd).
+    #[arg(long, value_name = "LEN", value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub prefix_len_hint: Option<u8>,
+
+    /// DHCPv6: ask for no address (with --ia-pd: a delegated prefix only).
+    #[arg(long)]
+    pub no_ia_na: bool,
+
+    /// DHCPv6: configuration only (INFORMATION-REQUEST: DNS servers, search list, NTP), no
+    /// address or prefix.
+    #[arg(long, conflicts_with_all = ["ia_pd", "prefix_len_hint", "no_ia_na"])]
+    pub stateless: bool,
+
+    /// DHCPv6: ask for these options too (codes, comma-separated).
+    #[arg(long, value_name = "OPT,...", value_delimiter = ',',
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub request6: Vec<u16>,
+
+    /// DHCPv6 hook scripts: the `dad_wait_time` they are told (dhclient's --dad-wait-time).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub dad_wait_time: u32,
+
+    /// DHCPv6 hook scripts: the `ip6_prefixlen` of an address (dhclient's
+    /// --address-prefix-len; dhcpc itself puts addresses on as /128).
+    #[arg(long, value_name = "LEN", default_value_t = 128,
+          value_parser = clap::value_parser!(u8).range(0..=128))]
+    pub address_prefix_len: u8,
+
     /// Send DHCPRELEASE when stopped by SIGTERM (default: keep the lease).
     #[arg(help_heading = PROCESS_HEADING, long)]
     pub release_on_exit: bool,

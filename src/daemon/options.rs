@@ -2,7 +2,7 @@
 
 use crate::cli::Cli;
 use crate::config::Settings;
-use crate::shell::options::{CommonOptions, IfaceOptions, InformOptions};
+use crate::shell::options::{v6_name, CommonOptions, IfaceOptions, InformOptions, V6Options};
 use crate::shell::resolv::DnsRules;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +37,29 @@ pub fn all_iface_options(settings: &Settings, names: &[String]) -> Vec<IfaceOpti
             }
         })
         .collect()
+}
+
+/// The names of the clients `settings` runs on the interfaces `names`: `eth0` for DHCPv4,
+/// `eth0:6` for DHCPv6 ([`v6_name`]), in command-line order. Each has its name on the control
+/// socket, its pid file, its DNS settings and its line in the service manager's status.
+pub fn client_names(settings: &Settings, names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|n| clients_of(settings.interface(n), n))
+        .collect()
+}
+
+/// The names of the clients of interface `name` that `cli` (its settings) runs or asks:
+/// DHCPv4 unless `-6` alone, DHCPv6 with `-6`.
+pub fn clients_of(cli: &Cli, name: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    if cli.ipv4 || !cli.ipv6 {
+        keys.push(name.to_string());
+    }
+    if cli.ipv6 {
+        keys.push(v6_name(name));
+    }
+    keys
 }
 
 /// The settings of an interface other than its name, from its command line.
@@ -75,6 +98,18 @@ pub fn common_options(cli: &Cli) -> CommonOptions {
             address,
             refresh: (cli.inform_refresh > 0).then(|| Duration::from_secs(cli.inform_refresh)),
         }),
+        v6: V6Options {
+            // DHCPv4 unless -6 alone.
+            ipv4: cli.ipv4 || !cli.ipv6,
+            ipv6: cli.ipv6,
+            // An address unless asked for none, or for configuration only.
+            na: !cli.no_ia_na && !cli.stateless,
+            pd: (cli.ia_pd || cli.prefix_len_hint.is_some()).then_some(cli.prefix_len_hint),
+            stateless: cli.stateless,
+            extra_requests: cli.request6.clone(),
+            dad_wait_time: cli.dad_wait_time,
+            address_prefix_len: cli.address_prefix_len,
+        },
     }
 }
 

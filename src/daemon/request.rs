@@ -42,7 +42,12 @@ pub fn control_request(
 ) -> u8 {
     let cli = &settings.cli;
     let mut code = 0;
-    for name in &cli.interfaces {
+    let keys: Vec<String> = cli
+        .interfaces
+        .iter()
+        .flat_map(|n| options::clients_of(settings.interface(n), n))
+        .collect();
+    for name in &keys {
         // What the daemon holds beforehand, to say what the request did to it.
         let before = control::request(&cli.run_dir, name, "status")
             .ok()
@@ -55,7 +60,7 @@ pub fn control_request(
                 code = 3;
                 writeln!(err, "dhcpc: {name}: {answer}")
             }
-            Err(e) if control::no_daemon(&e) && request == Request::Release => {
+            Err(e) if control::no_daemon(&e) && request == Request::Release && !is_v6(name) => {
                 code = code.max(release_offline(settings, name, out, err));
                 Ok(())
             }
@@ -74,6 +79,11 @@ pub fn control_request(
         };
     }
     code
+}
+
+/// Whether a client's name is DHCPv6's (`eth0:6`).
+fn is_v6(name: &str) -> bool {
+    crate::shell::options::base_name(name) != name
 }
 
 /// Why the daemon's control socket at `socket` could not be asked, and (refused for want of

@@ -6,17 +6,19 @@
 use crate::cli::Cli;
 use crate::config::Settings;
 use crate::daemon::fork::{self, Notifier};
+use crate::daemon::options::client_names;
 use crate::daemon::{options, runtime, start_files, Exits};
 use crate::shell::claim::{self, Claim, Held, Registry};
 use crate::shell::cmdq;
 use crate::shell::command::{Command, Ended, Got};
 use crate::shell::control::{self, Control};
 use crate::shell::driver::Driver;
+use crate::shell::driver6::Driver6;
 use crate::shell::files::Files;
 use crate::shell::linkwatch::LinkMonitor;
 use crate::shell::log::{self, in_iface};
 use crate::shell::netlink::Netlink;
-use crate::shell::options::RunError;
+use crate::shell::options::{v6_name, RunError};
 use crate::shell::{systemd, trim};
 use std::path::Path;
 use std::process::ExitCode;
@@ -33,7 +35,7 @@ pub fn start(settings: Settings, exits: Exits) -> ExitCode {
     let cli = &settings.cli;
     // An interface a live daemon serves is not started again: two clients would fight over
     // its address. Nothing is started then, not even the other interfaces named with it.
-    if let Err(code) = refuse_served(cli) {
+    if let Err(code) = refuse_served(&settings) {
         return code;
     }
     let notifier = if !cli.oneshot && !cli.foreground {
@@ -92,7 +94,7 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
             return start_failed(&names, &e, notifier, exits);
         }
     };
-    let claims = match claim_all(cli, &registry) {
+    let claims = match claim_all(&settings, &registry) {
         Ok(c) => c,
         Err(()) => {
             if let Some(n) = notifier.take() {
@@ -118,7 +120,8 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
         }
         return ExitCode::from(status);
     }
-    let mut running = match spawn(cli, &names, started, &mut process, &mut notifier, exits) {
+    let keys = client_names(&settings, &names);
+    let mut running = match spawn(cli, &keys, started, &mut process, &mut notifier, exits) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -149,8 +152,8 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
     };
     process.files.flush().await;
     if daemon {
-        for name in &names {
-            control::cleanup(&cli.run_dir, name);
+        for key in &keys {
+            control::cleanup(&cli.run_dir, key);
         }
         if let Some(path) = &cli.pid_file {
             let _ = std::fs::remove_file(path);
@@ -218,6 +221,48 @@ impl Process {
 /// An interface that could not start for want of descriptors: why, and its exit status.
 type NotStarted = (String, u8);
 
+/// One protocol's client of an interface: DHCPv4's or DHCPv6's driver, each run in a task of
+/// its own under its name (`eth0`, `eth0:6`).
+enum AnyDriver {
+    V4(Driver),
+    V6(Driver6),
+}
+
+impl AnyDriver {
+    fn notify_ready(&mut self, ready: crate::shell::notify::Ready) {
+        match self {
+            AnyDriver::V4(d) => d.notify_ready(ready),
+            AnyDriver::V6(d) => d.notify_ready(ready),
+        }
+    }
+
+    fn notify_changes(&mut self, settled: Arc<tokio::sync::Notify>) {
+        match self {
+            AnyDriver::V4(d) => d.notify_changes(settled),
+            AnyDriver::V6(d) => d.notify_changes(settled),
+        }
+    }
+
+    fn notify_status(&mut self, manager: systemd::Status) {
+        match self {
+            AnyDriver::V4(d) => d.notify_status(manager),
+            AnyDriver::V6(d) => d.notify_status(manager),
+        }
+    }
+
+    /// Runs the driver in a task of its own, named `key` in the log.
+    fn spawn(
+        self,
+        key: &str,
+        rx: cmdq::Receiver<Command>,
+    ) -> JoinHandle<Result<Ended, RunError>> {
+        match self {
+            AnyDriver::V4(d) => tokio::spawn(in_iface(key, Box::new(d).run(rx))),
+            AnyDriver::V6(d) => tokio::spawn(in_iface(key, Box::new(d).run(rx))),
+        }
+    }
+}
+
 /// The exit status for the interfaces that could not start: the highest of theirs, 0 for none.
 fn worst(not_started: &[NotStarted]) -> u8 {
     not_started.iter().map(|(_, code)| *code).max().unwrap_or(0)
@@ -232,9 +277,9 @@ async fn open_drivers(
     names: &[String],
     mut claims: Vec<(String, Claim)>,
     p: &Process,
-) -> Result<(Vec<(String, Driver)>, Vec<NotStarted>), RunError> {
+) -> Result<(Vec<(String, AnyDriver)>, Vec<NotStarted>), RunError> {
     let opts = options::all_iface_options(settings, names);
-    let drivers = futures::future::join_all(opts.into_iter().map(|opts| {
+    let drivers = futures::future::join_all(opts.into_iter().filter(|o| o.v6.ipv4).map(|opts| {
         let name = opts.name.clone();
         let claim = claims
             .iter()
@@ -248,7 +293,32 @@ async fn open_drivers(
     .await;
     let mut started = Vec::new();
     let mut not_started = Vec::new();
-    for (name, driver) in names.iter().zip(drivers) {
+    let opts6 = options::all_iface_options(settings, names)
+        .into_iter()
+        .filter(|o| o.v6.ipv6);
+    let drivers6 = futures::future::join_all(opts6.map(|opts| {
+        let key = v6_name(&opts.name);
+        let (net, files) = (p.net.clone(), p.files.clone());
+        async move {
+            let d = in_iface(&key, Driver6::new(opts, net, files, Some(&p.monitor))).await;
+            (key, d.map(AnyDriver::V6))
+        }
+    }))
+    .await;
+    let drivers4 = names
+        .iter()
+        .filter(|n| {
+            let cli = settings.interface(n);
+            cli.ipv4 || !cli.ipv6
+        })
+        .cloned()
+        .zip(drivers)
+        .map(|(n, d)| (n, d.map(AnyDriver::V4)));
+    let mut all: Vec<(String, Result<AnyDriver, RunError>)> = drivers4.chain(drivers6).collect();
+    // In command-line order, each interface's DHCPv4 client first.
+    let order = client_names(settings, names);
+    all.sort_by_key(|(k, _)| order.iter().position(|o| o == k));
+    for (name, driver) in all {
         match driver {
             Ok(d) => started.push((name.clone(), d)),
             Err(e) if out_of_descriptors(&e) => {
@@ -257,7 +327,7 @@ async fn open_drivers(
                      (ulimit -n, LimitNOFILE=)",
                     nofile_limit()
                 );
-                log::iface_span(name).in_scope(|| error!("{why}"));
+                log::iface_span(&name).in_scope(|| error!("{why}"));
                 not_started.push((why, e.exit_code() as u8));
             }
             Err(e) => return Err(e),
@@ -271,7 +341,7 @@ async fn open_drivers(
 fn spawn(
     cli: &Cli,
     names: &[String],
-    started: Vec<(String, Driver)>,
+    started: Vec<(String, AnyDriver)>,
     p: &mut Process,
     notifier: &mut Option<Notifier>,
     exits: Exits,
@@ -311,7 +381,7 @@ fn spawn(
         }
         driver.notify_status(running.manager.clone());
         running.senders.push(tx);
-        let task = tokio::spawn(in_iface(&name, Box::new(driver).run(rx)));
+        let task = driver.spawn(&name, rx);
         running.tasks.push((name, task));
     }
     if let Some(c) = p.control.as_mut() {
@@ -421,20 +491,20 @@ async fn shutdown(term: &mut Signal) -> &'static str {
 
 /// Refuses to start (status 1, one line per interface) when a live dhcpc of the same run
 /// directory serves any of the named interfaces; a socket left by a killed daemon is none.
-fn refuse_served(cli: &Cli) -> Result<(), ExitCode> {
-    let served: Vec<_> = cli
-        .interfaces
+fn refuse_served(settings: &Settings) -> Result<(), ExitCode> {
+    let cli = &settings.cli;
+    let keys = client_names(settings, &cli.interfaces);
+    let served: Vec<_> = keys
         .iter()
-        .filter_map(|name| control::served_by(&cli.run_dir, name).map(|s| (name, s)))
+        .filter_map(|key| control::served_by(&cli.run_dir, key).map(|s| (key, s)))
         .collect();
     if served.is_empty() {
         return Ok(());
     }
-    for (name, s) in &served {
-        log::fatal(Some(name), &already_served(cli, name, Some(s)));
+    for (key, s) in &served {
+        log::fatal(Some(key), &already_served(cli, key, Some(s)));
     }
-    let others: Vec<&str> = cli
-        .interfaces
+    let others: Vec<&str> = keys
         .iter()
         .filter(|n| !served.iter().any(|(s, _)| s == n))
         .map(String::as_str)
@@ -451,10 +521,18 @@ fn refuse_served(cli: &Cli) -> Result<(), ExitCode> {
 
 /// Claims every named interface that is there ([`crate::shell::claim`]); Err (with one line
 /// on stderr for each) when another dhcpc, whatever its run directory, serves any of them.
-fn claim_all(cli: &Cli, registry: &Registry) -> Result<Vec<(String, Claim)>, ()> {
+/// A claim is DHCPv4's: DHCPv6 clients of an interface are told apart by their control
+/// socket (`IFACE:6.sock`), so that dhclient's callers may run `dhclient` and `dhclient -6`
+/// on one interface as two processes.
+fn claim_all(settings: &Settings, registry: &Registry) -> Result<Vec<(String, Claim)>, ()> {
+    let cli = &settings.cli;
     let present: Vec<(&String, u32)> = cli
         .interfaces
         .iter()
+        .filter(|n| {
+            let c = settings.interface(n);
+            c.ipv4 || !c.ipv6
+        })
         .filter_map(|n| Some((n, claim::index_of(n)?)))
         .collect();
     let indexes: Vec<u32> = present.iter().map(|(_, i)| *i).collect();

@@ -4,6 +4,7 @@
 use crate::cli::Cli;
 use crate::daemon::request::refused;
 use crate::shell::control;
+use crate::shell::options::v6_name;
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -11,7 +12,20 @@ use std::io::Write;
 /// daemon could not be asked to `err` (in JSON, as the entry's `error`); the exit status: 0,
 /// or 1 when one of them has no daemon (or did not answer).
 pub fn status(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let mut names = cli.interfaces.clone();
+    let mut names: Vec<String> = Vec::new();
+    for n in &cli.interfaces {
+        // Without -4 or -6: DHCPv6 too where a daemon runs it, and DHCPv4 unless only
+        // DHCPv6 runs.
+        let v6 = v6_name(n);
+        if !cli.ipv4 && !cli.ipv6 && control::socket_path(&cli.run_dir, &v6).exists() {
+            if control::socket_path(&cli.run_dir, n).exists() {
+                names.push(n.clone());
+            }
+            names.push(v6);
+        } else {
+            names.extend(crate::daemon::options::clients_of(cli, n));
+        }
+    }
     if names.is_empty() {
         names = served(&cli.run_dir);
     }
@@ -69,7 +83,16 @@ fn ask(run_dir: &std::path::Path, name: &str) -> Value {
 /// 198.51.100.20/24 from 198.51.100.1`, and when they are asked for again).
 pub fn human_status(v: &Value) -> String {
     let s = |k: &str| v[k].as_str().unwrap_or("-").to_string();
-    let mut out = format!("{}: {}", s("interface"), s("state"));
+    let v6 = v["protocol"] == "dhcpv6";
+    let mut out = match v6 {
+        true => format!("{} (DHCPv6): {}", s("interface"), s("state")),
+        false => format!("{}: {}", s("interface"), s("state")),
+    };
+    if v6 {
+        for p in v["prefixes"].as_array().into_iter().flatten() {
+            out.push_str(&format!(" prefix {}", p["prefix"].as_str().unwrap_or("-")));
+        }
+    }
     if v.get("address").is_some() {
         out.push_str(&format!(
             " {}/{} from {}",

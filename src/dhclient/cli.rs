@@ -16,7 +16,7 @@ pub const DEFAULT_SCRIPT: &str = "/sbin/dhclient-script";
 
 /// Flags that only dhclient has: one of them on a command line makes it dhclient's.
 const ONLY_DHCLIENT: &[&str] = &[
-    "-pf", "-lf", "-cf", "-sf", "-df", "-nw", "-4", "-6", "-I", "-e", "-w", "--no-pid",
+    "-pf", "-lf", "-cf", "-sf", "-df", "-nw", "-I", "-e", "-w", "--no-pid",
 ];
 
 /// Whether `argv` (program name first) is dhclient's command line: the program is called

@@ -25,6 +25,8 @@ pub enum Command {
 pub enum Got {
     Lease(Lease),
     Options(Informed),
+    /// A DHCPv6 lease (or, stateless, its options).
+    Lease6(Box<crate::v6::Lease6>),
 }
 
 impl fmt::Display for Got {
@@ -32,6 +34,7 @@ impl fmt::Display for Got {
         match self {
             Got::Lease(l) => l.fmt(f),
             Got::Options(i) => i.fmt(f),
+            Got::Lease6(l) => write!(f, "DHCPv6 {l}"),
         }
     }
 }

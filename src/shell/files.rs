@@ -112,6 +112,12 @@ impl Files {
         self.put_dns(iface, ifindex, dns);
     }
 
+    /// A DHCPv6 lease's DNS settings (None: none), under `key` (`IFACE:6`), beside the
+    /// interface's DHCPv4 ones in the same place.
+    pub fn set_dns6(&self, key: &str, ifindex: u32, dns: Option<Dns>) {
+        self.put_dns(key, ifindex, dns);
+    }
+
     /// `dns` is what `iface` contributes now (one with no settings takes back what an earlier
     /// one set; None: nothing).
     fn put_dns(&self, iface: &str, ifindex: u32, dns: Option<Dns>) {

@@ -27,9 +27,32 @@ const PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// The most lines of a run's output that are logged.
 const MAX_LINES: usize = 20;
 
-/// One run of the script, owned, for the queue.
+/// One run of the script, owned, for the queue: a DHCPv4 event, whose environment
+/// [`hookenv`] builds when it runs, or a run whose environment is made already (DHCPv6's,
+/// by [`crate::v6::hookenv`]).
 #[derive(Debug, Clone)]
-pub struct Run {
+pub enum Run {
+    V4(Box<Run4>),
+    Ready {
+        /// The reason's word, for the log.
+        reason: &'static str,
+        env: Vec<(String, String)>,
+    },
+}
+
+impl Run {
+    /// The reason the script runs, as it is told.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Run::V4(r) => r.reason.as_str(),
+            Run::Ready { reason, .. } => reason,
+        }
+    }
+}
+
+/// A DHCPv4 run: the event as [`hookenv`] takes it.
+#[derive(Debug, Clone)]
+pub struct Run4 {
     pub reason: Reason,
     pub new: Option<Lease>,
     pub old: Option<Lease>,
@@ -93,6 +116,10 @@ impl Script {
 
     /// The run's environment from [`hookenv`]; what it withholds is logged.
     fn environment(&self, run: &Run) -> Vec<(String, String)> {
+        let run = match run {
+            Run::V4(r) => r,
+            Run::Ready { env, .. } => return env.clone(),
+        };
         let event = hookenv::Event {
             reason: run.reason,
             interface: &self.interface,
@@ -137,7 +164,7 @@ impl Script {
                     "{}: running {} ({}): {e}",
                     self.interface,
                     self.path.display(),
-                    run.reason
+                    run.reason()
                 );
                 None
             }
@@ -156,20 +183,21 @@ impl Script {
                 if !status.success() {
                     warn!(
                         "{}: {name} ({}) exited with {status}",
-                        self.interface, run.reason
+                        self.interface,
+                        run.reason()
                     );
                 }
                 status.code()
             }
             Ok(Err(e)) => {
-                warn!("{}: {name} ({}): {e}", self.interface, run.reason);
+                warn!("{}: {name} ({}): {e}", self.interface, run.reason());
                 None
             }
             Err(_) => {
                 warn!(
                     "{}: {name} ({}) did not finish within {} s: killed",
                     self.interface,
-                    run.reason,
+                    run.reason(),
                     self.timeout.as_secs()
                 );
                 None
@@ -192,7 +220,7 @@ impl Script {
         };
         let task = tokio::spawn(async move {
             while let Some(run) = carrier.rx.recv().await {
-                carrier.running = Some(run.reason);
+                carrier.running = Some(run.reason());
                 Box::pin(carrier.script.run(&run)).await;
                 carrier.running = None;
             }
@@ -206,7 +234,7 @@ impl Script {
 struct Carrier {
     script: Script,
     rx: mpsc::UnboundedReceiver<Box<Run>>,
-    running: Option<Reason>,
+    running: Option<&'static str>,
 }
 
 impl Drop for Carrier {
@@ -220,7 +248,7 @@ impl Drop for Carrier {
         self.rx.close();
         let mut left = Vec::new();
         while let Ok(run) = self.rx.try_recv() {
-            left.push(run.reason.as_str());
+            left.push(run.reason());
         }
         if !left.is_empty() {
             warn!(
@@ -314,7 +342,7 @@ mod tests {
     }
 
     fn run(reason: Reason, n: u64) -> Run {
-        Run {
+        Run::V4(Box::new(Run4 {
             reason,
             new: Some(lease()),
             old: None,
@@ -322,7 +350,7 @@ mod tests {
             old_expiry: None,
             new_options: None,
             old_options: None,
-        }
+        }))
     }
 
     fn logged(dir: &Path) -> Vec<String> {

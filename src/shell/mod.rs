@@ -23,6 +23,7 @@
 
 pub mod actions;
 pub mod apply;
+pub mod apply6;
 pub mod atomic;
 pub mod bpf;
 pub mod claim;
@@ -32,8 +33,10 @@ pub mod command;
 pub mod control;
 pub mod dns;
 pub mod driver;
+pub mod driver6;
 pub mod files;
 pub mod hooks;
+pub mod hooks6;
 pub mod leftout;
 pub mod linkwatch;
 pub mod log;
@@ -50,5 +53,6 @@ pub mod resolvconf;
 pub mod resolved;
 pub mod status;
 pub mod store;
+pub mod store6;
 pub mod systemd;
 pub mod trim;

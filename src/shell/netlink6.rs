@@ -160,10 +160,45 @@ pub fn dad_failure(msg: &RouteNetlinkMessage) -> Option<(u32, Ipv6Addr)> {
         .map(|a| (m.header.index, a.addr))
 }
 
-/// Follows this network namespace's IPv6 address events and sends each duplicate address
-/// detection failure (interface index, address) on the channel returned. Must run inside the
-/// tokio runtime; ends when the receiver is dropped.
-pub fn watch_dad_failures() -> io::Result<mpsc::UnboundedReceiver<(u32, Ipv6Addr)>> {
+/// One IPv6 address event of the kernel: the interface, the address as it is now, and whether
+/// it was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddrEvent6 {
+    pub index: u32,
+    pub addr: Addr6,
+    pub removed: bool,
+}
+
+impl AddrEvent6 {
+    /// The address whose duplicate address detection failed, if that is what this says
+    /// (as [`dad_failure`]).
+    pub fn dad_failed(&self) -> Option<Ipv6Addr> {
+        self.addr.dad_failed.then_some(self.addr.addr)
+    }
+
+    /// A link-local address became usable as a source (its DAD passed).
+    pub fn link_local_ready(&self) -> bool {
+        !self.removed && self.addr.is_link_local() && self.addr.is_ready()
+    }
+}
+
+/// The event an address message is.
+fn addr_event(msg: &RouteNetlinkMessage) -> Option<AddrEvent6> {
+    let (m, removed) = match msg {
+        RouteNetlinkMessage::NewAddress(m) => (m, false),
+        RouteNetlinkMessage::DelAddress(m) => (m, true),
+        _ => return None,
+    };
+    Some(AddrEvent6 {
+        index: m.header.index,
+        addr: addr6_of(m)?,
+        removed,
+    })
+}
+
+/// Follows this network namespace's IPv6 address events and sends each on the channel
+/// returned. Must run inside the tokio runtime; ends when the receiver is dropped.
+pub fn watch_addresses6() -> io::Result<mpsc::UnboundedReceiver<AddrEvent6>> {
     let (mut conn, handle, mut messages) = rtnetlink::new_connection()?;
     let socket = conn.socket_mut().socket_mut();
     // Bound (port chosen by the kernel) so that multicast reaches it.
@@ -177,10 +212,28 @@ pub fn watch_dad_failures() -> io::Result<mpsc::UnboundedReceiver<(u32, Ipv6Addr
         while let Some((msg, _)) = messages.next().await {
             let msg: NetlinkMessage<RouteNetlinkMessage> = msg;
             if let NetlinkPayload::InnerMessage(inner) = &msg.payload {
-                if let Some(failed) = dad_failure(inner) {
-                    if tx.send(failed).is_err() {
+                if let Some(ev) = addr_event(inner) {
+                    if tx.send(ev).is_err() {
                         return;
                     }
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// Follows this network namespace's IPv6 address events and sends each duplicate address
+/// detection failure (interface index, address) on the channel returned. Must run inside the
+/// tokio runtime; ends when the receiver is dropped.
+pub fn watch_dad_failures() -> io::Result<mpsc::UnboundedReceiver<(u32, Ipv6Addr)>> {
+    let mut events = watch_addresses6()?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let Some(a) = ev.dad_failed() {
+                if tx.send((ev.index, a)).is_err() {
+                    return;
                 }
             }
         }

@@ -103,7 +103,7 @@ impl Notify {
         // await's, and the driver's future lives for as long as the interface does.
         Box::pin(async {
             let script = self.script.as_ref()?;
-            let run = hooks::Run {
+            let run = hooks::Run::V4(Box::new(hooks::Run4 {
                 reason,
                 new: new.cloned(),
                 old: old.cloned(),
@@ -111,7 +111,7 @@ impl Notify {
                 old_expiry: old.and_then(expiry_unix),
                 new_options: None,
                 old_options: None,
-            };
+            }));
             self.run(script, run).await
         })
         .await
@@ -127,7 +127,7 @@ impl Notify {
     ) -> Option<i32> {
         Box::pin(async {
             let script = self.script.as_ref()?;
-            let run = hooks::Run {
+            let run = hooks::Run::V4(Box::new(hooks::Run4 {
                 reason,
                 new: None,
                 old: None,
@@ -135,8 +135,27 @@ impl Notify {
                 old_expiry: None,
                 new_options: new.cloned(),
                 old_options: old.cloned(),
-            };
+            }));
             self.run(script, run).await
+        })
+        .await
+    }
+
+    /// Tells the script of a DHCPv6 transition, one run after another (as
+    /// [`crate::shell::hooks6::runs`] makes them): waited for when it configures the
+    /// interface (the first non-zero exit code, else 0), queued otherwise (Some(0)); None
+    /// without a script.
+    pub async fn hook6(&self, runs: Vec<hooks::Run>) -> Option<i32> {
+        Box::pin(async {
+            let script = self.script.as_ref()?;
+            let mut code = Some(0);
+            for run in runs {
+                let c = self.run(script, run).await;
+                if code == Some(0) {
+                    code = c;
+                }
+            }
+            code
         })
         .await
     }

@@ -40,7 +40,8 @@ pub struct CommonOptions {
     pub client_id: ClientId,
     /// The kind of DUID made when none is kept (`--clientid duid`).
     pub duid_type: crate::dhclient::duid::DuidType,
-    /// A dhclient lease file to take the DUID from when none is kept (dhclient's -df).
+    /// A dhclient lease file to take the DUID from when none is kept (dhclient's -df; DHCPv6
+    /// always uses the DUID).
     pub duid_file: Option<PathBuf>,
     /// Option 51: the lease time asked for.
     pub lease_time: Option<u32>,
@@ -80,6 +81,28 @@ pub struct CommonOptions {
     pub dns_rules: DnsRules,
     /// Options only (`--inform`): DHCPINFORM from the address set by hand, and no lease.
     pub inform: Option<InformOptions>,
+    /// Which protocols run, and what DHCPv6 asks for.
+    pub v6: V6Options,
+}
+
+/// Which protocols run on an interface (`-4`, `-6`), and what DHCPv6 asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V6Options {
+    /// DHCPv4 runs.
+    pub ipv4: bool,
+    /// DHCPv6 runs.
+    pub ipv6: bool,
+    /// An address (IA_NA).
+    pub na: bool,
+    /// A delegated prefix (IA_PD), with the length hoped for.
+    pub pd: Option<Option<u8>>,
+    /// Configuration only (INFORMATION-REQUEST).
+    pub stateless: bool,
+    /// More options to ask for (option 6).
+    pub extra_requests: Vec<u16>,
+    /// What hook scripts are told: `dad_wait_time`, and an address's `ip6_prefixlen`.
+    pub dad_wait_time: u32,
+    pub address_prefix_len: u8,
 }
 
 /// What `--inform[=ADDR]` and `--inform-refresh` ask for.
@@ -295,6 +318,18 @@ impl std::error::Error for RunError {}
 
 /// Makes an I/O error about `what` a [`RunError`]: a refusal for want of privilege is
 /// [`RunError::Permission`].
+/// The name DHCPv6 goes by where one name serves each client of an interface (control
+/// socket, pid file, DNS record, claims): `eth0:6`. No interface can be so named (the kernel
+/// refuses ':' in names), so it never meets a DHCPv4 client's.
+pub fn v6_name(iface: &str) -> String {
+    format!("{iface}:6")
+}
+
+/// The interface a client's name is of (`eth0` for `eth0:6`).
+pub fn base_name(name: &str) -> &str {
+    name.strip_suffix(":6").unwrap_or(name)
+}
+
 pub fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> RunError {
     let what = what.into();
     move |e| {
@@ -347,6 +382,36 @@ impl IfaceOptions {
     }
 
     /// The core's seed: random, and different for every interface.
+    /// The DHCPv6 core's configuration for the interface with hardware address `mac`, whose
+    /// DUID is `duid`: its IAs are numbered by [`crate::v6::iaid`], as dhclient numbers them.
+    pub fn core_config6(&self, mac: [u8; 6], duid: Vec<u8>) -> crate::v6::core::Config6 {
+        use crate::v6::core::{Config6, Mode6, PdAsk};
+        let v6 = &self.v6;
+        let hw: &[u8] = if mac == [0; 6] { &[] } else { &mac };
+        let iaid = crate::v6::iaid::iaid(hw, &self.name, 0);
+        let mode = if v6.stateless {
+            Mode6::Stateless
+        } else {
+            Mode6::Stateful {
+                na: if v6.na { vec![iaid] } else { Vec::new() },
+                pd: v6
+                    .pd
+                    .map(|hint| PdAsk { iaid, hint })
+                    .into_iter()
+                    .collect(),
+            }
+        };
+        let mut config = Config6::new(duid, mode);
+        config.rapid_commit = self.rapid_commit;
+        for code in &v6.extra_requests {
+            if !config.oro.contains(code) {
+                config.oro.push(*code);
+            }
+        }
+        config.acquire_timeout = Some(self.timeout);
+        config
+    }
+
     pub fn seed(&self, mac: [u8; 6]) -> u64 {
         let mut bytes = [0u8; 8];
         bytes[..6].copy_from_slice(&mac);

@@ -64,6 +64,32 @@ impl Port6 {
         self.socket.send_to(bytes, to).await.map(|_| ())
     }
 
+    /// [`Port6::recv`] as a poll: the buffer is made only once a datagram is there to read,
+    /// so that an interface at rest keeps none.
+    pub fn poll_recv(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<(Vec<u8>, SocketAddrV6)>> {
+        use std::task::Poll;
+        loop {
+            match self.socket.poll_recv_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+            let mut buf = vec![0u8; MAX_DATAGRAM];
+            match self.socket.try_recv_from(&mut buf) {
+                Ok((n, std::net::SocketAddr::V6(from))) if from.port() == SERVER_PORT => {
+                    buf.truncate(n);
+                    buf.shrink_to_fit();
+                    return Poll::Ready(Ok((buf, from)));
+                }
+                // Another port: dropped. Nothing more to read: readiness is cleared, and the
+                // next poll registers for the next datagram.
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
     /// The next datagram from a server's port: its bytes and source. Datagrams from any other
     /// port are dropped here (a server or relay always sends from 547, RFC 8415 7.2).
     pub async fn recv(&self) -> io::Result<(Vec<u8>, SocketAddrV6)> {

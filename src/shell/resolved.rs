@@ -183,12 +183,23 @@ impl Link {
             .map(|(iface, (ifindex, dns))| (iface, ifindex, dns))
             .collect();
         for (iface, ifindex, dns) in pending {
-            let result = match &dns {
-                Some(d) => self.give(ifindex, d).await,
-                None => {
-                    let index = self.told.get(&iface).map_or(ifindex, |(i, _)| *i);
-                    self.revert(index).await
-                }
+            // resolved holds one set of settings per link: an interface's DHCPv4 and DHCPv6
+            // settings (two names here) are given together.
+            let index = match &dns {
+                Some(_) => ifindex,
+                None => self.told.get(&iface).map_or(ifindex, |(i, _)| *i),
+            };
+            let others = self
+                .told
+                .iter()
+                .filter(|(name, (i, _))| **name != iface && *i == index)
+                .map(|(_, (_, d))| d.clone())
+                .reduce(|a, b| a.joined(&b));
+            let result = match (&dns, others) {
+                (Some(d), Some(o)) => self.give(index, &d.joined(&o)).await,
+                (Some(d), None) => self.give(index, d).await,
+                (None, Some(o)) => self.give(index, &o).await,
+                (None, None) => self.revert(index).await,
             };
             match result {
                 Ok(()) => {
@@ -219,7 +230,10 @@ impl Link {
         let servers: Vec<(i32, Vec<u8>)> = dns
             .servers
             .iter()
-            .map(|a| (libc::AF_INET, a.octets().to_vec()))
+            .map(|a| match a {
+                std::net::IpAddr::V4(a) => (libc::AF_INET, a.octets().to_vec()),
+                std::net::IpAddr::V6(a) => (libc::AF_INET6, a.octets().to_vec()),
+            })
             .collect();
         let domains: Vec<(&str, bool)> = dns.domains.iter().map(|d| (d.as_str(), false)).collect();
         let conn = self.conn().await?;

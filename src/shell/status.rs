@@ -3,6 +3,9 @@
 //! what the interface holds) and the carrier the driver last told it.
 
 use crate::core::{Client, Timer};
+use crate::shell::apply6::{addresses, left, prefixes};
+use crate::v6::core::{Client6, Timer6};
+use crate::v6::INFINITY;
 use crate::lease::{Options, Route};
 use crate::time::Instant;
 use serde_json::{json, Map, Value};
@@ -75,6 +78,70 @@ fn hex_options(options: &Options) -> Value {
         })
         .collect();
     map.into()
+}
+
+/// An interface's DHCPv6 state for `dhcpc --status`, as JSON: `"protocol": "dhcpv6"`, the
+/// addresses and delegated prefixes with what is left of their lifetimes, the options, the
+/// server, and the timers.
+pub fn json6(name: &str, client: &Client6, carrier: bool, now: Instant) -> Value {
+    let mut v = json!({
+        "interface": name,
+        "protocol": "dhcpv6",
+        "state": client.state().to_string(),
+        "carrier": carrier,
+    });
+    let secs_to = |at: Option<Instant>| at.map(|at| at.saturating_since(now).as_secs());
+    let Some(lease) = client.lease() else {
+        return v;
+    };
+    let life = |secs: u32| -> Value {
+        match secs {
+            INFINITY => "infinite".into(),
+            s => left(s, lease.start, now).into(),
+        }
+    };
+    let addrs: Vec<Value> = addresses(lease)
+        .map(|a| json!({"address": a.addr.to_string(), "preferred": life(a.preferred), "valid": life(a.valid)}))
+        .collect();
+    let prefixes: Vec<Value> = prefixes(lease)
+        .map(|p| json!({"prefix": format!("{}/{}", p.prefix, p.len), "preferred": life(p.preferred), "valid": life(p.valid)}))
+        .collect();
+    if let Some(first) = addresses(lease).next() {
+        v["address"] = first.addr.to_string().into();
+        v["prefix_len"] = 128.into();
+    }
+    v["addresses"] = addrs.into();
+    v["prefixes"] = prefixes.into();
+    let hex = |b: &[u8]| -> String { b.iter().map(|x| format!("{x:02x}")).collect() };
+    v["server_id"] = hex(&lease.server_id).into();
+    v["server"] = lease.server_addr.map(|a| a.to_string()).into();
+    v["dns"] = lease.dns.iter().map(|a| a.to_string()).collect();
+    v["search"] = lease.search.clone().into();
+    v["ntp"] = lease.ntp.clone().into();
+    v["sntp"] = lease.sntp.iter().map(|a| a.to_string()).collect();
+    let options: Map<String, Value> = lease
+        .options
+        .iter()
+        .map(|(code, data)| (code.to_string(), hex(data).into()))
+        .collect();
+    v["options"] = options.into();
+    let timers = client.timers();
+    v["renew_in"] = secs_to(timers.get(Timer6::Renew)).into();
+    v["rebind_in"] = secs_to(timers.get(Timer6::Rebind)).into();
+    v["expires_in"] = secs_to(timers.get(Timer6::Expire)).into();
+    if client.config().is_stateless() {
+        v["refresh_in"] = secs_to(timers.get(Timer6::Refresh)).into();
+    }
+    v
+}
+
+/// The interface's DHCPv6 state in a few words, for the service manager.
+pub fn line6(client: &Client6) -> String {
+    let state = client.state();
+    match client.lease() {
+        Some(l) => format!("DHCPv6 {state} {l}"),
+        None => format!("DHCPv6 {state}"),
+    }
 }
 
 /// The state of an interface no driver runs yet, because it is not there.

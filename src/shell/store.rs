@@ -123,6 +123,26 @@ impl Store {
         }
     }
 
+    /// The interface's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where files go.
+    pub fn options(&self) -> &CommonOptions {
+        &self.opts
+    }
+
+    /// The writer of the files.
+    pub fn files(&self) -> &Files {
+        &self.files
+    }
+
+    /// The DUID the `-lf` file is to hold first, once one is in use.
+    pub fn lf_duid(&self) -> Option<&[u8]> {
+        self.lf_duid.get().map(Vec::as_slice)
+    }
+
     /// `LEASE_DIR/IFACE.lease`, when there is a lease directory and no `-lf` file.
     fn lease_file(&self) -> Option<PathBuf> {
         if self.opts.dhclient_lease_file.is_some() {

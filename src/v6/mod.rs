@@ -149,6 +149,47 @@ pub struct Lease6 {
     pub start: Instant,
 }
 
+impl std::fmt::Display for Lease6 {
+    /// One line: `2001:db8:1::1a7/128, prefix 2001:db8:ff00::/56, dns 2001:db8:1::53, search
+    /// example.com, valid 600 s`; a stateless lease shows its options only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        let mut valid: Option<u32> = None;
+        for ia in &self.ias {
+            match &ia.holdings {
+                Holdings::Addresses(a) => {
+                    for x in a {
+                        parts.push(format!("{}/128", x.addr));
+                        valid = Some(valid.map_or(x.valid, |v| v.min(x.valid)));
+                    }
+                }
+                Holdings::Prefixes(p) => {
+                    for x in p {
+                        parts.push(format!("prefix {}/{}", x.prefix, x.len));
+                        valid = Some(valid.map_or(x.valid, |v| v.min(x.valid)));
+                    }
+                }
+            }
+        }
+        if parts.is_empty() {
+            parts.push("options only".into());
+        }
+        if !self.dns.is_empty() {
+            let dns: Vec<String> = self.dns.iter().map(|a| a.to_string()).collect();
+            parts.push(format!("dns {}", dns.join(" ")));
+        }
+        if !self.search.is_empty() {
+            parts.push(format!("search {}", self.search.join(" ")));
+        }
+        match valid {
+            Some(INFINITY) => parts.push("valid for ever".into()),
+            Some(v) => parts.push(format!("valid {}", crate::lease::human_secs(v))),
+            None => {}
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
 /// A message the client sends, as the core decides it; the encoder adds the client's DUID
 /// (option 1) and writes the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

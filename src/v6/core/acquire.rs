@@ -243,11 +243,9 @@ impl Client6 {
 
     /// A new lease (BOUND6): configured, its timers set.
     fn bind(&mut self, now: Instant, lease: Lease6, out: &mut Vec<Action6>) {
-        info!(
-            "bound: {} IA(s) from {:?}",
-            lease.ias.len(),
-            lease.server_addr
-        );
+        if let Some(from) = lease.server_addr {
+            debug!("bound: {} IA(s) from {from}", lease.ias.len());
+        }
         if self.configure(now, lease, Transition6::Bound6, out) {
             self.settle(now, true, out);
         } else {

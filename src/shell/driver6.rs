@@ -1,0 +1,668 @@
+//! One interface's DHCPv6 driver: the same small loop as the DHCPv4 driver
+//! ([`crate::shell::driver`]), around the DHCPv6 core ([`crate::v6::core::Client6`]). It turns
+//! what happens (a datagram on port 546, a deadline, a command, a carrier change, an address
+//! event of the kernel) into the core's events, and hands each of the core's actions to the
+//! value that owns its effect:
+//! - [`Port6`]: the UDP socket (messages out to ff02::1:2, replies in);
+//! - [`Apply6`]: the kernel (addresses, unreachable routes of delegated prefixes);
+//! - [`Store6`]: the lease file; [`Files`]: DNS settings (under the name `IFACE:6`, beside the
+//!   interface's DHCPv4 ones);
+//! - [`Notify`]: the hook script (runs from [`hooks6`]), whoever waits for the first lease,
+//!   the service manager.
+//!
+//! No protocol decision is made here, and nothing about the lease is remembered here.
+//!
+//! The one thing the driver waits for of its own: a usable link-local address. A message
+//! cannot leave before the interface has one (its duplicate address detection still running
+//! after the link came up); the core's message is then kept and sent the moment the kernel
+//! reports the address ready, rather than lost to the first retransmission.
+
+use crate::shell::apply::NETLINK_TURNS;
+use crate::shell::apply6::{addresses, Apply6};
+use crate::shell::clock;
+use crate::shell::cmdq;
+use crate::shell::command::{Command, Ended, Got};
+use crate::shell::files::Files;
+use crate::shell::hooks6::{self, Told};
+use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
+use crate::shell::netlink::{Link, Netlink};
+use crate::shell::netlink6::{watch_addresses6, AddrEvent6};
+use crate::shell::notify::{Notify, Ready};
+use crate::shell::options::{io_err, v6_name, IfaceOptions, RunError};
+use crate::shell::port::prepare_link;
+use crate::shell::port6::Port6;
+use crate::shell::resolv::Dns;
+use crate::shell::status;
+use crate::shell::store::Store;
+use crate::shell::store6::Store6;
+use crate::shell::systemd;
+use crate::time::Instant;
+use crate::v6::core::{Action6, Client6, Event6, NoLease6, Reason6, Transition6};
+use crate::v6::{encode, reply, Lease6};
+use std::future::Future as _;
+use std::net::SocketAddrV6;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tracing::{debug, info, warn};
+
+/// What [`Driver6::wait`] saw first.
+enum Woke {
+    Command(Option<Command>),
+    Link,
+    Address(Option<AddrEvent6>),
+    Tick,
+    Datagram(std::io::Result<(Vec<u8>, SocketAddrV6)>),
+}
+
+/// What the interface runs on while it is there.
+struct There {
+    link: Link,
+    port: Port6,
+    apply: Apply6,
+    /// The kernel's IPv6 address events (DAD outcomes, the link-local address).
+    addr_events: UnboundedReceiver<AddrEvent6>,
+    /// The interface has a link-local address DAD has passed: messages can go out.
+    ll_ready: bool,
+    /// A message the core sent before that: sent once it is.
+    pending: Option<Vec<u8>>,
+}
+
+/// The running DHCPv6 state of one interface in the shell.
+pub struct Driver6 {
+    opts: IfaceOptions,
+    net: Netlink,
+    files: Files,
+    store: Store6,
+    notify: Notify,
+    client: Client6,
+    there: Option<There>,
+    link_events: Option<LinkWatch>,
+    carrier: Carrier,
+    /// What hook runs are told besides the lease (the DUID, the options asked for).
+    told: Told,
+    /// Said to whoever waits, once the batch of actions is carried out.
+    first: Option<Result<Got, RunError>>,
+}
+
+impl Driver6 {
+    /// A driver to run DHCPv6 on the interface `opts` names: looks it up (brings it up if
+    /// down), opens its socket. With `allow_missing`, an interface not there is waited for.
+    pub async fn new(
+        opts: IfaceOptions,
+        net: Netlink,
+        files: Files,
+        monitor: Option<&LinkMonitor>,
+    ) -> Result<Driver6, RunError> {
+        let events = monitor.map(|m| m.watch(&opts.name));
+        let store = Store6::new(Store::new(
+            opts.name.as_str().into(),
+            opts.common.clone(),
+            files.clone(),
+        ));
+        let notify = Notify::new(&opts);
+        let told = Told {
+            interface: opts.name.clone(),
+            dad_wait_time: opts.v6.dad_wait_time,
+            address_prefix_len: opts.v6.address_prefix_len,
+            client_duid: Vec::new(),
+            requested: Vec::new(),
+        };
+        // Made afresh once the interface is there (its MAC gives the DUID and IAID).
+        let client = Client6::new(opts.core_config6([0; 6], Vec::new()), 0);
+        let mut d = Driver6 {
+            opts,
+            net,
+            files,
+            store,
+            notify,
+            client,
+            there: None,
+            link_events: events,
+            carrier: Carrier::new(false),
+            told,
+            first: None,
+        };
+        match prepare_link(&d.net, &d.opts.name, true).await {
+            Ok(link) => d.on_link(link).await?,
+            Err(RunError::NoSuchInterface(name)) if d.opts.allow_missing => {
+                info!("{name}: not there yet; waiting for it");
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(d)
+    }
+
+    /// Makes the driver afresh on `link` (there now): its socket, the core with the saved
+    /// lease, the carrier as the kernel says.
+    async fn on_link(&mut self, link: Link) -> Result<(), RunError> {
+        let name = self.opts.name.clone();
+        let addr_events =
+            watch_addresses6().map_err(io_err(format!("{name}: watching IPv6 addresses")))?;
+        let port = Port6::open(&name, link.index)
+            .map_err(io_err(format!("{name}: opening the DHCPv6 socket (UDP port 546)")))?;
+        let ll_ready = match self.net.addresses6(link.index).await {
+            Ok(a) => a.iter().any(|a| a.is_link_local() && a.is_ready()),
+            Err(e) => {
+                debug!("{name}: reading its IPv6 addresses: {e}");
+                false
+            }
+        };
+        let duid = self.store.duid(link.mac);
+        let config = self.opts.core_config6(link.mac, duid.clone());
+        self.told.client_duid = duid;
+        self.told.requested = config.oro.clone();
+        let mut client = Client6::new(config, self.opts.seed(link.mac) ^ 0x6);
+        if let Some(saved) = self.store.load() {
+            client = client.with_saved_lease(saved);
+        }
+        let up = link.up && link.carrier;
+        if !up {
+            client = client.without_carrier();
+        }
+        self.carrier = Carrier::new(up);
+        self.client = client;
+        let apply = Apply6::new(self.net.clone(), name.as_str().into(), link.index, self.opts.metric);
+        self.there = Some(There {
+            link,
+            port,
+            apply,
+            addr_events,
+            ll_ready,
+            pending: None,
+        });
+        Ok(())
+    }
+
+    pub fn notify_ready(&mut self, ready: Ready) {
+        self.notify.on_ready(ready);
+    }
+
+    pub fn notify_changes(&mut self, settled: Arc<tokio::sync::Notify>) {
+        self.notify.on_changes(settled);
+    }
+
+    pub fn notify_status(&mut self, manager: systemd::Status) {
+        self.notify.on_status(manager);
+    }
+
+    /// Runs DHCPv6 on the interface until released or stopped (or, oneshot, bound).
+    pub async fn run(
+        mut self: Box<Self>,
+        mut commands: cmdq::Receiver<Command>,
+    ) -> Result<Ended, RunError> {
+        let result = loop {
+            if self.there.is_none() {
+                match self.await_interface(&mut commands).await {
+                    Ok(None) => {}
+                    Ok(Some(end)) => break Ok(end),
+                    Err(e) => break Err(e),
+                }
+            }
+            match self.drive(&mut commands).await {
+                Ok(Ended::Gone) if self.opts.oneshot => {
+                    break Err(RunError::NoSuchInterface(self.opts.name.clone()))
+                }
+                Ok(Ended::Gone) => {
+                    self.files.flush().await;
+                    self.there = None;
+                }
+                other => break other,
+            }
+        };
+        self.files.flush().await;
+        self.notify.finish().await;
+        drop(commands);
+        result
+    }
+
+    /// Waits for the interface to appear (again), serving commands meanwhile.
+    async fn await_interface(
+        &mut self,
+        commands: &mut cmdq::Receiver<Command>,
+    ) -> Result<Option<Ended>, RunError> {
+        let name = self.opts.name.clone();
+        loop {
+            match prepare_link(&self.net, &name, true).await {
+                Ok(link) => {
+                    self.on_link(link).await?;
+                    return Ok(None);
+                }
+                Err(RunError::NoSuchInterface(_)) => {}
+                Err(e) => return Err(e),
+            }
+            let events = self.link_events.as_mut();
+            tokio::select! {
+                _ = async {
+                    match events {
+                        Some(ev) => ev.changed().await,
+                        None => tokio::time::sleep(std::time::Duration::from_secs(5)).await,
+                    }
+                } => {}
+                cmd = commands.recv() => match cmd {
+                    Some(Command::Status(reply)) => {
+                        let mut v = status::missing(&name);
+                        v["protocol"] = "dhcpv6".into();
+                        let _ = reply.send(v);
+                    }
+                    Some(Command::Renew) => {}
+                    Some(Command::Release) => return Ok(Some(Ended::Released)),
+                    Some(Command::Stop) | None => return Ok(Some(Ended::Stopped)),
+                },
+            }
+        }
+    }
+
+    fn feed(&mut self, now: Instant, event: Event6<'_>) -> Vec<Action6> {
+        self.client.handle(now, event)
+    }
+
+    async fn drive(&mut self, commands: &mut cmdq::Receiver<Command>) -> Result<Ended, RunError> {
+        if !self.carrier.up {
+            info!("{}: no carrier yet; waiting for it", self.opts.name);
+        }
+        let actions = self.feed(clock::now(), Event6::Start);
+        if let Some(end) = self.perform(actions).await? {
+            return Ok(end);
+        }
+        loop {
+            let actions = match self.wait(commands).await {
+                Woke::Datagram(Ok((bytes, from))) => {
+                    let from = *from.ip();
+                    let now = clock::now();
+                    match reply::parse(&bytes, from) {
+                        Ok(r) => {
+                            for d in &r.dropped {
+                                debug!("{}: from {from}: {d}", self.opts.name);
+                            }
+                            self.feed(now, Event6::Reply { reply: &r, from })
+                        }
+                        Err(e) => {
+                            let why = e.to_string();
+                            debug!("{}: from {from}: {why}", self.opts.name);
+                            self.feed(now, Event6::Unreadable { from, why })
+                        }
+                    }
+                }
+                Woke::Datagram(Err(e)) => {
+                    debug!("{}: reading the DHCPv6 socket: {e}", self.opts.name);
+                    continue;
+                }
+                Woke::Tick => self.feed(clock::now(), Event6::Tick),
+                Woke::Address(None) => {
+                    // The address events stopped (a bug, or out of memory): without them a
+                    // message would wait for ever; go on as if the address were ready.
+                    if let Some(t) = self.there.as_mut() {
+                        t.ll_ready = true;
+                    }
+                    self.send_pending().await;
+                    continue;
+                }
+                Woke::Address(Some(ev)) => match self.address_event(ev).await {
+                    Some(actions) => actions,
+                    None => continue,
+                },
+                Woke::Command(cmd) => match cmd {
+                    Some(Command::Renew) => self.feed(clock::now(), Event6::Renew),
+                    Some(Command::Release) => {
+                        let actions = self.feed(clock::now(), Event6::Release);
+                        if !actions
+                            .iter()
+                            .any(|a| matches!(a, Action6::Deconfigure { .. }))
+                        {
+                            info!("nothing to release");
+                        }
+                        self.perform(actions).await?;
+                        return Ok(Ended::Released);
+                    }
+                    Some(Command::Stop) | None => {
+                        info!("stopping; the DHCPv6 lease stays for next time");
+                        let actions = self.feed(clock::now(), Event6::Stop);
+                        self.perform(actions).await?;
+                        return Ok(Ended::Stopped);
+                    }
+                    Some(Command::Status(reply)) => {
+                        let _ = reply.send(self.status());
+                        continue;
+                    }
+                },
+                Woke::Link => match self.link_changed().await {
+                    None => {
+                        info!("the interface was removed: its DHCPv6 lease stops here");
+                        let actions = self.feed(clock::now(), Event6::Gone);
+                        self.perform(actions).await?;
+                        return Ok(Ended::Gone);
+                    }
+                    Some(changes) => {
+                        for carrier in changes {
+                            let actions = self.feed(clock::now(), Event6::Link { carrier });
+                            if let Some(end) = self.perform(actions).await? {
+                                return Ok(end);
+                            }
+                        }
+                        continue;
+                    }
+                },
+            };
+            if let Some(end) = self.perform(actions).await? {
+                return Ok(end);
+            }
+        }
+    }
+
+    /// What an address event of the kernel means here: a DAD failure of one of ours is the
+    /// core's; the link-local address becoming usable lets the message held back go.
+    async fn address_event(&mut self, ev: AddrEvent6) -> Option<Vec<Action6>> {
+        let there = self.there.as_mut()?;
+        if ev.index != there.link.index {
+            return None;
+        }
+        if let Some(addr) = ev.dad_failed() {
+            if !ev.addr.is_link_local() {
+                warn!("{}: {addr} is in use on the link (DAD failed)", self.opts.name);
+                return Some(self.feed(clock::now(), Event6::DadFailed(addr)));
+            }
+        }
+        if ev.link_local_ready() && !there.ll_ready {
+            debug!("{}: link-local address {} ready", self.opts.name, ev.addr.addr);
+            there.ll_ready = true;
+            self.send_pending().await;
+        }
+        None
+    }
+
+    /// Sends the message held back for want of a link-local address.
+    async fn send_pending(&mut self) {
+        let Some(there) = self.there.as_mut() else {
+            return;
+        };
+        if let Some(bytes) = there.pending.take() {
+            if let Err(e) = there.port.send_all(&bytes).await {
+                debug!("{}: sending: {e}", self.opts.name);
+            }
+        }
+    }
+
+    /// Waits for what wakes the driver, in this order: a command, a link event, the core's
+    /// deadline, an address event, a datagram (so that a flood never holds up the rest).
+    async fn wait(&mut self, commands: &mut cmdq::Receiver<Command>) -> Woke {
+        let mut tick = self.client.poll_at().map(clock::sleep_until);
+        let mut events = self.link_events.as_mut();
+        let mut there = self.there.as_mut();
+        std::future::poll_fn(move |cx| {
+            if let Poll::Ready(cmd) = commands.poll_recv(cx) {
+                return Poll::Ready(Woke::Command(cmd));
+            }
+            if let Some(ev) = events.as_mut() {
+                if ev.poll_changed(cx).is_ready() {
+                    return Poll::Ready(Woke::Link);
+                }
+            }
+            if let Some(sleep) = tick.as_mut() {
+                if Pin::new(sleep).poll(cx).is_ready() {
+                    return Poll::Ready(Woke::Tick);
+                }
+            }
+            if let Some(t) = there.as_mut() {
+                if let Poll::Ready(ev) = t.addr_events.poll_recv(cx) {
+                    return Poll::Ready(Woke::Address(ev));
+                }
+                if let Poll::Ready(r) = t.port.poll_recv(cx) {
+                    return Poll::Ready(Woke::Datagram(r));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The carrier events the kernel's latest link event means for the core; None when the
+    /// interface is gone (or made again under a new index).
+    async fn link_changed(&mut self) -> Option<Vec<bool>> {
+        let state = self
+            .link_events
+            .as_mut()
+            .and_then(|ev| ev.borrow_and_update());
+        let Some(state) = state else {
+            return Some(Vec::new());
+        };
+        let index = self.there.as_ref()?.link.index;
+        if state.index != Some(index) {
+            return match Box::pin(self.net.link(&self.opts.name)).await {
+                Ok(link) if link.index == index => Some(Vec::new()),
+                _ => None,
+            };
+        }
+        Some(self.carrier.changes(&state))
+    }
+
+    /// The interface's DHCPv6 state for `dhcpc --status`.
+    fn status(&self) -> serde_json::Value {
+        status::json6(&self.opts.name, &self.client, self.carrier.up, clock::now())
+    }
+
+    /// The name the interface's DHCPv6 DNS settings go by.
+    fn dns_key(&self) -> String {
+        v6_name(&self.opts.name)
+    }
+
+    fn set_dns(&self, lease: Option<&Lease6>) {
+        let Some(there) = &self.there else { return };
+        let dns = lease.map(|l| Dns::from_v6(&l.dns, &l.search));
+        self.files.set_dns6(&self.dns_key(), there.link.index, dns);
+    }
+
+    /// Carries out the core's actions. Returns how the driver ends, if it does.
+    async fn perform(&mut self, actions: Vec<Action6>) -> Result<Option<Ended>, RunError> {
+        let changes = actions.iter().any(|a| {
+            matches!(
+                a,
+                Action6::Configure { .. } | Action6::Deconfigure { .. } | Action6::Reapply { .. }
+            )
+        });
+        if changes {
+            self.notify.changed();
+        }
+        let _turn = if changes && !self.notify.has_script() {
+            Some(NETLINK_TURNS.acquire().await)
+        } else {
+            None
+        };
+        Box::pin(self.perform_inner(actions)).await
+    }
+
+    async fn perform_inner(&mut self, actions: Vec<Action6>) -> Result<Option<Ended>, RunError> {
+        let mut done = None;
+        let mut said = Vec::new();
+        let mut queue = std::collections::VecDeque::from(actions);
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action6::Send(msg) => self.send(&msg).await,
+                Action6::Configure {
+                    lease,
+                    previous,
+                    transition,
+                } => {
+                    match self.configure(&lease, previous.as_ref(), transition).await {
+                        Ok(()) => {
+                            said.push(match transition {
+                                Transition6::Bound6 => format!("DHCPv6 bound {lease}"),
+                                Transition6::Inform6 => format!("DHCPv6 options: {lease}"),
+                                Transition6::Expire6 => format!("DHCPv6 now holds {lease}"),
+                                t => format!("DHCPv6 {} {lease}", t.word().to_lowercase()),
+                            });
+                            if self.notify.awaits_ready() && self.first.is_none() {
+                                self.first = Some(Ok(Got::Lease6(Box::new(lease.clone()))));
+                            }
+                            if self.opts.oneshot {
+                                done = Some(Ended::Bound(Box::new(Got::Lease6(Box::new(lease)))));
+                            }
+                        }
+                        Err(Refused::Dad) => {
+                            // dhclient-script's exit 3: its DAD failed: each address declined.
+                            queue.retain(|a| !matches!(a, Action6::SaveLease(l) if *l == lease));
+                            for a in addresses(&lease) {
+                                queue.extend(self.feed(clock::now(), Event6::DadFailed(a.addr)));
+                            }
+                        }
+                        Err(Refused::Kernel(why)) => {
+                            queue.retain(|a| !matches!(a, Action6::SaveLease(l) if *l == lease));
+                            if self.opts.oneshot {
+                                return Err(RunError::Io(
+                                    format!("{}: adding the DHCPv6 address", self.opts.name),
+                                    std::io::Error::other(why),
+                                ));
+                            }
+                            let ev = Event6::ConfigureFailed { lease: &lease, why };
+                            queue.extend(self.client.handle(clock::now(), ev));
+                        }
+                    }
+                }
+                Action6::Deconfigure {
+                    lease,
+                    reason,
+                    transition,
+                } => {
+                    self.deconfigure(&lease, reason, transition).await;
+                    if reason == Reason6::Released {
+                        done = Some(Ended::Released);
+                    }
+                }
+                Action6::Reapply { lease, transition } => self.reapply(&lease, transition).await,
+                Action6::Notify { transition, lease } => {
+                    let (new, old) = match transition {
+                        Transition6::Stop6 => (None, lease.as_ref()),
+                        _ => (lease.as_ref(), None),
+                    };
+                    let runs = hooks6::runs(&self.told, transition, new, old);
+                    self.notify.hook6(runs).await;
+                }
+                Action6::SaveLease(lease) => {
+                    self.store.save(&lease, &self.told.client_duid, false)
+                }
+                Action6::ForgetLease => self.store.forget(),
+                Action6::NoLease(why) => self.no_lease(why)?,
+                Action6::Done => {}
+            }
+        }
+        if let Some(first) = self.first.take() {
+            if let Some(ready) = self.notify.take_ready() {
+                self.files.flush().await;
+                let _ = ready.send(first);
+            }
+        }
+        for line in said {
+            info!("{line}");
+        }
+        let client = &self.client;
+        self.notify
+            .status(&v6_name(&self.opts.name), || status::line6(client));
+        Ok(done)
+    }
+
+    /// Sends the core's message to every server on the link; held back until the link-local
+    /// address is usable.
+    async fn send(&mut self, msg: &crate::v6::Outgoing6) {
+        let bytes = encode::encode(msg, &self.told.client_duid);
+        let name = self.opts.name.clone();
+        let Some(there) = self.there.as_mut() else {
+            return;
+        };
+        if !there.ll_ready {
+            debug!("{name}: {:?} held until the link-local address is ready", msg.kind);
+            there.pending = Some(bytes);
+            return;
+        }
+        if let Err(e) = there.port.send_all(&bytes).await {
+            // Left to the core's retransmission.
+            debug!("{name}: sending {:?}: {e}", msg.kind);
+            if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
+                there.ll_ready = false;
+                there.pending = Some(bytes);
+            }
+        }
+    }
+
+    /// Makes the interface hold `lease` (or has the script do it), then tells the hook.
+    async fn configure(
+        &mut self,
+        lease: &Lease6,
+        previous: Option<&Lease6>,
+        transition: Transition6,
+    ) -> Result<(), Refused> {
+        let runs = hooks6::runs(&self.told, transition, Some(lease), previous);
+        if self.notify.script_configures() {
+            let code = self.notify.hook6(runs).await;
+            if transition == Transition6::Bound6 && code == Some(crate::v6::hookenv::DAD_FAILED_EXIT) {
+                return Err(Refused::Dad);
+            }
+            return Ok(());
+        }
+        let Some(there) = &self.there else {
+            return Err(Refused::Kernel("the interface is not there".into()));
+        };
+        if let Err(e) = there.apply.configure(lease, previous).await {
+            debug!("{}: adding the DHCPv6 lease: {e}", self.opts.name);
+            return Err(Refused::Kernel(e.to_string()));
+        }
+        self.set_dns(Some(lease));
+        self.notify.hook6(runs).await;
+        Ok(())
+    }
+
+    /// Takes `lease` off the interface (or has the script do it), then tells the hook.
+    async fn deconfigure(&mut self, lease: &Lease6, reason: Reason6, transition: Transition6) {
+        let runs = hooks6::runs(&self.told, transition, None, Some(lease));
+        if !self.notify.script_configures() {
+            if let Some(there) = &self.there {
+                there.apply.deconfigure(lease, reason == Reason6::Gone).await;
+            }
+            self.set_dns(None);
+        }
+        info!("DHCPv6: removed {lease} ({reason})");
+        self.notify.hook6(runs).await;
+    }
+
+    /// Puts back what of `lease` the kernel dropped while the link was down.
+    async fn reapply(&mut self, lease: &Lease6, transition: Transition6) {
+        if self.notify.script_configures() {
+            let runs = hooks6::runs(&self.told, transition, Some(lease), None);
+            self.notify.hook6(runs).await;
+            return;
+        }
+        if let Some(there) = &self.there {
+            if let Err(e) = there.apply.configure(lease, Some(lease)).await {
+                warn!("{}: putting the DHCPv6 lease back: {e}", self.opts.name);
+            }
+        }
+        self.set_dns(Some(lease));
+    }
+
+    /// No lease within the timeout: said, told to whoever waits; a oneshot run ends.
+    fn no_lease(&mut self, why: NoLease6) -> Result<(), RunError> {
+        let name = &self.opts.name;
+        let why = if self.carrier.up {
+            why.to_string()
+        } else {
+            format!("no carrier on {name}; {why}")
+        };
+        let err = RunError::NoLease(name.clone(), self.opts.timeout, format!("DHCPv6: {why}"));
+        if self.opts.oneshot {
+            return Err(err);
+        }
+        warn!("{err}; still trying");
+        if self.notify.awaits_ready() && self.first.is_none() {
+            self.first = Some(Err(err));
+        }
+        Ok(())
+    }
+}
+
+/// Why a lease was not put on the interface.
+enum Refused {
+    /// The script that configures the interface says an address failed DAD (exit 3).
+    Dad,
+    /// The kernel refused it; why.
+    Kernel(String),
+}
