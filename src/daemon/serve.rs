@@ -224,8 +224,8 @@ type NotStarted = (String, u8);
 /// One protocol's client of an interface: DHCPv4's or DHCPv6's driver, each run in a task of
 /// its own under its name (`eth0`, `eth0:6`).
 enum AnyDriver {
-    V4(Driver),
-    V6(Driver6),
+    V4(Box<Driver>),
+    V6(Box<Driver6>),
 }
 
 impl AnyDriver {
@@ -251,14 +251,10 @@ impl AnyDriver {
     }
 
     /// Runs the driver in a task of its own, named `key` in the log.
-    fn spawn(
-        self,
-        key: &str,
-        rx: cmdq::Receiver<Command>,
-    ) -> JoinHandle<Result<Ended, RunError>> {
+    fn spawn(self, key: &str, rx: cmdq::Receiver<Command>) -> JoinHandle<Result<Ended, RunError>> {
         match self {
-            AnyDriver::V4(d) => tokio::spawn(in_iface(key, Box::new(d).run(rx))),
-            AnyDriver::V6(d) => tokio::spawn(in_iface(key, Box::new(d).run(rx))),
+            AnyDriver::V4(d) => tokio::spawn(in_iface(key, d.run(rx))),
+            AnyDriver::V6(d) => tokio::spawn(in_iface(key, d.run(rx))),
         }
     }
 }
@@ -301,7 +297,7 @@ async fn open_drivers(
         let (net, files) = (p.net.clone(), p.files.clone());
         async move {
             let d = in_iface(&key, Driver6::new(opts, net, files, Some(&p.monitor))).await;
-            (key, d.map(AnyDriver::V6))
+            (key, d.map(|d| AnyDriver::V6(Box::new(d))))
         }
     }))
     .await;
@@ -313,7 +309,7 @@ async fn open_drivers(
         })
         .cloned()
         .zip(drivers)
-        .map(|(n, d)| (n, d.map(AnyDriver::V4)));
+        .map(|(n, d)| (n, d.map(|d| AnyDriver::V4(Box::new(d)))));
     let mut all: Vec<(String, Result<AnyDriver, RunError>)> = drivers4.chain(drivers6).collect();
     // In command-line order, each interface's DHCPv4 client first.
     let order = client_names(settings, names);

@@ -90,7 +90,7 @@ fn client_id(
     ) {
         (Some(ClientIdConf::Bytes(b)), _) | (None, Some(b)) => f.push("--clientid", hex(b)),
         (Some(ClientIdConf::Hardware), _) => f.push("--clientid", "mac"),
-        (None, None) if f.duid_v4 => {
+        (None, None) if f.duid_v4 && !f.v6 => {
             f.push("--clientid", "duid");
             // dhclient makes a DUID-LLT unless -D says otherwise.
             if !f.passes("--duid-type") {
@@ -218,7 +218,8 @@ fn timeout(f: &mut Flags, conf: Option<&Conf>) {
         let t = conf.and_then(|c| c.timeout).unwrap_or(DEFAULT_TIMEOUT);
         f.push("--timeout", t.to_string());
     }
-    if !f.controls() && !f.passes("--last-lease") {
+    // DHCPv6 has no TIMEOUT (dhclient -6 runs no script for it).
+    if !f.controls() && !f.v6 && !f.passes("--last-lease") {
         f.out.push("--last-lease".into());
     }
 }

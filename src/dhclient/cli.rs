@@ -68,17 +68,11 @@ pub struct Translation {
 /// those distributions' patches add).
 fn refused(flag: &str) -> Option<&'static str> {
     Some(match flag {
-        "-6"
-        | "-S"
-        | "-T"
-        | "-P"
-        | "-N"
-        | "-R"
-        | "--prefix-len-hint"
-        | "--address-prefix-len"
-        | "--dad-wait-time" => {
-            "it is for DHCPv6, which dhcpc does not do yet (dhcpc is a DHCPv4 client)"
+        "-T" => {
+            "it asks for DHCPv6 temporary addresses (IA_TA), which dhcpc does not; the kernel's \
+             privacy addresses (use_tempaddr) serve instead"
         }
+        "-R" => "dhcpc asks for the DHCPv6 options it uses and takes every option sent",
         "-4o6" => "it runs DHCPv4 over DHCPv6 (RFC 7341), which dhcpc does not do",
         "-n" => {
             "dhclient starts no interface then and waits for OMAPI commands, which dhcpc has not"
@@ -124,6 +118,11 @@ pub(super) struct Flags {
     pub script: Option<String>,
     /// dhcpc's own long options, passed through after the translation.
     pub pass: Vec<OsString>,
+    /// -6, and what it asks for: -S (configuration only), -N (an address), -P (a prefix).
+    pub v6: bool,
+    stateless: bool,
+    want_na: bool,
+    want_pd: bool,
 }
 
 /// Translates dhclient's `argv` (program name first), asking `host` for what it needs. An
@@ -201,8 +200,15 @@ impl Flags {
             }
         };
         match s {
-            // DHCPv4 is what dhcpc does; -v: dhcpc logs what dhclient -v does by default.
+            // -v: dhcpc logs what dhclient -v does by default.
             "-4" | "-v" => {}
+            "-6" => self.v6 = true,
+            "-S" => self.stateless = true,
+            "-N" => self.want_na = true,
+            "-P" => self.want_pd = true,
+            "--prefix-len-hint" => self.push("--prefix-len-hint", value("a length")?),
+            "--address-prefix-len" => self.push("--address-prefix-len", value("a length")?),
+            "--dad-wait-time" => self.push("--dad-wait-time", value("seconds")?),
             "-1" => self.once = true,
             "-d" => self.foreground = true,
             "-nw" => self.background = true,
@@ -334,6 +340,12 @@ impl Flags {
 
     /// What the flags cannot say together or must say.
     fn check(&self) -> Result<(), String> {
+        if !self.v6 && (self.stateless || self.want_na || self.want_pd) {
+            return Err("dhclient's -S, -N and -P go with -6".into());
+        }
+        if self.stateless && (self.want_na || self.want_pd) {
+            return Err("dhclient's -S (configuration only) does not go with -N or -P".into());
+        }
         if self.metric_given && self.passes("--metric") {
             return Err("-e IF_METRIC and --metric both set the metric".into());
         }
@@ -347,8 +359,38 @@ impl Flags {
         Ok(())
     }
 
+    /// DHCPv6 (-6) and what it asks for: as dhclient, an address unless -P alone (or -S) says
+    /// otherwise; the DUID is made as dhclient makes it (DUID-LLT, or DUID-LL with -S, unless
+    /// -D says), taken from -df's file when -lf holds none.
+    fn push_v6(&mut self) {
+        if !self.v6 {
+            return;
+        }
+        self.out.push("-6".into());
+        if self.stateless {
+            self.out.push("--stateless".into());
+        } else if self.want_pd {
+            self.out.push("--ia-pd".into());
+            if !self.want_na {
+                self.out.push("--no-ia-na".into());
+            }
+        }
+        if !self.passes("--duid-type") {
+            let made = if self.stateless { "ll" } else { "llt" };
+            self.push("--duid-type", self.duid_type.unwrap_or(made));
+        }
+        if let Some(df) = self
+            .duid_file
+            .clone()
+            .filter(|_| !self.passes("--duid-file"))
+        {
+            self.push("--duid-file", df);
+        }
+    }
+
     /// How dhcpc runs: release or exit, in the foreground or background, once, its pid file.
     fn push_mode(&mut self) {
+        self.push_v6();
         if let Some(m) = self.mode {
             self.out.push(m.into());
         } else if self.foreground {

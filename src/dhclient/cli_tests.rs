@@ -113,6 +113,51 @@ fn ifupdown_default_stanza_and_ifdown() {
     assert_eq!(args("dhclient -x c0"), "dhcpc --exit --timeout 60 c0");
 }
 
+/// ifupdown 0.8.41's `inet6` lines for dhclient (its method table, as in the ifup binary):
+/// `dhcp`, `dhcp` with `request_prefix 1`, the prefix alone, `auto` with `dhcp 1`, and ifdown.
+#[test]
+fn ifupdown_inet6_lines() {
+    let lf = "--dhclient-lease-file /var/lib/dhcp/dhclient6.c0.leases";
+    let pf = "--pid-file /run/dhclient6.c0.pid";
+    let df = "--duid-file /var/lib/dhcp/dhclient.c0.leases";
+    let tail = "--timeout 60 c0";
+    let cases = [
+        (
+            "dhclient -6 -v -pf /run/dhclient6.c0.pid -lf /var/lib/dhcp/dhclient6.c0.leases -I -df /var/lib/dhcp/dhclient.c0.leases c0",
+            format!("dhcpc {lf} -6 --duid-type llt {df} {pf} {tail}"),
+        ),
+        (
+            "dhclient -6 -v -pf /run/dhclient6.c0.pid -lf /var/lib/dhcp/dhclient6.c0.leases -I -P -N -df /var/lib/dhcp/dhclient.c0.leases c0",
+            format!("dhcpc {lf} -6 --ia-pd --duid-type llt {df} {pf} {tail}"),
+        ),
+        (
+            "dhclient -6 -v -P -pf /run/dhclient6.c0.pid -lf /var/lib/dhcp/dhclient6.c0.leases -I -df /var/lib/dhcp/dhclient.c0.leases c0",
+            format!("dhcpc {lf} -6 --ia-pd --no-ia-na --duid-type llt {df} {pf} {tail}"),
+        ),
+        (
+            "dhclient -6 -1 -v -S -pf /run/dhclient6.c0.pid -lf /var/lib/dhcp/dhclient6.c0.leases -I -df /var/lib/dhcp/dhclient.c0.leases c0",
+            format!("dhcpc {lf} -6 --stateless --duid-type ll {df} --exit-on-timeout {pf} {tail}"),
+        ),
+        (
+            "dhclient -6 -v -r -pf /run/dhclient6.c0.pid -lf /var/lib/dhcp/dhclient6.c0.leases -I -df /var/lib/dhcp/dhclient.c0.leases c0",
+            format!("dhcpc {lf} -6 --duid-type llt {df} --release {pf} {tail}"),
+        ),
+    ];
+    for (cmd, want) in cases {
+        assert_eq!(args(cmd), want, "{cmd}");
+    }
+}
+
+/// dhclient -6's own long options and -D become dhcpc's.
+#[test]
+fn dhclient6_long_options_and_duid_type() {
+    assert_eq!(
+        args("dhclient -6 -P --prefix-len-hint 56 --dad-wait-time 2 --address-prefix-len 64 -D LL c0"),
+        "dhcpc --prefix-len-hint 56 --dad-wait-time 2 --address-prefix-len 64 -6 --ia-pd \
+         --no-ia-na --duid-type ll --timeout 60 c0"
+    );
+}
+
 #[test]
 fn ifupdown_stanza_options_reach_the_server() {
     let mut env = IFUPDOWN_ENV.to_vec();
@@ -324,13 +369,12 @@ fn modes_and_passthrough() {
 #[test]
 fn refusals_say_what_the_flag_is() {
     for (cmd, needle) in [
-        ("dhclient -6 eth0", "DHCPv6"),
-        ("dhclient -S eth0", "DHCPv6"),
-        ("dhclient -N eth0", "DHCPv6"),
-        ("dhclient -P eth0", "DHCPv6"),
-        ("dhclient -T eth0", "DHCPv6"),
-        ("dhclient -R eth0", "DHCPv6"),
-        ("dhclient --prefix-len-hint 56 eth0", "DHCPv6"),
+        ("dhclient -6 -T eth0", "temporary addresses (IA_TA)"),
+        ("dhclient -R eth0", "takes every option"),
+        ("dhclient -S eth0", "go with -6"),
+        ("dhclient -P eth0", "go with -6"),
+        ("dhclient -6 -S -P eth0", "does not go with -N or -P"),
+        ("dhclient -6 --prefix-len-hint", "needs a length"),
         ("dhclient -4o6 6767 eth0", "DHCPv4 over DHCPv6"),
         ("dhclient -n eth0", "OMAPI"),
         ("dhclient -p 1067 eth0", "ports"),

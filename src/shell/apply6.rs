@@ -76,7 +76,11 @@ impl Apply6 {
                     .await?;
             }
             for p in prefixes(lease) {
-                if let Err(e) = self.net.add_unreachable6(p.prefix, p.len, self.metric).await {
+                if let Err(e) = self
+                    .net
+                    .add_unreachable6(p.prefix, p.len, self.metric)
+                    .await
+                {
                     warn!(
                         "{}: the unreachable route for {}/{}: {e}",
                         self.name, p.prefix, p.len
@@ -126,7 +130,11 @@ impl Apply6 {
     }
 
     async fn del_prefix(&self, p: &IaPrefix) {
-        if let Err(e) = self.net.del_unreachable6(p.prefix, p.len, self.metric).await {
+        if let Err(e) = self
+            .net
+            .del_unreachable6(p.prefix, p.len, self.metric)
+            .await
+        {
             warn!(
                 "{}: removing the unreachable route for {}/{}: {e}",
                 self.name, p.prefix, p.len

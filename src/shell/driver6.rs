@@ -140,8 +140,9 @@ impl Driver6 {
         let name = self.opts.name.clone();
         let addr_events =
             watch_addresses6().map_err(io_err(format!("{name}: watching IPv6 addresses")))?;
-        let port = Port6::open(&name, link.index)
-            .map_err(io_err(format!("{name}: opening the DHCPv6 socket (UDP port 546)")))?;
+        let port = Port6::open(&name, link.index).map_err(io_err(format!(
+            "{name}: opening the DHCPv6 socket (UDP port 546)"
+        )))?;
         let ll_ready = match self.net.addresses6(link.index).await {
             Ok(a) => a.iter().any(|a| a.is_link_local() && a.is_ready()),
             Err(e) => {
@@ -163,7 +164,12 @@ impl Driver6 {
         }
         self.carrier = Carrier::new(up);
         self.client = client;
-        let apply = Apply6::new(self.net.clone(), name.as_str().into(), link.index, self.opts.metric);
+        let apply = Apply6::new(
+            self.net.clone(),
+            name.as_str().into(),
+            link.index,
+            self.opts.metric,
+        );
         self.there = Some(There {
             link,
             port,
@@ -360,12 +366,18 @@ impl Driver6 {
         }
         if let Some(addr) = ev.dad_failed() {
             if !ev.addr.is_link_local() {
-                warn!("{}: {addr} is in use on the link (DAD failed)", self.opts.name);
+                warn!(
+                    "{}: {addr} is in use on the link (DAD failed)",
+                    self.opts.name
+                );
                 return Some(self.feed(clock::now(), Event6::DadFailed(addr)));
             }
         }
         if ev.link_local_ready() && !there.ll_ready {
-            debug!("{}: link-local address {} ready", self.opts.name, ev.addr.addr);
+            debug!(
+                "{}: link-local address {} ready",
+                self.opts.name, ev.addr.addr
+            );
             there.ll_ready = true;
             self.send_pending().await;
         }
@@ -538,9 +550,7 @@ impl Driver6 {
                     let runs = hooks6::runs(&self.told, transition, new, old);
                     self.notify.hook6(runs).await;
                 }
-                Action6::SaveLease(lease) => {
-                    self.store.save(&lease, &self.told.client_duid, false)
-                }
+                Action6::SaveLease(lease) => self.store.save(&lease, &self.told.client_duid, false),
                 Action6::ForgetLease => self.store.forget(),
                 Action6::NoLease(why) => self.no_lease(why)?,
                 Action6::Done => {}
@@ -570,7 +580,10 @@ impl Driver6 {
             return;
         };
         if !there.ll_ready {
-            debug!("{name}: {:?} held until the link-local address is ready", msg.kind);
+            debug!(
+                "{name}: {:?} held until the link-local address is ready",
+                msg.kind
+            );
             there.pending = Some(bytes);
             return;
         }
@@ -594,7 +607,9 @@ impl Driver6 {
         let runs = hooks6::runs(&self.told, transition, Some(lease), previous);
         if self.notify.script_configures() {
             let code = self.notify.hook6(runs).await;
-            if transition == Transition6::Bound6 && code == Some(crate::v6::hookenv::DAD_FAILED_EXIT) {
+            if transition == Transition6::Bound6
+                && code == Some(crate::v6::hookenv::DAD_FAILED_EXIT)
+            {
                 return Err(Refused::Dad);
             }
             return Ok(());
@@ -616,7 +631,10 @@ impl Driver6 {
         let runs = hooks6::runs(&self.told, transition, None, Some(lease));
         if !self.notify.script_configures() {
             if let Some(there) = &self.there {
-                there.apply.deconfigure(lease, reason == Reason6::Gone).await;
+                there
+                    .apply
+                    .deconfigure(lease, reason == Reason6::Gone)
+                    .await;
             }
             self.set_dns(None);
         }

@@ -65,11 +65,13 @@ pub fn runs(
                 .collect()
         }
         // Some addresses or prefixes ran out, the rest stay: a run for each that went.
-        (Reason6::Expire6, Some(n), Some(o)) => hookenv::unconfigure_sides(o, old_starts.unwrap_or(0))
-            .into_iter()
-            .filter(|s| !still_held(s, n))
-            .map(|s| (None, Some(s)))
-            .collect(),
+        (Reason6::Expire6, Some(n), Some(o)) => {
+            hookenv::unconfigure_sides(o, old_starts.unwrap_or(0))
+                .into_iter()
+                .filter(|s| !still_held(s, n))
+                .map(|s| (None, Some(s)))
+                .collect()
+        }
         (_, _, Some(o)) => hookenv::unconfigure_sides(o, old_starts.unwrap_or(0))
             .into_iter()
             .map(|s| (None, Some(s)))
@@ -114,9 +116,9 @@ fn still_held(side: &Side<'_>, lease: &Lease6) -> bool {
         return false;
     };
     match &ia.holdings {
-        Holdings::Addresses(a) => a.get(k).is_some_and(|a| {
-            crate::shell::apply6::addresses(lease).any(|n| n.addr == a.addr)
-        }),
+        Holdings::Addresses(a) => a
+            .get(k)
+            .is_some_and(|a| crate::shell::apply6::addresses(lease).any(|n| n.addr == a.addr)),
         Holdings::Prefixes(p) => p.get(k).is_some_and(|p| {
             crate::shell::apply6::prefixes(lease).any(|n| n.prefix == p.prefix && n.len == p.len)
         }),

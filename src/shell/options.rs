@@ -394,11 +394,7 @@ impl IfaceOptions {
         } else {
             Mode6::Stateful {
                 na: if v6.na { vec![iaid] } else { Vec::new() },
-                pd: v6
-                    .pd
-                    .map(|hint| PdAsk { iaid, hint })
-                    .into_iter()
-                    .collect(),
+                pd: v6.pd.map(|hint| PdAsk { iaid, hint }).into_iter().collect(),
             }
         };
         let mut config = Config6::new(duid, mode);

@@ -66,7 +66,10 @@ impl Port6 {
 
     /// [`Port6::recv`] as a poll: the buffer is made only once a datagram is there to read,
     /// so that an interface at rest keeps none.
-    pub fn poll_recv(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<(Vec<u8>, SocketAddrV6)>> {
+    pub fn poll_recv(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<(Vec<u8>, SocketAddrV6)>> {
         use std::task::Poll;
         loop {
             match self.socket.poll_recv_ready(cx) {

@@ -4,7 +4,7 @@ use super::*;
 
 fn dns(servers: &[[u8; 4]], domain: Option<&str>) -> Dns {
     Dns {
-        servers: servers.iter().map(|a| Ipv4Addr::from(*a)).collect(),
+        servers: servers.iter().map(|a| Ipv4Addr::from(*a).into()).collect(),
         domains: domain.map(str::to_string).into_iter().collect(),
     }
 }

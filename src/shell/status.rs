@@ -3,11 +3,11 @@
 //! what the interface holds) and the carrier the driver last told it.
 
 use crate::core::{Client, Timer};
+use crate::lease::{Options, Route};
 use crate::shell::apply6::{addresses, left, prefixes};
+use crate::time::Instant;
 use crate::v6::core::{Client6, Timer6};
 use crate::v6::INFINITY;
-use crate::lease::{Options, Route};
-use crate::time::Instant;
 use serde_json::{json, Map, Value};
 use std::net::Ipv4Addr;
 

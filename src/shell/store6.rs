@@ -50,7 +50,10 @@ impl Store6 {
         match leases6::latest(&text, name, clock::now(), unix_now()) {
             Ok(Some(l)) => Some(l),
             Ok(None) => {
-                info!("{} holds no unexpired DHCPv6 lease for {name}", path.display());
+                info!(
+                    "{} holds no unexpired DHCPv6 lease for {name}",
+                    path.display()
+                );
                 None
             }
             Err(e) => {
