@@ -6,8 +6,10 @@ use crate::config::Settings;
 use crate::daemon::{options, runtime, start_files, Exits};
 use crate::shell::control;
 use crate::shell::driver::Driver;
+use crate::shell::driver6::Driver6;
 use crate::shell::log::in_iface;
 use crate::shell::netlink::Netlink;
+use crate::shell::options::base_name;
 use crate::shell::options::RunError;
 use crate::text::InWords;
 use std::io::Write;
@@ -60,7 +62,7 @@ pub fn control_request(
                 code = 3;
                 writeln!(err, "dhcpc: {name}: {answer}")
             }
-            Err(e) if control::no_daemon(&e) && request == Request::Release && !is_v6(name) => {
+            Err(e) if control::no_daemon(&e) && request == Request::Release => {
                 code = code.max(release_offline(settings, name, out, err));
                 Ok(())
             }
@@ -145,17 +147,23 @@ pub fn release_offline(
         Ok(rt) => rt,
         Err(_) => return 3,
     };
+    let iface = base_name(name);
     let released = rt.block_on(async {
         let net = Netlink::connect().map_err(|e| RunError::Io("rtnetlink".into(), e))?;
-        let (files, dns) = start_files(cli, &[name.to_string()]).await?;
+        let (files, dns) = start_files(cli, &[iface.to_string()]).await?;
         tracing::debug!("{dns}");
-        let opts = options::iface_options(cli, name);
+        let opts = options::iface_options(cli, iface);
+        if is_v6(name) {
+            let released = Driver6::release_saved(opts, net, files);
+            return Ok(in_iface(name, released).await?.map(|l| l.to_string()));
+        }
         let driver = Driver::for_release(opts, net, files).await?;
-        in_iface(name, driver.release_saved()).await
+        let released = in_iface(name, driver.release_saved()).await?;
+        Ok::<_, RunError>(released.map(|l| l.address.to_string()))
     });
     match released {
-        Ok(Some(lease)) => {
-            let _ = writeln!(out, "{name}: released {}", lease.address);
+        Ok(Some(what)) => {
+            let _ = writeln!(out, "{name}: released {what}");
             0
         }
         Ok(None) => {

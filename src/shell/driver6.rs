@@ -84,7 +84,14 @@ pub struct Driver6 {
     told: Told,
     /// Said to whoever waits, once the batch of actions is carried out.
     first: Option<Result<Got, RunError>>,
+    /// The core said [`Action6::Done`]: nothing more is due.
+    finished: bool,
 }
+
+/// How long a release waits for the server's REPLY to its RELEASE before the driver ends
+/// (the core would retransmit for up to REL_MAX_RC times, 15 s, which a `dhcpc -r` or an
+/// `ifdown` should not wait for when the server is gone).
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Driver6 {
     /// A driver to run DHCPv6 on the interface `opts` names: looks it up (brings it up if
@@ -94,6 +101,53 @@ impl Driver6 {
         net: Netlink,
         files: Files,
         monitor: Option<&LinkMonitor>,
+    ) -> Result<Driver6, RunError> {
+        Driver6::make(opts, net, files, monitor, true).await
+    }
+
+    /// Releases the saved DHCPv6 lease of an interface no daemon runs for (`dhcpc -6 -r`
+    /// alone): RELEASE to its server (when the link is up), addresses and routes taken off,
+    /// DNS settings dropped, lease file forgotten. The released lease, or None when there was
+    /// no unexpired saved lease.
+    pub async fn release_saved(
+        opts: IfaceOptions,
+        net: Netlink,
+        files: Files,
+    ) -> Result<Option<Lease6>, RunError> {
+        let mut d = Driver6::make(opts, net, files, None, false).await?;
+        let Some(lease) = d.store.load() else {
+            return Ok(None);
+        };
+        let Some(there) = d.there.as_ref() else {
+            return Ok(None);
+        };
+        let (up, index) = (there.link.up, there.link.index);
+        let config = d.client.config().clone();
+        d.client = Client6::new(config, fastrand::u64(..)).into_bound(lease.clone());
+        // Counted as given already, so that dropping them puts back the file they replaced.
+        d.files
+            .adopt_dns6(&d.dns_key(), index, Dns::from_v6(&lease.dns, &lease.search));
+        let (tx, mut rx) = cmdq::channel();
+        if !up {
+            info!("the interface is down: RELEASE is not sent; the lease is dropped here only");
+            let mut actions = d.feed(clock::now(), Event6::Release);
+            actions.retain(|a| !matches!(a, Action6::Send(_)));
+            d.perform(actions).await?;
+        } else {
+            d.release(&mut rx).await?;
+        }
+        drop(tx);
+        d.files.flush().await;
+        d.notify.finish().await;
+        Ok(Some(lease))
+    }
+
+    async fn make(
+        opts: IfaceOptions,
+        net: Netlink,
+        files: Files,
+        monitor: Option<&LinkMonitor>,
+        bring_up: bool,
     ) -> Result<Driver6, RunError> {
         let events = monitor.map(|m| m.watch(&opts.name));
         let store = Store6::new(Store::new(
@@ -123,8 +177,9 @@ impl Driver6 {
             carrier: Carrier::new(false),
             told,
             first: None,
+            finished: false,
         };
-        match prepare_link(&d.net, &d.opts.name, true).await {
+        match prepare_link(&d.net, &d.opts.name, bring_up).await {
             Ok(link) => d.on_link(link).await?,
             Err(RunError::NoSuchInterface(name)) if d.opts.allow_missing => {
                 info!("{name}: not there yet; waiting for it");
@@ -311,17 +366,7 @@ impl Driver6 {
                 },
                 Woke::Command(cmd) => match cmd {
                     Some(Command::Renew) => self.feed(clock::now(), Event6::Renew),
-                    Some(Command::Release) => {
-                        let actions = self.feed(clock::now(), Event6::Release);
-                        if !actions
-                            .iter()
-                            .any(|a| matches!(a, Action6::Deconfigure { .. }))
-                        {
-                            info!("nothing to release");
-                        }
-                        self.perform(actions).await?;
-                        return Ok(Ended::Released);
-                    }
+                    Some(Command::Release) => return self.release(commands).await,
                     Some(Command::Stop) | None => {
                         info!("stopping; the DHCPv6 lease stays for next time");
                         let actions = self.feed(clock::now(), Event6::Stop);
@@ -355,6 +400,47 @@ impl Driver6 {
                 return Ok(end);
             }
         }
+    }
+
+    /// `dhcpc -r`: the core takes the lease off and sends RELEASE; its REPLY is waited for a
+    /// little ([`RELEASE_WAIT`]), retransmissions included.
+    async fn release(&mut self, commands: &mut cmdq::Receiver<Command>) -> Result<Ended, RunError> {
+        let actions = self.feed(clock::now(), Event6::Release);
+        if !actions
+            .iter()
+            .any(|a| matches!(a, Action6::Deconfigure { .. }))
+        {
+            info!("nothing to release");
+        }
+        self.perform(actions).await?;
+        let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
+        while !self.finished {
+            let Ok(woke) = tokio::time::timeout_at(deadline, self.wait(commands)).await else {
+                debug!("{}: no REPLY to the RELEASE; done", self.opts.name);
+                break;
+            };
+            let actions = match woke {
+                Woke::Datagram(Ok((bytes, from))) => match reply::parse(&bytes, *from.ip()) {
+                    Ok(r) => self.feed(
+                        clock::now(),
+                        Event6::Reply {
+                            reply: &r,
+                            from: *from.ip(),
+                        },
+                    ),
+                    Err(_) => continue,
+                },
+                Woke::Tick => self.feed(clock::now(), Event6::Tick),
+                Woke::Address(Some(ev)) => {
+                    self.address_event(ev).await;
+                    continue;
+                }
+                Woke::Command(None) => break,
+                _ => continue,
+            };
+            self.perform(actions).await?;
+        }
+        Ok(Ended::Released)
     }
 
     /// What an address event of the kernel means here: a DAD failure of one of ours is the
@@ -553,7 +639,7 @@ impl Driver6 {
                 Action6::SaveLease(lease) => self.store.save(&lease, &self.told.client_duid, false),
                 Action6::ForgetLease => self.store.forget(),
                 Action6::NoLease(why) => self.no_lease(why)?,
-                Action6::Done => {}
+                Action6::Done => self.finished = true,
             }
         }
         if let Some(first) = self.first.take() {

@@ -118,6 +118,14 @@ impl Files {
         self.put_dns(key, ifindex, dns);
     }
 
+    /// [`Files::adopt_dns`] for a DHCPv6 lease's settings, under `key` (`IFACE:6`).
+    pub fn adopt_dns6(&self, key: &str, ifindex: u32, dns: Dns) {
+        match &self.resolved {
+            Some(r) => r.adopt(key, ifindex, dns),
+            None => self.send(Op::AdoptDns(key.to_string(), dns)),
+        }
+    }
+
     /// `dns` is what `iface` contributes now (one with no settings takes back what an earlier
     /// one set; None: nothing).
     fn put_dns(&self, iface: &str, ifindex: u32, dns: Option<Dns>) {
