@@ -97,8 +97,14 @@ pub struct Cli {
 
     /// DHCPv6: configuration only (INFORMATION-REQUEST: DNS servers, search list, NTP), no
     /// address or prefix.
-    #[arg(long, conflicts_with_all = ["ia_pd", "prefix_len_hint", "no_ia_na"])]
+    #[arg(long, conflicts_with_all = ["ia_pd", "prefix_len_hint", "no_ia_na", "delegate"])]
     pub stateless: bool,
+
+    /// DHCPv6: give each of these interfaces a /64 of every delegated prefix (the first the
+    /// prefix's subnet 0, the next subnet 1, ...), its ::1 address with the prefix's
+    /// lifetimes (implies --ia-pd).
+    #[arg(long, value_name = "IFACE,...", value_delimiter = ',', value_parser = parse_ifname)]
+    pub delegate: Vec<String>,
 
     /// DHCPv6: ask for these options too (codes, comma-separated).
     #[arg(long, value_name = "OPT,...", value_delimiter = ',',

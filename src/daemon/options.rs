@@ -104,9 +104,11 @@ pub fn common_options(cli: &Cli) -> CommonOptions {
             ipv6: cli.ipv6,
             // An address unless asked for none, or for configuration only.
             na: !cli.no_ia_na && !cli.stateless,
-            pd: (cli.ia_pd || cli.prefix_len_hint.is_some()).then_some(cli.prefix_len_hint),
+            pd: (cli.ia_pd || cli.prefix_len_hint.is_some() || !cli.delegate.is_empty())
+                .then_some(cli.prefix_len_hint),
             stateless: cli.stateless,
             extra_requests: cli.request6.clone(),
+            delegate: cli.delegate.clone(),
             dad_wait_time: cli.dad_wait_time,
             address_prefix_len: cli.address_prefix_len,
         },

@@ -10,6 +10,7 @@ use crate::shell::netlink::Netlink;
 use crate::time::Instant;
 use crate::v6::{Holdings, IaAddr, IaPrefix, Lease6, INFINITY};
 use std::io;
+use std::net::Ipv6Addr;
 use std::sync::Arc;
 use tracing::warn;
 
@@ -20,6 +21,29 @@ pub struct Apply6 {
     index: u32,
     /// The metric of the unreachable routes of delegated prefixes.
     metric: u32,
+    /// `--delegate`: the interfaces that get a /64 of each delegated prefix, the k-th the
+    /// subnet k.
+    downstream: Vec<String>,
+}
+
+/// The `k`-th /64 of `prefix`/`len` (subnet ID `k` in the bits between the prefix and the
+/// interface identifier, RFC 7084 WPD-4), when the prefix has room for it: none for a
+/// prefix longer than 64 bits, or for `k` past its last /64.
+pub fn subnet(prefix: Ipv6Addr, len: u8, k: usize) -> Option<Ipv6Addr> {
+    if len > 64 {
+        return None;
+    }
+    let room = 64 - u32::from(len);
+    if room < 64 && (k as u128) >> room != 0 {
+        return None;
+    }
+    let base = u128::from(prefix) & !((1u128 << 64) - 1);
+    Some(Ipv6Addr::from(base | ((k as u128) << 64)))
+}
+
+/// The address a downstream interface holds in its /64: the subnet's `::1`, as a router's.
+pub fn downstream_address(subnet: Ipv6Addr) -> Ipv6Addr {
+    Ipv6Addr::from(u128::from(subnet) | 1)
 }
 
 /// The addresses of a lease's IA_NAs.
@@ -48,12 +72,58 @@ pub fn left(secs: u32, start: Instant, now: Instant) -> u32 {
 }
 
 impl Apply6 {
-    pub fn new(net: Netlink, name: Arc<str>, index: u32, metric: u32) -> Apply6 {
+    pub fn new(
+        net: Netlink,
+        name: Arc<str>,
+        index: u32,
+        metric: u32,
+        downstream: Vec<String>,
+    ) -> Apply6 {
         Apply6 {
             net,
             name,
             index,
             metric,
+            downstream,
+        }
+    }
+
+    /// Gives (`lifetimes`: what is left of `p`'s, preferred and valid) or takes back (None)
+    /// each downstream interface's /64 of `p`. A downstream interface that is not there, or
+    /// that the prefix has no room for, is said and passed over.
+    async fn delegate(&self, p: &IaPrefix, lifetimes: Option<(u32, u32)>) {
+        for (k, down) in self.downstream.iter().enumerate() {
+            let Some(net) = subnet(p.prefix, p.len, k) else {
+                warn!(
+                    "{}: {}/{} has no /64 left for {down} (--delegate)",
+                    self.name, p.prefix, p.len
+                );
+                continue;
+            };
+            let addr = downstream_address(net);
+            let index = match self.net.link(down).await {
+                Ok(l) => l.index,
+                Err(e) => {
+                    warn!("{}: {down} (--delegate): {e}", self.name);
+                    continue;
+                }
+            };
+            let done = match lifetimes {
+                Some((preferred, valid)) => {
+                    self.net
+                        .add_address6_len(index, (addr, 64), preferred, valid, true)
+                        .await
+                }
+                None => self.net.del_ip(index, std::net::IpAddr::V6(addr), 64).await,
+            };
+            match done {
+                Ok(()) if lifetimes.is_some() => {
+                    let (name, len) = (&self.name, p.len);
+                    tracing::info!("{name}: {down} holds {addr}/64 of {}/{len}", p.prefix)
+                }
+                Ok(()) => {}
+                Err(e) => warn!("{}: {addr}/64 on {down}: {e}", self.name),
+            }
         }
     }
 
@@ -85,6 +155,11 @@ impl Apply6 {
                         "{}: the unreachable route for {}/{}: {e}",
                         self.name, p.prefix, p.len
                     );
+                }
+                let valid = left(p.valid, lease.start, now);
+                if valid > 0 {
+                    let preferred = left(p.preferred, lease.start, now);
+                    self.delegate(p, Some((preferred, valid))).await;
                 }
             }
             Ok(())
@@ -130,6 +205,7 @@ impl Apply6 {
     }
 
     async fn del_prefix(&self, p: &IaPrefix) {
+        self.delegate(p, None).await;
         if let Err(e) = self
             .net
             .del_unreachable6(p.prefix, p.len, self.metric)
@@ -147,6 +223,29 @@ impl Apply6 {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// RFC 7084 WPD-4: each downstream interface gets its own /64 of the delegated prefix,
+    /// numbered from 0, as far as the prefix has room; a prefix longer than 64 has none.
+    #[test]
+    fn downstream_subnets_are_numbered_within_the_prefix() {
+        let p: Ipv6Addr = "2001:db8:ff00::".parse().unwrap();
+        assert_eq!(subnet(p, 56, 0), Some("2001:db8:ff00::".parse().unwrap()));
+        assert_eq!(subnet(p, 56, 1), Some("2001:db8:ff00:1::".parse().unwrap()));
+        assert_eq!(
+            subnet(p, 56, 255),
+            Some("2001:db8:ff00:ff::".parse().unwrap())
+        );
+        assert_eq!(subnet(p, 56, 256), None);
+        assert_eq!(subnet(p, 64, 0), Some(p));
+        assert_eq!(subnet(p, 64, 1), None);
+        assert_eq!(subnet(p, 65, 0), None);
+        let any = Ipv6Addr::UNSPECIFIED;
+        assert_eq!(subnet(any, 0, 3), Some("0:0:0:3::".parse().unwrap()));
+        assert_eq!(
+            downstream_address(subnet(p, 48, 2).unwrap()),
+            "2001:db8:ff00:2::1".parse::<Ipv6Addr>().unwrap()
+        );
+    }
 
     #[test]
     fn lifetimes_left_count_from_the_lease_start() {

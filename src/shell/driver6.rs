@@ -224,6 +224,7 @@ impl Driver6 {
             name.as_str().into(),
             link.index,
             self.opts.metric,
+            self.opts.v6.delegate.clone(),
         );
         self.there = Some(There {
             link,

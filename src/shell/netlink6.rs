@@ -56,19 +56,36 @@ impl Netlink {
         preferred: u32,
         valid: u32,
     ) -> io::Result<()> {
+        self.add_address6_len(index, (addr, 128), preferred, valid, false)
+            .await
+    }
+
+    /// Puts `addr`/`len` on the interface with these lifetimes; `prefix_route`: the kernel
+    /// adds the on-link route of the prefix (an address given to a downstream interface out
+    /// of a delegated prefix), else not.
+    pub async fn add_address6_len(
+        &self,
+        index: u32,
+        (addr, len): (Ipv6Addr, u8),
+        preferred: u32,
+        valid: u32,
+        prefix_route: bool,
+    ) -> io::Result<()> {
         let mut req = self
             .handle
             .address()
-            .add(index, IpAddr::V6(addr), 128)
+            .add(index, IpAddr::V6(addr), len)
             .replace();
         let msg = req.message_mut();
         let mut ci = CacheInfo::default();
         ci.ifa_valid = valid;
         ci.ifa_preferred = preferred.min(valid);
         msg.attributes.push(AddressAttribute::CacheInfo(ci));
-        // No prefix route for a /128 either way; said so that the kernel never adds one.
-        msg.attributes
-            .push(AddressAttribute::Flags(AddressFlags::Noprefixroute));
+        if !prefix_route {
+            // No prefix route for a /128 either way; said so that the kernel never adds one.
+            msg.attributes
+                .push(AddressAttribute::Flags(AddressFlags::Noprefixroute));
+        }
         req.execute().await.map_err(to_io)
     }
 

@@ -100,6 +100,8 @@ pub struct V6Options {
     pub stateless: bool,
     /// More options to ask for (option 6).
     pub extra_requests: Vec<u16>,
+    /// `--delegate`: interfaces that get a /64 of each delegated prefix.
+    pub delegate: Vec<String>,
     /// What hook scripts are told: `dad_wait_time`, and an address's `ip6_prefixlen`.
     pub dad_wait_time: u32,
     pub address_prefix_len: u8,
