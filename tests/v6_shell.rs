@@ -23,74 +23,13 @@ use std::time::Duration;
 const SERVER_ADDR: &str = "2001:db8:1::1";
 const DELEGATED: (Ipv6Addr, u8) = (Ipv6Addr::new(0x2001, 0xdb8, 0xff00, 0, 0, 0, 0, 0), 56);
 
-/// A lab whose two ends speak IPv6: the server's end holds 2001:db8:1::1/64 (no DAD) and runs
-/// dnsmasq with a DHCPv6 range; the client's end keeps duplicate address detection.
+/// A lab whose two ends speak IPv6 (common/lab6.rs): the server's end holds 2001:db8:1::1/64
+/// (no DAD) and runs dnsmasq with a DHCPv6 range; the client's end keeps duplicate address
+/// detection.
 fn v6_lab() -> Lab {
-    let mut lab = Lab::new();
-    for ns in [lab.server_ns.clone(), lab.client_ns.clone()] {
-        for key in ["all", "default"] {
-            sh(
-                "ip",
-                &[
-                    "netns",
-                    "exec",
-                    &ns,
-                    "sysctl",
-                    "-qw",
-                    &format!("net.ipv6.conf.{key}.disable_ipv6=0"),
-                ],
-            );
-        }
-    }
-    for (ns, ifname) in [
-        (lab.server_ns.clone(), lab.server_if),
-        (lab.client_ns.clone(), CLIENT_IF),
-    ] {
-        let key = format!("net.ipv6.conf.{ifname}.disable_ipv6=0");
-        sh("ip", &["netns", "exec", &ns, "sysctl", "-qw", &key]);
-    }
-    let server_if = lab.server_if;
-    sh(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &lab.server_ns,
-            "ip",
-            "-6",
-            "addr",
-            "add",
-            &format!("{SERVER_ADDR}/64"),
-            "dev",
-            server_if,
-            "nodad",
-        ],
-    );
-    lab.start_dnsmasq(&[
-        "--dhcp-range=198.51.100.50,198.51.100.150,255.255.255.0,1h",
-        "--dhcp-range=2001:db8:1::100,2001:db8:1::1ff,64,1h",
-        "--dhcp-option=option6:dns-server,[2001:db8:1::1]",
-    ]);
+    let mut lab = Lab::new6();
+    lab.start_dnsmasq6(&[]);
     lab
-}
-
-/// Runs `f` on a runtime of its own in a thread that has joined network namespace `ns`.
-fn in_namespace<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let path = format!("/run/netns/{ns}");
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).expect("the namespace's file");
-        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-        f()
-    })
-    .join()
-    .expect("the namespace's thread")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Waits (at most `limit`) until `cond` holds of the interface's IPv6 addresses.
@@ -133,7 +72,7 @@ fn a_solicit_from_the_link_local_address_brings_an_advertise() {
     let lab = v6_lab();
     let ns = lab.client_ns.clone();
     let advertised = in_namespace(&ns, || {
-        runtime().block_on(async {
+        current_thread_runtime().block_on(async {
             let nl = Netlink::connect().unwrap();
             let link = nl.link(CLIENT_IF).await.unwrap();
             // The link-local address first passes DAD: tentative, then ready.
@@ -205,7 +144,7 @@ fn an_address_goes_on_as_a_128_with_its_lifetimes_and_a_prefix_gets_its_unreacha
     let addr: Ipv6Addr = "2001:db8:1::123".parse().unwrap();
     let ns = lab.client_ns.clone();
     in_namespace(&ns, move || {
-        runtime().block_on(async {
+        current_thread_runtime().block_on(async {
             let nl = Netlink::connect().unwrap();
             let index = nl.link(CLIENT_IF).await.unwrap().index;
             nl.add_address6(index, addr, 300, 600).await.unwrap();
@@ -246,7 +185,7 @@ fn an_address_goes_on_as_a_128_with_its_lifetimes_and_a_prefix_gets_its_unreacha
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "");
 
     in_namespace(&ns, move || {
-        runtime().block_on(async {
+        current_thread_runtime().block_on(async {
             let nl = Netlink::connect().unwrap();
             let index = nl.link(CLIENT_IF).await.unwrap().index;
             nl.del_address6(index, addr).await.unwrap();
@@ -268,7 +207,7 @@ fn an_address_another_host_holds_is_reported_as_failing_dad() {
     let ns = lab.client_ns.clone();
     let taken: Ipv6Addr = SERVER_ADDR.parse().unwrap();
     let failed = in_namespace(&ns, move || {
-        runtime().block_on(async {
+        current_thread_runtime().block_on(async {
             let nl = Netlink::connect().unwrap();
             let index = nl.link(CLIENT_IF).await.unwrap().index;
             // The link-local address ready first, so that DAD runs on a settled link.

@@ -76,6 +76,9 @@ pub struct Lab {
     pub server_ip: Ipv4Addr,
     /// A private temp dir for this lab: logs, lease files, resolv.conf.
     pub dir: PathBuf,
+    /// The relay agent's namespace in a DHCPv6 relay lab ([`Lab::with_relay6`]), between
+    /// client and server; `None` in a lab whose client and server share a link.
+    pub relay_ns: Option<String>,
     servers: Vec<Server>,
     namespaces: Vec<String>,
     etc_dirs: Vec<PathBuf>,
@@ -115,6 +118,7 @@ impl Lab {
             client_if: CLIENT_IF,
             server_ip,
             dir,
+            relay_ns: None,
             servers: Vec::new(),
             namespaces: Vec::new(),
             etc_dirs: Vec::new(),
@@ -263,6 +267,17 @@ impl Lab {
         for server in &mut self.servers {
             server.stop();
         }
+    }
+
+    /// Stops the servers the lab started under `name` (as a server that goes away) and waits
+    /// for each; the others run on. Returns how many there were.
+    pub fn stop_server(&mut self, name: &str) -> usize {
+        let mut n = 0;
+        for server in self.servers.iter_mut().filter(|s| s.name == name) {
+            server.stop();
+            n += 1;
+        }
+        n
     }
 
     /// Path of the lease file [`Lab::start_dnsmasq`] gives dnsmasq.

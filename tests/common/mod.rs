@@ -18,7 +18,8 @@
 //! kernel's record of addresses and routes ([`NetWatch`]), what a server logged. A log line is
 //! checked where it is the feature under test.
 //!
-//! Submodules: `lab` (the namespaces and servers), `daemon` (a dhcpc daemon in a lab), `state`
+//! Submodules: `lab` (the namespaces and servers), `lab6` (IPv6 in the lab: DHCPv6 servers,
+//! a relay), `fake6` (a scripted DHCPv6 server), `daemon` (a dhcpc daemon in a lab), `state`
 //! (what tests wait on), `wait`, `process` (running programs), `netinfo` (`ip -j`), `unit`
 //! (the systemd unit file), `package` (this tree's .debs, built by scripts/package), `sandbox`
 //! (dhclient's callers from their Debian packages, in private namespaces). Every test file uses
@@ -27,7 +28,9 @@
 
 mod daemon;
 mod dhclient_script;
+mod fake6;
 mod lab;
+mod lab6;
 mod netinfo;
 mod package;
 mod process;
@@ -38,7 +41,9 @@ mod wait;
 
 pub use daemon::*;
 pub use dhclient_script::*;
+pub use fake6::*;
 pub use lab::*;
+pub use lab6::*;
 pub use netinfo::*;
 pub use package::*;
 pub use process::*;
