@@ -9,8 +9,8 @@
 mod common;
 
 use common::{
-    addresses, exposure_score, in_pool, require_program, unit_value, wait_for, Daemon, Lab,
-    CLIENT_IF, UNIT,
+    addresses, exposure_score, in_pool, require_program, unit6_value, unit_value, wait_for, Daemon,
+    Lab, CLIENT_IF, UNIT,
 };
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;
@@ -46,6 +46,49 @@ fn unit_exposure_is_at_most_1_5() {
     );
     assert_eq!(unit_value("ProtectSystem"), ["strict"]);
     assert!(!unit_value("RestrictAddressFamilies")[0].contains("AF_INET"));
+}
+
+/// The DHCPv6 unit: the same score limit, with only what DHCPv6 needs (AF_INET6 and port
+/// 546; no packet socket, no CAP_NET_RAW, IP traffic to link-local and multicast only).
+#[test]
+fn unit6_exposure_is_at_most_1_5() {
+    let analyze = require_program(
+        "systemd-analyze",
+        "install systemd (Debian package systemd) to score the unit file",
+    );
+    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcpc6@.service");
+    let out = Command::new(analyze)
+        .args(["security", "--offline=yes", "--no-pager", unit])
+        .output()
+        .expect("running systemd-analyze security");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let score = exposure_score(&text);
+    assert!(score <= 1.5, "exposure {score} > 1.5:\n{text}");
+    assert_eq!(unit6_value("User"), ["dhcpc"]);
+    assert_eq!(
+        unit6_value("AmbientCapabilities"),
+        ["CAP_NET_ADMIN CAP_NET_BIND_SERVICE"]
+    );
+    let families: Vec<String> = unit6_value("RestrictAddressFamilies")[0]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(families, ["AF_UNIX", "AF_NETLINK", "AF_INET6"]);
+    assert_eq!(unit6_value("IPAddressDeny"), ["any"]);
+    assert_eq!(unit6_value("IPAddressAllow"), ["link-local multicast"]);
+    assert!(unit6_value("ExecStart")[0].contains("/usr/sbin/dhcpc -6 --foreground"));
+    // Apart from what DHCPv6 needs, the same unit as DHCPv4's.
+    for key in [
+        "Type",
+        "Restart",
+        "RestartPreventExitStatus",
+        "ProtectSystem",
+        "SystemCallFilter",
+        "WantedBy",
+        "StartLimitBurst",
+    ] {
+        assert_eq!(unit6_value(key), unit_value(key), "{key}");
+    }
 }
 
 #[test]
@@ -92,15 +135,15 @@ fn unit_passes_systemd_analyze_verify() {
     )
     .unwrap();
     let unit = dir.join("dhcpc@.service");
+    let unit6 = dir.join("dhcpc6@.service");
     let bin = common::dhcpc_bin();
-    std::fs::write(
-        &unit,
-        UNIT.replace("/usr/sbin/dhcpc", bin.to_str().unwrap()),
-    )
-    .unwrap();
+    for (path, text) in [(&unit, UNIT), (&unit6, common::UNIT6)] {
+        std::fs::write(path, text.replace("/usr/sbin/dhcpc", bin.to_str().unwrap())).unwrap();
+    }
     let out = Command::new(analyze)
         .arg("verify")
         .arg(&unit)
+        .arg(&unit6)
         .env("MANPATH", dir.join("man"))
         .output()
         .expect("running systemd-analyze verify");

@@ -506,3 +506,46 @@ fn debian_dhclient_script_configures_the_address() {
     assert!(!holds_global(&lab).contains(&a), "RELEASE6 took it off");
     d.kill();
 }
+
+/// With only the DHCPv6 unit's privileges (an unprivileged user with CAP_NET_ADMIN and
+/// CAP_NET_BIND_SERVICE, no CAP_NET_RAW: dhcpc6@.service), `dhcpc -6 -1` binds.
+#[test]
+fn binds_with_the_dhcpv6_units_capabilities_only() {
+    let mut lab = Lab::new6();
+    lab.set_client_dad(false);
+    lab.start_dnsmasq6(&[]);
+    for d in ["run", "lease"] {
+        let p = lab.dir.join(d);
+        std::fs::create_dir_all(&p).unwrap();
+        sh(
+            "chown",
+            &[
+                "65534:65534",
+                p.to_str().unwrap(),
+                lab.dir.to_str().unwrap(),
+            ],
+        );
+    }
+    let setpriv = require_program(
+        "setpriv",
+        "run the tests with `sudo scripts/test`, which installs it (package util-linux)",
+    );
+    let caps = "+net_admin,+net_bind_service";
+    let mut cmd = lab.client_command(setpriv);
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(format!("--inh-caps={caps}"))
+        .arg(format!("--ambient-caps={caps}"))
+        .arg("--bounding-set=-all,+net_admin,+net_bind_service")
+        .arg(lab.dhcpc_copy())
+        .args(lab.dhcpc_dir_args())
+        .args(["-6", "-1", "-t", "15", CLIENT_IF])
+        .env_remove("DHCPC_LOG");
+    let out = run_with_deadline(cmd, DHCPC_DEADLINE);
+    assert_no_panic(&out);
+    assert_exit(&out, 0);
+    let a: Ipv6Addr = stdout(&out)
+        .split_whitespace()
+        .find_map(|w| w.strip_suffix("/128,")?.parse().ok())
+        .unwrap_or_else(|| panic!("no address printed: {}", describe(&out)));
+    assert_holds(&lab, a);
+}

@@ -5,6 +5,21 @@ pub const UNIT: &str = include_str!(concat!(
     "/systemd/dhcpc@.service"
 ));
 
+/// The DHCPv6 unit of this tree.
+pub const UNIT6: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/systemd/dhcpc6@.service"
+));
+
+/// Every value of `key=` in the DHCPv6 unit, in order.
+pub fn unit6_value(key: &str) -> Vec<String> {
+    UNIT6
+        .lines()
+        .filter_map(|l| l.strip_prefix(&format!("{key}=")))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Every value of `key=` in the unit, in order.
 pub fn unit_value(key: &str) -> Vec<String> {
     UNIT.lines()

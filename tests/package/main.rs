@@ -24,6 +24,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The files of each package (dpkg -L, directories left out).
 const DHCPC_FILES: &[&str] = &[
     "/etc/dhcpc.conf",
+    "/lib/systemd/system/dhcpc6@.service",
     "/lib/systemd/system/dhcpc@.service",
     "/usr/lib/sysusers.d/dhcpc.conf",
     "/usr/sbin/dhcpc",
@@ -355,6 +356,10 @@ fn assert_installed_files(root: &Root) {
             "systemd/dhcpc@.service",
         ),
         (
+            "cat /lib/systemd/system/dhcpc6@.service",
+            "systemd/dhcpc6@.service",
+        ),
+        (
             "cat /usr/lib/sysusers.d/dhcpc.conf",
             "systemd/dhcpc.sysusers",
         ),
@@ -408,7 +413,8 @@ fn assert_man_pages(root: &Root) {
 /// [`read_man`]: verify runs man for Documentation=.
 fn assert_unit_verifies(root: &Root) {
     let out = root.run(&format!(
-        "{AS_NOBODY} systemd-analyze verify /lib/systemd/system/dhcpc@.service"
+        "{AS_NOBODY} systemd-analyze verify /lib/systemd/system/dhcpc@.service \
+           /lib/systemd/system/dhcpc6@.service"
     ));
     let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
     assert!(
