@@ -18,7 +18,8 @@ use crate::shell::files::Files;
 use crate::shell::linkwatch::LinkMonitor;
 use crate::shell::log::{self, in_iface};
 use crate::shell::netlink::Netlink;
-use crate::shell::options::{v6_name, RunError};
+use crate::shell::netlink6::AddrMonitor6;
+use crate::shell::options::{base_name, v6_name, RunError};
 use crate::shell::{systemd, trim};
 use std::path::Path;
 use std::process::ExitCode;
@@ -63,6 +64,8 @@ struct Process {
     /// Where DNS settings go, said once the interfaces are open.
     dns: String,
     monitor: LinkMonitor,
+    /// IPv6 address events, when an interface runs DHCPv6.
+    addrs6: Option<AddrMonitor6>,
     control: Option<Control>,
     /// This process's claims on its interfaces.
     claims: Registry,
@@ -103,7 +106,10 @@ pub async fn serve(settings: Settings, mut notifier: Option<Notifier>, exits: Ex
             return ExitCode::from(1);
         }
     };
-    let mut process = match Process::open(cli, &names, registry).await {
+    let v6 = client_names(&settings, &names)
+        .iter()
+        .any(|k| base_name(k) != k);
+    let mut process = match Process::open(cli, &names, registry, v6).await {
         Ok(p) => p,
         Err(e) => return start_failed(&names, &e, notifier, exits),
     };
@@ -180,7 +186,13 @@ fn start_failed(
 impl Process {
     /// Opens what every interface shares, before any interface runs, so that no error path
     /// leaves files half written.
-    async fn open(cli: &Cli, names: &[String], claims: Registry) -> Result<Process, RunError> {
+    /// `v6`: an interface runs DHCPv6.
+    async fn open(
+        cli: &Cli,
+        names: &[String],
+        claims: Registry,
+        v6: bool,
+    ) -> Result<Process, RunError> {
         raise_nofile();
         let net = Netlink::connect().map_err(|e| RunError::Io("opening rtnetlink".into(), e))?;
         let term = signal(SignalKind::terminate())
@@ -195,6 +207,13 @@ impl Process {
         let (files, dns) = start_files(cli, names).await?;
         let monitor = LinkMonitor::start()
             .map_err(|e| RunError::Io("subscribing to link events".into(), e))?;
+        let addrs6 = match v6 {
+            true => Some(
+                AddrMonitor6::start()
+                    .map_err(|e| RunError::Io("subscribing to IPv6 address events".into(), e))?,
+            ),
+            false => None,
+        };
         // The process's own descriptors (timer, control socket) before the interfaces': at
         // the limit of open files, it is interfaces that cannot start, each said.
         crate::shell::clock::start().map_err(|e| RunError::Io("creating the timer".into(), e))?;
@@ -211,6 +230,7 @@ impl Process {
             files,
             dns,
             monitor,
+            addrs6,
             control,
             claims,
             daemon,
@@ -296,7 +316,8 @@ async fn open_drivers(
         let key = v6_name(&opts.name);
         let (net, files) = (p.net.clone(), p.files.clone());
         async move {
-            let d = in_iface(&key, Driver6::new(opts, net, files, Some(&p.monitor))).await;
+            let monitors = (Some(&p.monitor), p.addrs6.as_ref());
+            let d = in_iface(&key, Driver6::new(opts, net, files, monitors)).await;
             (key, d.map(|d| AnyDriver::V6(Box::new(d))))
         }
     }))

@@ -26,7 +26,7 @@ use crate::shell::files::Files;
 use crate::shell::hooks6::{self, Told};
 use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
 use crate::shell::netlink::{Link, Netlink};
-use crate::shell::netlink6::{watch_addresses6, AddrEvent6};
+use crate::shell::netlink6::{AddrEvent6, AddrMonitor6};
 use crate::shell::notify::{Notify, Ready};
 use crate::shell::options::{io_err, v6_name, IfaceOptions, RunError};
 use crate::shell::port::prepare_link;
@@ -72,6 +72,8 @@ struct There {
 /// The running DHCPv6 state of one interface in the shell.
 pub struct Driver6 {
     opts: IfaceOptions,
+    /// The process's IPv6 address events (its own when it has none to share).
+    addrs: Option<AddrMonitor6>,
     net: Netlink,
     files: Files,
     store: Store6,
@@ -100,9 +102,9 @@ impl Driver6 {
         opts: IfaceOptions,
         net: Netlink,
         files: Files,
-        monitor: Option<&LinkMonitor>,
+        (monitor, addrs): (Option<&LinkMonitor>, Option<&AddrMonitor6>),
     ) -> Result<Driver6, RunError> {
-        Driver6::make(opts, net, files, monitor, true).await
+        Driver6::make(opts, net, files, (monitor, addrs), true).await
     }
 
     /// Releases the saved DHCPv6 lease of an interface no daemon runs for (`dhcpc -6 -r`
@@ -114,7 +116,7 @@ impl Driver6 {
         net: Netlink,
         files: Files,
     ) -> Result<Option<Lease6>, RunError> {
-        let mut d = Driver6::make(opts, net, files, None, false).await?;
+        let mut d = Driver6::make(opts, net, files, (None, None), false).await?;
         let Some(lease) = d.store.load() else {
             return Ok(None);
         };
@@ -146,7 +148,7 @@ impl Driver6 {
         opts: IfaceOptions,
         net: Netlink,
         files: Files,
-        monitor: Option<&LinkMonitor>,
+        (monitor, addrs): (Option<&LinkMonitor>, Option<&AddrMonitor6>),
         bring_up: bool,
     ) -> Result<Driver6, RunError> {
         let events = monitor.map(|m| m.watch(&opts.name));
@@ -167,6 +169,7 @@ impl Driver6 {
         let client = Client6::new(opts.core_config6([0; 6], Vec::new()), 0);
         let mut d = Driver6 {
             opts,
+            addrs: addrs.cloned(),
             net,
             files,
             store,
@@ -193,8 +196,12 @@ impl Driver6 {
     /// lease, the carrier as the kernel says.
     async fn on_link(&mut self, link: Link) -> Result<(), RunError> {
         let name = self.opts.name.clone();
-        let addr_events =
-            watch_addresses6().map_err(io_err(format!("{name}: watching IPv6 addresses")))?;
+        if self.addrs.is_none() {
+            let started = AddrMonitor6::start();
+            self.addrs = Some(started.map_err(io_err(format!("{name}: watching IPv6 addresses")))?);
+        }
+        let addr_events = self.addrs.as_ref().map(|m| m.watch(link.index));
+        let addr_events = addr_events.expect("started above");
         let port = Port6::open(&name, link.index).map_err(io_err(format!(
             "{name}: opening the DHCPv6 socket (UDP port 546)"
         )))?;

@@ -213,6 +213,47 @@ fn addr_event(msg: &RouteNetlinkMessage) -> Option<AddrEvent6> {
     })
 }
 
+/// The process's one subscription to IPv6 address events, shared by its DHCPv6 drivers: each
+/// [`AddrMonitor6::watch`]es the index of its interface. One socket for all, rather than one
+/// each: every socket would be told of every interface's events, a hundred interfaces binding
+/// together ten thousand messages.
+#[derive(Clone)]
+pub struct AddrMonitor6 {
+    watchers: Watchers,
+}
+
+/// Who hears of which interface's address events: its index, and where to send them.
+type Watchers = std::sync::Arc<std::sync::Mutex<Vec<(u32, mpsc::UnboundedSender<AddrEvent6>)>>>;
+
+impl AddrMonitor6 {
+    /// Subscribes to this network namespace's IPv6 address events. Must run inside the tokio
+    /// runtime.
+    pub fn start() -> io::Result<AddrMonitor6> {
+        let mut events = watch_addresses6()?;
+        let monitor = AddrMonitor6 {
+            watchers: Default::default(),
+        };
+        let watchers = monitor.watchers.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                let mut w = watchers.lock().unwrap_or_else(|p| p.into_inner());
+                // Those that went (their receiver dropped) are let go on their next event.
+                w.retain(|(index, tx)| *index != ev.index || tx.send(ev).is_ok());
+            }
+        });
+        Ok(monitor)
+    }
+
+    /// The address events of interface `index` from now on.
+    pub fn watch(&self, index: u32) -> mpsc::UnboundedReceiver<AddrEvent6> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut w = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
+        w.retain(|(_, tx)| !tx.is_closed());
+        w.push((index, tx));
+        rx
+    }
+}
+
 /// Follows this network namespace's IPv6 address events and sends each on the channel
 /// returned. Must run inside the tokio runtime; ends when the receiver is dropped.
 pub fn watch_addresses6() -> io::Result<mpsc::UnboundedReceiver<AddrEvent6>> {
