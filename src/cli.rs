@@ -14,7 +14,8 @@ pub const PROCESS_HEADING: &str = "Options for all the interfaces of one process
 /// Where control sockets and pid files go unless `--run-dir` says otherwise.
 pub const DEFAULT_RUN_DIR: &str = "/run/dhcpc";
 
-/// A DHCPv4 client daemon: acquires a lease, configures the interface, keeps the lease alive.
+/// A DHCP client daemon (DHCPv4, and DHCPv6 with -6): acquires a lease, configures the
+/// interface, keeps the lease alive.
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "dhcpc",
@@ -111,6 +112,14 @@ pub struct Cli {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub request6: Vec<u16>,
 
+    /// DHCPv6: wait a random time up to MS milliseconds before the first SOLICIT,
+    /// INFORMATION-REQUEST or CONFIRM on a link, so that hosts started together do not all ask
+    /// at once (RFC 8415 18.2.1's SOL_MAX_DELAY is 1000). 0 asks at once, as dhcpc's DHCPv4
+    /// does.
+    #[arg(long, value_name = "MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub initial_delay: u64,
+
     /// DHCPv6 hook scripts: the `dad_wait_time` they are told (dhclient's --dad-wait-time).
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub dad_wait_time: u32,
@@ -180,7 +189,7 @@ pub struct Cli {
     #[arg(long = "clientid", value_name = "mac|duid|none|HEX", default_value = "mac", value_parser = parse_client_id)]
     pub client_id: ClientId,
 
-    /// The kind of DUID made for `--clientid duid` when none is kept yet: `uuid` (RFC 6355,
+    /// The kind of DUID made for `--clientid duid` and DHCPv6 when none is kept yet: `uuid` (RFC 6355,
     /// random, the default), `llt` (the MAC and the time, as dhclient -i makes it) or `ll` (the
     /// MAC, dhclient's -D LL).
     #[arg(long, value_name = "uuid|llt|ll", value_enum, default_value_t = DuidType::Uuid)]

@@ -78,7 +78,8 @@ fn ask(run_dir: &std::path::Path, name: &str) -> Value {
     }
 }
 
-/// One interface's state for people: `eth0: BOUND 198.51.100.23/24 from 198.51.100.1`, and
+/// One interface's state for people: `eth0: BOUND 198.51.100.23/24 from 198.51.100.1` (DHCPv6:
+/// `eth0 (DHCPv6): BOUND 2001:db8:1::161/128 from fe80::1, prefix 2001:db8:ff00::/56`), and
 /// when it renews, rebinds and expires (with options only: `eth0: INFORMED options for
 /// 198.51.100.20/24 from 198.51.100.1`, and when they are asked for again).
 pub fn human_status(v: &Value) -> String {
@@ -88,11 +89,6 @@ pub fn human_status(v: &Value) -> String {
         true => format!("{} (DHCPv6): {}", s("interface"), s("state")),
         false => format!("{}: {}", s("interface"), s("state")),
     };
-    if v6 {
-        for p in v["prefixes"].as_array().into_iter().flatten() {
-            out.push_str(&format!(" prefix {}", p["prefix"].as_str().unwrap_or("-")));
-        }
-    }
     if v.get("address").is_some() {
         out.push_str(&format!(
             " {}/{} from {}",
@@ -100,6 +96,21 @@ pub fn human_status(v: &Value) -> String {
             v["prefix_len"],
             s("server")
         ));
+    }
+    // DHCPv6: the delegated prefixes (a lease may hold prefixes and no address).
+    let prefixes: Vec<&str> = v["prefixes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["prefix"].as_str())
+        .collect();
+    if !prefixes.is_empty() {
+        if v.get("address").is_none() {
+            out.push_str(&format!(" from {}", s("server")));
+        }
+        out.push_str(&format!(", prefix {}", prefixes.join(", prefix ")));
+    }
+    if v.get("address").is_some() || !prefixes.is_empty() {
         let when = |k: &str| match v[k].as_u64() {
             Some(secs) => crate::lease::human_secs(secs.min(u64::from(u32::MAX - 1)) as u32),
             None => "never".to_string(),

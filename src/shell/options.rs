@@ -100,6 +100,8 @@ pub struct V6Options {
     pub stateless: bool,
     /// More options to ask for (option 6).
     pub extra_requests: Vec<u16>,
+    /// `--initial-delay`: the most the first message on a link waits.
+    pub initial_delay: Duration,
     /// `--delegate`: interfaces that get a /64 of each delegated prefix.
     pub delegate: Vec<String>,
     /// What hook scripts are told: `dad_wait_time`, and an address's `ip6_prefixlen`.
@@ -407,6 +409,7 @@ impl IfaceOptions {
             }
         }
         config.acquire_timeout = Some(self.timeout);
+        config.max_delay = v6.initial_delay;
         config
     }
 

@@ -2,7 +2,7 @@
 //! INFORMATION-REQUEST, or a SOLICIT), SOLICIT and the ADVERTISEs it collects (RFC 8415
 //! 18.2.1, 18.2.9), REQUEST (18.2.2) and the REPLY that binds (18.2.10.1), Rapid Commit.
 
-use super::config::{MAX_DELAY, REFUSAL_BACKOFF};
+use super::config::REFUSAL_BACKOFF;
 use super::lease::{self, grants, judge};
 use super::retrans::{self, Exchange};
 use super::state::{Advert, State6};
@@ -38,7 +38,7 @@ impl Client6 {
         if let Some(wait) = self.config.acquire_timeout {
             self.timers.set(Timer6::AcquireTimeout, now + wait);
         }
-        let delay = self.delay(MAX_DELAY);
+        let delay = self.delay(self.config.max_delay);
         if self.config.is_stateless() {
             return self.inform(now, delay, out);
         }

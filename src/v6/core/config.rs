@@ -57,6 +57,9 @@ pub struct Config6 {
     pub rapid_commit: bool,
     /// Option 6, the options asked for ([`DEFAULT_ORO`] by default).
     pub oro: Vec<u16>,
+    /// The most the first SOLICIT, INFORMATION-REQUEST or CONFIRM on a link waits, a random
+    /// time up to it ([`MAX_DELAY`] by default, as RFC 8415 18.2.1 says a client SHOULD).
+    pub max_delay: Duration,
     /// How long to wait for a first lease (or, stateless, a first answer) before
     /// [`super::Action6::NoLease`] says why there is none; the client goes on trying.
     pub acquire_timeout: Option<Duration>,
@@ -69,6 +72,7 @@ impl Config6 {
             mode,
             rapid_commit: false,
             oro: DEFAULT_ORO.to_vec(),
+            max_delay: MAX_DELAY,
             acquire_timeout: None,
         }
     }

@@ -3,7 +3,6 @@
 //! (18.2.3), by REBIND with CONFIRM's timing when it holds prefixes. NotOnLink starts over;
 //! any other answer, or none within CNF_MAX_RD, keeps the lease.
 
-use super::config::MAX_DELAY;
 use super::lease::{self, is_pd};
 use super::retrans::{self, Exchange};
 use super::state::{Check, State6};
@@ -26,7 +25,7 @@ impl Client6 {
         if !carrier {
             return info!("carrier lost; keeping what is held meanwhile");
         }
-        let delay = self.delay(MAX_DELAY);
+        let delay = self.delay(self.config.max_delay);
         match &self.state {
             State6::Bound
             | State6::Renewing { .. }
@@ -78,7 +77,7 @@ impl Client6 {
             message::confirm(xid, lease)
         };
         let x = Exchange::new(msg, retrans::CONFIRM, None);
-        let delay = self.delay(MAX_DELAY);
+        let delay = self.delay(self.config.max_delay);
         self.begin(now, State6::Confirming { x, why }, delay, out);
     }
 
@@ -97,7 +96,7 @@ impl Client6 {
                 info!("the saved lease has run out");
                 self.held = Some(saved);
                 self.deconfigure(now, Reason6::Expired, out);
-                let delay = self.delay(MAX_DELAY);
+                let delay = self.delay(self.config.max_delay);
                 self.solicit(now, delay, out);
             }
         }
