@@ -152,8 +152,15 @@ impl<'c> Keys<'c> {
             .map(|(_, long)| long)
     }
 
-    /// Whether options `a` and `b` exclude each other (either way round).
+    /// Whether options `a` and `b` exclude each other (either way round). `ipv4` and `ipv6`
+    /// count as one setting, which protocols run: a command line (or an interface's table)
+    /// that names either chooses them both, so that the file's (or the top level's) choice
+    /// does not add the other protocol to it.
     fn conflict(&self, a: &str, b: &str) -> bool {
+        const PROTOCOLS: [&str; 2] = ["ipv4", "ipv6"];
+        if a != b && PROTOCOLS.contains(&a) && PROTOCOLS.contains(&b) {
+            return true;
+        }
         let (Some(x), Some(y)) = (self.by_id(a), self.by_id(b)) else {
             return false;
         };

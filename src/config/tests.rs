@@ -344,3 +344,18 @@ fn a_missing_default_file_is_empty_but_a_named_one_is_an_error() {
         .to_string()
         .starts_with("/nonexistent/dhcpc-test.conf: cannot read"));
 }
+
+/// `ipv4` and `ipv6` are one choice: a command line naming a protocol (as each unit's does)
+/// is not widened by the file's, and an interface's table chooses for it alone.
+#[test]
+fn the_protocols_are_chosen_as_one_setting() {
+    let file = "ipv4 = true\nipv6 = true\n[interface.wan0]\nipv6 = true\n";
+    let s = settings(file, &["dhcpc", "eth0", "wan0"]);
+    assert!(s.interface("eth0").ipv4 && s.interface("eth0").ipv6);
+    let wan = s.interface("wan0");
+    assert!(wan.ipv6 && !wan.ipv4, "the table chooses DHCPv6 alone");
+    let s = settings(file, &["dhcpc", "-6", "eth0"]);
+    assert!(s.interface("eth0").ipv6 && !s.interface("eth0").ipv4);
+    let s = settings(file, &["dhcpc", "-4", "eth0"]);
+    assert!(s.interface("eth0").ipv4 && !s.interface("eth0").ipv6);
+}
