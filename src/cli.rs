@@ -101,6 +101,12 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["ia_pd", "prefix_len_hint", "no_ia_na", "delegate"])]
     pub stateless: bool,
 
+    /// DHCPv6 as the router's advertisements say (their M and O flags, which the kernel keeps):
+    /// addresses (and the prefix asked for) when M is set, configuration only when O alone,
+    /// nothing before an advertisement with either. No ICMPv6 socket of dhcpc's own.
+    #[arg(long, conflicts_with = "stateless")]
+    pub follow_ra: bool,
+
     /// DHCPv6: give each of these interfaces a /64 of every delegated prefix (the first the
     /// prefix's subnet 0, the next subnet 1, ...), its ::1 address with the prefix's
     /// lifetimes (implies --ia-pd).

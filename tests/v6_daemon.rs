@@ -549,3 +549,47 @@ fn binds_with_the_dhcpv6_units_capabilities_only() {
         .unwrap_or_else(|| panic!("no address printed: {}", describe(&out)));
     assert_holds(&lab, a);
 }
+
+/// `--follow-ra` against dnsmasq's router advertisements: with M set (a DHCPv6 range with
+/// `--enable-ra`), an address; with O alone (`ra-stateless`), the options and no address;
+/// with neither (`ra-only`), no DHCPv6 at all, the client waiting for an advertisement that
+/// asks for it, while SLAAC gives the host its address.
+#[test]
+fn follow_ra_takes_the_mode_the_router_says() {
+    for (mode, want) in [
+        (Dnsmasq6Mode::StatefulWithRa, "address"),
+        (Dnsmasq6Mode::RaStateless, "options"),
+        (Dnsmasq6Mode::RaOnly, "nothing"),
+    ] {
+        let mut lab = Lab::new6();
+        lab.set_client_dad(false);
+        lab.start_dnsmasq6_mode(mode, &[]);
+        let _d = Daemon::start(&lab, "dhcpc6", &["-6", "--follow-ra"], &[CLIENT_IF]);
+        match want {
+            "address" => {
+                let v = wait6(&lab, BIND, "bound", bound);
+                assert!(in_pool6(addrs_of(&v)[0]), "{v}");
+            }
+            "options" => {
+                let v = wait6(&lab, BIND, "informed", |v| {
+                    v["dns"].as_array().is_some_and(|d| !d.is_empty())
+                });
+                assert!(addrs_of(&v).is_empty(), "{v}");
+                assert!(v["refresh_in"].as_u64().is_some(), "stateless: {v}");
+            }
+            _ => {
+                // The advertisement has come once SLAAC made an address of its prefix.
+                assert!(
+                    wait_for(BIND, || holds_global(&lab)
+                        .iter()
+                        .any(|a| a.segments()[..4] == [0x2001, 0xdb8, 1, 0])),
+                    "no SLAAC address: {:?}",
+                    lab.client_addrs6()
+                );
+                let v = wait6(&lab, Duration::from_secs(5), "waiting for an RA", |_| true);
+                assert_eq!(v["state"], "WAITING-FOR-RA", "{v}");
+                assert!(!lab.server_log("dnsmasq6").contains("SOLICIT"));
+            }
+        }
+    }
+}

@@ -110,6 +110,7 @@ pub fn common_options(cli: &Cli) -> CommonOptions {
             extra_requests: cli.request6.clone(),
             delegate: cli.delegate.clone(),
             initial_delay: Duration::from_millis(cli.initial_delay),
+            follow_ra: cli.follow_ra,
             dad_wait_time: cli.dad_wait_time,
             address_prefix_len: cli.address_prefix_len,
         },

@@ -26,7 +26,7 @@ use crate::shell::files::Files;
 use crate::shell::hooks6::{self, Told};
 use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
 use crate::shell::netlink::{Link, Netlink};
-use crate::shell::netlink6::{AddrEvent6, AddrMonitor6};
+use crate::shell::netlink6::{AddrEvent6, AddrMonitor6, Kernel6, RaFlags};
 use crate::shell::notify::{Notify, Ready};
 use crate::shell::options::{io_err, v6_name, IfaceOptions, RunError};
 use crate::shell::port::prepare_link;
@@ -37,7 +37,7 @@ use crate::shell::store::Store;
 use crate::shell::store6::Store6;
 use crate::shell::systemd;
 use crate::time::Instant;
-use crate::v6::core::{Action6, Client6, Event6, NoLease6, Reason6, Transition6};
+use crate::v6::core::{Action6, Client6, Event6, Mode6, NoLease6, Reason6, Transition6};
 use crate::v6::{encode, reply, Lease6};
 use std::future::Future as _;
 use std::net::SocketAddrV6;
@@ -51,7 +51,7 @@ use tracing::{debug, info, warn};
 enum Woke {
     Command(Option<Command>),
     Link,
-    Address(Option<AddrEvent6>),
+    Kernel(Option<Kernel6>),
     Tick,
     Datagram(std::io::Result<(Vec<u8>, SocketAddrV6)>),
 }
@@ -61,8 +61,8 @@ struct There {
     link: Link,
     port: Port6,
     apply: Apply6,
-    /// The kernel's IPv6 address events (DAD outcomes, the link-local address).
-    addr_events: UnboundedReceiver<AddrEvent6>,
+    /// The kernel's IPv6 events (DAD outcomes, the link-local address, RA flags).
+    addr_events: UnboundedReceiver<Kernel6>,
     /// The interface has a link-local address DAD has passed: messages can go out.
     ll_ready: bool,
     /// A message the core sent before that: sent once it is.
@@ -88,6 +88,8 @@ pub struct Driver6 {
     first: Option<Result<Got, RunError>>,
     /// The core said [`Action6::Done`]: nothing more is due.
     finished: bool,
+    /// `--follow-ra`, and no router advertisement with M or O yet: the core is not started.
+    ra_wait: bool,
 }
 
 /// How long a release waits for the server's REPLY to its RELEASE before the driver ends
@@ -181,6 +183,7 @@ impl Driver6 {
             told,
             first: None,
             finished: false,
+            ra_wait: false,
         };
         match prepare_link(&d.net, &d.opts.name, bring_up).await {
             Ok(link) => d.on_link(link).await?,
@@ -202,9 +205,18 @@ impl Driver6 {
         }
         let addr_events = self.addrs.as_ref().map(|m| m.watch(link.index));
         let addr_events = addr_events.expect("started above");
-        let port = Port6::open(&name, link.index).map_err(io_err(format!(
-            "{name}: opening the DHCPv6 socket (UDP port 546)"
-        )))?;
+        let port = Port6::open(&name, link.index).map_err(|e| {
+            let hint = match e.raw_os_error() {
+                // A unit's RestrictAddressFamilies= without AF_INET6 (dhcpc@.service's).
+                Some(libc::EAFNOSUPPORT) => {
+                    " (no IPv6 socket allowed here: DHCPv6 runs as dhcpc6@IFACE.service)"
+                }
+                _ => "",
+            };
+            io_err(format!(
+                "{name}: opening the DHCPv6 socket (UDP port 546){hint}"
+            ))(e)
+        })?;
         let ll_ready = match self.net.addresses6(link.index).await {
             Ok(a) => a.iter().any(|a| a.is_link_local() && a.is_ready()),
             Err(e) => {
@@ -213,7 +225,15 @@ impl Driver6 {
             }
         };
         let duid = self.store.duid(link.mac);
-        let config = self.opts.core_config6(link.mac, duid.clone());
+        let mut config = self.opts.core_config6(link.mac, duid.clone());
+        self.ra_wait = false;
+        if self.opts.v6.follow_ra {
+            let flags = self.net.ra_flags(link.index).await.unwrap_or_default();
+            match ra_mode(flags, &config.mode) {
+                Some(mode) => config.mode = mode,
+                None => self.ra_wait = true,
+            }
+        }
         self.told.client_duid = duid;
         self.told.requested = config.oro.clone();
         let mut client = Client6::new(config, self.opts.seed(link.mac) ^ 0x6);
@@ -331,9 +351,16 @@ impl Driver6 {
         if !self.carrier.up {
             info!("{}: no carrier yet; waiting for it", self.opts.name);
         }
-        let actions = self.feed(clock::now(), Event6::Start);
-        if let Some(end) = self.perform(actions).await? {
-            return Ok(end);
+        if self.ra_wait {
+            info!(
+                "{}: waiting for a router advertisement that asks for DHCPv6 (M or O)",
+                self.opts.name
+            );
+        } else {
+            let actions = self.feed(clock::now(), Event6::Start);
+            if let Some(end) = self.perform(actions).await? {
+                return Ok(end);
+            }
         }
         loop {
             let actions = match self.wait(commands).await {
@@ -359,7 +386,7 @@ impl Driver6 {
                     continue;
                 }
                 Woke::Tick => self.feed(clock::now(), Event6::Tick),
-                Woke::Address(None) => {
+                Woke::Kernel(None) => {
                     // The address events stopped (a bug, or out of memory): without them a
                     // message would wait for ever; go on as if the address were ready.
                     if let Some(t) = self.there.as_mut() {
@@ -368,10 +395,16 @@ impl Driver6 {
                     self.send_pending().await;
                     continue;
                 }
-                Woke::Address(Some(ev)) => match self.address_event(ev).await {
+                Woke::Kernel(Some(Kernel6::Address(ev))) => match self.address_event(ev).await {
                     Some(actions) => actions,
                     None => continue,
                 },
+                Woke::Kernel(Some(Kernel6::Ra { index, flags })) => {
+                    match self.ra_changed(index, flags).await? {
+                        Some(actions) => actions,
+                        None => continue,
+                    }
+                }
                 Woke::Command(cmd) => match cmd {
                     Some(Command::Renew) => self.feed(clock::now(), Event6::Renew),
                     Some(Command::Release) => return self.release(commands).await,
@@ -424,7 +457,14 @@ impl Driver6 {
         let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
         while !self.finished {
             let Ok(woke) = tokio::time::timeout_at(deadline, self.wait(commands)).await else {
-                debug!("{}: no REPLY to the RELEASE; done", self.opts.name);
+                match self.there.as_ref().is_some_and(|t| t.pending.is_some()) {
+                    true => warn!(
+                        "{}: RELEASE not sent: the interface has no usable link-local address; \
+                         the lease is dropped here only",
+                        self.opts.name
+                    ),
+                    false => debug!("{}: no REPLY to the RELEASE; done", self.opts.name),
+                }
                 break;
             };
             let actions = match woke {
@@ -439,7 +479,7 @@ impl Driver6 {
                     Err(_) => continue,
                 },
                 Woke::Tick => self.feed(clock::now(), Event6::Tick),
-                Woke::Address(Some(ev)) => {
+                Woke::Kernel(Some(Kernel6::Address(ev))) => {
                     self.address_event(ev).await;
                     continue;
                 }
@@ -449,6 +489,52 @@ impl Driver6 {
             self.perform(actions).await?;
         }
         Ok(Ended::Released)
+    }
+
+    /// `--follow-ra`: a router advertisement changed the interface's M and O flags. The first
+    /// that asks for DHCPv6 starts the core in the mode it says; one that says another mode
+    /// gives back what the core holds and starts it afresh in that mode. One that asks for
+    /// nothing any more leaves the client as it is (a router's advertisements come and go).
+    async fn ra_changed(
+        &mut self,
+        index: u32,
+        flags: RaFlags,
+    ) -> Result<Option<Vec<Action6>>, RunError> {
+        let Some(mac) = self.there.as_ref().map(|t| t.link.mac) else {
+            return Ok(None);
+        };
+        let ours = self.there.as_ref().is_some_and(|t| t.link.index == index);
+        if !self.opts.v6.follow_ra || !ours {
+            return Ok(None);
+        }
+        let configured = self.opts.core_config6(mac, self.told.client_duid.clone());
+        let Some(mode) = ra_mode(flags, &configured.mode) else {
+            return Ok(None);
+        };
+        if !self.ra_wait && self.client.config().mode == mode {
+            return Ok(None);
+        }
+        let name = &self.opts.name;
+        match (self.ra_wait, &mode) {
+            (true, Mode6::Stateless) => info!("{name}: the router says O: DHCPv6 for options"),
+            (true, _) => info!("{name}: the router says M: DHCPv6 for addresses"),
+            (false, _) => {
+                info!("{name}: the router's advertisement asks for another DHCPv6 mode");
+                let actions = self.feed(clock::now(), Event6::Release);
+                self.perform(actions).await?;
+            }
+        }
+        let mut config = configured;
+        config.mode = mode;
+        let seed = self.opts.seed(mac) ^ 0x6;
+        let mut client = Client6::new(config, seed);
+        if !self.carrier.up {
+            client = client.without_carrier();
+        }
+        self.client = client;
+        self.finished = false;
+        self.ra_wait = false;
+        Ok(Some(self.feed(clock::now(), Event6::Start)))
     }
 
     /// What an address event of the kernel means here: a DAD failure of one of ours is the
@@ -512,7 +598,7 @@ impl Driver6 {
             }
             if let Some(t) = there.as_mut() {
                 if let Poll::Ready(ev) = t.addr_events.poll_recv(cx) {
-                    return Poll::Ready(Woke::Address(ev));
+                    return Poll::Ready(Woke::Kernel(ev));
                 }
                 if let Poll::Ready(r) = t.port.poll_recv(cx) {
                     return Poll::Ready(Woke::Datagram(r));
@@ -545,7 +631,11 @@ impl Driver6 {
 
     /// The interface's DHCPv6 state for `dhcpc --status`.
     fn status(&self) -> serde_json::Value {
-        status::json6(&self.opts.name, &self.client, self.carrier.up, clock::now())
+        let mut v = status::json6(&self.opts.name, &self.client, self.carrier.up, clock::now());
+        if self.ra_wait {
+            v["state"] = "WAITING-FOR-RA".into();
+        }
+        v
     }
 
     /// The name the interface's DHCPv6 DNS settings go by.
@@ -580,6 +670,7 @@ impl Driver6 {
 
     async fn perform_inner(&mut self, actions: Vec<Action6>) -> Result<Option<Ended>, RunError> {
         let mut done = None;
+        let mut released = None;
         let mut said = Vec::new();
         let mut queue = std::collections::VecDeque::from(actions);
         while let Some(action) = queue.pop_front() {
@@ -633,6 +724,7 @@ impl Driver6 {
                     self.deconfigure(&lease, reason, transition).await;
                     if reason == Reason6::Released {
                         done = Some(Ended::Released);
+                        released = Some(lease);
                     }
                 }
                 Action6::Reapply { lease, transition } => self.reapply(&lease, transition).await,
@@ -645,7 +737,14 @@ impl Driver6 {
                     self.notify.hook6(runs).await;
                 }
                 Action6::SaveLease(lease) => self.store.save(&lease, &self.told.client_duid, false),
-                Action6::ForgetLease => self.store.forget(),
+                // A released lease stays in dhclient's file marked `released;`, as dhclient
+                // writes it (and then never asks for it again); dhcpc's own file goes.
+                Action6::ForgetLease => match released.take() {
+                    Some(l) if self.opts.dhclient_lease_file.is_some() => {
+                        self.store.save(&l, &self.told.client_duid, true)
+                    }
+                    _ => self.store.forget(),
+                },
                 Action6::NoLease(why) => self.no_lease(why)?,
                 Action6::Done => self.finished = true,
             }
@@ -768,6 +867,17 @@ impl Driver6 {
             self.first = Some(Err(err));
         }
         Ok(())
+    }
+}
+
+/// `--follow-ra`: the mode a router advertisement's flags ask for, given what the client is
+/// configured to ask for with addresses (`stateful`): M, that; O alone, configuration only;
+/// neither, none.
+pub fn ra_mode(flags: RaFlags, stateful: &Mode6) -> Option<Mode6> {
+    match (flags.managed, flags.other) {
+        (true, _) => Some(stateful.clone()),
+        (false, true) => Some(Mode6::Stateless),
+        (false, false) => None,
     }
 }
 

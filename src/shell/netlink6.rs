@@ -8,9 +8,12 @@
 use super::netlink::{to_io, Netlink};
 use futures::{StreamExt, TryStreamExt};
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, CacheInfo};
+use netlink_packet_route::link::{
+    AfSpecInet6, AfSpecUnspec, Inet6IfaceFlags, LinkAttribute, LinkMessage, LinkProtoInfoInet6,
+};
 use netlink_packet_route::route::{RouteMessage, RouteProtocol, RouteType};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload};
+use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload, Nla};
 use rtnetlink::sys::{AsyncSocket, SocketAddr};
 use rtnetlink::RouteMessageBuilder;
 use std::io;
@@ -19,6 +22,65 @@ use tokio::sync::mpsc;
 
 /// rtnetlink's multicast group of IPv6 address events (RTNLGRP_IPV6_IFADDR).
 const RTNLGRP_IPV6_IFADDR: u32 = 9;
+/// rtnetlink's multicast group of IPv6 interface information (RTNLGRP_IPV6_IFINFO): the kernel
+/// tells it when a router advertisement changes the interface's M and O flags.
+const RTNLGRP_IPV6_IFINFO: u32 = 12;
+/// IFLA_INET6_FLAGS, within IFLA_PROTINFO of an AF_INET6 link message.
+const IFLA_INET6_FLAGS: u16 = 1;
+
+/// What the last router advertisement on an interface said, as the kernel keeps it
+/// (IF_RA_MANAGED, IF_RA_OTHERCONF): M, addresses come from DHCPv6; O, other configuration
+/// (DNS) does. Neither: no DHCPv6 (or no advertisement yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RaFlags {
+    pub managed: bool,
+    pub other: bool,
+}
+
+impl RaFlags {
+    fn of(bits: u32) -> RaFlags {
+        let f = Inet6IfaceFlags::from_bits_retain(bits);
+        RaFlags {
+            managed: f.contains(Inet6IfaceFlags::RaManaged),
+            other: f.contains(Inet6IfaceFlags::Otherconf),
+        }
+    }
+}
+
+/// The router advertisement flags a link message carries: in IFLA_AF_SPEC (a link dump) or
+/// in IFLA_PROTINFO (the kernel's AF_INET6 notice of a change).
+fn ra_flags_of(msg: &LinkMessage) -> Option<RaFlags> {
+    for a in &msg.attributes {
+        match a {
+            LinkAttribute::AfSpecUnspec(specs) => {
+                for spec in specs {
+                    let AfSpecUnspec::Inet6(v6) = spec else {
+                        continue;
+                    };
+                    for x in v6 {
+                        if let AfSpecInet6::Flags(f) = x {
+                            return Some(RaFlags::of(f.bits()));
+                        }
+                    }
+                }
+            }
+            LinkAttribute::ProtoInfoInet6(infos) => {
+                for info in infos {
+                    let LinkProtoInfoInet6::Other(nla) = info else {
+                        continue;
+                    };
+                    if nla.kind() == IFLA_INET6_FLAGS && nla.value_len() == 4 {
+                        let mut b = [0u8; 4];
+                        nla.emit_value(&mut b);
+                        return Some(RaFlags::of(u32::from_ne_bytes(b)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
 
 /// An IPv6 address the kernel holds on an interface, with what DAD made of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +108,16 @@ impl Addr6 {
 }
 
 impl Netlink {
+    /// The router advertisement flags of interface `index` as the kernel holds them now
+    /// (none before an advertisement came).
+    pub async fn ra_flags(&self, index: u32) -> io::Result<RaFlags> {
+        let mut stream = self.handle.link().get().match_index(index).execute();
+        match stream.try_next().await.map_err(to_io)? {
+            Some(msg) => Ok(ra_flags_of(&msg).unwrap_or_default()),
+            None => Err(io::ErrorKind::NotFound.into()),
+        }
+    }
+
     /// Puts `addr`/128 on the interface with the lease's lifetimes (seconds; u32::MAX for
     /// ever), so that the kernel itself deprecates it and removes it if dhcpc is gone by then.
     /// Replaces an existing entry (a renewal updates the lifetimes).
@@ -199,6 +271,41 @@ impl AddrEvent6 {
     }
 }
 
+/// What the kernel tells of an interface's IPv6 side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernel6 {
+    Address(AddrEvent6),
+    /// A router advertisement changed the interface's M and O flags.
+    Ra {
+        index: u32,
+        flags: RaFlags,
+    },
+}
+
+impl Kernel6 {
+    pub fn index(&self) -> u32 {
+        match self {
+            Kernel6::Address(a) => a.index,
+            Kernel6::Ra { index, .. } => *index,
+        }
+    }
+}
+
+/// The event a message is: an address's, or an AF_INET6 link message's flags.
+fn kernel_event(msg: &RouteNetlinkMessage) -> Option<Kernel6> {
+    if let RouteNetlinkMessage::NewLink(l) = msg {
+        if l.header.interface_family != AddressFamily::Inet6 {
+            return None;
+        }
+        let flags = ra_flags_of(l)?;
+        return Some(Kernel6::Ra {
+            index: l.header.index,
+            flags,
+        });
+    }
+    addr_event(msg).map(Kernel6::Address)
+}
+
 /// The event an address message is.
 fn addr_event(msg: &RouteNetlinkMessage) -> Option<AddrEvent6> {
     let (m, removed) = match msg {
@@ -222,8 +329,8 @@ pub struct AddrMonitor6 {
     watchers: Watchers,
 }
 
-/// Who hears of which interface's address events: its index, and where to send them.
-type Watchers = std::sync::Arc<std::sync::Mutex<Vec<(u32, mpsc::UnboundedSender<AddrEvent6>)>>>;
+/// Who hears of which interface's events: its index, and where to send them.
+type Watchers = std::sync::Arc<std::sync::Mutex<Vec<(u32, mpsc::UnboundedSender<Kernel6>)>>>;
 
 impl AddrMonitor6 {
     /// Subscribes to this network namespace's IPv6 address events. Must run inside the tokio
@@ -238,14 +345,14 @@ impl AddrMonitor6 {
             while let Some(ev) = events.recv().await {
                 let mut w = watchers.lock().unwrap_or_else(|p| p.into_inner());
                 // Those that went (their receiver dropped) are let go on their next event.
-                w.retain(|(index, tx)| *index != ev.index || tx.send(ev).is_ok());
+                w.retain(|(index, tx)| *index != ev.index() || tx.send(ev).is_ok());
             }
         });
         Ok(monitor)
     }
 
-    /// The address events of interface `index` from now on.
-    pub fn watch(&self, index: u32) -> mpsc::UnboundedReceiver<AddrEvent6> {
+    /// The events of interface `index` from now on.
+    pub fn watch(&self, index: u32) -> mpsc::UnboundedReceiver<Kernel6> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut w = self.watchers.lock().unwrap_or_else(|p| p.into_inner());
         w.retain(|(_, tx)| !tx.is_closed());
@@ -254,14 +361,16 @@ impl AddrMonitor6 {
     }
 }
 
-/// Follows this network namespace's IPv6 address events and sends each on the channel
-/// returned. Must run inside the tokio runtime; ends when the receiver is dropped.
-pub fn watch_addresses6() -> io::Result<mpsc::UnboundedReceiver<AddrEvent6>> {
+/// Follows this network namespace's IPv6 address events (and router advertisement flags) and
+/// sends each on the channel returned. Must run inside the tokio runtime; ends when the
+/// receiver is dropped.
+pub fn watch_addresses6() -> io::Result<mpsc::UnboundedReceiver<Kernel6>> {
     let (mut conn, handle, mut messages) = rtnetlink::new_connection()?;
     let socket = conn.socket_mut().socket_mut();
     // Bound (port chosen by the kernel) so that multicast reaches it.
     socket.bind(&SocketAddr::new(0, 0))?;
     socket.add_membership(RTNLGRP_IPV6_IFADDR)?;
+    socket.add_membership(RTNLGRP_IPV6_IFINFO)?;
     tokio::spawn(conn);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -270,7 +379,7 @@ pub fn watch_addresses6() -> io::Result<mpsc::UnboundedReceiver<AddrEvent6>> {
         while let Some((msg, _)) = messages.next().await {
             let msg: NetlinkMessage<RouteNetlinkMessage> = msg;
             if let NetlinkPayload::InnerMessage(inner) = &msg.payload {
-                if let Some(ev) = addr_event(inner) {
+                if let Some(ev) = kernel_event(inner) {
                     if tx.send(ev).is_err() {
                         return;
                     }
@@ -289,6 +398,9 @@ pub fn watch_dad_failures() -> io::Result<mpsc::UnboundedReceiver<(u32, Ipv6Addr
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
+            let Kernel6::Address(ev) = ev else {
+                continue;
+            };
             if let Some(a) = ev.dad_failed() {
                 if tx.send((ev.index, a)).is_err() {
                     return;

@@ -100,6 +100,8 @@ pub struct V6Options {
     pub stateless: bool,
     /// More options to ask for (option 6).
     pub extra_requests: Vec<u16>,
+    /// `--follow-ra`: the router advertisement's M and O flags choose the mode.
+    pub follow_ra: bool,
     /// `--initial-delay`: the most the first message on a link waits.
     pub initial_delay: Duration,
     /// `--delegate`: interfaces that get a /64 of each delegated prefix.
