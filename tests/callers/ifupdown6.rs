@@ -13,12 +13,15 @@
 //! After `ifdown` (`dhclient -6 -r`): the server's database shows the release, the hooks saw
 //! RELEASE6, the daemon, its pid file and the address are gone. The link starts down, as at
 //! boot, so that ifupdown's wait for the link-local address is what makes it usable.
+//!
+//! With an `inet dhcp` stanza for the same interface as well (against ISC dhcpd), ifupdown gives
+//! each dhclient the other's lease file as `-df`: one DUID serves both protocols.
 
 use crate::common::*;
-use crate::dhcpd::{bytes_of, hex};
+use crate::dhcpd::{self, bytes_of, hex};
 use crate::Findings;
 use std::fs;
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
@@ -47,6 +50,17 @@ impl Server {
     }
 }
 
+/// The stanzas of the interfaces file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stanzas {
+    /// `iface vc inet6 dhcp` alone.
+    Inet6,
+    /// `iface vc inet dhcp` (against ISC dhcpd), then `iface vc inet6 dhcp`.
+    InetFirst,
+    /// `iface vc inet6 dhcp`, then `iface vc inet dhcp` (against ISC dhcpd).
+    Inet6First,
+}
+
 /// A lab with a DHCPv6 server, a sandbox with ifupdown's files, and a stanza. Fields drop in
 /// order: the sandbox before the lab.
 struct Ifupdown6 {
@@ -58,6 +72,7 @@ struct Ifupdown6 {
     server: Server,
     /// Whether the stanza has `request_prefix 1` (and the server delegates prefixes).
     pd: bool,
+    stanzas: Stanzas,
     /// What the sandbox's dhclient exit hook recorded.
     hooks: PathBuf,
 }
@@ -105,8 +120,21 @@ impl Ifupdown6 {
     /// `iface vc inet6 dhcp` (with `request_prefix 1` when `pd`) against `server`, which
     /// delegates /56s when `pd`.
     fn new(server: Server, pd: bool) -> Ifupdown6 {
+        Ifupdown6::with(server, pd, Stanzas::Inet6)
+    }
+
+    /// `iface vc inet dhcp` against ISC dhcpd and `iface vc inet6 dhcp` against `server`, in
+    /// the order `stanzas` says.
+    fn dual_stack(server: Server, stanzas: Stanzas) -> Ifupdown6 {
+        Ifupdown6::with(server, false, stanzas)
+    }
+
+    fn with(server: Server, pd: bool, stanzas: Stanzas) -> Ifupdown6 {
         require_root();
         let mut lab = Lab::new6();
+        if stanzas != Stanzas::Inet6 {
+            dhcpd::start(&mut lab, false);
+        }
         match server {
             Server::Kea => lab.start_kea6_with(&Kea6Config {
                 pd,
@@ -141,10 +169,16 @@ impl Ifupdown6 {
             ),
         );
         let interfaces = lab.dir.join("interfaces");
-        let mut stanza = format!("iface {CLIENT_IF} inet6 dhcp\n");
+        let inet = format!("iface {CLIENT_IF} inet dhcp\n\n");
+        let mut inet6 = format!("iface {CLIENT_IF} inet6 dhcp\n");
         if pd {
-            stanza.push_str("    request_prefix 1\n");
+            inet6.push_str("    request_prefix 1\n");
         }
+        let stanza = match stanzas {
+            Stanzas::Inet6 => inet6,
+            Stanzas::InetFirst => inet + &inet6,
+            Stanzas::Inet6First => inet6 + "\n" + &inet,
+        };
         fs::write(&interfaces, stanza).expect("writing the interfaces file");
         let state = lab.dir.join("ifstate");
         fs::create_dir_all(&state).expect("ifupdown's state dir");
@@ -156,6 +190,7 @@ impl Ifupdown6 {
             state,
             server,
             pd,
+            stanzas,
             hooks,
         }
     }
@@ -300,7 +335,7 @@ impl Ifupdown6 {
                 .iter()
                 .filter(|r| r.reason == "BOUND6")
                 .map(|r| r.var("new_ip6_prefix"))
-                .find(|p| !p.is_empty())
+                .rfind(|p| !p.is_empty())
                 .unwrap_or_default()
                 .to_string();
             let parsed = p
@@ -348,10 +383,16 @@ impl Ifupdown6 {
             format!("no default-duid in {LEASE_FILE}")
         });
 
+        // Debian's dhclient-script writes the whole file at each BOUND(6): the last stanza's
+        // lease is what it holds.
+        let (nameserver, search) = match self.stanzas {
+            Stanzas::Inet6First => ("198.51.100.1".to_string(), "lab.test"),
+            _ => (DNS6.to_string(), self.server.domain()),
+        };
         let resolv = self.sandbox.read("/etc/resolv.conf").unwrap_or_default();
         f.check(
-            resolv.contains(&format!("nameserver {DNS6}"))
-                && resolv.contains(&format!("search {}", self.server.domain())),
+            resolv.contains(&format!("nameserver {nameserver}\n"))
+                && resolv.contains(&format!("search {search}")),
             || format!("the sandbox's resolv.conf: {resolv:?}"),
         );
 
@@ -408,14 +449,20 @@ impl Ifupdown6 {
                 format!("dhclient-script's exit hooks did not see RELEASE6 of {p}")
             });
         }
-        let released = wait_for(Duration::from_secs(5), || {
-            self.server_released(up.address, up.prefix.as_deref())
-                .is_ok()
-        });
-        f.check(released, || {
-            self.server_released(up.address, up.prefix.as_deref())
-                .unwrap_err()
-        });
+        // ifdown takes the stanzas down in order, each ending with `ip link set dev vc down`:
+        // with the inet stanza first, the link is down and the link-local address the RELEASE
+        // would be sent from gone when dhclient -6 -r runs: no RELEASE can reach the server,
+        // whichever the client.
+        if self.stanzas != Stanzas::InetFirst {
+            let released = wait_for(Duration::from_secs(5), || {
+                self.server_released(up.address, up.prefix.as_deref())
+                    .is_ok()
+            });
+            f.check(released, || {
+                self.server_released(up.address, up.prefix.as_deref())
+                    .unwrap_err()
+            });
+        }
         f.check(
             wait_for(Duration::from_secs(5), || !self.sandbox.alive(up.pid)),
             || format!("dhcpc ({}) is still running after ifdown", up.pid),
@@ -591,4 +638,65 @@ fn ifup_inet6_dhcp_with_request_prefix_gets_a_delegated_prefix() {
     let up = t.ifup();
     assert!(up.prefix.is_some());
     t.ifdown(&up);
+}
+
+/// `iface vc inet dhcp` and `iface vc inet6 dhcp` together: ifupdown gives each dhclient the
+/// other's lease file as `-df`, so that the host has one DUID: the inet stanza's dhclient runs
+/// first and makes it, the inet6 one takes it from there. The DUID in DHCPv4's RFC 4361 client
+/// identifier (0xff, IAID, DUID) is the one DHCPv6 sends. ifdown releases the DHCPv4 lease at
+/// dhcpd. (Only the first stanza's: ifdown sets the link down after it, see
+/// [`Ifupdown6::ifdown`].)
+#[test]
+fn ifup_of_inet_then_inet6_sends_one_duid_in_dhcpv4_and_dhcpv6() {
+    one_duid_in_dhcpv4_and_dhcpv6(Stanzas::InetFirst);
+}
+
+/// [`ifup_of_inet_then_inet6_sends_one_duid_in_dhcpv4_and_dhcpv6`] the other way round: the
+/// DUID made by DHCPv6's dhclient is taken by DHCPv4's from its `-df` file; ifdown releases
+/// the DHCPv6 lease at Kea.
+#[test]
+fn ifup_of_inet6_then_inet_sends_one_duid_in_dhcpv4_and_dhcpv6() {
+    one_duid_in_dhcpv4_and_dhcpv6(Stanzas::Inet6First);
+}
+
+fn one_duid_in_dhcpv4_and_dhcpv6(stanzas: Stanzas) {
+    let t = Ifupdown6::dual_stack(Server::Kea, stanzas);
+    let up = t.ifup();
+    let v4: Vec<Ipv4Addr> = t.lab.client_addrs().iter().map(|a| a.local).collect();
+    let [address4] = v4[..] else {
+        panic!("not one IPv4 address on {CLIENT_IF} after ifup: {v4:?}");
+    };
+    let lease4 = dhcpd::lease_of(&t.lab, address4)
+        .filter(|l| l.state == "active")
+        .unwrap_or_else(|| panic!("dhcpd has no active lease of {address4}"));
+    let uid = lease4
+        .uid
+        .unwrap_or_else(|| panic!("no client identifier reached dhcpd"));
+    assert!(
+        uid.len() > 1 + 4 && uid[0] == 0xff,
+        "not an RFC 4361 client identifier (0xff, IAID, DUID): {}",
+        hex(&uid)
+    );
+    assert_eq!(
+        hex(&uid[5..]),
+        hex(&up.duid),
+        "DHCPv4's client identifier carries another DUID than DHCPv6's"
+    );
+    t.ifdown(&up);
+    if stanzas == Stanzas::InetFirst {
+        let released = wait_for(Duration::from_secs(5), || {
+            dhcpd::lease_of(&t.lab, address4)
+                .is_some_and(|l| l.state == "free" || l.state == "released")
+        });
+        assert!(
+            released,
+            "dhcpd's database does not show {address4} released: {:?}",
+            dhcpd::lease_of(&t.lab, address4)
+        );
+    }
+    assert!(
+        t.lab.client_addrs().is_empty(),
+        "{:?}",
+        t.lab.client_addrs()
+    );
 }
