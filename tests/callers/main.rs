@@ -1,7 +1,8 @@
 //! dhcpc under the real programs that run dhclient, not transcriptions of their command lines:
-//! ifupdown's `ifup`/`ifdown`, cloud-init's DHCP discovery and NetworkManager's dhclient command
-//! line with its helper, each from its Debian 12 package (fetched once into
-//! /var/cache/dhcpc-tests/debs, unpacked into the lab's dir, never installed), run in a sandbox
+//! ifupdown's `ifup`/`ifdown` (`inet dhcp`, and `inet6 dhcp` against Kea and dhcpd -6),
+//! cloud-init's DHCP discovery and NetworkManager's dhclient command line with its helper, each
+//! from its Debian 12 package (fetched once into /var/cache/dhcpc-tests/debs, unpacked into
+//! the lab's dir, never installed), run in a sandbox
 //! (tests/common/sandbox.rs: private mount, UTS and PID namespaces in the lab's client network
 //! namespace, /etc an overlay, /run and /var/lib tmpfs) where dhcpc is bind-mounted over
 //! /usr/sbin/dhclient. The host's files these programs write are checked unchanged after each.
@@ -13,6 +14,7 @@ mod common;
 mod cloud_init;
 mod dhcpd;
 mod ifupdown;
+mod ifupdown6;
 mod network_manager;
 mod sandbox;
 
