@@ -520,13 +520,17 @@ fn unknown_and_refused_flags_exit_2() {
             &["-pf", "/nonexistent/x", "-Z", CLIENT_IF][..],
             "-Z: not a dhclient option",
         ),
-        (&["-4", "-n", CLIENT_IF], "OMAPI"),
-        (&["-6", CLIENT_IF], "DHCPv6"),
+        // -4 and -6 are dhcpc's own flags too: -nw and -I say that this is dhclient's line.
+        (&["-nw", "-n", CLIENT_IF], "OMAPI"),
         (
-            &["-4", "-s", "198.51.100.1", CLIENT_IF],
+            &["-I", "-6", "-T", CLIENT_IF],
+            "temporary addresses (IA_TA)",
+        ),
+        (
+            &["-I", "-4", "-s", "198.51.100.1", CLIENT_IF],
             "-s is not supported",
         ),
-        (&["-4"], "name the interface"),
+        (&["-I", "-4"], "name the interface"),
     ] {
         let out = dhclient(&lab, args);
         assert_exit(&out, 2);

@@ -491,6 +491,10 @@ impl Merged {
     }
 
     fn write_locked(&mut self, dir: &Path) -> io::Result<()> {
+        // Files other than ours that a record taken away here was part of: a release by
+        // another process (`dhcpc -r` after the daemon stopped, with the default
+        // --resolv-conf) takes the settings out of the file the daemon wrote them to.
+        let mut others: Vec<PathBuf> = Vec::new();
         for iface in &self.dirty {
             let path = record_path(&self.run_dir, iface);
             match self.entries.iter().find(|(n, _)| n == iface) {
@@ -499,20 +503,43 @@ impl Merged {
                     replace_volatile(&path, self.record(iface, dns).text().as_bytes())
                         .map_err(self.in_run_dir("write", &path))?
                 }
-                None => match fs::remove_file(&path) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        return Err(self.in_run_dir("remove", &path)(e))
+                None => {
+                    let was = fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| Record::parse(iface, &t));
+                    if let Some(r) = was.filter(|r| Path::new(&r.target) != self.path) {
+                        if !others.iter().any(|o| o.as_os_str() == r.target.as_str()) {
+                            others.push(PathBuf::from(r.target));
+                        }
                     }
-                    _ => {}
-                },
+                    match fs::remove_file(&path) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                            return Err(self.in_run_dir("remove", &path)(e))
+                        }
+                        _ => {}
+                    }
+                }
             }
         }
-        let records = self.records(dir);
         let dest = Destination::of(&self.path);
         if self.said.as_ref() != Some(&dest) {
             dest.say();
             self.said = Some(dest.clone());
         }
+        let ours = self.path.clone();
+        self.rebuild(dir, &ours)?;
+        for other in others {
+            self.rebuild(dir, &other)?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the resolv.conf `path` from the records that name it: the merged text of
+    /// every one while there is any (the first time, the file that was there is kept aside),
+    /// the file that was there before once none is left.
+    fn rebuild(&self, dir: &Path, path: &Path) -> io::Result<()> {
+        let records = self.records(dir, path);
+        let dest = Destination::of(path);
         let Some(file) = dest.file() else {
             return Ok(());
         };
@@ -520,7 +547,7 @@ impl Merged {
             let text = format!("writing {}: {}", file.display(), InWords(&e));
             io::Error::new(e.kind(), text)
         };
-        let save = saved_path(&self.path, &self.run_dir);
+        let save = saved_path(path, &self.run_dir);
         if records.is_empty() {
             if !is_ours(file) {
                 return Ok(());
@@ -545,9 +572,9 @@ impl Merged {
         write_atomic(file, text.as_bytes()).map_err(at_file)
     }
 
-    /// Every record in `dir` that belongs to this resolv.conf, in order.
-    fn records(&self, dir: &Path) -> Vec<Record> {
-        let target = self.path.display().to_string();
+    /// Every record in `dir` that belongs to the resolv.conf `path`, in order.
+    fn records(&self, dir: &Path, path: &Path) -> Vec<Record> {
+        let target = path.display().to_string();
         let mut all = Vec::new();
         let Ok(entries) = fs::read_dir(dir) else {
             return all;

@@ -221,6 +221,43 @@ fn two_processes_sharing_the_file_do_not_undo_each_other() {
     fs::remove_dir_all(&d).unwrap();
 }
 
+/// A release by another process with another --resolv-conf (`dhcpc -r eth0` after the unit,
+/// which writes /run/dhcpc/resolv.conf, stopped): the settings leave the file the record names,
+/// and the others' stay there; the process's own file is left as it is.
+#[test]
+fn a_release_takes_the_settings_out_of_the_file_they_went_to() {
+    let d = tempdir("release-elsewhere");
+    let (unit_file, default) = (d.join("unit-resolv.conf"), d.join("etc-resolv.conf"));
+    let run = d.join("run");
+    fs::write(&default, "nameserver 192.0.2.53\n").unwrap();
+    let mut v4 = Merged::new(unit_file.clone(), run.clone(), vec!["eth0".into()]);
+    let mut v6 = Merged::new(unit_file.clone(), run.clone(), vec!["eth0".into()]);
+    v4.set("eth0", Some(dns(&[[198, 51, 100, 1]], None)));
+    v4.write().unwrap();
+    let six = Dns::from_v6(&["2001:db8:1::53".parse().unwrap()], &[]);
+    v6.set("eth0:6", Some(six.clone()));
+    v6.write().unwrap();
+    assert_eq!(
+        lines(&fs::read_to_string(&unit_file).unwrap()),
+        ["nameserver 198.51.100.1", "nameserver 2001:db8:1::53"]
+    );
+    // The DHCPv6 daemon stopped; `dhcpc -6 -r eth0` with the default file releases.
+    drop(v6);
+    let mut release = Merged::new(default.clone(), run.clone(), vec!["eth0".into()]);
+    release.adopt("eth0:6", six);
+    release.set("eth0:6", None);
+    release.write().unwrap();
+    assert_eq!(
+        lines(&fs::read_to_string(&unit_file).unwrap()),
+        ["nameserver 198.51.100.1"]
+    );
+    assert_eq!(
+        fs::read_to_string(&default).unwrap(),
+        "nameserver 192.0.2.53\n"
+    );
+    fs::remove_dir_all(&d).unwrap();
+}
+
 #[test]
 fn a_symlink_is_written_through_or_left_alone() {
     let d = tempdir("symlink");

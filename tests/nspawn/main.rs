@@ -491,22 +491,14 @@ fn dhcpv6_unit_binds_and_runs_beside_the_dhcpv4_unit() {
     }
     assert_eq!(status6(m)["state"], "BOUND");
 
-    // The DHCPv6 unit stopped keeps its lease; `dhcpc -6 -r` releases it. With the unit's
-    // --resolv-conf: without it the release rebuilds the default file, /etc/resolv.conf, from
-    // the records that name it (none), and /run/dhcpc/resolv.conf goes on naming the released
-    // server until the DHCPv4 daemon next writes it.
+    // The DHCPv6 unit stopped keeps its lease; `dhcpc -6 -r`, as the unit's comment says it,
+    // releases it: its DNS settings leave /run/dhcpc/resolv.conf, the file the daemon wrote
+    // them to, though the release's own --resolv-conf is the default /etc/resolv.conf.
     let pid4 = m.show(UNIT, "MainPID");
     m.ok(&["systemctl", "stop", "dhcpc6@host0"]);
     assert_eq!(m.show(UNIT6, "ActiveState"), "inactive");
     assert_holds6(&b, address);
-    let out = m.ok(&[
-        "dhcpc",
-        "-6",
-        "-r",
-        "--resolv-conf",
-        "/run/dhcpc/resolv.conf",
-        IF,
-    ]);
+    let out = m.ok(&["dhcpc", "-6", "-r", IF]);
     assert!(out.contains(&format!("released {address}/128")), "{out}");
     let released = wait_for(Duration::from_secs(5), || {
         b.dnsmasq6_log().contains("DHCPRELEASE(vs)")
