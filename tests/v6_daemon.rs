@@ -113,6 +113,15 @@ fn resolv(lab: &Lab) -> String {
     std::fs::read_to_string(lab.dir.join("resolv.conf")).unwrap_or_default()
 }
 
+/// `dhcpc -6 -r vc`: status 0, and the daemon `d` ends.
+fn release6(lab: &Lab, d: &mut Daemon) {
+    assert_exit(&dhcpc_run(lab, &["-6", "-r", CLIENT_IF]), 0);
+    let ended = wait_for(Duration::from_secs(5), || {
+        d.child.try_wait().ok().flatten().is_some()
+    });
+    assert!(ended, "the daemon ends after a release");
+}
+
 /// dnsmasq: bind (address from the pool, a /128 with its lifetimes, DNS and search list in
 /// resolv.conf, the lease6 file), then `dhcpc -6 -r`: RELEASE seen by dnsmasq, the address and
 /// the DNS settings gone, the lease file gone, the daemon ended.
@@ -247,13 +256,7 @@ fn kea_release_returns_address_and_prefix() {
     let a = addrs_of(&v)[0];
     let (p, len) = prefixes_of(&v)[0];
     assert_eq!(len, 56);
-    assert_exit(&dhcpc_run(&lab, &["-6", "-r", CLIENT_IF]), 0);
-    assert!(wait_for(Duration::from_secs(5), || d
-        .child
-        .try_wait()
-        .ok()
-        .flatten()
-        .is_some()));
+    release6(&lab, &mut d);
     // Kea marks a released lease by a row with valid lifetime 0 (or removes it): none of
     // ours in use any more.
     assert!(
@@ -301,13 +304,7 @@ fn dhcpd6_bind_and_release() {
         lab.dhcpd6_bindings()
     );
     assert_eq!(state(&format!("{p}/{len}")).as_deref(), Some("active"));
-    assert_exit(&dhcpc_run(&lab, &["-6", "-r", CLIENT_IF]), 0);
-    assert!(wait_for(Duration::from_secs(5), || d
-        .child
-        .try_wait()
-        .ok()
-        .flatten()
-        .is_some()));
+    release6(&lab, &mut d);
     assert!(
         wait_for(Duration::from_secs(5), || state(&a.to_string()).as_deref()
             == Some("released")),
@@ -449,13 +446,7 @@ fn delegated_prefix_reaches_a_downstream_interface() {
         "{want}/64 on down0: {:?}",
         on_down()
     );
-    assert_exit(&dhcpc_run(&lab, &["-6", "-r", CLIENT_IF]), 0);
-    assert!(wait_for(Duration::from_secs(5), || d
-        .child
-        .try_wait()
-        .ok()
-        .flatten()
-        .is_some()));
+    release6(&lab, &mut d);
     assert!(
         !on_down().iter().any(|a| a.local == want),
         "{:?}",
@@ -496,13 +487,7 @@ fn debian_dhclient_script_configures_the_address() {
         "the script put {a} on: {:?}",
         lab.client_addrs6()
     );
-    assert_exit(&dhcpc_run(&lab, &["-6", "-r", CLIENT_IF]), 0);
-    assert!(wait_for(Duration::from_secs(5), || d
-        .child
-        .try_wait()
-        .ok()
-        .flatten()
-        .is_some()));
+    release6(&lab, &mut d);
     assert!(!holds_global(&lab).contains(&a), "RELEASE6 took it off");
     d.kill();
 }

@@ -25,7 +25,7 @@ use crate::shell::cmdq;
 use crate::shell::command::{Command, Ended};
 use crate::shell::files::Files;
 use crate::shell::leftout::LeftOut;
-use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
+use crate::shell::linkwatch::{carrier_changes, Carrier, LinkMonitor, LinkWatch};
 use crate::shell::missing::{self, Awaited};
 use crate::shell::netlink::{Link, Netlink, Source};
 use crate::shell::notify::{Notify, Ready};
@@ -375,22 +375,9 @@ impl Driver {
     /// The carrier events the kernel's latest link event means for the core; None when the
     /// interface is gone (or made again under a new index).
     async fn link_changed(&mut self) -> Option<Vec<bool>> {
-        let state = self
-            .link_events
-            .as_mut()
-            .and_then(|ev| ev.borrow_and_update());
-        let Some(state) = state else {
-            return Some(Vec::new());
-        };
-        if state.index != Some(self.fx.link.index) {
-            // The kernel is asked, so that an event older than the link this driver runs
-            // (its predecessor's removal, read late) is not taken for its end.
-            return match Box::pin(self.fx.net.link(&self.fx.opts.name)).await {
-                Ok(link) if link.index == self.fx.link.index => Some(Vec::new()),
-                _ => None,
-            };
-        }
-        Some(self.carrier.changes(&state))
+        let at = (self.fx.opts.name.as_str(), self.fx.link.index);
+        let events = self.link_events.as_mut();
+        carrier_changes(events, &mut self.carrier, &self.fx.net, at).await
     }
 
     async fn drive(&mut self, commands: &mut cmdq::Receiver<Command>) -> Result<Ended, RunError> {

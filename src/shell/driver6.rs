@@ -24,7 +24,7 @@ use crate::shell::cmdq;
 use crate::shell::command::{Command, Ended, Got};
 use crate::shell::files::Files;
 use crate::shell::hooks6::{self, Told};
-use crate::shell::linkwatch::{Carrier, LinkMonitor, LinkWatch};
+use crate::shell::linkwatch::{carrier_changes, Carrier, LinkMonitor, LinkWatch};
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::netlink6::{AddrEvent6, AddrMonitor6, Kernel6, RaFlags};
 use crate::shell::notify::{Notify, Ready};
@@ -612,21 +612,10 @@ impl Driver6 {
     /// The carrier events the kernel's latest link event means for the core; None when the
     /// interface is gone (or made again under a new index).
     async fn link_changed(&mut self) -> Option<Vec<bool>> {
-        let state = self
-            .link_events
-            .as_mut()
-            .and_then(|ev| ev.borrow_and_update());
-        let Some(state) = state else {
-            return Some(Vec::new());
-        };
         let index = self.there.as_ref()?.link.index;
-        if state.index != Some(index) {
-            return match Box::pin(self.net.link(&self.opts.name)).await {
-                Ok(link) if link.index == index => Some(Vec::new()),
-                _ => None,
-            };
-        }
-        Some(self.carrier.changes(&state))
+        let at = (self.opts.name.as_str(), index);
+        let events = self.link_events.as_mut();
+        carrier_changes(events, &mut self.carrier, &self.net, at).await
     }
 
     /// The interface's DHCPv6 state for `dhcpc --status`.

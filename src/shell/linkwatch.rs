@@ -363,3 +363,26 @@ mod carrier_tests {
         assert_eq!(c.changes(&state(true, 3)), Vec::<bool>::new());
     }
 }
+
+/// The carrier events the kernel's latest link event (`events`) means for a client of the
+/// interface `name` at index `index`, whose carrier as last told is `carrier`; None when the
+/// interface is gone (or made again under a new index). The kernel is asked when the event is
+/// about another index, so that an event older than the link the client runs (its
+/// predecessor's removal, read late) is not taken for its end.
+pub async fn carrier_changes(
+    events: Option<&mut LinkWatch>,
+    carrier: &mut Carrier,
+    net: &crate::shell::netlink::Netlink,
+    (name, index): (&str, u32),
+) -> Option<Vec<bool>> {
+    let Some(state) = events.and_then(|ev| ev.borrow_and_update()) else {
+        return Some(Vec::new());
+    };
+    if state.index != Some(index) {
+        return match Box::pin(net.link(name)).await {
+            Ok(link) if link.index == index => Some(Vec::new()),
+            _ => None,
+        };
+    }
+    Some(carrier.changes(&state))
+}

@@ -19,7 +19,7 @@ use crate::dhcpd::{self, ServerLease, POOL};
 use crate::{exit_hook, hook_runs};
 use std::fs;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -97,26 +97,12 @@ impl Ifupdown {
 
     /// Runs the package's `ifup` or `ifdown` on the stanza.
     fn run(&self, verb: &str) -> Output {
-        let args = [
-            "-v",
-            "-i",
-            self.interfaces.to_str().expect("UTF-8 path"),
-            "--state-dir",
-            self.state.to_str().expect("UTF-8 path"),
-            CLIENT_IF,
-        ];
-        let out = self
-            .sandbox
-            .run(self.root.join("sbin").join(verb), &args, DEADLINE);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{verb} (ifupdown {}) failed\n{}\n{}",
-            deb_version("ifupdown"),
-            describe(&out),
-            self.lab.server_logs()
+        let files = (
+            self.root.as_path(),
+            self.interfaces.as_path(),
+            self.state.as_path(),
         );
-        out
+        run_ifupdown(&self.sandbox, &self.lab, files, verb)
     }
 
     /// `ifup`, and what it must have brought whatever the options.
@@ -373,4 +359,33 @@ fn ifup_asks_for_the_stanzas_lease_time() {
         "{lease_file}: {leases}"
     );
     t.ifdown(&up);
+}
+
+/// Runs ifupdown's `verb` (`ifup`, `ifdown`) of the package unpacked at `root` in `sandbox`,
+/// `-v` (it prints each command) on the client's interface, with its interfaces file and state
+/// directory; fails the test (with the servers' logs) unless it exits 0.
+pub fn run_ifupdown(
+    sandbox: &Sandbox,
+    lab: &Lab,
+    (root, interfaces, state): (&Path, &Path, &Path),
+    verb: &str,
+) -> Output {
+    let args = [
+        "-v",
+        "-i",
+        interfaces.to_str().expect("UTF-8 path"),
+        "--state-dir",
+        state.to_str().expect("UTF-8 path"),
+        CLIENT_IF,
+    ];
+    let out = sandbox.run(root.join("sbin").join(verb), &args, DEADLINE);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{verb} (ifupdown {}) failed\n{}\n{}",
+        deb_version("ifupdown"),
+        describe(&out),
+        lab.server_logs()
+    );
+    out
 }

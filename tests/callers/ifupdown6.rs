@@ -26,8 +26,6 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
-/// Longer than dhclient's own 60 s for a lease (ifup waits for it).
-const DEADLINE: Duration = Duration::from_secs(90);
 /// What ifupdown's files are called for the stanza's interface.
 const PID_FILE: &str = "/run/dhclient6.vc.pid";
 const LEASE_FILE: &str = "/var/lib/dhcp/dhclient6.vc.leases";
@@ -197,26 +195,12 @@ impl Ifupdown6 {
 
     /// Runs the package's `ifup` or `ifdown` (`-v`: it prints each command) on the stanza.
     fn run(&self, verb: &str) -> Output {
-        let args = [
-            "-v",
-            "-i",
-            self.interfaces.to_str().expect("UTF-8 path"),
-            "--state-dir",
-            self.state.to_str().expect("UTF-8 path"),
-            CLIENT_IF,
-        ];
-        let out = self
-            .sandbox
-            .run(self.root.join("sbin").join(verb), &args, DEADLINE);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{verb} (ifupdown {}) failed\n{}\n{}",
-            deb_version("ifupdown"),
-            describe(&out),
-            self.lab.server_logs()
+        let files = (
+            self.root.as_path(),
+            self.interfaces.as_path(),
+            self.state.as_path(),
         );
-        out
+        crate::ifupdown::run_ifupdown(&self.sandbox, &self.lab, files, verb)
     }
 
     /// The command line ifupdown's method table gives dhclient for the stanza (`-r` for
