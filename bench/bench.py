@@ -1243,7 +1243,7 @@ def versions(a):
                         capture_output=True, text=True).stdout.strip().replace("\n", ", ")
     return [
         f"dhcpc: `{first(a.bin + ' --version')[0]}`, {a.git} (release build, "
-        f"{os.path.getsize(a.bin) / 1e6:.2f} MB binary)",
+        f"{os.path.getsize(a.bin) / 1e6:.2f} MB binary)" if a.bin else f"dhcpc: {a.git}",
         f"dhclient: `{first('dhclient --version')[0]}`",
         f"dhcpcd: `{first('dhcpcd --version')[0]}`",
         f"udhcpc: `{first('busybox 2>&1 | head -1')[0]}`",
