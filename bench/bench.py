@@ -20,9 +20,11 @@ and tmpfs over dhcpcd's state directories.
 import argparse
 import ctypes
 import hashlib
+import ipaddress
 import json
 import os
 import platform
+import re
 import select
 import shutil
 import signal
@@ -37,6 +39,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NET = "198.51.100"          # documentation range (RFC 5737); the host uses other addresses
 SERVER_IP = NET + ".1"
 POOL = (NET + ".10", NET + ".250")
+# DHCPv6 (issue 20): the link's /64 (server 2001:db8:1::1, addresses from the pool) and the
+# prefixes Kea delegates (/56s out of 2001:db8:100::/40); documentation range (RFC 3849).
+NET6 = ipaddress.ip_network("2001:db8:1::/64")
+SERVER6 = "2001:db8:1::1"
+POOL6 = ("2001:db8:1::100", "2001:db8:1::ffff")
+PD_POOL = ipaddress.ip_network("2001:db8:100::/40")
+PD_LEN = 56
 
 # ---------------------------------------------------------------------------------------------
 # measure: runs inside the client namespace
@@ -44,11 +53,20 @@ POOL = (NET + ".10", NET + ".250")
 
 NETLINK_ROUTE = 0
 RTMGRP_IPV4_IFADDR = 0x10
+RTMGRP_IPV6_IFADDR = 0x100
+RTMGRP_IPV6_ROUTE = 0x400
 RTM_NEWADDR = 20
 NLMSG_ERROR = 2
 NLMSG_OVERRUN = 4
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
+IFA_FLAGS = 8
+IFA_F_DADFAILED = 0x08
+IFA_F_TENTATIVE = 0x40
+RTA_DST = 1
+RTN_BLACKHOLE = 6
+RTN_UNREACHABLE = 7
+RTN_PROHIBIT = 8
 SO_RCVBUFFORCE = 33
 PR_SET_CHILD_SUBREAPER = 36
 CLONE_NEWUTS = 0x04000000
@@ -57,6 +75,11 @@ CLONE_NEWUTS = 0x04000000
 def mac(i):
     """Fixed, locally administered MAC address of client interface i."""
     return f"02:b0:00:00:{i >> 8:02x}:{i & 0xff:02x}"
+
+
+def addr6(i):
+    """The DHCPv6 address reserved for client interface i (inside the pool)."""
+    return str(ipaddress.ip_address(POOL6[0]) + 0x1000 + i)
 
 
 def libc():
@@ -90,6 +113,50 @@ def parse_newaddr(data):
                 if addr:
                     yield index, addr
         off += (length + 3) & ~3
+
+
+def parse_events6(data):
+    """Yields what a DHCPv6 client does to the kernel, from a netlink datagram of RTM_NEWADDR
+    and RTM_NEWROUTE messages: ("addr", ifindex, address) for an IPv6 address that is usable
+    (neither tentative nor failed DAD), ("reject", 0, "prefix/len") for an IPv6 route that
+    drops a prefix (unreachable, blackhole or prohibit: what a requesting router puts in for
+    its delegated prefix, RFC 7084 WPD-5)."""
+    for mtype, d, off, end in nl_messages(data):
+        if mtype == NLMSG_OVERRUN:
+            raise RuntimeError("netlink overrun")
+        if mtype == RTM_NEWADDR and end - off >= 8:
+            family, _plen, flags, _scope, index = struct.unpack_from("=BBBBI", d, off)
+            if family != socket.AF_INET6:
+                continue
+            addr = None
+            for t, v in nl_attrs(d, off + 8, end):
+                if t in (IFA_LOCAL, IFA_ADDRESS) and len(v) >= 16:
+                    if t == IFA_LOCAL or addr is None:
+                        addr = socket.inet_ntop(socket.AF_INET6, v[:16])
+                elif t == IFA_FLAGS and len(v) >= 4:
+                    flags = struct.unpack_from("=I", v)[0]
+            if addr and not flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED):
+                yield "addr", index, addr
+        elif mtype == RTM_NEWROUTE and end - off >= 12:
+            family, dst_len, _sl, _tos, _table, _pr, _sc, rtype, _f = \
+                struct.unpack_from("=BBBBBBBBI", d, off)
+            if family != socket.AF_INET6 or \
+                    rtype not in (RTN_UNREACHABLE, RTN_BLACKHOLE, RTN_PROHIBIT):
+                continue
+            for t, v in nl_attrs(d, off + 12, end):
+                if t == RTA_DST and len(v) >= 16:
+                    yield "reject", 0, \
+                        f"{socket.inet_ntop(socket.AF_INET6, v[:16])}/{dst_len}"
+
+
+def wanted6(kind, what):
+    """Whether an event of parse_events6 is the lab's: an address from the link's /64 (not the
+    server's), or a reject route for a prefix out of the delegating server's pool."""
+    if kind == "addr":
+        a = ipaddress.ip_address(what)
+        return a in NET6 and str(a) != SERVER6
+    net = ipaddress.ip_network(what, strict=False)
+    return net.subnet_of(PD_POOL) and PD_POOL.prefixlen < net.prefixlen <= 64
 
 
 def read(path):
@@ -244,10 +311,15 @@ def measure(a):
     want = {socket.if_nametoindex(n): n for n in ifaces}
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
     nl.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
-    nl.bind((0, RTMGRP_IPV4_IFADDR))
+    # What the figure waits for (--match): addr4, an IPv4 address from the pool on each
+    # interface; addr6, an IPv6 address from the link's /64 on each (DHCPv6 IA_NA); prefix6,
+    # a reject route for a delegated prefix per interface (DHCPv6 IA_PD).
+    nl.bind((0, {"addr4": RTMGRP_IPV4_IFADDR, "addr6": RTMGRP_IPV6_IFADDR,
+                 "prefix6": RTMGRP_IPV6_ROUTE}[a.match]))
     me = os.getpid()
-    res = {"ifaces": len(ifaces), "argv": a.argv}
+    res = {"ifaces": len(ifaces), "argv": a.argv, "match": a.match}
     got = {}
+    seen = {}
     log = open(a.log, "wb")
     env = dict(os.environ)
     env.pop("DHCPC_LOG", None)
@@ -257,10 +329,13 @@ def measure(a):
                             close_fds=True, env=env)
     deadline = t0 + int(a.timeout * 1e9)
     err = None
+    timed_out = False
     while len(got) < len(want):
         now = time.monotonic_ns()
         if now >= deadline:
-            err = f"timeout after {a.timeout} s: {len(got)}/{len(want)} interfaces have an address"
+            what = "a delegated prefix" if a.match == "prefix6" else "an address"
+            err = f"timeout after {a.timeout:g} s: {len(got)}/{len(want)} interfaces have {what}"
+            timed_out = True
             break
         # Blocks until an address event; wakes at most twice a second to notice a dead client.
         r, _, _ = select.select([nl], [], [], min(0.5, (deadline - now) / 1e9))
@@ -272,16 +347,34 @@ def measure(a):
             continue
         data = nl.recv(1 << 20)
         t = time.monotonic_ns()
-        for index, addr in parse_newaddr(data):
-            if index in want and index not in got and addr.startswith(NET + "."):
-                got[index] = (t - t0) / 1e6
+        if a.match == "addr4":
+            for index, addr in parse_newaddr(data):
+                if index in want and index not in got and addr.startswith(NET + "."):
+                    got[index] = (t - t0) / 1e6
+            continue
+        for kind, index, what in parse_events6(data):
+            if not wanted6(kind, what):
+                continue
+            # An address counts for its interface; a delegated prefix's route (on lo, as
+            # the kernel puts reject routes) for whichever interface asked: one each.
+            key = index if kind == "addr" else what
+            if (kind == "addr") != (a.match == "addr6") or key in got or \
+                    (kind == "addr" and index not in want):
+                continue
+            got[key] = (t - t0) / 1e6
+            seen[want.get(index, what)] = what
+    if seen:
+        res["seen"] = dict(sorted(seen.items())[:3])
     res["ttl_ms"] = sorted(got.values())
     if got:
         res["ttl_all_ms"] = max(got.values())
         res["ttl_first_ms"] = min(got.values())
+    res["bound"] = len(got)
     if err:
         res["error"] = err
-    elif a.settle > 0 or a.idle > 0:
+    # --partial: a client still running that bound only some interfaces by the timeout has
+    # its memory measured as it is (the report says how many were bound).
+    if (not err or (a.partial and timed_out and got)) and (a.settle > 0 or a.idle > 0):
         time.sleep(a.settle)
         pids = descendants(me)
         mem = proc_memory(pids)
@@ -708,13 +801,15 @@ class Bench:
                 pass
 
     # -- lab --------------------------------------------------------------------------------------
-    def lab(self, n):
+    def lab(self, n, v6=None):
         """Server namespace (dnsmasq) and client namespace joined by n veth pairs: one pair
-        directly when n == 1, otherwise n pairs on one bridge in the server namespace."""
+        directly when n == 1, otherwise n pairs on one bridge in the server namespace.
+        v6 "dnsmasq" or "kea": a DHCPv6 lab instead (IPv6 on, no DAD, no IPv4 server), served
+        by dnsmasq (addresses) or Kea (addresses and delegated prefixes)."""
         self.seq += 1
         p = f"{self.a.prefix}{self.seq}"
         lab = {"srv": p + "s", "cli": p + "c", "n": n, "dir": os.path.join(self.a.work, p),
-               "ifaces": [f"bc{i}" for i in range(n)], "dnsmasq": None}
+               "ifaces": [f"bc{i}" for i in range(n)], "server": None}
         self.labs.append(lab)
         os.makedirs(lab["dir"])
         for ns in (lab["srv"], lab["cli"]):
@@ -722,8 +817,17 @@ class Bench:
             os.makedirs(f"/etc/netns/{ns}", exist_ok=True)
             with open(f"/etc/netns/{ns}/resolv.conf", "w") as f:
                 f.write(f"# bench lab {ns}: the host's resolv.conf is never written\n")
-            sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-               "net.ipv6.conf.default.disable_ipv6=1")
+            if v6:
+                # IPv6 on, and no duplicate address detection on any interface made from now
+                # on (the defaults are copied into each new interface): the link-local
+                # addresses are usable as soon as the link is up and the DHCPv6 address as
+                # soon as it is added, so DAD's second (or more) is not in any figure.
+                sh("ip", "netns", "exec", ns, "sysctl", "-qw",
+                   "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0",
+                   "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+            else:
+                sh("ip", "netns", "exec", ns, "sysctl", "-qw",
+                   "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
         srv, cli = lab["srv"], lab["cli"]
         # Client interfaces get fixed MAC addresses and dnsmasq a reservation for each (unless
         # --dynamic-pool): with --no-ping, dnsmasq does not hold an offered address, so
@@ -740,7 +844,13 @@ class Bench:
             f"peer name bs{i} netns {srv} index {1000 + i}\n" for i in range(n)))
         hosts = os.path.join(lab["dir"], "dnsmasq.hosts")
         with open(hosts, "w") as f:
-            if not self.a.dynamic_pool:
+            if self.a.dynamic_pool:
+                pass
+            elif v6:
+                # dnsmasq finds a DHCPv6 client's MAC address from its link-local address
+                # (EUI-64) or its neighbour table: a reservation per MAC works in v6 too.
+                f.write("".join(f"{mac(i)},[{addr6(i)}]\n" for i in range(n)))
+            else:
                 f.write("".join(f"{mac(i)},{NET}.{10 + i}\n" for i in range(n)))
         cmds = ["link set lo up"]
         if n == 1:
@@ -752,7 +862,10 @@ class Bench:
             cmds += [f"link set bs{i} master br0" for i in range(n)]
             cmds += [f"link set bs{i} up" for i in range(n)]
             cmds += ["link set br0 up"]
-        cmds += [f"addr add {SERVER_IP}/24 dev {sif}"]
+        if v6:
+            cmds += [f"addr add {SERVER6}/{NET6.prefixlen} dev {sif} nodad"]
+        else:
+            cmds += [f"addr add {SERVER_IP}/24 dev {sif}"]
         sh("ip", "-n", srv, "-batch", "-", inp="\n".join(cmds) + "\n")
         sh("ip", "-n", cli, "-batch", "-",
            inp="link set lo up\n" + "".join(f"link set bc{i} up\n" for i in range(n)))
@@ -767,35 +880,123 @@ class Bench:
                 ok = sum(1 for line in out.splitlines()
                          if pre in line and "LOWER_UP" in line and "state UP" in line)
                 ready += ok == want
-            if ready == 2:
+            if v6:
+                # DHCPv6 runs between link-local addresses: every client interface and the
+                # server's have theirs before anything starts.
+                for ns, pre, want in ((cli, ": bc", n), (srv, f": {sif}", 1)):
+                    out = sh("ip", "-n", ns, "-6", "-o", "addr", "show", "scope", "link")
+                    ok = sum(1 for line in out.splitlines()
+                             if pre in line and "tentative" not in line)
+                    ready += ok == want
+            if ready == (4 if v6 else 2):
                 break
             if time.monotonic() > end:
                 raise RuntimeError(f"lab {p}: the interfaces did not all come up running")
             time.sleep(0.05)
+        if v6:
+            self.neighbours6(lab, sif)
+        if v6 == "kea":
+            lab["server"] = self.kea(lab, sif)
+            return lab
         # dnsmasq, as the issue says with --no-ping (no ICMP check before offering).
         logf = os.path.join(lab["dir"], "dnsmasq.log")
-        lab["dnsmasq"] = subprocess.Popen(
+        if v6:
+            # Stateful DHCPv6 from the /64 (no router advertisements: no SLAAC address to
+            # confuse with the DHCPv6 one, and dhcpcd is told not to wait for any), 1 h
+            # leases as in IPv4 so that no renewal falls inside a measurement.
+            opts = [f"--dhcp-range={POOL6[0]},{POOL6[1]},{NET6.prefixlen},1h",
+                    f"--dhcp-option=option6:dns-server,[{SERVER6}]",
+                    "--dhcp-option=option6:domain-search,lab.test", "--quiet-dhcp6"]
+            started = "DHCPv6, IP range"
+        else:
+            opts = [f"--dhcp-range={POOL[0]},{POOL[1]},255.255.255.0,1h",
+                    f"--dhcp-option=option:router,{SERVER_IP}",
+                    f"--dhcp-option=option:dns-server,{SERVER_IP}",
+                    "--dhcp-option=option:domain-name,lab.test"]
+            started = "DHCP, IP range"
+        lab["server"] = subprocess.Popen(
             ["ip", "netns", "exec", srv, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
              "--port=0", "--no-resolv", "--no-hosts", "--no-ping", "--quiet-dhcp",
-             "--bind-interfaces", f"--interface={sif}", "--except-interface=lo",
-             f"--dhcp-range={POOL[0]},{POOL[1]},255.255.255.0,1h",
-             f"--dhcp-option=option:router,{SERVER_IP}",
-             f"--dhcp-option=option:dns-server,{SERVER_IP}",
-             "--dhcp-option=option:domain-name,lab.test", "--dhcp-lease-max=1000",
+             "--bind-interfaces", f"--interface={sif}", "--except-interface=lo"] + opts + [
+             "--dhcp-lease-max=1000",
              "--dhcp-hostsfile=" + hosts,
              "--dhcp-leasefile=" + os.path.join(lab["dir"], "dnsmasq.leases"),
              "--pid-file=" + os.path.join(lab["dir"], "dnsmasq.pid")],
             stdin=subprocess.DEVNULL, stdout=open(logf, "wb"), stderr=subprocess.STDOUT)
         end = time.monotonic() + 10
-        while "DHCP, IP range" not in (read(logf) or ""):
-            if lab["dnsmasq"].poll() is not None or time.monotonic() > end:
+        while started not in (read(logf) or ""):
+            if lab["server"].poll() is not None or time.monotonic() > end:
                 raise RuntimeError(f"dnsmasq did not start: {read(logf)}")
             time.sleep(0.02)
         return lab
 
+    def neighbours6(self, lab, sif):
+        """Puts every client interface's link-local address, with its MAC address, in the
+        server namespace's neighbour table. dnsmasq looks up a DHCPv6 client's MAC address
+        there for every message, and when it is missing sends a neighbour solicitation and
+        sleeps 100 ms (up to five times), one message after another: with 100 clients that
+        alone made everyone wait about 10 s, whichever the client. A router that has the
+        client in its neighbour cache answers at once; so does the lab's server."""
+        out = sh("ip", "-n", lab["cli"], "-6", "-o", "addr", "show", "scope", "link")
+        cmds = []
+        for line in out.splitlines():
+            f = line.split()
+            name = f[1].split("@")[0]
+            if name in lab["ifaces"] and "inet6" in f:
+                ll = f[f.index("inet6") + 1].split("/")[0]
+                i = int(name[2:])
+                cmds.append(f"neigh replace {ll} lladdr {mac(i)} dev {sif} nud permanent")
+        if len(cmds) != lab["n"]:
+            raise RuntimeError(f"lab {lab['cli']}: {len(cmds)} link-local addresses for "
+                               f"{lab['n']} interfaces")
+        sh("ip", "-n", lab["srv"], "-batch", "-", inp="\n".join(cmds) + "\n")
+
+    def kea(self, lab, sif):
+        """Kea's DHCPv6 server in the lab's server namespace: addresses from the same pool as
+        dnsmasq's and prefixes (/56 out of 2001:db8:100::/40), 1 h lifetimes. Every file it
+        writes (lease file, lock file, pid file, log) is in the lab's directory, its server
+        DUID is not stored, and it runs in the foreground as the orchestrator's child."""
+        d = lab["dir"]
+        conf = os.path.join(d, "kea-dhcp6.json")
+        logf = os.path.join(d, "kea.log")
+        with open(conf, "w") as f:
+            json.dump({"Dhcp6": {
+                "interfaces-config": {"interfaces": [sif]},
+                "data-directory": d,
+                "lease-database": {"type": "memfile", "persist": True, "lfc-interval": 0,
+                                   "name": os.path.join(d, "kea-leases6.csv")},
+                "server-id": {"type": "EN", "enterprise-id": 2495, "identifier": "0102030405",
+                              "persist": False},
+                "renew-timer": 1800, "rebind-timer": 2880, "preferred-lifetime": 3600,
+                "valid-lifetime": 3600,
+                "option-data": [{"name": "dns-servers", "data": SERVER6},
+                                {"name": "domain-search", "data": "lab.test"}],
+                "subnet6": [{"subnet": str(NET6), "interface": sif,
+                             "pools": [{"pool": f"{POOL6[0]}-{POOL6[1]}"}],
+                             "pd-pools": [{"prefix": str(PD_POOL.network_address),
+                                           "prefix-len": PD_POOL.prefixlen,
+                                           "delegated-len": PD_LEN}]}],
+                "loggers": [{"name": "kea-dhcp6", "severity": "INFO",
+                             "output_options": [{"output": logf}]}],
+            }}, f, indent=1)
+        env = dict(os.environ, KEA_LOCKFILE_DIR=d, KEA_PIDFILE_DIR=d)
+        proc = subprocess.Popen(["ip", "netns", "exec", lab["srv"], "kea-dhcp6", "-c", conf],
+                                stdin=subprocess.DEVNULL, env=env, stderr=subprocess.STDOUT,
+                                stdout=open(os.path.join(d, "kea.out"), "wb"))
+        end = time.monotonic() + 15
+        while "DHCP6_STARTED" not in (read(logf) or ""):
+            if proc.poll() is not None or time.monotonic() > end:
+                proc.kill()
+                raise RuntimeError(f"kea-dhcp6 did not start: {read(logf)} "
+                                   f"{read(os.path.join(d, 'kea.out'))}")
+            time.sleep(0.02)
+        return proc
+
     # -- clients ----------------------------------------------------------------------------------
-    def argv(self, cfg, lab):
+    def argv(self, cfg, lab, v6=None):
         d, ifs = lab["dir"], lab["ifaces"]
+        if v6:
+            return self.argv6(cfg, lab, v6)
         if cfg in ("dhcpc", "dhcpc-noarp"):
             cmd = [self.a.bin, "-d", "--run-dir", d + "/run", "--lease-dir", d + "/lease",
                    "--resolv-conf", d + "/resolv.conf"]
@@ -825,11 +1026,56 @@ class Bench:
             return cmd + ifs
         raise ValueError(cfg)
 
-    def run(self, cfg, n, settle=0.0, idle=0.0, timeout=60.0):
-        """Time to lease on n interfaces (and, with settle/idle, the bound daemon's cost)."""
-        return self.helper(cfg, n, f"{n}", lambda lab, out, log: [
+    def argv6(self, cfg, lab, mode):
+        """DHCPv6, mode "na" (an address, IA_NA) or "pd" (a delegated prefix alone, IA_PD with
+        a /56 hint): each client as a foreground daemon, as in IPv4."""
+        d, ifs = lab["dir"], lab["ifaces"]
+        if cfg == "dhcpc":
+            cmd = [self.a.bin, "-6", "-d", "--run-dir", d + "/run", "--lease-dir", d + "/lease",
+                   "--resolv-conf", d + "/resolv.conf"]
+            with open(d + "/resolv.conf", "w") as f:
+                f.write("# lab\n")
+            if mode == "pd":
+                cmd += ["--no-ia-na", "--ia-pd", "--prefix-len-hint", str(PD_LEN)]
+            return cmd + ifs
+        if cfg == "dhclient":
+            # The hook adds the address (a /128) or, for a prefix, the unreachable route a
+            # requesting router puts in for it (RFC 7084 WPD-5), as dhcpc and dhcpcd do.
+            cmd = ["dhclient", "-6", "-d", "-cf", "/etc/dhcp/dhclient.conf",
+                   "-lf", d + "/dhclient6.leases", "-pf", d + "/run/dhclient6.pid",
+                   "-sf", os.path.join(HERE, "scripts", "dhclient6-script")]
+            if mode == "pd":
+                cmd += ["-P", "--prefix-len-hint", str(PD_LEN)]
+            return cmd + ifs
+        if cfg == "dhcpcd":
+            # The distribution's configuration, and: no router solicitation (there are no
+            # router advertisements in the lab; without an RA with the M flag dhcpcd starts
+            # DHCPv6 only for an IA it is told to ask for), and per interface the IA to ask
+            # for: ia_na, or ia_pd with the /56 hint delegated to no interface ("-"), for
+            # which dhcpcd puts in a reject (unreachable) route itself.
+            conf = os.path.join(d, "dhcpcd6.conf")
+            ia = "ia_na" if mode == "na" else f"ia_pd 1/::/{PD_LEN} -"
+            with open(conf, "w") as f:
+                f.write((read("/etc/dhcpcd.conf") or "") +
+                        "\n# bench/run: DHCPv6 without router advertisements\nnoipv6rs\n" +
+                        "".join(f"interface {i}\n  {ia}\n" for i in ifs))
+            cmd = ["dhcpcd", "-B", "-6", "-f", conf]
+            for hook in ("resolv.conf", "hostname", "ntp-common.conf", "chrony.conf",
+                         "timesyncd.conf", "openntpd.conf"):
+                cmd += ["--nohook", hook]
+            return cmd + ifs
+        raise ValueError(cfg)
+
+    def run(self, cfg, n, settle=0.0, idle=0.0, timeout=60.0, v6=None, partial=False):
+        """Time to lease on n interfaces (and, with settle/idle, the bound daemon's cost).
+        v6 "na": time to a DHCPv6 address on each (dnsmasq); "pd": time to a delegated
+        prefix's reject route (Kea). partial: at the timeout, the memory of a client that
+        bound only some of them is measured all the same."""
+        match = {None: "addr4", "na": "addr6", "pd": "prefix6"}[v6]
+        return self.helper(cfg, n, f"{v6 or ''}{n}", lambda lab, out, log: [
             "measure", "--ifaces", ",".join(lab["ifaces"]), "--timeout", str(timeout),
-            "--settle", str(settle), "--idle", str(idle), "--out", out, "--log", log])
+            "--settle", str(settle), "--idle", str(idle), "--match", match,
+            "--out", out, "--log", log] + (["--partial"] if partial else []), v6=v6)
 
     def reconnect_run(self, cfg, phases):
         """Link flaps under one bound client: phases is a list of (name, flaps)."""
@@ -838,17 +1084,17 @@ class Bench:
             "reconnect", "--iface", lab["ifaces"][0], "--timeout", str(a.timeout),
             "--settle", str(a.reconnect_settle), "--down", str(a.reconnect_down),
             "--pause", str(a.reconnect_pause), "--limit", str(a.reconnect_limit),
-            "--server-pid", str(lab["dnsmasq"].pid),
+            "--server-pid", str(lab["server"].pid),
             "--phases", ",".join(f"{p}:{k}" for p, k in phases), "--out", out, "--log", log])
 
-    def helper(self, cfg, n, tag, args):
+    def helper(self, cfg, n, tag, args, v6=None):
         # Mount points for the per-run tmpfs over dhcpcd's state directories (removed at the
         # end if they did not exist): without them dhcpcd would write to the host's /run.
         for d in self.private_dirs:
             if not os.path.isdir(d):
                 os.makedirs(d)
                 self.created_dirs.append(d)
-        lab = self.lab(n)
+        lab = self.lab(n, v6={None: None, "na": "dnsmasq", "pd": "kea"}[v6])
         try:
             # The client's run directory (dhcpc's control sockets and pid files, dhclient's pid
             # file) is a tmpfs, as /run is on a running system; lease files stay on disk.
@@ -856,7 +1102,7 @@ class Bench:
             os.makedirs(rundir, exist_ok=True)
             out = os.path.join(lab["dir"], "measure.json")
             log = os.path.join(lab["dir"], "client.log")
-            argv = self.argv(cfg, lab)
+            argv = self.argv(cfg, lab, v6)
             r = subprocess.run(
                 ["ip", "netns", "exec", lab["cli"], PY, os.path.abspath(__file__)] +
                 args(lab, out, log) +
@@ -867,7 +1113,18 @@ class Bench:
             else:
                 with open(out) as f:
                     res = json.load(f)
-            res["log_tail"] = (read(log) or "")[-1500:]
+            text = read(log) or ""
+            res["log_tail"] = text[-1500:]
+            # dhcpcd 9.4.1 reads /proc/net/if_inet6 with one read(), which returns at most a
+            # page (4 KiB, about 75 addresses): past that, it cannot find an interface's
+            # link-local address (nor the one it then adds itself) and that interface never
+            # starts DHCPv6. Counted here so that the report can say so.
+            lost = {line.split("%")[-1].split(":")[0] for line in text.splitlines()
+                    if "if_addrflags6:" in line and "No such process" in line}
+            if lost:
+                res["ll_unseen"] = len(lost)
+                res["never_solicited"] = sum(1 for i in lab["ifaces"]
+                                             if f"{i}: soliciting" not in text)
             if self.a.keep_logs:
                 os.makedirs(self.a.keep_logs, exist_ok=True)
                 shutil.copy(log, os.path.join(self.a.keep_logs, f"{cfg}-{tag}-{self.seq}.log"))
@@ -875,12 +1132,12 @@ class Bench:
             left = [p for p in self.ns_pids(lab["cli"])]
             if left:
                 res.setdefault("warnings", []).append(f"processes left in the client namespace: {left}")
-            lab["dnsmasq"].terminate()
+            lab["server"].terminate()
             try:
-                lab["dnsmasq"].wait(5)
+                lab["server"].wait(5)
             except subprocess.TimeoutExpired:
-                lab["dnsmasq"].kill()
-                lab["dnsmasq"].wait()
+                lab["server"].kill()
+                lab["server"].wait()
             return res
         finally:
             self.destroy(lab)
@@ -1003,8 +1260,117 @@ class Bench:
                     # needs a client that holds its lease, so it starts in a fresh lab.
                     ended = res.get("ended")
                     todo = todo[todo.index(ended) + 1:] if ended in todo else []
+        # 4. DHCPv6 (issue 20): time to an address, to a delegated prefix, memory
+        if "v6" in only:
+            data["v6"] = self.main_v6(data["errors"])
         data["elapsed_s"] = round(time.monotonic() - started, 1)
         report(a, cfgs, data)
+
+    def dhcpc_v6_support(self):
+        """Which DHCPv6 rows this dhcpc can run, from its --help: {"na": why not or None,
+        "pd": why not or None}. A dhcpc from before DHCPv6 gets "n/a (why)" in its rows
+        instead of failed runs."""
+        try:
+            r = subprocess.run([self.a.bin, "--help"], capture_output=True, text=True,
+                               timeout=20)
+            text = r.stdout + r.stderr
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return {"na": f"dhcpc --help failed: {e}", "pd": f"dhcpc --help failed: {e}"}
+        if not re.search(r"^\s*-6\b", text, re.M):
+            why = "this dhcpc has no -6: DHCPv6 not in this build"
+            return {"na": why, "pd": why}
+        missing = [o for o in ("--ia-pd", "--no-ia-na", "--prefix-len-hint")
+                   if not re.search(re.escape(o) + r"\b", text)]
+        return {"na": None,
+                "pd": f"this dhcpc has no {', '.join(missing)}" if missing else None}
+
+    def main_v6(self, errors):
+        """The DHCPv6 rows: time to an address (IA_NA, dnsmasq), the same on --ifaces
+        interfaces in one process, time to a delegated prefix (IA_PD, Kea), and the bound
+        daemon's memory at 1 and --ifaces interfaces."""
+        a = self.a
+        cfgs = [c for c in V6_CONFIGS if c in a.clients.split(",")]
+        v = {"cfgs": cfgs, "na": {c: [] for c in cfgs}, "pd": {c: [] for c in cfgs},
+             "scale": {c: [] for c in cfgs}, "scale_detail": {}, "daemon1": {},
+             "daemon100": {}, "seen": {}, "skip": {"na": {}, "pd": {}}, "scale_short": {}}
+        if "dhcpc" in cfgs:
+            for mode, why in self.dhcpc_v6_support().items():
+                if why:
+                    v["skip"][mode]["dhcpc"] = why
+                    print(f"  {'dhcpc':12} DHCPv6 {mode}: n/a ({why})", flush=True)
+        if not cfgs:
+            print(f"== DHCPv6: none of {', '.join(V6_CONFIGS)} in --clients", flush=True)
+            return v
+
+        def record(kind, cfg, res, where):
+            if "error" in res:
+                errors.append({"what": f"DHCPv6 {kind} {cfg}", "error": res["error"],
+                               "log": res.get("log_tail", "")})
+                print(f"  {cfg:12} DHCPv6 {kind}: ERROR {res['error']}", flush=True)
+                return False
+            for w in res.get("warnings", []):
+                errors.append({"what": f"DHCPv6 {kind} {cfg}", "error": w})
+            if where is not None:
+                where.append(res["ttl_all_ms"])
+            if res.get("seen"):
+                v["seen"].setdefault(kind, {})[cfg] = res["seen"]
+            return True
+
+        def rounds(mode, title):
+            todo = [c for c in cfgs if c not in v["skip"][mode]]
+            n = a.warmup + a.runs
+            if not todo or n == 0:
+                return
+            print(f"== DHCPv6 {title}, 1 interface: {a.warmup} warm-up + {a.runs} runs per "
+                  f"client", flush=True)
+            for r in range(n):
+                order = todo[r % len(todo):] + todo[:r % len(todo)]
+                last = r == n - 1 and mode == "na"
+                for cfg in order:
+                    res = self.run(cfg, 1, settle=a.settle if last else 0, timeout=a.timeout,
+                                   v6=mode)
+                    if record(mode, cfg, res, v[mode][cfg] if r >= a.warmup else None):
+                        tag = "warm-up" if r < a.warmup else f"run {r - a.warmup + 1}"
+                        extra = ""
+                        if last:
+                            v["daemon1"][cfg] = res
+                            extra = f"  rss {res.get('rss_kb', 0) / 1024:.2f} MiB"
+                        print(f"  {cfg:12} {tag:8} {res['ttl_all_ms']:9.1f} ms"
+                              f"  {', '.join(res.get('seen', {}).values())}{extra}", flush=True)
+
+        # 1. time to an address (IA_NA); the last round measures the bound daemon
+        rounds("na", "time to address (IA_NA, dnsmasq)")
+        # 2. --ifaces interfaces in one process (the last round measures the bound daemon)
+        todo = [c for c in cfgs if c not in v["skip"]["na"]]
+        if todo and a.scale_runs > 0 and a.ifaces > 1:
+            print(f"== DHCPv6 scale: {a.ifaces} interfaces in one process, {a.scale_runs} runs "
+                  f"per client", flush=True)
+            for r in range(a.scale_runs):
+                last = r == a.scale_runs - 1
+                for cfg in todo:
+                    res = self.run(cfg, a.ifaces, settle=a.settle if last else 0,
+                                   timeout=a.v6_scale_timeout, v6="na", partial=True)
+                    if "error" in res and res.get("bound"):
+                        # Some interfaces bound, not all: the time is "more than the
+                        # timeout", and the memory of the last run is kept with the count.
+                        v["scale_short"].setdefault(cfg, []).append(
+                            (res["bound"], res.get("ll_unseen", 0),
+                             res.get("never_solicited", 0)))
+                        if last and "rss_kb" in res:
+                            v["daemon100"][cfg] = res
+                    if record("scale", cfg, res, v["scale"][cfg]):
+                        t = res["ttl_ms"]
+                        v["scale_detail"].setdefault(cfg, []).append(
+                            (t[0], statistics.median(t), t[-1]))
+                        extra = ""
+                        if last:
+                            v["daemon100"][cfg] = res
+                            extra = f"  rss {res.get('rss_kb', 0) / 1024:.2f} MiB"
+                        print(f"  {cfg:12} run {r + 1}  all {res['ttl_all_ms']:9.1f} ms "
+                              f"(first {res['ttl_first_ms']:.1f} ms){extra}", flush=True)
+        # 3. time to a delegated prefix (IA_PD, Kea)
+        rounds("pd", "time to delegated prefix (IA_PD, Kea)")
+        return v
 
 
     # -- the scale curve (issue 12): N interfaces, N = 1 .. 1000 ------------------------------------
@@ -1188,7 +1554,10 @@ def curve_report(a, sizes, cfgs, rows, errors):
 
 
 CONFIGS = ["dhcpc", "dhcpc-noarp", "dhclient", "udhcpc", "dhcpcd", "dhcpcd-A"]
-SECTIONS = ["ttl", "scale", "reconnect"]
+# DHCPv6: each client once (dhcpc's --arp-probe and dhcpcd's -A are IPv4's; udhcpc is IPv4 only)
+V6_CONFIGS = ["dhcpc", "dhclient", "dhcpcd"]
+LABEL6 = {"dhcpc": "dhcpc -6", "dhclient": "dhclient -6", "dhcpcd": "dhcpcd -6"}
+SECTIONS = ["ttl", "scale", "reconnect", "v6"]
 RECONNECT_PHASES = ["answer", "silent"]
 PHASE_TEXT = {"answer": "the server answering", "silent": "the server stopped before the flap"}
 LABEL = {"dhcpc": "dhcpc", "dhcpc-noarp": "dhcpc --arp-probe 0", "dhclient": "dhclient",
@@ -1239,15 +1608,17 @@ def versions(a):
         r = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True)
         return ((r.stdout or "") + (r.stderr or "")).strip().splitlines()[0:1] or ["?"]
     pk = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "isc-dhcp-client",
-                         "dhcpcd-base", "udhcpc", "busybox", "dnsmasq-base"],
+                         "dhcpcd-base", "udhcpc", "busybox", "dnsmasq-base",
+                         "kea-dhcp6-server"],
                         capture_output=True, text=True).stdout.strip().replace("\n", ", ")
     return [
         f"dhcpc: `{first(a.bin + ' --version')[0]}`, {a.git} (release build, "
-        f"{os.path.getsize(a.bin) / 1e6:.2f} MB binary)",
+        f"{os.path.getsize(a.bin) / 1e6:.2f} MB binary)" if a.bin else f"dhcpc: {a.git}",
         f"dhclient: `{first('dhclient --version')[0]}`",
         f"dhcpcd: `{first('dhcpcd --version')[0]}`",
         f"udhcpc: `{first('busybox 2>&1 | head -1')[0]}`",
         f"dnsmasq (server): `{first('dnsmasq --version')[0]}`",
+        f"Kea (DHCPv6 server of the delegated-prefix row): `kea-dhcp6 {first('kea-dhcp6 -v')[0]}`",
         f"packages: {pk}",
         f"{first('rustc --version')[0]}",
     ]
@@ -1310,6 +1681,276 @@ def confirmation(f):
         if t >= 0 and "renewed" in text:
             return t, "server's ACK"
     return None
+
+
+def goal_row(text, ok, detail):
+    result = "met" if ok else ("**missed**" if ok is False else "not measured")
+    return f"| {text} | {result} | {detail} |"
+
+
+def report6(a, v):
+    """The DHCPv6 part of the report: its table (each figure with its ratio to dhclient -6's),
+    the goals of issue 20 on this run, how it was measured and the raw figures."""
+    cfgs = v["cfgs"]
+    base = "dhclient"
+    skip = v["skip"]
+    med = {m: {c: median(v[m][c]) for c in cfgs} for m in ("na", "pd", "scale")}
+    mib = lambda x: f"{x / 1024:.2f} MiB"
+
+    def cells(mode, values, fmt):
+        b = values.get(base)
+        out = []
+        for c in cfgs:
+            if c in skip.get(mode, {}):
+                out.append(f"n/a ({skip[mode][c]})")
+            else:
+                out.append(cell(values.get(c), b, fmt))
+        return " | ".join(out)
+
+    def spread(mode, c):
+        xs = v[mode][c]
+        if c in skip.get(mode, {}) or not xs:
+            return "n/a"
+        q = statistics.quantiles(xs, n=4) if len(xs) >= 2 else [xs[0]] * 3
+        return f"{fmt_ms(min(xs))}–{fmt_ms(max(xs))} (IQR {fmt_ms(q[2] - q[0])})"
+
+    def mem(d, key):
+        return {c: d[c].get(key) for c in cfgs if c in d}
+
+    d1, d100 = v["daemon1"], v["daemon100"]
+    n = a.ifaces
+    short = v.get("scale_short", {})
+    lim = a.v6_scale_timeout
+
+    def scale_cells(values, fmt, mem=False):
+        """The rows of the runs on n interfaces: a client that did not bind them all within
+        the limit gets "> limit" (time) or its memory as it was then, with how many it had."""
+        b = values.get(base)
+        out = []
+        for c in cfgs:
+            if c in skip["na"]:
+                out.append(f"n/a ({skip['na'][c]})")
+                continue
+            text = cell(values.get(c), b, fmt)
+            if mem and c in d100 and "error" in d100[c]:
+                text += f" with {d100[c]['bound']} of {n} bound"
+            elif not mem and c in short:
+                fails = f"> {lim:g} s ({', '.join(f'{r[0]} of {n}' for r in short[c])} bound)"
+                text = fails if values.get(c) is None else \
+                    f"{text}; {len(short[c])} run(s) {fails}"
+            out.append(text)
+        return " | ".join(out)
+
+    lines = ["| | " + " | ".join(LABEL6[c] for c in cfgs) + " |", "|---" * (len(cfgs) + 1) + "|"]
+    lines.append(f"| time to address (IA_NA), 1 interface, median of {a.runs} | " +
+                 cells("na", med["na"], fmt_ms) + " |")
+    lines.append("| spread: min–max (interquartile range) | " +
+                 " | ".join(spread("na", c) for c in cfgs) + " |")
+    if a.scale_runs > 0 and n > 1:
+        lines.append(f"| time until all {n} interfaces have an address (IA_NA), one process, "
+                     f"median of {a.scale_runs} | " + scale_cells(med["scale"], fmt_ms) + " |")
+    lines.append(f"| time to delegated prefix (IA_PD, /{PD_LEN} from Kea), 1 interface, "
+                 f"median of {a.runs} | " + cells("pd", med["pd"], fmt_ms) + " |")
+    lines.append("| spread: min–max (interquartile range) | " +
+                 " | ".join(spread("pd", c) for c in cfgs) + " |")
+    lines.append("| RSS while bound (IA_NA), 1 interface (all processes) | " +
+                 cells("na", mem(d1, "rss_kb"), mib) + " |")
+    if a.scale_runs > 0 and n > 1:
+        lines.append(f"| RSS while bound (IA_NA), {n} interfaces (all processes) | " +
+                     scale_cells(mem(d100, "rss_kb"), mib, True) + " |")
+    lines.append("| PSS while bound (IA_NA), 1 interface (shared pages counted once) | " +
+                 cells("na", mem(d1, "pss_kb"), mib) + " |")
+    if a.scale_runs > 0 and n > 1:
+        lines.append(f"| PSS while bound (IA_NA), {n} interfaces (shared pages counted once) | " +
+                     scale_cells(mem(d100, "pss_kb"), mib, True) + " |")
+    for c, runs in short.items():
+        if any(r[1] for r in runs):
+            lines.append("")
+            lines.append(
+                f"{LABEL6[c]} on {n} interfaces: the interfaces it did not bind never sent a "
+                f"SOLICIT ({', '.join(str(r[2]) for r in runs)} in its log), and its log shows "
+                f"`if_addrflags6: fe80::…%IFACE: No such process` for the link-local addresses "
+                f"of up to {max(r[1] for r in runs)} interfaces (those, and some for a while). "
+                f"dhcpcd 9.4.1 reads /proc/net/if_inet6 with a single read(), which returns at "
+                f"most a page (4 KiB, about 75 addresses of 54 bytes): an address past it is "
+                f"unknown to it, and so is the link-local address it then adds itself. Its "
+                f"time on {n} interfaces is therefore \"more than {lim:g} s\", and its memory "
+                f"is taken {a.settle:g} s after the limit.")
+
+    # The goals of issue 20: dhcpc at most 0.1× dhclient -6's time, less memory than either.
+    goals = []
+    for mode, title in (("na", "address (IA_NA), 1 interface"),
+                        ("scale", f"address (IA_NA), {n} interfaces"),
+                        ("pd", "delegated prefix (IA_PD), 1 interface")):
+        if mode == "scale" and not (a.scale_runs > 0 and n > 1):
+            continue
+        text = f"DHCPv6 {title}: dhcpc ≤ 0.1× dhclient -6's time (median)"
+        mine, theirs = med[mode].get("dhcpc"), med[mode].get("dhclient")
+        why = skip["pd" if mode == "pd" else "na"].get("dhcpc")
+        if "dhcpc" not in cfgs or "dhclient" not in cfgs:
+            continue
+        if why:
+            goals.append(goal_row(text, None, f"dhcpc: n/a ({why})"))
+        elif mode == "scale" and "dhcpc" in short:
+            goals.append(goal_row(text, False, f"dhcpc did not bind all {n} within {lim:g} s "
+                                               f"in {len(short['dhcpc'])} run(s)"))
+        elif mine is None or not theirs:
+            goals.append(goal_row(text, None, "no figure (see the problems below)"))
+        else:
+            goals.append(goal_row(text, mine <= 0.1 * theirs,
+                                  f"{fmt_ms(mine)} = {mine / theirs:.2f}× of {fmt_ms(theirs)}"))
+    peers = [c for c in cfgs if c != "dhcpc"]
+    for d, k in ((d1, 1), (d100, n)):
+        if "dhcpc" not in cfgs or not peers or (k > 1 and not (a.scale_runs > 0 and n > 1)):
+            continue
+        text = (f"DHCPv6 memory, {k} interface{'s' if k > 1 else ''}: dhcpc's RSS below "
+                f"{' and '.join(LABEL6[c] + chr(39) + 's' for c in peers)}")
+        why = skip["na"].get("dhcpc")
+        mine = d.get("dhcpc", {}).get("rss_kb")
+        theirs = {c: d[c]["rss_kb"] for c in peers if c in d and d[c].get("rss_kb")}
+        if why:
+            goals.append(goal_row(text, None, f"dhcpc: n/a ({why})"))
+        elif mine is None or not theirs:
+            goals.append(goal_row(text, None, "no figure (see the problems below)"))
+        else:
+            part = lambda c: (f" ({d[c]['bound']} of {k} bound)"
+                              if "error" in d.get(c, {}) else "")
+            goals.append(goal_row(text, all(mine < t for t in theirs.values()) and
+                                  not part("dhcpc"),
+                                  f"{mib(mine)}{part('dhcpc')} vs " + ", ".join(
+                                      f"{LABEL6[c]} {mib(t)}{part(c)}"
+                                      for c, t in theirs.items())))
+
+    intro = (f"The same clients over DHCPv6, in labs of their own with IPv6 on and duplicate "
+             f"address detection off (below): the time from start until the client has put its "
+             f"DHCPv6 address on the interface (dnsmasq serving {NET6}) or the unreachable "
+             f"route for its delegated prefix in the kernel (Kea delegating /{PD_LEN}s out of "
+             f"{PD_POOL}: dnsmasq cannot delegate prefixes), and the bound daemon's memory. "
+             f"Ratios are to dhclient -6's figure from the same run.")
+    how = f"""- DHCPv6 (issue 20): every run builds a fresh lab, a server namespace and a client namespace
+  joined by one veth pair ({n} on one bridge in the server namespace for the {n}-interface runs),
+  client interfaces up and running with fixed MAC addresses, no saved lease, as in IPv4; but with
+  IPv6 on in both namespaces and `accept_dad` 0 (all, default, so every interface): no duplicate address detection,
+  neither for the link-local addresses (the lab waits until every client interface and the server's
+  has one before a client starts) nor for the DHCPv6 address, so DAD's 1 s and more (the kernel's
+  default, and what a client waits for before it may use the address) is in no figure: the figures
+  are the protocol exchange and each client's own delays. The server's address is {SERVER6}/{NET6.prefixlen}
+  (`nodad`); no router advertisements are sent, so no client has a SLAAC address. Every client
+  interface's link-local address is in the server namespace's neighbour table (`nud permanent`)
+  before the client starts: dnsmasq looks up a DHCPv6 client's MAC address there for every
+  message and, when it is missing, solicits it and sleeps 100 ms (up to 5 times) with every other
+  message waiting (about 10 s for 100 clients, whichever the client).
+  - Addresses (IA_NA): dnsmasq `--dhcp-range={POOL6[0]},{POOL6[1]},{NET6.prefixlen},1h` (stateful
+    DHCPv6, 1 h leases as in IPv4, DNS server and domain search options), a reservation per client
+    MAC as in IPv4 (dnsmasq finds a DHCPv6 client's MAC from its link-local address). The figure is
+    the time until the helper (RTMGRP_IPV6_IFADDR) sees an address from {NET6} that is neither
+    tentative nor failed on every interface.
+  - Delegated prefix (IA_PD, no address asked for): Kea {kea_version()} (`kea-dhcp6` in the
+    foreground in the server namespace, a pd-pool {PD_POOL} delegating /{PD_LEN}s, 1 h lifetimes,
+    memfile lease file, lock file, pid file and log in the lab's directory through
+    `KEA_LOCKFILE_DIR`/`KEA_PIDFILE_DIR` and its configuration; its server DUID is not stored).
+    The figure is the time until the helper (RTMGRP_IPV6_ROUTE) sees a route that drops a prefix
+    out of {PD_POOL} (type unreachable; blackhole or prohibit would count too): the route a
+    requesting router puts in for its delegated prefix (RFC 7084 WPD-5), which dhcpc and dhcpcd
+    add themselves and dhclient's hook adds for it.
+  - dhcpc: `dhcpc -6 -d --run-dir D/run --lease-dir D/lease --resolv-conf D/resolv.conf IFACE...`,
+    for the prefix with `--no-ia-na --ia-pd --prefix-len-hint {PD_LEN}`.
+  - dhclient: `dhclient -6 -d -cf /etc/dhcp/dhclient.conf -lf D/leases -pf D/run/pid -sf bench/scripts/dhclient6-script IFACE...`,
+    for the prefix with `-P --prefix-len-hint {PD_LEN}`; the minimal hook adds the address as a /128
+    with `ip -6 addr replace` on BOUND6 (and the prefix's unreachable route with `ip -6 route replace
+    unreachable`), where dhclient's own dhclient-script first waits for the link-local address's DAD.
+  - dhcpcd: `dhcpcd -B -6 -f D/dhcpcd6.conf --nohook resolv.conf --nohook hostname ... IFACE...`,
+    the distribution's /etc/dhcpcd.conf followed by `noipv6rs` (no router solicitation: without
+    a router advertisement with the M flag dhcpcd starts DHCPv6 only for an IA it is told about)
+    and per interface `interface IFACE` with `ia_na`, or for the prefix `ia_pd 1/::/{PD_LEN} -` (a
+    /{PD_LEN} hint, delegated to no interface: dhcpcd adds the prefix's reject route itself). Its
+    state directories are a tmpfs per run, as in IPv4; the distribution's configuration asks for
+    rapid commit, which dnsmasq grants (a SOLICIT answered by the REPLY) and Kea, as configured
+    here, does not.
+- DHCPv6 runs are interleaved as in IPv4 ({a.warmup} warm-up round(s), then {a.runs}); the last
+  address round measures the bound daemon with 1 interface, the last of {a.scale_runs} run(s) on
+  {n} interfaces (veth pairs on one bridge) the daemon with {n}, {a.settle:g} s after the last
+  address, as in IPv4. A client has {lim:g} s to bind all {n} interfaces; one that has bound only
+  some by then is reported as "> {lim:g} s (k of {n} bound)", and in the last run its memory is
+  taken as it is, {a.settle:g} s later. No idle figures for DHCPv6.
+"""
+    raw = ["DHCPv6, every run (ms):", ""]
+    for mode, title in (("na", "time to address, 1 interface"),
+                        ("pd", "time to delegated prefix, 1 interface")):
+        for c in cfgs:
+            if c in skip.get(mode, {}):
+                raw.append(f"- {title}, {LABEL6[c]}: n/a ({skip[mode][c]})")
+            else:
+                got = v["seen"].get(mode, {}).get(c, {})
+                raw.append(f"- {title}, {LABEL6[c]}: " +
+                           (", ".join(f"{x:.1f}" for x in v[mode][c]) or "none") +
+                           (f" (last: {', '.join(got.values())})" if got else ""))
+    for c, xs in v["scale_detail"].items():
+        raw.append(f"- time until all {n} interfaces have an address, {LABEL6[c]}: " +
+                   ", ".join(f"{last:.0f} (first {first:.0f}, median {m:.0f})"
+                             for first, m, last in xs))
+    for c, runs in short.items():
+        raw.append(f"- {n} interfaces, {LABEL6[c]}: {len(runs)} run(s) with not all bound "
+                   f"within {lim:g} s: " + ", ".join(
+                       f"{k} of {n} bound" + (f" ({m} never sent a SOLICIT; link-local "
+                                              f"addresses of {u} unseen by it at some point)"
+                                              if u else "")
+                       for k, u, m in runs))
+    for title, d in (("1 interface", d1), (f"{n} interfaces", d100)):
+        for c in cfgs:
+            r = d.get(c)
+            if not r:
+                continue
+            plist = sorted(r.get("procs", []), key=lambda p: -p["rss_kb"])
+            procs = ", ".join(f"{p['comm']} {p['rss_kb']}/{p['pss_kb']} (anon {p['anon_kb']})"
+                              for p in plist[:4])
+            if len(plist) > 4:
+                rest = plist[4:]
+                procs += (f", and {len(rest)} more processes with "
+                          f"{sum(p['rss_kb'] for p in rest)}/{sum(p['pss_kb'] for p in rest)}")
+            raw.append(f"- bound daemon (IA_NA), {title}, {LABEL6[c]} (RSS / PSS in KiB): "
+                       f"{len(plist)} process(es): {procs}")
+    return {"table": "\n".join(lines), "goals": goals, "intro": intro, "how": how, "raw": raw}
+
+
+def kea_version():
+    r = subprocess.run(["sh", "-c", "kea-dhcp6 -v 2>&1"], capture_output=True, text=True)
+    return (r.stdout.strip().splitlines() or ["?"])[0]
+
+
+def how4(a):
+    """How the IPv4 rows were measured (the report's text)."""
+    return f"""- Every run builds a fresh lab: a server namespace running dnsmasq (`--no-ping`,
+  pool {POOL[0]}–{POOL[1]}, 1 h leases, router and DNS options) and a client namespace; one veth pair
+  for one interface, {a.ifaces} veth pairs on one bridge (STP off) in the server namespace for the
+  scale runs. The client interfaces are up and running (carrier and operstate UP) before the client starts, IPv6 is
+  disabled in both namespaces, and no client has a saved lease (private lease files, tmpfs over
+  /run/dhcpcd and /var/lib/dhcpcd, a fresh dnsmasq lease database). Run-time state is on a tmpfs, as
+  /run is on a running system (dhcpc's `--run-dir` with its control sockets and pid files,
+  dhclient's pid file, dhcpcd's /run/dhcpcd); dhcpc's and dhclient's lease files are on disk, in
+  the benchmark's work directory under /tmp. {"The pool is dynamic (--dynamic-pool): clients that start together may be offered the same address and get a NAK." if a.dynamic_pool else "Each client interface has a fixed MAC address and dnsmasq a reservation for it: with --no-ping dnsmasq does not hold offered addresses, so clients starting together are otherwise often offered the same address and all but one get a NAK (see --dynamic-pool)."}
+- Time to lease: a helper inside the client namespace subscribes to RTM_NEWADDR
+  (RTMGRP_IPV4_IFADDR on a NETLINK_ROUTE socket), takes t0, spawns the client and blocks until
+  every interface has an address from the pool; the figure is the time of the last one. Every
+  client is started the same way, as a foreground daemon:
+  - dhcpc: `dhcpc -d [--arp-probe 0] --run-dir D/run --lease-dir D/lease --resolv-conf D/resolv.conf IFACE...`
+  - dhclient: `dhclient -d -4 -cf /etc/dhcp/dhclient.conf -lf D/leases -pf D/run/pid -sf bench/scripts/dhclient-script IFACE...`
+    (a minimal hook: `ip addr replace` and the default route; dhclient's own dhclient-script does more
+    work, so dhclient is if anything favoured)
+  - udhcpc: `udhcpc -f -i IFACE -s bench/scripts/udhcpc-script` (one interface per process)
+  - dhcpcd: `dhcpcd -B -4 -f /etc/dhcpcd.conf --nohook resolv.conf --nohook hostname ... [-A] IFACE...`
+    (the distribution's configuration; its default includes a random start delay of up to 2 s, logged
+    as "delaying IPv4 for N seconds", and, without `-A`, RFC 5227 ARP probing)
+- Runs are interleaved (round robin over the clients, rotating the order), after {a.warmup} discarded
+  warm-up round(s).
+- Memory: {a.settle:g} s after the last address appeared, VmRSS summed over every process of the
+  client (the helper is a child subreaper, so forked helpers and privilege-separated processes
+  are counted). Measured on the last run of each series.
+- Idle: over the next {a.idle:g} s, voluntary + involuntary context switches of every thread of
+  every client process (/proc/PID/task/TID/status) and CPU time from /proc/PID/task/TID/schedstat
+  (nanoseconds).
+- udhcpc runs one interface per process, so it has no scale figures.
+"""
 
 
 def report(a, cfgs, data):
@@ -1382,9 +2023,15 @@ def report(a, cfgs, data):
             lines.append(row(f"idle CPU time in {a.idle:g} s, bound, {a.ifaces} interfaces",
                              {c: get(d100, c, lambda r: r["idle"]["cpu_ns"] / 1e6) for c in cfgs},
                              cpu))
-    table = "\n".join(lines)
-    print()
-    print(table)
+    v4 = bool(only & {"ttl", "scale", "reconnect"})
+    table = "\n".join(lines) if v4 else ""
+    if v4:
+        print()
+        print(table)
+    v6 = report6(a, data["v6"]) if data.get("v6") else None
+    if v6:
+        print()
+        print(v6["table"])
 
     # goals of the issue, checked on this run
     goals = []
@@ -1449,8 +2096,11 @@ def report(a, cfgs, data):
             goal(f"reconnect, {PHASE_TEXT[p]}: dhcpc usable within milliseconds of carrier",
                  False, reconnect_cell(a, recs["dhcpc"]))
 
+    if v6:
+        goals += v6["goals"]
+
     md = []
-    md.append("# dhcpc benchmark (issues 4 and 10)\n")
+    md.append(f"# dhcpc benchmark (issues 4, 10{' and 20' if v6 else ''})\n")
     md.append(f"Generated by `bench/run` on {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; "
               f"the benchmark took {data['elapsed_s']:.0f} s (plus build and install).\n")
     md.append(f"- command: `{a.cmdline}`")
@@ -1462,44 +2112,21 @@ def report(a, cfgs, data):
               "(below 1× is better than dhclient)" +
               (", except the reconnect rows, where dhclient never comes back" if rc else "") +
               ".\n")
-    md.append(table)
-    md.append("")
+    if v4:
+        md.append(table)
+        md.append("")
+    if v6:
+        md.append("## DHCPv6 (issue 20)\n")
+        md.append(v6["intro"] + "\n")
+        md.append(v6["table"])
+        md.append("")
     md.append("## Goals of the issue, on this run\n")
     md.append("| goal | result | figures |\n|---|---|---|")
     md += goals
     md.append("")
     md.append("## How it was measured\n")
-    md.append(f"""- Every run builds a fresh lab: a server namespace running dnsmasq (`--no-ping`,
-  pool {POOL[0]}–{POOL[1]}, 1 h leases, router and DNS options) and a client namespace; one veth pair
-  for one interface, {a.ifaces} veth pairs on one bridge (STP off) in the server namespace for the
-  scale runs. The client interfaces are up and running (carrier and operstate UP) before the client starts, IPv6 is
-  disabled in both namespaces, and no client has a saved lease (private lease files, tmpfs over
-  /run/dhcpcd and /var/lib/dhcpcd, a fresh dnsmasq lease database). Run-time state is on a tmpfs, as
-  /run is on a running system (dhcpc's `--run-dir` with its control sockets and pid files,
-  dhclient's pid file, dhcpcd's /run/dhcpcd); dhcpc's and dhclient's lease files are on disk, in
-  the benchmark's work directory under /tmp. {"The pool is dynamic (--dynamic-pool): clients that start together may be offered the same address and get a NAK." if a.dynamic_pool else "Each client interface has a fixed MAC address and dnsmasq a reservation for it: with --no-ping dnsmasq does not hold offered addresses, so clients starting together are otherwise often offered the same address and all but one get a NAK (see --dynamic-pool)."}
-- Time to lease: a helper inside the client namespace subscribes to RTM_NEWADDR
-  (RTMGRP_IPV4_IFADDR on a NETLINK_ROUTE socket), takes t0, spawns the client and blocks until
-  every interface has an address from the pool; the figure is the time of the last one. Every
-  client is started the same way, as a foreground daemon:
-  - dhcpc: `dhcpc -d [--arp-probe 0] --run-dir D/run --lease-dir D/lease --resolv-conf D/resolv.conf IFACE...`
-  - dhclient: `dhclient -d -4 -cf /etc/dhcp/dhclient.conf -lf D/leases -pf D/run/pid -sf bench/scripts/dhclient-script IFACE...`
-    (a minimal hook: `ip addr replace` and the default route; dhclient's own dhclient-script does more
-    work, so dhclient is if anything favoured)
-  - udhcpc: `udhcpc -f -i IFACE -s bench/scripts/udhcpc-script` (one interface per process)
-  - dhcpcd: `dhcpcd -B -4 -f /etc/dhcpcd.conf --nohook resolv.conf --nohook hostname ... [-A] IFACE...`
-    (the distribution's configuration; its default includes a random start delay of up to 2 s, logged
-    as "delaying IPv4 for N seconds", and, without `-A`, RFC 5227 ARP probing)
-- Runs are interleaved (round robin over the clients, rotating the order), after {a.warmup} discarded
-  warm-up round(s).
-- Memory: {a.settle:g} s after the last address appeared, VmRSS summed over every process of the
-  client (the helper is a child subreaper, so forked helpers and privilege-separated processes
-  are counted). Measured on the last run of each series.
-- Idle: over the next {a.idle:g} s, voluntary + involuntary context switches of every thread of
-  every client process (/proc/PID/task/TID/status) and CPU time from /proc/PID/task/TID/schedstat
-  (nanoseconds).
-- udhcpc runs one interface per process, so it has no scale figures.
-""")
+    if v4:
+        md.append(how4(a))
     if rc:
         md.append(f"""- Reconnect (issue 10): one lab per client, the client started as above; once it holds a
   lease (an address from the pool and a default route via the router {SERVER_IP}) and
@@ -1523,6 +2150,8 @@ def report(a, cfgs, data):
   in place); a phase after it gets a fresh lab and a fresh client. The flaps of one client run
   one after another in one process (not interleaved with other clients).
 """)
+    if v6:
+        md.append(v6["how"])
     if data["errors"]:
         md.append("## Problems during the run\n")
         for e in data["errors"]:
@@ -1604,6 +2233,8 @@ def report(a, cfgs, data):
                 if i["tasks_gone"] or i["tasks_new"]:
                     idle += f", threads gone {i['tasks_gone']} new {i['tasks_new']}"
             md.append(f"- {LABEL[c]}: {procs}{idle}")
+    if v6:
+        md += ([""] if v4 else []) + v6["raw"]
     md.append("")
     if a.json:
         with open(a.json, "w") as f:
@@ -1625,6 +2256,8 @@ def main():
     m.add_argument("--timeout", type=float, default=60)
     m.add_argument("--settle", type=float, default=0)
     m.add_argument("--idle", type=float, default=0)
+    m.add_argument("--match", choices=["addr4", "addr6", "prefix6"], default="addr4")
+    m.add_argument("--partial", action="store_true")
     m.add_argument("--out", required=True)
     m.add_argument("--log", required=True)
     m.add_argument("--private-dirs", default="")
@@ -1657,6 +2290,8 @@ def main():
     o.add_argument("--settle", type=float, default=5)
     o.add_argument("--timeout", type=float, default=60)
     o.add_argument("--scale-timeout", type=float, default=180)
+    o.add_argument("--v6-scale-timeout", type=float, default=60,
+                   help="DHCPv6 on --ifaces interfaces: time limit per run")
     o.add_argument("--clients", default=",".join(CONFIGS))
     o.add_argument("--only", default=",".join(SECTIONS))
     o.add_argument("--reconnect-runs", type=int, default=5)
