@@ -17,18 +17,19 @@
 //! after the link came up); the core's message is then kept and sent the moment the kernel
 //! reports the address ready, rather than lost to the first retransmission.
 
+use crate::shell::actions6::{Batch6, Effects6, FollowUp6, There};
 use crate::shell::apply::NETLINK_TURNS;
 use crate::shell::apply6::{addresses, Apply6};
 use crate::shell::clock;
 use crate::shell::cmdq;
-use crate::shell::command::{Command, Ended, Got};
+use crate::shell::command::{Command, Ended};
 use crate::shell::files::Files;
-use crate::shell::hooks6::{self, Told};
+use crate::shell::hooks6::Told;
 use crate::shell::linkwatch::{carrier_changes, Carrier, LinkMonitor, LinkWatch};
 use crate::shell::netlink::{Link, Netlink};
 use crate::shell::netlink6::{AddrEvent6, AddrMonitor6, Kernel6, RaFlags};
 use crate::shell::notify::{Notify, Ready};
-use crate::shell::options::{io_err, v6_name, IfaceOptions, RunError};
+use crate::shell::options::{io_err, IfaceOptions, RunError};
 use crate::shell::port::prepare_link;
 use crate::shell::port6::Port6;
 use crate::shell::resolv::Dns;
@@ -37,14 +38,14 @@ use crate::shell::store::Store;
 use crate::shell::store6::Store6;
 use crate::shell::systemd;
 use crate::time::Instant;
-use crate::v6::core::{Action6, Client6, Event6, Mode6, NoLease6, Reason6, Transition6};
-use crate::v6::{encode, reply, Lease6};
+use crate::v6::core::config::mode_for_ra;
+use crate::v6::core::{Action6, Client6, Event6, Mode6};
+use crate::v6::{reply, Lease6};
 use std::future::Future as _;
 use std::net::SocketAddrV6;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::{debug, info, warn};
 
 /// What [`Driver6::wait`] saw first.
@@ -56,36 +57,15 @@ enum Woke {
     Datagram(std::io::Result<(Vec<u8>, SocketAddrV6)>),
 }
 
-/// What the interface runs on while it is there.
-struct There {
-    link: Link,
-    port: Port6,
-    apply: Apply6,
-    /// The kernel's IPv6 events (DAD outcomes, the link-local address, RA flags).
-    addr_events: UnboundedReceiver<Kernel6>,
-    /// The interface has a link-local address DAD has passed: messages can go out.
-    ll_ready: bool,
-    /// A message the core sent before that: sent once it is.
-    pending: Option<Vec<u8>>,
-}
-
 /// The running DHCPv6 state of one interface in the shell.
 pub struct Driver6 {
-    opts: IfaceOptions,
+    /// What the driver changes the world with.
+    fx: Effects6,
     /// The process's IPv6 address events (its own when it has none to share).
     addrs: Option<AddrMonitor6>,
-    net: Netlink,
-    files: Files,
-    store: Store6,
-    notify: Notify,
     client: Client6,
-    there: Option<There>,
     link_events: Option<LinkWatch>,
     carrier: Carrier,
-    /// What hook runs are told besides the lease (the DUID, the options asked for).
-    told: Told,
-    /// Said to whoever waits, once the batch of actions is carried out.
-    first: Option<Result<Got, RunError>>,
     /// The core said [`Action6::Done`]: nothing more is due.
     finished: bool,
     /// `--follow-ra`, and no router advertisement with M or O yet: the core is not started.
@@ -119,18 +99,21 @@ impl Driver6 {
         files: Files,
     ) -> Result<Option<Lease6>, RunError> {
         let mut d = Driver6::make(opts, net, files, (None, None), false).await?;
-        let Some(lease) = d.store.load() else {
+        let Some(lease) = d.fx.store.load() else {
             return Ok(None);
         };
-        let Some(there) = d.there.as_ref() else {
+        let Some(there) = d.fx.there.as_ref() else {
             return Ok(None);
         };
         let (up, index) = (there.link.up, there.link.index);
         let config = d.client.config().clone();
         d.client = Client6::new(config, fastrand::u64(..)).into_bound(lease.clone());
         // Counted as given already, so that dropping them puts back the file they replaced.
-        d.files
-            .adopt_dns6(&d.dns_key(), index, Dns::from_v6(&lease.dns, &lease.search));
+        d.fx.files.adopt_dns6(
+            &d.fx.dns_key(),
+            index,
+            Dns::from_v6(&lease.dns, &lease.search),
+        );
         let (tx, mut rx) = cmdq::channel();
         if !up {
             info!("the interface is down: RELEASE is not sent; the lease is dropped here only");
@@ -141,8 +124,8 @@ impl Driver6 {
             d.release(&mut rx).await?;
         }
         drop(tx);
-        d.files.flush().await;
-        d.notify.finish().await;
+        d.fx.files.flush().await;
+        d.fx.notify.finish().await;
         Ok(Some(lease))
     }
 
@@ -169,25 +152,27 @@ impl Driver6 {
         };
         // Made afresh once the interface is there (its MAC gives the DUID and IAID).
         let client = Client6::new(opts.core_config6([0; 6], Vec::new()), 0);
-        let mut d = Driver6 {
+        let fx = Effects6 {
             opts,
-            addrs: addrs.cloned(),
             net,
             files,
             store,
             notify,
-            client,
+            told,
             there: None,
+        };
+        let mut d = Driver6 {
+            fx,
+            addrs: addrs.cloned(),
+            client,
             link_events: events,
             carrier: Carrier::new(false),
-            told,
-            first: None,
             finished: false,
             ra_wait: false,
         };
-        match prepare_link(&d.net, &d.opts.name, bring_up).await {
+        match prepare_link(&d.fx.net, &d.fx.opts.name, bring_up).await {
             Ok(link) => d.on_link(link).await?,
-            Err(RunError::NoSuchInterface(name)) if d.opts.allow_missing => {
+            Err(RunError::NoSuchInterface(name)) if d.fx.opts.allow_missing => {
                 info!("{name}: not there yet; waiting for it");
             }
             Err(e) => return Err(e),
@@ -198,7 +183,7 @@ impl Driver6 {
     /// Makes the driver afresh on `link` (there now): its socket, the core with the saved
     /// lease, the carrier as the kernel says.
     async fn on_link(&mut self, link: Link) -> Result<(), RunError> {
-        let name = self.opts.name.clone();
+        let name = self.fx.opts.name.clone();
         if self.addrs.is_none() {
             let started = AddrMonitor6::start();
             self.addrs = Some(started.map_err(io_err(format!("{name}: watching IPv6 addresses")))?);
@@ -217,27 +202,27 @@ impl Driver6 {
                 "{name}: opening the DHCPv6 socket (UDP port 546){hint}"
             ))(e)
         })?;
-        let ll_ready = match self.net.addresses6(link.index).await {
+        let ll_ready = match self.fx.net.addresses6(link.index).await {
             Ok(a) => a.iter().any(|a| a.is_link_local() && a.is_ready()),
             Err(e) => {
                 debug!("{name}: reading its IPv6 addresses: {e}");
                 false
             }
         };
-        let duid = self.store.duid(link.mac);
-        let mut config = self.opts.core_config6(link.mac, duid.clone());
+        let duid = self.fx.store.duid(link.mac);
+        let mut config = self.fx.opts.core_config6(link.mac, duid.clone());
         self.ra_wait = false;
-        if self.opts.v6.follow_ra {
-            let flags = self.net.ra_flags(link.index).await.unwrap_or_default();
-            match ra_mode(flags, &config.mode) {
+        if self.fx.opts.v6.follow_ra {
+            let flags = self.fx.net.ra_flags(link.index).await.unwrap_or_default();
+            match mode_for_ra(flags.managed, flags.other, &config.mode) {
                 Some(mode) => config.mode = mode,
                 None => self.ra_wait = true,
             }
         }
-        self.told.client_duid = duid;
-        self.told.requested = config.oro.clone();
-        let mut client = Client6::new(config, self.opts.seed(link.mac) ^ 0x6);
-        if let Some(saved) = self.store.load() {
+        self.fx.told.client_duid = duid;
+        self.fx.told.requested = config.oro.clone();
+        let mut client = Client6::new(config, self.fx.opts.seed(link.mac) ^ 0x6);
+        if let Some(saved) = self.fx.store.load() {
             client = client.with_saved_lease(saved);
         }
         let up = link.up && link.carrier;
@@ -247,13 +232,13 @@ impl Driver6 {
         self.carrier = Carrier::new(up);
         self.client = client;
         let apply = Apply6::new(
-            self.net.clone(),
+            self.fx.net.clone(),
             name.as_str().into(),
             link.index,
-            self.opts.metric,
-            self.opts.v6.delegate.clone(),
+            self.fx.opts.metric,
+            self.fx.opts.v6.delegate.clone(),
         );
-        self.there = Some(There {
+        self.fx.there = Some(There {
             link,
             port,
             apply,
@@ -265,15 +250,15 @@ impl Driver6 {
     }
 
     pub fn notify_ready(&mut self, ready: Ready) {
-        self.notify.on_ready(ready);
+        self.fx.notify.on_ready(ready);
     }
 
     pub fn notify_changes(&mut self, settled: Arc<tokio::sync::Notify>) {
-        self.notify.on_changes(settled);
+        self.fx.notify.on_changes(settled);
     }
 
     pub fn notify_status(&mut self, manager: systemd::Status) {
-        self.notify.on_status(manager);
+        self.fx.notify.on_status(manager);
     }
 
     /// Runs DHCPv6 on the interface until released or stopped (or, oneshot, bound).
@@ -282,7 +267,7 @@ impl Driver6 {
         mut commands: cmdq::Receiver<Command>,
     ) -> Result<Ended, RunError> {
         let result = loop {
-            if self.there.is_none() {
+            if self.fx.there.is_none() {
                 match self.await_interface(&mut commands).await {
                     Ok(None) => {}
                     Ok(Some(end)) => break Ok(end),
@@ -290,18 +275,18 @@ impl Driver6 {
                 }
             }
             match self.drive(&mut commands).await {
-                Ok(Ended::Gone) if self.opts.oneshot => {
-                    break Err(RunError::NoSuchInterface(self.opts.name.clone()))
+                Ok(Ended::Gone) if self.fx.opts.oneshot => {
+                    break Err(RunError::NoSuchInterface(self.fx.opts.name.clone()))
                 }
                 Ok(Ended::Gone) => {
-                    self.files.flush().await;
-                    self.there = None;
+                    self.fx.files.flush().await;
+                    self.fx.there = None;
                 }
                 other => break other,
             }
         };
-        self.files.flush().await;
-        self.notify.finish().await;
+        self.fx.files.flush().await;
+        self.fx.notify.finish().await;
         drop(commands);
         result
     }
@@ -311,9 +296,9 @@ impl Driver6 {
         &mut self,
         commands: &mut cmdq::Receiver<Command>,
     ) -> Result<Option<Ended>, RunError> {
-        let name = self.opts.name.clone();
+        let name = self.fx.opts.name.clone();
         loop {
-            match prepare_link(&self.net, &name, true).await {
+            match prepare_link(&self.fx.net, &name, true).await {
                 Ok(link) => {
                     self.on_link(link).await?;
                     return Ok(None);
@@ -349,12 +334,12 @@ impl Driver6 {
 
     async fn drive(&mut self, commands: &mut cmdq::Receiver<Command>) -> Result<Ended, RunError> {
         if !self.carrier.up {
-            info!("{}: no carrier yet; waiting for it", self.opts.name);
+            info!("{}: no carrier yet; waiting for it", self.fx.opts.name);
         }
         if self.ra_wait {
             info!(
                 "{}: waiting for a router advertisement that asks for DHCPv6 (M or O)",
-                self.opts.name
+                self.fx.opts.name
             );
         } else {
             let actions = self.feed(clock::now(), Event6::Start);
@@ -370,29 +355,29 @@ impl Driver6 {
                     match reply::parse(&bytes, from) {
                         Ok(r) => {
                             for d in &r.dropped {
-                                debug!("{}: from {from}: {d}", self.opts.name);
+                                debug!("{}: from {from}: {d}", self.fx.opts.name);
                             }
                             self.feed(now, Event6::Reply { reply: &r, from })
                         }
                         Err(e) => {
                             let why = e.to_string();
-                            debug!("{}: from {from}: {why}", self.opts.name);
+                            debug!("{}: from {from}: {why}", self.fx.opts.name);
                             self.feed(now, Event6::Unreadable { from, why })
                         }
                     }
                 }
                 Woke::Datagram(Err(e)) => {
-                    debug!("{}: reading the DHCPv6 socket: {e}", self.opts.name);
+                    debug!("{}: reading the DHCPv6 socket: {e}", self.fx.opts.name);
                     continue;
                 }
                 Woke::Tick => self.feed(clock::now(), Event6::Tick),
                 Woke::Kernel(None) => {
                     // The address events stopped (a bug, or out of memory): without them a
                     // message would wait for ever; go on as if the address were ready.
-                    if let Some(t) = self.there.as_mut() {
+                    if let Some(t) = self.fx.there.as_mut() {
                         t.ll_ready = true;
                     }
-                    self.send_pending().await;
+                    self.fx.send_pending().await;
                     continue;
                 }
                 Woke::Kernel(Some(Kernel6::Address(ev))) => match self.address_event(ev).await {
@@ -457,13 +442,13 @@ impl Driver6 {
         let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
         while !self.finished {
             let Ok(woke) = tokio::time::timeout_at(deadline, self.wait(commands)).await else {
-                match self.there.as_ref().is_some_and(|t| t.pending.is_some()) {
+                match self.fx.there.as_ref().is_some_and(|t| t.pending.is_some()) {
                     true => warn!(
                         "{}: RELEASE not sent: the interface has no usable link-local address; \
                          the lease is dropped here only",
-                        self.opts.name
+                        self.fx.opts.name
                     ),
-                    false => debug!("{}: no REPLY to the RELEASE; done", self.opts.name),
+                    false => debug!("{}: no REPLY to the RELEASE; done", self.fx.opts.name),
                 }
                 break;
             };
@@ -500,21 +485,28 @@ impl Driver6 {
         index: u32,
         flags: RaFlags,
     ) -> Result<Option<Vec<Action6>>, RunError> {
-        let Some(mac) = self.there.as_ref().map(|t| t.link.mac) else {
+        let Some(mac) = self.fx.there.as_ref().map(|t| t.link.mac) else {
             return Ok(None);
         };
-        let ours = self.there.as_ref().is_some_and(|t| t.link.index == index);
-        if !self.opts.v6.follow_ra || !ours {
+        let ours = self
+            .fx
+            .there
+            .as_ref()
+            .is_some_and(|t| t.link.index == index);
+        if !self.fx.opts.v6.follow_ra || !ours {
             return Ok(None);
         }
-        let configured = self.opts.core_config6(mac, self.told.client_duid.clone());
-        let Some(mode) = ra_mode(flags, &configured.mode) else {
+        let configured = self
+            .fx
+            .opts
+            .core_config6(mac, self.fx.told.client_duid.clone());
+        let Some(mode) = mode_for_ra(flags.managed, flags.other, &configured.mode) else {
             return Ok(None);
         };
         if !self.ra_wait && self.client.config().mode == mode {
             return Ok(None);
         }
-        let name = &self.opts.name;
+        let name = &self.fx.opts.name;
         match (self.ra_wait, &mode) {
             (true, Mode6::Stateless) => info!("{name}: the router says O: DHCPv6 for options"),
             (true, _) => info!("{name}: the router says M: DHCPv6 for addresses"),
@@ -526,7 +518,7 @@ impl Driver6 {
         }
         let mut config = configured;
         config.mode = mode;
-        let seed = self.opts.seed(mac) ^ 0x6;
+        let seed = self.fx.opts.seed(mac) ^ 0x6;
         let mut client = Client6::new(config, seed);
         if !self.carrier.up {
             client = client.without_carrier();
@@ -540,7 +532,7 @@ impl Driver6 {
     /// What an address event of the kernel means here: a DAD failure of one of ours is the
     /// core's; the link-local address becoming usable lets the message held back go.
     async fn address_event(&mut self, ev: AddrEvent6) -> Option<Vec<Action6>> {
-        let there = self.there.as_mut()?;
+        let there = self.fx.there.as_mut()?;
         if ev.index != there.link.index {
             return None;
         }
@@ -548,7 +540,7 @@ impl Driver6 {
             if !ev.addr.is_link_local() {
                 warn!(
                     "{}: {addr} is in use on the link (DAD failed)",
-                    self.opts.name
+                    self.fx.opts.name
                 );
                 return Some(self.feed(clock::now(), Event6::DadFailed(addr)));
             }
@@ -556,24 +548,12 @@ impl Driver6 {
         if ev.link_local_ready() && !there.ll_ready {
             debug!(
                 "{}: link-local address {} ready",
-                self.opts.name, ev.addr.addr
+                self.fx.opts.name, ev.addr.addr
             );
             there.ll_ready = true;
-            self.send_pending().await;
+            self.fx.send_pending().await;
         }
         None
-    }
-
-    /// Sends the message held back for want of a link-local address.
-    async fn send_pending(&mut self) {
-        let Some(there) = self.there.as_mut() else {
-            return;
-        };
-        if let Some(bytes) = there.pending.take() {
-            if let Err(e) = there.port.send_all(&bytes).await {
-                debug!("{}: sending: {e}", self.opts.name);
-            }
-        }
     }
 
     /// Waits for what wakes the driver, in this order: a command, a link event, the core's
@@ -581,7 +561,7 @@ impl Driver6 {
     async fn wait(&mut self, commands: &mut cmdq::Receiver<Command>) -> Woke {
         let mut tick = self.client.poll_at().map(clock::sleep_until);
         let mut events = self.link_events.as_mut();
-        let mut there = self.there.as_mut();
+        let mut there = self.fx.there.as_mut();
         std::future::poll_fn(move |cx| {
             if let Poll::Ready(cmd) = commands.poll_recv(cx) {
                 return Poll::Ready(Woke::Command(cmd));
@@ -612,30 +592,24 @@ impl Driver6 {
     /// The carrier events the kernel's latest link event means for the core; None when the
     /// interface is gone (or made again under a new index).
     async fn link_changed(&mut self) -> Option<Vec<bool>> {
-        let index = self.there.as_ref()?.link.index;
-        let at = (self.opts.name.as_str(), index);
+        let index = self.fx.there.as_ref()?.link.index;
+        let at = (self.fx.opts.name.as_str(), index);
         let events = self.link_events.as_mut();
-        carrier_changes(events, &mut self.carrier, &self.net, at).await
+        carrier_changes(events, &mut self.carrier, &self.fx.net, at).await
     }
 
     /// The interface's DHCPv6 state for `dhcpc --status`.
     fn status(&self) -> serde_json::Value {
-        let mut v = status::json6(&self.opts.name, &self.client, self.carrier.up, clock::now());
+        let mut v = status::json6(
+            &self.fx.opts.name,
+            &self.client,
+            self.carrier.up,
+            clock::now(),
+        );
         if self.ra_wait {
             v["state"] = "WAITING-FOR-RA".into();
         }
         v
-    }
-
-    /// The name the interface's DHCPv6 DNS settings go by.
-    fn dns_key(&self) -> String {
-        v6_name(&self.opts.name)
-    }
-
-    fn set_dns(&self, lease: Option<&Lease6>) {
-        let Some(there) = &self.there else { return };
-        let dns = lease.map(|l| Dns::from_v6(&l.dns, &l.search));
-        self.files.set_dns6(&self.dns_key(), there.link.index, dns);
     }
 
     /// Carries out the core's actions. Returns how the driver ends, if it does.
@@ -647,9 +621,9 @@ impl Driver6 {
             )
         });
         if changes {
-            self.notify.changed();
+            self.fx.notify.changed();
         }
-        let _turn = if changes && !self.notify.has_script() {
+        let _turn = if changes && !self.fx.notify.has_script() {
             Some(NETLINK_TURNS.acquire().await)
         } else {
             None
@@ -658,222 +632,35 @@ impl Driver6 {
     }
 
     async fn perform_inner(&mut self, actions: Vec<Action6>) -> Result<Option<Ended>, RunError> {
-        let mut done = None;
-        let mut released = None;
-        let mut said = Vec::new();
+        let mut batch = Batch6::default();
         let mut queue = std::collections::VecDeque::from(actions);
         while let Some(action) = queue.pop_front() {
-            match action {
-                Action6::Send(msg) => self.send(&msg).await,
-                Action6::Configure {
-                    lease,
-                    previous,
-                    transition,
-                } => {
-                    match self.configure(&lease, previous.as_ref(), transition).await {
-                        Ok(()) => {
-                            said.push(match transition {
-                                Transition6::Bound6 => format!("DHCPv6 bound {lease}"),
-                                Transition6::Inform6 => format!("DHCPv6 options: {lease}"),
-                                Transition6::Expire6 => format!("DHCPv6 now holds {lease}"),
-                                t => format!("DHCPv6 {} {lease}", t.word().to_lowercase()),
-                            });
-                            if self.notify.awaits_ready() && self.first.is_none() {
-                                self.first = Some(Ok(Got::Lease6(Box::new(lease.clone()))));
-                            }
-                            if self.opts.oneshot {
-                                done = Some(Ended::Bound(Box::new(Got::Lease6(Box::new(lease)))));
-                            }
-                        }
-                        Err(Refused::Dad) => {
-                            // dhclient-script's exit 3: its DAD failed: each address declined.
-                            queue.retain(|a| !matches!(a, Action6::SaveLease(l) if *l == lease));
-                            for a in addresses(&lease) {
-                                queue.extend(self.feed(clock::now(), Event6::DadFailed(a.addr)));
-                            }
-                        }
-                        Err(Refused::Kernel(why)) => {
-                            queue.retain(|a| !matches!(a, Action6::SaveLease(l) if *l == lease));
-                            if self.opts.oneshot {
-                                return Err(RunError::Io(
-                                    format!("{}: adding the DHCPv6 address", self.opts.name),
-                                    std::io::Error::other(why),
-                                ));
-                            }
-                            let ev = Event6::ConfigureFailed { lease: &lease, why };
-                            queue.extend(self.client.handle(clock::now(), ev));
-                        }
+            let up = self.carrier.up;
+            let Some(follow) = self.fx.carry_out(action, &mut batch, up).await? else {
+                continue;
+            };
+            // Saving a lease that was not configured is moot; the core says what to do.
+            let lease = follow.lease().clone();
+            queue.retain(|a| !matches!(a, Action6::SaveLease(l) if *l == lease));
+            let now = clock::now();
+            match follow {
+                // dhclient-script's exit 3: its DAD failed: each address is declined.
+                FollowUp6::Dad(lease) => {
+                    for a in addresses(&lease) {
+                        queue.extend(self.feed(now, Event6::DadFailed(a.addr)));
                     }
                 }
-                Action6::Deconfigure {
-                    lease,
-                    reason,
-                    transition,
-                } => {
-                    self.deconfigure(&lease, reason, transition).await;
-                    if reason == Reason6::Released {
-                        done = Some(Ended::Released);
-                        released = Some(lease);
-                    }
+                FollowUp6::ConfigureFailed(lease, why) => {
+                    let ev = Event6::ConfigureFailed { lease: &lease, why };
+                    queue.extend(self.client.handle(now, ev));
                 }
-                Action6::Reapply { lease, transition } => self.reapply(&lease, transition).await,
-                Action6::Notify { transition, lease } => {
-                    let (new, old) = match transition {
-                        Transition6::Stop6 => (None, lease.as_ref()),
-                        _ => (lease.as_ref(), None),
-                    };
-                    let runs = hooks6::runs(&self.told, transition, new, old);
-                    self.notify.hook6(runs).await;
-                }
-                Action6::SaveLease(lease) => self.store.save(&lease, &self.told.client_duid, false),
-                // A released lease stays in dhclient's file marked `released;`, as dhclient
-                // writes it (and then never asks for it again); dhcpc's own file goes.
-                Action6::ForgetLease => match released.take() {
-                    Some(l) if self.opts.dhclient_lease_file.is_some() => {
-                        self.store.save(&l, &self.told.client_duid, true)
-                    }
-                    _ => self.store.forget(),
-                },
-                Action6::NoLease(why) => self.no_lease(why)?,
-                Action6::Done => self.finished = true,
             }
         }
-        if let Some(first) = self.first.take() {
-            if let Some(ready) = self.notify.take_ready() {
-                self.files.flush().await;
-                let _ = ready.send(first);
-            }
-        }
-        for line in said {
-            info!("{line}");
+        if batch.finished {
+            self.finished = true;
         }
         let client = &self.client;
-        self.notify
-            .status(&v6_name(&self.opts.name), || status::line6(client));
-        Ok(done)
+        self.fx.finish(&mut batch, || status::line6(client)).await;
+        Ok(batch.done)
     }
-
-    /// Sends the core's message to every server on the link; held back until the link-local
-    /// address is usable.
-    async fn send(&mut self, msg: &crate::v6::Outgoing6) {
-        let bytes = encode::encode(msg, &self.told.client_duid);
-        let name = self.opts.name.clone();
-        let Some(there) = self.there.as_mut() else {
-            return;
-        };
-        if !there.ll_ready {
-            debug!(
-                "{name}: {:?} held until the link-local address is ready",
-                msg.kind
-            );
-            there.pending = Some(bytes);
-            return;
-        }
-        if let Err(e) = there.port.send_all(&bytes).await {
-            // Left to the core's retransmission.
-            debug!("{name}: sending {:?}: {e}", msg.kind);
-            if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
-                there.ll_ready = false;
-                there.pending = Some(bytes);
-            }
-        }
-    }
-
-    /// Makes the interface hold `lease` (or has the script do it), then tells the hook.
-    async fn configure(
-        &mut self,
-        lease: &Lease6,
-        previous: Option<&Lease6>,
-        transition: Transition6,
-    ) -> Result<(), Refused> {
-        let runs = hooks6::runs(&self.told, transition, Some(lease), previous);
-        if self.notify.script_configures() {
-            let code = self.notify.hook6(runs).await;
-            if transition == Transition6::Bound6
-                && code == Some(crate::v6::hookenv::DAD_FAILED_EXIT)
-            {
-                return Err(Refused::Dad);
-            }
-            return Ok(());
-        }
-        let Some(there) = &self.there else {
-            return Err(Refused::Kernel("the interface is not there".into()));
-        };
-        if let Err(e) = there.apply.configure(lease, previous).await {
-            debug!("{}: adding the DHCPv6 lease: {e}", self.opts.name);
-            return Err(Refused::Kernel(e.to_string()));
-        }
-        self.set_dns(Some(lease));
-        self.notify.hook6(runs).await;
-        Ok(())
-    }
-
-    /// Takes `lease` off the interface (or has the script do it), then tells the hook.
-    async fn deconfigure(&mut self, lease: &Lease6, reason: Reason6, transition: Transition6) {
-        let runs = hooks6::runs(&self.told, transition, None, Some(lease));
-        if !self.notify.script_configures() {
-            if let Some(there) = &self.there {
-                there
-                    .apply
-                    .deconfigure(lease, reason == Reason6::Gone)
-                    .await;
-            }
-            self.set_dns(None);
-        }
-        info!("DHCPv6: removed {lease} ({reason})");
-        self.notify.hook6(runs).await;
-    }
-
-    /// Puts back what of `lease` the kernel dropped while the link was down.
-    async fn reapply(&mut self, lease: &Lease6, transition: Transition6) {
-        if self.notify.script_configures() {
-            let runs = hooks6::runs(&self.told, transition, Some(lease), None);
-            self.notify.hook6(runs).await;
-            return;
-        }
-        if let Some(there) = &self.there {
-            if let Err(e) = there.apply.configure(lease, Some(lease)).await {
-                warn!("{}: putting the DHCPv6 lease back: {e}", self.opts.name);
-            }
-        }
-        self.set_dns(Some(lease));
-    }
-
-    /// No lease within the timeout: said, told to whoever waits; a oneshot run ends.
-    fn no_lease(&mut self, why: NoLease6) -> Result<(), RunError> {
-        let name = &self.opts.name;
-        let why = if self.carrier.up {
-            why.to_string()
-        } else {
-            format!("no carrier on {name}; {why}")
-        };
-        let err = RunError::NoLease(name.clone(), self.opts.timeout, format!("DHCPv6: {why}"));
-        if self.opts.oneshot {
-            return Err(err);
-        }
-        warn!("{err}; still trying");
-        if self.notify.awaits_ready() && self.first.is_none() {
-            self.first = Some(Err(err));
-        }
-        Ok(())
-    }
-}
-
-/// `--follow-ra`: the mode a router advertisement's flags ask for, given what the client is
-/// configured to ask for with addresses (`stateful`): M, that; O alone, configuration only;
-/// neither, none.
-pub fn ra_mode(flags: RaFlags, stateful: &Mode6) -> Option<Mode6> {
-    match (flags.managed, flags.other) {
-        (true, _) => Some(stateful.clone()),
-        (false, true) => Some(Mode6::Stateless),
-        (false, false) => None,
-    }
-}
-
-/// Why a lease was not put on the interface.
-enum Refused {
-    /// The script that configures the interface says an address failed DAD (exit 3).
-    Dad,
-    /// The kernel refused it; why.
-    Kernel(String),
 }

@@ -22,6 +22,7 @@
 //! [`crate::daemon`].
 
 pub mod actions;
+pub mod actions6;
 pub mod apply;
 pub mod apply6;
 pub mod atomic;

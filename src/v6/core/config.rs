@@ -104,3 +104,15 @@ impl Config6 {
         }
     }
 }
+
+/// The mode a router advertisement asks for (RFC 4861 4.2's M and O flags, as the kernel keeps
+/// them; dhcpcd's and systemd-networkd's default): with M (`managed`), addresses, as the client
+/// is configured to ask for them (`stateful`); with O alone (`other`), configuration only;
+/// neither, no DHCPv6.
+pub fn mode_for_ra(managed: bool, other: bool, stateful: &Mode6) -> Option<Mode6> {
+    match (managed, other) {
+        (true, _) => Some(stateful.clone()),
+        (false, true) => Some(Mode6::Stateless),
+        (false, false) => None,
+    }
+}
