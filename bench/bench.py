@@ -953,7 +953,8 @@ class Bench:
 
     def kea(self, lab, sif):
         """Kea's DHCPv6 server in the lab's server namespace: addresses from the same pool as
-        dnsmasq's and prefixes (/56 out of 2001:db8:100::/40), 1 h lifetimes. Every file it
+        dnsmasq's and prefixes (/56 out of 2001:db8:100::/40), 1 h lifetimes, rapid commit
+        granted to a client that asks (as dnsmasq grants it). Every file it
         writes (lease file, lock file, pid file, log) is in the lab's directory, its server
         DUID is not stored, and it runs in the foreground as the orchestrator's child."""
         d = lab["dir"]
@@ -971,7 +972,7 @@ class Bench:
                 "valid-lifetime": 3600,
                 "option-data": [{"name": "dns-servers", "data": SERVER6},
                                 {"name": "domain-search", "data": "lab.test"}],
-                "subnet6": [{"subnet": str(NET6), "interface": sif,
+                "subnet6": [{"subnet": str(NET6), "interface": sif, "rapid-commit": True,
                              "pools": [{"pool": f"{POOL6[0]}-{POOL6[1]}"}],
                              "pd-pools": [{"prefix": str(PD_POOL.network_address),
                                            "prefix-len": PD_POOL.prefixlen,
@@ -1865,8 +1866,10 @@ def report6(a, v):
     and per interface `interface IFACE` with `ia_na`, or for the prefix `ia_pd 1/::/{PD_LEN} -` (a
     /{PD_LEN} hint, delegated to no interface: dhcpcd adds the prefix's reject route itself). Its
     state directories are a tmpfs per run, as in IPv4; the distribution's configuration asks for
-    rapid commit, which dnsmasq grants (a SOLICIT answered by the REPLY) and Kea, as configured
-    here, does not.
+    rapid commit, which dnsmasq grants (a SOLICIT answered by the REPLY), and so does Kea here
+    (`"rapid-commit": true` on its subnet, as dnsmasq does by default). dhclient -6 does not ask
+    for it: it waits out RFC 8415's collection of ADVERTISEs (the first retransmission time,
+    about 1 s, 18.2.1) before its REQUEST, as every client must without rapid commit.
 - DHCPv6 runs are interleaved as in IPv4 ({a.warmup} warm-up round(s), then {a.runs}); the last
   address round measures the bound daemon with 1 interface, the last of {a.scale_runs} run(s) on
   {n} interfaces (veth pairs on one bridge) the daemon with {n}, {a.settle:g} s after the last

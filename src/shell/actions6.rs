@@ -206,7 +206,7 @@ impl Effects6 {
         };
         if !there.ll_ready {
             debug!(
-                "{name}: {:?} held until the link-local address is ready",
+                "{name}: {} held until the link-local address is ready",
                 msg.kind
             );
             there.pending = Some(bytes);
@@ -214,7 +214,7 @@ impl Effects6 {
         }
         if let Err(e) = there.port.send_all(&bytes).await {
             // Left to the core's retransmission.
-            debug!("{name}: sending {:?}: {e}", msg.kind);
+            debug!("{name}: sending {}: {e}", msg.kind);
             if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
                 there.ll_ready = false;
                 there.pending = Some(bytes);

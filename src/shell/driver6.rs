@@ -353,12 +353,8 @@ impl Driver6 {
                     let from = *from.ip();
                     let now = clock::now();
                     match reply::parse(&bytes, from) {
-                        Ok(r) => {
-                            for d in &r.dropped {
-                                debug!("{}: from {from}: {d}", self.fx.opts.name);
-                            }
-                            self.feed(now, Event6::Reply { reply: &r, from })
-                        }
+                        // What the boundary left out it has said itself.
+                        Ok(r) => self.feed(now, Event6::Reply { reply: &r, from }),
                         Err(e) => {
                             let why = e.to_string();
                             debug!("{}: from {from}: {why}", self.fx.opts.name);

@@ -94,6 +94,25 @@ pub enum Kind6 {
     InformationRequest,
 }
 
+impl std::fmt::Display for Kind6 {
+    /// The message type's name as RFC 8415 7.3 writes it: `ADVERTISE`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind6::Solicit => "SOLICIT",
+            Kind6::Advertise => "ADVERTISE",
+            Kind6::Request => "REQUEST",
+            Kind6::Confirm => "CONFIRM",
+            Kind6::Renew => "RENEW",
+            Kind6::Rebind => "REBIND",
+            Kind6::Reply => "REPLY",
+            Kind6::Release => "RELEASE",
+            Kind6::Decline => "DECLINE",
+            Kind6::Reconfigure => "RECONFIGURE",
+            Kind6::InformationRequest => "INFORMATION-REQUEST",
+        })
+    }
+}
+
 /// A server's message as the boundary read it: every option judged on its own, what fails
 /// its rule left out (and said in `dropped`), nothing trusted that was not checked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -79,16 +79,16 @@ impl Client6 {
                 }
                 return;
             }
-            other => return debug!("dropping a {other:?} from {from}: a client's message"),
+            other => return debug!("dropping a {other} from {from}: a client's message"),
         }
         let Some(x) = self.state.exchange() else {
-            return debug!("dropping a {:?} from {from}: no exchange under way", r.kind);
+            return debug!("dropping a {} from {from}: no exchange under way", r.kind);
         };
         if let Err((why, counts)) = header(r, x, &self.config.duid) {
-            debug!("dropping a {:?} from {from}: {why}", r.kind);
+            debug!("dropping a {} from {from}: {why}", r.kind);
             if counts {
                 self.tally
-                    .drop_one(format!("{:?} from {from}: {why}", r.kind));
+                    .drop_one(format!("{} from {from}: {why}", r.kind));
             }
             return;
         }
