@@ -24,20 +24,25 @@ const DNSMASQ_LAB: &[&str] = &[
     "--dhcp-option=option:dns-server,198.51.100.1",
 ];
 
-#[test]
-fn unit_exposure_is_at_most_1_5() {
+/// `systemd-analyze security` scores the unit `name` of systemd/ at most 1.5.
+fn assert_scores_at_most_1_5(name: &str) {
     let analyze = require_program(
         "systemd-analyze",
         "install systemd (Debian package systemd) to score the unit file",
     );
-    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcpc@.service");
+    let unit = format!("{}/systemd/{name}", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(analyze)
-        .args(["security", "--offline=yes", "--no-pager", unit])
+        .args(["security", "--offline=yes", "--no-pager", &unit])
         .output()
         .expect("running systemd-analyze security");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let score = exposure_score(&text);
-    assert!(score <= 1.5, "exposure {score} > 1.5:\n{text}");
+    assert!(score <= 1.5, "{name}: exposure {score} > 1.5:\n{text}");
+}
+
+#[test]
+fn unit_exposure_is_at_most_1_5() {
+    assert_scores_at_most_1_5("dhcpc@.service");
     // What the score rests on.
     assert_eq!(unit_value("User"), ["dhcpc"]);
     assert_eq!(
@@ -52,18 +57,7 @@ fn unit_exposure_is_at_most_1_5() {
 /// 546; no packet socket, no CAP_NET_RAW, IP traffic to link-local and multicast only).
 #[test]
 fn unit6_exposure_is_at_most_1_5() {
-    let analyze = require_program(
-        "systemd-analyze",
-        "install systemd (Debian package systemd) to score the unit file",
-    );
-    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/dhcpc6@.service");
-    let out = Command::new(analyze)
-        .args(["security", "--offline=yes", "--no-pager", unit])
-        .output()
-        .expect("running systemd-analyze security");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let score = exposure_score(&text);
-    assert!(score <= 1.5, "exposure {score} > 1.5:\n{text}");
+    assert_scores_at_most_1_5("dhcpc6@.service");
     assert_eq!(unit6_value("User"), ["dhcpc"]);
     assert_eq!(
         unit6_value("AmbientCapabilities"),

@@ -387,49 +387,16 @@ fn delegated_prefix_reaches_a_downstream_interface() {
     let mut lab = Lab::new6();
     lab.set_client_dad(false);
     // A veth pair stands for the LAN side (the dummy module may be missing).
-    sh(
-        "ip",
+    let ns = lab.client_ns.clone();
+    for args in [
         &[
-            "netns",
-            "exec",
-            &lab.client_ns,
-            "ip",
-            "link",
-            "add",
-            "down0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "down1",
-        ],
-    );
-    sh(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &lab.client_ns,
-            "ip",
-            "link",
-            "set",
-            "down1",
-            "up",
-        ],
-    );
-    sh(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &lab.client_ns,
-            "ip",
-            "link",
-            "set",
-            "down0",
-            "up",
-        ],
-    );
+            "link", "add", "down0", "type", "veth", "peer", "name", "down1",
+        ][..],
+        &["link", "set", "down1", "up"],
+        &["link", "set", "down0", "up"],
+    ] {
+        sh("ip", &[&["-n", ns.as_str()][..], args].concat());
+    }
     enable_ipv6_in(&lab.client_ns, "down0", false);
     lab.start_kea6(600, 150, 300, true);
     let mut d = Daemon::start(&lab, "dhcpc6", &["-6", "--delegate", "down0"], &[CLIENT_IF]);

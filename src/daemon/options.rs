@@ -142,4 +142,49 @@ mod tests {
         assert_eq!(all[1].timeout, Duration::from_secs(9));
         assert!(all[0].rapid_commit);
     }
+
+    /// What DHCPv6 asks for, as the command line says: an IA_NA by default, an IA_PD with
+    /// its hint (and one IAID, the MAC's last bytes, for both, as dhclient's), no address with
+    /// --no-ia-na, configuration only with --stateless, --request6's codes after the default
+    /// ones, --initial-delay as the core's first wait; the client names of each protocol.
+    #[test]
+    fn dhcpv6_options_become_the_cores_configuration() {
+        use crate::v6::core::{Mode6, PdAsk};
+        let mac = [2, 0, 0, 0xaa, 0xbb, 0xcc];
+        let iaid = 0x00aa_bbcc;
+        let config = |args: &str| {
+            let s = settings(args);
+            let o = &all_iface_options(&s, &s.cli.interfaces)[0];
+            (o.core_config6(mac, vec![0, 3, 0, 1]), o.v6.ipv4, o.v6.ipv6)
+        };
+        let (c, v4, v6) = config("dhcpc -6 eth0");
+        assert!(!v4 && v6);
+        assert_eq!(
+            c.mode,
+            Mode6::Stateful {
+                na: vec![iaid],
+                pd: vec![]
+            }
+        );
+        assert_eq!(c.max_delay, Duration::ZERO);
+        let (c, v4, v6) = config(
+            "dhcpc -4 -6 --prefix-len-hint 56 --no-ia-na --request6 64,23 --initial-delay 700 eth0",
+        );
+        assert!(v4 && v6);
+        let pd = vec![PdAsk {
+            iaid,
+            hint: Some(56),
+        }];
+        assert_eq!(c.mode, Mode6::Stateful { na: vec![], pd });
+        assert_eq!(c.oro, [23, 24, 31, 56, 64]);
+        assert_eq!(c.max_delay, Duration::from_millis(700));
+        assert_eq!(config("dhcpc -6 --stateless eth0").0.mode, Mode6::Stateless);
+        let s = settings("dhcpc -4 -6 eth0 eth1");
+        assert_eq!(
+            client_names(&s, &s.cli.interfaces),
+            ["eth0", "eth0:6", "eth1", "eth1:6"]
+        );
+        let s = settings("dhcpc eth0");
+        assert_eq!(client_names(&s, &s.cli.interfaces), ["eth0"]);
+    }
 }

@@ -70,6 +70,24 @@ impl Reason6 {
     }
 }
 
+impl From<crate::v6::core::Transition6> for Reason6 {
+    /// The core's transition as dhclient-script's reason: INFORM6 is RENEW6, as dhclient says
+    /// for a stateless reply (and the only one of the two words Debian's script acts on).
+    fn from(t: crate::v6::core::Transition6) -> Reason6 {
+        use crate::v6::core::Transition6 as T;
+        match t {
+            T::Preinit6 => Reason6::Preinit6,
+            T::Bound6 => Reason6::Bound6,
+            T::Renew6 | T::Inform6 => Reason6::Renew6,
+            T::Rebind6 => Reason6::Rebind6,
+            T::Depref6 => Reason6::Depref6,
+            T::Expire6 => Reason6::Expire6,
+            T::Release6 => Reason6::Release6,
+            T::Stop6 => Reason6::Stop6,
+        }
+    }
+}
+
 impl fmt::Display for Reason6 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -240,3 +240,19 @@ fn elapsed_time_starts_at_zero_in_each_exchange() {
     let cs = at.saturating_since(start + s(1000.0)).as_millis() / 10;
     assert_eq!(u128::from(again.elapsed), cs);
 }
+
+/// `--initial-delay 0` (dhcpc's default; RFC 8415 18.2.1 makes the wait a *should*): the first
+/// SOLICIT goes at Start, its first RT still strictly above IRT.
+#[test]
+fn with_no_initial_delay_the_first_solicit_goes_at_start() {
+    for seed in 0..50 {
+        let mut cfg = config();
+        cfg.max_delay = Duration::ZERO;
+        let mut c = Client6::new(cfg, seed);
+        let a = c.handle(t(0.0), Event6::Start);
+        let sol = sent(&a);
+        assert_eq!(sol.kind, Kind6::Solicit);
+        let (g, _) = gaps(&mut c, t(0.0), 1);
+        assert!(g[0] > 1.0 && g[0] <= 1.1 + 1e-6, "first RT {}", g[0]);
+    }
+}
